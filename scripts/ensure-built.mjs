@@ -1,0 +1,28 @@
+// Makes `npm start` / `npm test` work on a fresh clone: installs dependencies when
+// they are missing and compiles the TypeScript when any source is newer than dist/.
+import { execSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  run('npm ci --no-audit --no-fund --loglevel=error');
+}
+
+function newest(dir) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    t = Math.max(t, name.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const stamp = join(root, 'dist', '.built');
+const sourceTime = Math.max(newest(join(root, 'src')), newest(join(root, 'test')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
+if (!existsSync(stamp) || statSync(stamp).mtimeMs < sourceTime) {
+  run('npx tsc -p .');
+  run(`node -e "require('node:fs').writeFileSync('dist/.built', '')"`);
+}
