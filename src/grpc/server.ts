@@ -1,0 +1,260 @@
+// A lean gRPC server on node:http2, sharing its port with plain HTTP/1.1 and
+// non-gRPC HTTP/2 requests (health, version, metrics, the JSON gateway).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import { GrpcCode } from '../rpctypes/errors.js';
+import { ServerCall, respondTrailersOnly, type CallLimits } from './call.js';
+import { sniff } from './mux.js';
+import { parseGrpcTimeout } from './status.js';
+import type { MethodDef } from './types.js';
+
+export type HttpHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+export interface GrpcServerOptions {
+  maxRecvMessageBytes: number;
+  /** Default: unlimited (2^31-1), as grpc-go. */
+  maxSendMessageBytes?: number;
+  /** Serves every request that is not gRPC. Without it such requests get 404 (HTTP/1) or 415 (h2). */
+  http?: HttpHandler;
+  /** Streams per HTTP/2 connection. Default 2^32-1, etcd's --max-concurrent-streams default. */
+  maxConcurrentStreams?: number;
+  /** How long close() waits for in-flight calls before cutting connections. Default 5000 ms. */
+  closeTimeoutMs?: number;
+  /** A connection that sends nothing recognisable within this time is dropped. Default 10000 ms. */
+  sniffTimeoutMs?: number;
+}
+
+export type TlsListenOptions = tls.SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+
+/** Per-stream receive window: large so one stream can fill a fast link. */
+const STREAM_WINDOW = 1 << 20;
+/** Per-connection receive window shared by all its streams. */
+const SESSION_WINDOW = 16 << 20;
+
+interface Route {
+  def: MethodDef<unknown, unknown>;
+}
+
+function isGrpcContentType(ct: string | undefined): boolean {
+  if (!ct || !ct.startsWith('application/grpc')) return false;
+  const next = ct.charCodeAt(16);
+  return ct.length === 16 || next === 0x2b /* + */ || next === 0x3b /* ; */;
+}
+
+export class GrpcServer {
+  private readonly routes = new Map<string, Route>();
+  private readonly services = new Map<string, Set<string>>();
+  private readonly limits: CallLimits;
+  private readonly h2: http2.Http2Server;
+  private readonly h1: http.Server;
+  private readonly sessions = new Set<Http2Session>();
+  private readonly sockets = new Set<Socket>();
+  private readonly streamingCalls = new Set<ServerCall>();
+  private listener?: net.Server;
+  private closing = false;
+
+  constructor(private readonly opts: GrpcServerOptions) {
+    if (!(opts.maxRecvMessageBytes > 0)) throw new Error('grpc: maxRecvMessageBytes must be positive');
+    this.limits = {
+      maxRecvMessageBytes: opts.maxRecvMessageBytes,
+      maxSendMessageBytes: opts.maxSendMessageBytes ?? 0x7fffffff,
+    };
+    this.h2 = http2.createServer({
+      settings: {
+        maxConcurrentStreams: opts.maxConcurrentStreams ?? 0xffffffff,
+        initialWindowSize: STREAM_WINDOW,
+        enablePush: false,
+      },
+      // Node's default (10 MB) refuses new streams under many concurrent large requests.
+      maxSessionMemory: 256,
+    });
+    this.h2.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.h2.on('session', (session) => this.onSession(session));
+    this.h2.on('sessionError', () => {});
+    this.h1 = http.createServer((req, res) => this.serveHttp(req, res));
+    this.h1.on('clientError', (_err, socket) => socket.destroy());
+    // Keep-alive HTTP/1 connections must not hold close() hostage.
+    this.h1.keepAliveTimeout = 5000;
+  }
+
+  addService(fullName: string, methods: Record<string, MethodDef<any, any>>): void {
+    let names = this.services.get(fullName);
+    if (!names) this.services.set(fullName, (names = new Set()));
+    for (const [method, def] of Object.entries(methods)) {
+      const path = `/${fullName}/${method}`;
+      if (this.routes.has(path)) throw new Error(`grpc: method ${path} registered twice`);
+      this.routes.set(path, { def });
+      names.add(method);
+    }
+  }
+
+  /** Starts serving; with `tls` the port speaks TLS and picks the protocol by ALPN. */
+  listen(url: URL | { host: string; port: number }, tlsOpts?: TlsListenOptions): Promise<{ port: number }> {
+    if (this.listener) return Promise.reject(new Error('grpc: server already listening'));
+    const host = url instanceof URL ? url.hostname.replace(/^\[(.*)\]$/, '$1') : url.host;
+    const port = url instanceof URL ? Number(url.port || (url.protocol === 'https:' ? 443 : 80)) : url.port;
+    const sniffMs = this.opts.sniffTimeoutMs ?? 10_000;
+    const dispatch = (proto: 'h2' | 'http1', socket: Socket) => {
+      if (this.closing) return void socket.destroy();
+      (proto === 'h2' ? this.h2 : this.h1).emit('connection', socket);
+    };
+    let server: net.Server;
+    if (tlsOpts) {
+      server = tls.createServer({ ...tlsOpts, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
+        if (socket.alpnProtocol === 'h2') dispatch('h2', socket);
+        else if (socket.alpnProtocol === 'http/1.1') dispatch('http1', socket);
+        else sniff(socket, sniffMs, dispatch);
+      });
+      server.on('tlsClientError', () => {});
+      server.on('connection', (socket: Socket) => this.track(socket));
+    } else {
+      server = net.createServer((socket) => {
+        this.track(socket);
+        socket.setNoDelay(true);
+        sniff(socket, sniffMs, dispatch);
+      });
+    }
+    this.listener = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.removeListener('error', reject);
+        server.on('error', () => {});
+        resolve({ port: (server.address() as net.AddressInfo).port });
+      });
+    });
+  }
+
+  /** Stops accepting, sends GOAWAY, ends streaming calls, then cuts what is left after the timeout. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const listener = this.listener;
+    const closed = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    for (const call of [...this.streamingCalls]) call.shutdown();
+    for (const s of this.sessions) s.close();
+    this.h1.closeIdleConnections();
+    const deadline = new Promise<void>((r) => setTimeout(r, this.opts.closeTimeoutMs ?? 5000).unref());
+    const drained = new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.sockets.size === 0) return resolve();
+        setTimeout(check, 20).unref();
+      };
+      check();
+    });
+    await Promise.race([drained, deadline]);
+    for (const s of this.sessions) s.destroy();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private onSession(session: Http2Session): void {
+    this.sessions.add(session);
+    session.on('error', () => {});
+    session.on('close', () => this.sessions.delete(session));
+    try {
+      session.setLocalWindowSize(SESSION_WINDOW);
+    } catch {
+      // The session may already be gone if the peer hung up during the handshake.
+    }
+    if (this.closing) session.close();
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    if (!isGrpcContentType(headers['content-type'])) return this.serveH2Http(stream, headers);
+    const path = headers[':path'] ?? '';
+    const route = this.routes.get(path);
+    if (route === undefined) {
+      stream.on('error', () => {});
+      respondTrailersOnly(stream, GrpcCode.Unimplemented, this.unknownMethodText(path));
+      stream.close();
+      return;
+    }
+    const encoding = headers['grpc-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      stream.on('error', () => {});
+      respondTrailersOnly(stream, GrpcCode.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`);
+      stream.close();
+      return;
+    }
+    const rawTimeout = headers['grpc-timeout'];
+    const timeoutMs = rawTimeout === undefined ? undefined : parseGrpcTimeout(rawTimeout);
+    if (rawTimeout !== undefined && timeoutMs === undefined) {
+      stream.on('error', () => {});
+      respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${String(rawTimeout)}`);
+      stream.close();
+      return;
+    }
+    const kind = route.def.kind;
+    const streaming = kind !== 'unary';
+    const call = new ServerCall(
+      stream,
+      headers,
+      route.def,
+      this.limits,
+      timeoutMs,
+      streaming ? (c) => this.streamingCalls.delete(c) : undefined,
+    );
+    if (streaming) this.streamingCalls.add(call);
+    if (kind === 'bidi' || kind === 'clientStream') call.start();
+  }
+
+  /** grpc-go's texts for a path it cannot route. */
+  private unknownMethodText(path: string): string {
+    const sm = path.startsWith('/') ? path.slice(1) : path;
+    const pos = sm.lastIndexOf('/');
+    if (pos === -1) return `malformed method name: ${JSON.stringify(path)}`;
+    const service = sm.slice(0, pos);
+    const method = sm.slice(pos + 1);
+    if (this.services.has(service)) return `unknown method ${method} for service ${service}`;
+    return `unknown service ${service}`;
+  }
+
+  private serveH2Http(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on('error', () => {});
+    const handler = this.opts.http;
+    if (!handler) {
+      if (!stream.headersSent && !stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const req = new http2.Http2ServerRequest(stream, headers, {}, []);
+    const res = new http2.Http2ServerResponse(stream);
+    try {
+      handler(req, res);
+    } catch {
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    }
+  }
+
+  private serveHttp(req: IncomingMessage, res: ServerResponse): void {
+    const handler = this.opts.http;
+    if (!handler) {
+      res.statusCode = 404;
+      res.end('404 page not found\n');
+      return;
+    }
+    try {
+      handler(req, res);
+    } catch {
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    }
+  }
+}
