@@ -1,0 +1,69 @@
+// One real etcd and one etcd-ts, fed the same commands in the same order, so
+// that revisions and outputs must come out identical after normalization.
+import assert from 'node:assert/strict';
+import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../helpers/etcdctl.js';
+import { startMember, type Member } from '../helpers/member.js';
+import { normalize, normalizeStderr, type OutputFormat } from '../helpers/normalize.js';
+
+export interface Pair {
+  etcd: Member;
+  ts: Member;
+  close(): Promise<void>;
+}
+
+export async function startPair(): Promise<Pair> {
+  const [etcd, ts] = await Promise.allSettled([startMember('etcd'), startMember('etcd-ts')]);
+  if (etcd.status === 'rejected' || ts.status === 'rejected') {
+    if (etcd.status === 'fulfilled') await etcd.value.close();
+    if (ts.status === 'fulfilled') await ts.value.close();
+    throw etcd.status === 'rejected' ? etcd.reason : (ts as PromiseRejectedResult).reason;
+  }
+  return {
+    etcd: etcd.value,
+    ts: ts.value,
+    close: async () => {
+      await Promise.all([etcd.value.close(), ts.value.close()]);
+    },
+  };
+}
+
+/** The -w/--write-out format named in etcdctl args; etcdctl's default is simple. */
+export function formatOf(args: string[]): OutputFormat {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = a === '-w' || a === '--write-out' ? args[i + 1] : a.startsWith('--write-out=') ? a.slice(12) : a.startsWith('-w=') ? a.slice(3) : undefined;
+    if (v === 'json' || v === 'fields' || v === 'table' || v === 'simple') return v;
+  }
+  return 'simple';
+}
+
+export interface Compared {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export function comparable(r: EtcdctlResult, m: Member, format: OutputFormat): Compared {
+  return { stdout: normalize(r.stdout, format, m), stderr: normalizeStderr(r.stderr, m), code: r.code };
+}
+
+/**
+ * Runs etcdctl with `args` against real etcd, then against etcd-ts, asserts that
+ * normalized stdout, stderr and exit code are equal, and returns etcd's raw result
+ * so the caller can also check it is the expected answer (two identical wrong
+ * answers must not pass).
+ */
+export async function same(pair: Pair, args: string[], opts: EtcdctlOptions = {}): Promise<EtcdctlResult> {
+  const format = formatOf(args);
+  const want = await etcdctl(pair.etcd, args, opts);
+  const got = await etcdctl(pair.ts, args, opts);
+  assert.deepEqual(comparable(got, pair.ts, format), comparable(want, pair.etcd, format), `etcdctl ${args.join(' ')} differs from real etcd`);
+  return want;
+}
+
+/** The header revision in etcdctl -w json output (revision fits in a double). */
+export function jsonRevision(stdout: string): number {
+  const m = /"revision":(\d+)/.exec(stdout);
+  assert.ok(m, `no revision in ${stdout}`);
+  return Number(m[1]);
+}

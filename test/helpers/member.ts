@@ -1,0 +1,229 @@
+// Starts a single-member cluster of either real etcd or etcd-ts with the same
+// etcd command-line flags, so that tests can drive both side by side.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+import { tmpDir, type TmpDir } from './tmp.js';
+
+export type MemberKind = 'etcd' | 'etcd-ts';
+
+export interface MemberOptions {
+  name?: string;
+  /** Reused as is and never removed; by default a fresh temp dir owned by the member. */
+  dataDir?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+  /** Bound on waiting for readiness; 15 s by default. */
+  readyTimeoutMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Member {
+  readonly kind: MemberKind;
+  readonly name: string;
+  readonly endpoint: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  /** Pid of the current process; changes on restart. */
+  readonly pid: number;
+  /** Everything the member wrote to stdout and stderr, across restarts. */
+  logs(): string;
+  /** Sends `signal` (SIGTERM), then SIGKILL if the process is still alive after `timeoutMs` (5 s). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitInfo>;
+  kill9(): Promise<ExitInfo>;
+  /** Stops if running, then starts again on the same ports and data dir. */
+  restart(): Promise<void>;
+  /** Stops and removes the data dir when the member created it. */
+  close(): Promise<void>;
+}
+
+export const READY_MILESTONE = 'ready to serve client requests';
+const DEFAULT_READY_TIMEOUT_MS = 15_000;
+const LOG_LIMIT = 4 * 1024 * 1024;
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const ETCD_TS_ENTRY = join(repoRoot, 'dist', 'src', 'cli', 'etcd.js');
+export const ETCD_BIN = '/usr/bin/etcd';
+
+/** With ETCD_TS_COMPAT_SELFCHECK=1, 'etcd-ts' members run real etcd: validates the harness itself. */
+export function selfCheck(): boolean {
+  return process.env.ETCD_TS_COMPAT_SELFCHECK === '1';
+}
+
+function command(kind: MemberKind): { file: string; args: string[] } {
+  if (kind === 'etcd' || selfCheck()) return { file: ETCD_BIN, args: [] };
+  if (!existsSync(ETCD_TS_ENTRY)) {
+    throw new Error(`etcd-ts server is not built: ${ETCD_TS_ENTRY} does not exist`);
+  }
+  return { file: process.execPath, args: [ETCD_TS_ENTRY] };
+}
+
+export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  return [
+    '--name', name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', client,
+    '--advertise-client-urls', client,
+    '--listen-peer-urls', peer,
+    '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `${name}=${peer}`,
+    '--initial-cluster-state', 'new',
+  ];
+}
+
+/** True when GET /health answers {"health": true|"true"}. */
+export function probeHealth(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${endpoint}/health`, { method: 'GET', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { if (body.length < 4096) body += c; });
+      res.on('end', () => {
+        try {
+          const h = (JSON.parse(body) as { health?: unknown }).health;
+          resolve(res.statusCode === 200 && (h === true || h === 'true'));
+        } catch {
+          resolve(false);
+        }
+      });
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackForExit(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A crashed or interrupted test run must not leave servers behind.
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startMember(kind: MemberKind, opts: MemberOptions = {}): Promise<Member> {
+  const name = opts.name ?? 'n1';
+  const owned: TmpDir | undefined = opts.dataDir === undefined ? tmpDir(`compat-${kind}`) : undefined;
+  const dataDir = opts.dataDir ?? join(owned!.path, `${name}.etcd`);
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const { file, args: prefix } = command(kind);
+  const args = [...prefix, ...memberFlags(name, dataDir, clientPort, peerPort), ...(opts.extraArgs ?? [])];
+  const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  let log = '';
+  let child: ChildProcess | undefined;
+  let exited: Promise<ExitInfo> = Promise.resolve({ code: null, signal: null });
+  let running = false;
+
+  const append = (chunk: Buffer) => {
+    if (log.length < LOG_LIMIT) log += chunk.toString('utf8');
+  };
+
+  async function launch(): Promise<void> {
+    const c = spawn(file, args, {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = c;
+    running = true;
+    trackForExit(c);
+    c.stdout!.on('data', append);
+    c.stderr!.on('data', append);
+    exited = new Promise<ExitInfo>((resolve) => {
+      c.once('exit', (code, signal) => {
+        running = false;
+        resolve({ code, signal });
+      });
+      c.once('error', (err) => {
+        append(Buffer.from(`spawn error: ${err.message}\n`));
+        running = false;
+        resolve({ code: null, signal: null });
+      });
+    });
+    const deadline = Date.now() + readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (!running) {
+        throw new Error(`${kind} member ${name} exited before becoming ready\n--- log ---\n${log}`);
+      }
+      if (log.includes(READY_MILESTONE) || (await probeHealth(endpoint, 500))) {
+        // The milestone is logged just before serving; a healthy answer proves it.
+        if (await waitHealthy(deadline)) return;
+      }
+      await sleep(50);
+    }
+    await stopProcess('SIGKILL', 1000);
+    throw new Error(`${kind} member ${name} not ready within ${readyTimeoutMs} ms\n--- log ---\n${log}`);
+  }
+
+  async function waitHealthy(deadline: number): Promise<boolean> {
+    while (Date.now() < deadline && running) {
+      if (await probeHealth(endpoint, 500)) return true;
+      await sleep(50);
+    }
+    return false;
+  }
+
+  async function stopProcess(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> {
+    const c = child;
+    if (c === undefined || !running) return exited;
+    c.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const escalated = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        c.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([exited, escalated]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  try {
+    await launch();
+  } catch (err) {
+    owned?.cleanup();
+    throw err;
+  }
+
+  return {
+    kind,
+    name,
+    endpoint,
+    clientPort,
+    peerPort,
+    dataDir,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    logs: () => log,
+    stop: (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000) => stopProcess(signal, timeoutMs),
+    kill9: () => stopProcess('SIGKILL', 1000),
+    async restart() {
+      await stopProcess('SIGTERM', 5000);
+      await launch();
+    },
+    async close() {
+      await stopProcess('SIGTERM', 5000);
+      owned?.cleanup();
+    },
+  };
+}
