@@ -1,0 +1,152 @@
+// The revision history of one key, as generations: a generation runs from the put
+// that created the key to the tombstone that deleted it. The last generation is the
+// live one (empty when the key is currently deleted).
+
+export class Generation {
+  /** Number of puts in this generation (the key's version at its latest put). */
+  ver = 0;
+  readonly mains: number[] = [];
+  readonly subs: number[] = [];
+  createdMain = 0;
+  createdSub = 0;
+
+  get isEmpty(): boolean {
+    return this.mains.length === 0;
+  }
+
+  add(main: number, sub: number): void {
+    if (this.mains.length === 0) {
+      this.createdMain = main;
+      this.createdSub = sub;
+    }
+    this.mains.push(main);
+    this.subs.push(sub);
+  }
+
+  /** Index of the last revision with main <= atRev, or -1. */
+  lastAtOrBelow(atRev: number): number {
+    let lo = 0;
+    let hi = this.mains.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.mains[mid] <= atRev) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+}
+
+export interface IndexedRev {
+  main: number;
+  sub: number;
+  createdMain: number;
+  version: number;
+}
+
+export class KeyIndex {
+  modifiedMain = 0;
+  modifiedSub = 0;
+  generations: Generation[] = [new Generation()];
+
+  constructor(readonly key: Uint8Array) {}
+
+  put(main: number, sub: number): void {
+    if (main < this.modifiedMain || (main === this.modifiedMain && sub <= this.modifiedSub)) {
+      throw new Error(`mvcc: put revision ${main}.${sub} not after ${this.modifiedMain}.${this.modifiedSub}`);
+    }
+    const g = this.generations[this.generations.length - 1];
+    g.add(main, sub);
+    g.ver++;
+    this.modifiedMain = main;
+    this.modifiedSub = sub;
+  }
+
+  /** Rebuilds a live generation from a stored KeyValue whose history before it is compacted away. */
+  restore(createdMain: number, main: number, sub: number, version: number): void {
+    const g = this.generations[this.generations.length - 1];
+    if (!g.isEmpty) throw new Error('mvcc: restore into a non-empty generation');
+    g.add(main, sub);
+    g.createdMain = createdMain;
+    g.createdSub = 0;
+    g.ver = version;
+    this.modifiedMain = main;
+    this.modifiedSub = sub;
+  }
+
+  tombstone(main: number, sub: number): void {
+    if (this.generations[this.generations.length - 1].isEmpty) throw new Error('mvcc: tombstone on a deleted key');
+    this.put(main, sub);
+    this.generations.push(new Generation());
+  }
+
+  get isEmpty(): boolean {
+    return this.generations.length === 1 && this.generations[0].isEmpty;
+  }
+
+  /** The put visible at atRev, or undefined if the key does not exist then. */
+  get(atRev: number): IndexedRev | undefined {
+    const gens = this.generations;
+    const last = gens.length - 1;
+    for (let i = last; i >= 0; i--) {
+      const g = gens[i];
+      if (g.isEmpty) continue;
+      if (i !== last && g.mains[g.mains.length - 1] <= atRev) return undefined; // deleted by then
+      if (g.mains[0] <= atRev) {
+        const n = g.lastAtOrBelow(atRev);
+        return { main: g.mains[n], sub: g.subs[n], createdMain: g.createdMain, version: g.ver - (g.mains.length - n - 1) };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Drops history not needed to read at atRev or later. Revisions that must stay in
+   * the backend (the latest put at or below atRev) are added to `keep`.
+   */
+  compact(atRev: number, keep: Set<string>): void {
+    const [genIdx, revIdx] = this.findCompaction(atRev, keep);
+    let gi = genIdx;
+    const g = this.generations[gi];
+    if (!g.isEmpty) {
+      if (revIdx > 0) {
+        g.mains.splice(0, revIdx);
+        g.subs.splice(0, revIdx);
+      }
+      // A generation left holding only its tombstone is over: drop it with its tombstone.
+      if (g.mains.length === 1 && gi !== this.generations.length - 1) {
+        keep.delete(revKey(g.mains[0], g.subs[0]));
+        gi++;
+      }
+    }
+    if (gi > 0) this.generations = this.generations.slice(gi);
+  }
+
+  /** Adds to keep what compact(atRev) would keep, without changing the index. */
+  keep(atRev: number, keep: Set<string>): void {
+    const [genIdx, revIdx] = this.findCompaction(atRev, new Set());
+    const g = this.generations[genIdx];
+    if (g.isEmpty || revIdx < 0) return;
+    // A tombstone as the only remaining revision would be dropped by compact().
+    if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return;
+    keep.add(revKey(g.mains[revIdx], g.subs[revIdx]));
+  }
+
+  private findCompaction(atRev: number, keep: Set<string>): [number, number] {
+    let gi = 0;
+    // Skip generations whose tombstone is at or below atRev: they are entirely history.
+    while (gi < this.generations.length - 1) {
+      const g = this.generations[gi];
+      if (g.mains[g.mains.length - 1] > atRev) break;
+      gi++;
+    }
+    const g = this.generations[gi];
+    const n = g.lastAtOrBelow(atRev);
+    if (n >= 0) keep.add(revKey(g.mains[n], g.subs[n]));
+    return [gi, n];
+  }
+}
+
+/** Set key for a revision in keep-sets. */
+export function revKey(main: number, sub: number): string {
+  return `${main}_${sub}`;
+}

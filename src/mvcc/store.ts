@@ -1,0 +1,341 @@
+// The MVCC store: a deterministic state machine over a Backend. Every write txn
+// creates at most one revision; reads are served at any revision not yet compacted.
+// It does no I/O of its own beyond the backend's batch; committing the batch is the
+// caller's business, and the consistent (applied) index goes into the same batch.
+import type { Backend } from '../backend/backend.js';
+import { bytesToKey } from '../backend/bytes.js';
+import { EventType, type Event, type KeyValue } from '../pb/kv.js';
+import { Errors } from '../rpctypes/errors.js';
+import { Crc32c } from './crc32c.js';
+import { KeyIndex, revKey } from './key-index.js';
+import { decodeKeyValue, encodeKeyValue } from './kv-codec.js';
+import {
+  META_FINISHED_COMPACT,
+  META_SCHEDULED_COMPACT,
+  readConsistentIndex,
+  readRevMeta,
+  writeConsistentIndex,
+  writeRevMeta,
+} from './meta.js';
+import { bytesToRev, isTombstone, mainRevPrefix, revToBytes } from './revision.js';
+import { TreeIndex } from './tree-index.js';
+
+export interface RangeOptions {
+  /** At most this many kvs (0: no limit); count still reports every match. */
+  limit?: number;
+  /** Read at this revision; 0 or omitted: the current one. */
+  rev?: number;
+  /** Only count the matches. */
+  count?: boolean;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  /** Number of keys in the range at the read revision, regardless of limit. */
+  count: number;
+  /** The store's current revision (as the txn sees it), not the read revision. */
+  rev: number;
+}
+
+export interface HashKVResult {
+  hash: number;
+  revision: number;
+  compactRevision: number;
+}
+
+export type WriteListener = (events: readonly Event[], rev: number) => void;
+
+const KEY_BUCKET_NAME = Buffer.from('key');
+const EMPTY = new Uint8Array(0);
+
+/** A change event whose prevKv is read from the backend only when asked for. */
+class StoreEvent implements Event {
+  private prev: KeyValue | undefined | null = null;
+
+  constructor(
+    readonly type: EventType,
+    readonly kv: KeyValue,
+    private readonly backend: Backend,
+    private readonly prevMain: number,
+    private readonly prevSub: number,
+  ) {}
+
+  /** The key's value before this change (undefined if it did not exist or was compacted since). */
+  get prevKv(): KeyValue | undefined {
+    if (this.prev === null) {
+      this.prev = undefined;
+      if (this.prevMain > 0) {
+        const v = this.backend.get('key', revToBytes(this.prevMain, this.prevSub));
+        if (v !== undefined) this.prev = decodeKeyValue(v);
+      }
+    }
+    return this.prev;
+  }
+}
+
+export class MvccStore {
+  private readonly index = new TreeIndex();
+  private currentRev = 1;
+  private compactMainRev = 0;
+  private writing: TxnWrite | undefined;
+  private readonly listeners = new Set<WriteListener>();
+
+  private constructor(readonly backend: Backend) {}
+
+  /** Opens a store over the backend, rebuilding the index from the key bucket. */
+  static open(backend: Backend): MvccStore {
+    const s = new MvccStore(backend);
+    s.restore();
+    return s;
+  }
+
+  /** The revision of the last write txn (1 on an empty store, as etcd). */
+  rev(): number {
+    return this.currentRev;
+  }
+
+  /** The last compacted revision; reads below it fail. */
+  compactRev(): number {
+    return this.compactMainRev;
+  }
+
+  consistentIndex(): number {
+    return readConsistentIndex(this.backend);
+  }
+
+  /** Records the applied raft index in the current backend batch, alongside the changes it caused. */
+  setConsistentIndex(index: number): void {
+    writeConsistentIndex(this.backend, index);
+  }
+
+  /** Number of keys in the index, live or with retained history. */
+  keyCount(): number {
+    return this.index.size;
+  }
+
+  onWrite(listener: WriteListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): RangeResult {
+    return this.rangeKeys(key, end, this.currentRev, opts);
+  }
+
+  /** Starts the write txn; only one may be open, and it must be ended before any other call. */
+  write(): TxnWrite {
+    if (this.writing !== undefined) throw new Error('mvcc: a write txn is already open');
+    this.writing = new TxnWrite(this, this.currentRev);
+    return this.writing;
+  }
+
+  /** Drops history below rev, from the index and from the backend batch. */
+  compact(rev: number): void {
+    this.assertNoWrite();
+    if (rev <= this.compactMainRev) throw Errors.Compacted;
+    if (rev > this.currentRev) throw Errors.FutureRev;
+    writeRevMeta(this.backend, META_SCHEDULED_COMPACT, rev);
+    this.compactLockfree(rev);
+  }
+
+  /** CRC-32C over the key bucket up to rev as etcd's HashKV computes it (rev 0: current). */
+  hashKV(rev = 0): HashKVResult {
+    this.assertNoWrite();
+    const compactRevision = this.compactMainRev;
+    if (rev > 0 && rev <= compactRevision) throw Errors.Compacted;
+    if (rev > this.currentRev) throw Errors.FutureRev;
+    const atRev = rev === 0 ? this.currentRev : rev;
+    const keep = this.index.keep(atRev);
+    const h = new Crc32c().update(KEY_BUCKET_NAME);
+    for (const [k, v] of this.backend.range('key', mainRevPrefix(0), mainRevPrefix(atRev + 1))) {
+      const r = bytesToRev(k);
+      // Revisions at or below the compact revision that compaction will drop do not count.
+      if (r.main <= compactRevision && keep.size > 0 && !keep.has(revKey(r.main, r.sub))) continue;
+      h.update(k).update(v);
+    }
+    return { hash: h.digest(), revision: this.currentRev, compactRevision };
+  }
+
+  /** @internal */
+  rangeKeys(key: Uint8Array, end: Uint8Array | undefined, curRev: number, opts: RangeOptions): RangeResult {
+    const want = opts.rev ?? 0;
+    if (want > curRev) throw Errors.FutureRev;
+    const rev = want <= 0 ? curRev : want;
+    if (rev < this.compactMainRev) throw Errors.Compacted;
+    const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : Infinity;
+    const mains: number[] = [];
+    const subs: number[] = [];
+    let count = 0;
+    this.index.visit(key, end, (ki) => {
+      const r = ki.get(rev);
+      if (r === undefined) return true;
+      if (!opts.count && count < limit) {
+        mains.push(r.main);
+        subs.push(r.sub);
+      }
+      count++;
+      return true;
+    });
+    if (opts.count) return { kvs: [], count, rev: curRev };
+    const kvs = new Array<KeyValue>(mains.length);
+    for (let i = 0; i < mains.length; i++) {
+      const v = this.backend.get('key', revToBytes(mains[i], subs[i]));
+      if (v === undefined) throw new Error(`mvcc: revision ${mains[i]}.${subs[i]} in the index but not in the backend`);
+      kvs[i] = decodeKeyValue(v);
+    }
+    return { kvs, count, rev: curRev };
+  }
+
+  /** @internal */
+  txnPut(txn: TxnWrite, key: Uint8Array, value: Uint8Array, lease: bigint): void {
+    const rev = txn.beginRev + 1;
+    const sub = txn.changes.length;
+    const prev = this.index.get(key, rev);
+    const kv: KeyValue = {
+      key,
+      value,
+      createRevision: prev === undefined ? rev : prev.createdMain,
+      modRevision: rev,
+      version: (prev?.version ?? 0) + 1,
+      lease,
+    };
+    this.backend.put('key', revToBytes(rev, sub), encodeKeyValue(kv));
+    this.index.put(key, rev, sub);
+    txn.changes.push(new StoreEvent(EventType.PUT, kv, this.backend, prev?.main ?? 0, prev?.sub ?? 0));
+  }
+
+  /** @internal */
+  txnDeleteRange(txn: TxnWrite, key: Uint8Array, end: Uint8Array | undefined): number {
+    const readRev = txn.changes.length > 0 ? txn.beginRev + 1 : txn.beginRev;
+    const live: { ki: KeyIndex; main: number; sub: number }[] = [];
+    this.index.visit(key, end, (ki) => {
+      const r = ki.get(readRev);
+      if (r !== undefined) live.push({ ki, main: r.main, sub: r.sub });
+      return true;
+    });
+    const rev = txn.beginRev + 1;
+    for (const { ki, main, sub: prevSub } of live) {
+      const sub = txn.changes.length;
+      // etcd stores a tombstone as a KeyValue holding only the key.
+      const stored: KeyValue = { key: ki.key, value: EMPTY, createRevision: 0, modRevision: 0, version: 0, lease: 0n };
+      this.backend.put('key', revToBytes(rev, sub, true), encodeKeyValue(stored));
+      ki.tombstone(rev, sub);
+      const kv: KeyValue = { ...stored, modRevision: rev };
+      txn.changes.push(new StoreEvent(EventType.DELETE, kv, this.backend, main, prevSub));
+    }
+    return live.length;
+  }
+
+  /** @internal */
+  endWrite(txn: TxnWrite): readonly Event[] {
+    if (this.writing !== txn) throw new Error('mvcc: ending a write txn that is not open');
+    this.writing = undefined;
+    if (txn.changes.length === 0) return [];
+    this.currentRev = txn.beginRev + 1;
+    const events = txn.changes;
+    for (const l of this.listeners) l(events, this.currentRev);
+    return events;
+  }
+
+  private assertNoWrite(): void {
+    if (this.writing !== undefined) throw new Error('mvcc: operation not allowed inside a write txn');
+  }
+
+  private compactLockfree(rev: number): void {
+    this.compactMainRev = rev;
+    const keep = this.index.compact(rev);
+    const doomed: Uint8Array[] = [];
+    for (const [k] of this.backend.range('key', mainRevPrefix(0), mainRevPrefix(rev + 1))) {
+      const r = bytesToRev(k);
+      if (!keep.has(revKey(r.main, r.sub))) doomed.push(k);
+    }
+    for (const k of doomed) this.backend.delete('key', k);
+    writeRevMeta(this.backend, META_FINISHED_COMPACT, rev);
+  }
+
+  private restore(): void {
+    const b = this.backend;
+    this.compactMainRev = readRevMeta(b, META_FINISHED_COMPACT);
+    const scheduled = readRevMeta(b, META_SCHEDULED_COMPACT);
+    const byKey = new Map<string, KeyIndex>();
+    let maxRev = 0;
+    for (const [k, v] of b.range('key', mainRevPrefix(0))) {
+      const rev = bytesToRev(k);
+      const kv = decodeKeyValue(v);
+      const name = bytesToKey(kv.key);
+      let ki = byKey.get(name);
+      if (isTombstone(k)) {
+        if (ki === undefined || ki.generations[ki.generations.length - 1].isEmpty) {
+          throw new Error(`mvcc: tombstone at ${rev.main}.${rev.sub} for a key that is not live`);
+        }
+        ki.tombstone(rev.main, rev.sub);
+      } else if (ki === undefined) {
+        ki = new KeyIndex(Uint8Array.from(kv.key));
+        ki.restore(kv.createRevision, rev.main, rev.sub, kv.version);
+        byKey.set(name, ki);
+      } else if (ki.generations[ki.generations.length - 1].isEmpty && kv.createRevision !== rev.main) {
+        // History before this put was compacted away along with the old generation.
+        ki.restore(kv.createRevision, rev.main, rev.sub, kv.version);
+      } else {
+        ki.put(rev.main, rev.sub);
+      }
+      maxRev = rev.main;
+    }
+    this.index.load(byKey);
+    this.currentRev = Math.max(maxRev, this.compactMainRev, 1);
+    if (scheduled > this.compactMainRev) this.compactLockfree(scheduled);
+  }
+}
+
+export class TxnWrite {
+  /** @internal */
+  readonly changes: StoreEvent[] = [];
+  private ended = false;
+
+  /** @internal */
+  constructor(
+    private readonly store: MvccStore,
+    readonly beginRev: number,
+  ) {}
+
+  /** The revision this txn's reads see: its own writes once it has any. */
+  rev(): number {
+    return this.changes.length > 0 ? this.beginRev + 1 : this.beginRev;
+  }
+
+  range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): RangeResult {
+    this.assertOpen();
+    return this.store.rangeKeys(key, end, this.rev(), opts);
+  }
+
+  /** Writes key; returns the txn's revision. */
+  put(key: Uint8Array, value: Uint8Array, lease = 0n): number {
+    this.assertOpen();
+    if (key.byteLength === 0) throw new Error('mvcc: put with an empty key');
+    this.store.txnPut(this, key, value, lease);
+    return this.beginRev + 1;
+  }
+
+  /** Deletes the live keys in [key, end); returns how many and the txn's revision after it. */
+  deleteRange(key: Uint8Array, end?: Uint8Array): { deleted: number; rev: number } {
+    this.assertOpen();
+    const deleted = this.store.txnDeleteRange(this, key, end);
+    return { deleted, rev: this.rev() };
+  }
+
+  /** Number of changes so far. */
+  get changeCount(): number {
+    return this.changes.length;
+  }
+
+  /** Ends the txn: the store moves to the txn's revision if it changed anything. */
+  end(): readonly Event[] {
+    this.assertOpen();
+    this.ended = true;
+    return this.store.endWrite(this);
+  }
+
+  private assertOpen(): void {
+    if (this.ended) throw new Error('mvcc: write txn already ended');
+  }
+}
