@@ -1,0 +1,11 @@
+// etcdserverpb.Cluster: the member list as etcd shows it.
+import type { EtcdServer } from '../server/server.js';
+
+export function clusterImpl(s: EtcdServer) {
+  return {
+    MemberList: async () => ({
+      header: s.header(),
+      members: s.members().map((m) => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+    }),
+  };
+}

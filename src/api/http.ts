@@ -1,0 +1,69 @@
+// The plain-HTTP endpoints etcd serves on its client port beside gRPC.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { EtcdServer } from '../server/server.js';
+import type { Metrics } from '../metrics/index.js';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../server/version.js';
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+const CORS = {
+  'Access-Control-Allow-Headers': 'accept, content-type, authorization',
+  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'Access-Control-Allow-Origin': '*',
+};
+
+function send(res: Res, status: number, contentType: string, body: string): void {
+  (res as ServerResponse).writeHead(status, { ...CORS, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function httpHandler(server: EtcdServer, metrics: Metrics) {
+  return (req: Req, res: Res): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/health':
+        void health(server).then((h) => send(res, h.ok ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify(h.body)));
+        return;
+      case '/version':
+        send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+        return;
+      case '/metrics':
+        void metrics.text().then(
+          (text) => send(res, 200, metrics.contentType, text),
+          (err) => send(res, 500, 'text/plain; charset=utf-8', String(err)),
+        );
+        return;
+      default:
+        send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+    }
+  };
+}
+
+/** As etcd: healthy when there is a leader and a linearizable read succeeds in time. */
+async function health(server: EtcdServer): Promise<{ ok: boolean; body: { health: string; reason?: string } }> {
+  if (server.leader === 0n) return { ok: false, body: { health: 'false' } };
+  try {
+    await withTimeout(server.linearizableReadNotify(), 1000);
+    return { ok: true, body: { health: 'true' } };
+  } catch {
+    return { ok: false, body: { health: 'false' } };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,14 @@
+// The client API of a member: the etcd v3 gRPC services it serves today.
+import type { GrpcServer } from '../grpc/index.js';
+import type { EtcdServer } from '../server/server.js';
+import type { Metrics } from '../metrics/index.js';
+import { defineService } from './service.js';
+import { kvImpl } from './kv.js';
+import { maintenanceImpl } from './maintenance.js';
+import { clusterImpl } from './cluster.js';
+
+export function registerServices(grpc: GrpcServer, server: EtcdServer, metrics: Metrics): void {
+  grpc.addService('etcdserverpb.KV', defineService('etcdserverpb.KV', kvImpl(server), metrics));
+  grpc.addService('etcdserverpb.Maintenance', defineService('etcdserverpb.Maintenance', maintenanceImpl(server), metrics));
+  grpc.addService('etcdserverpb.Cluster', defineService('etcdserverpb.Cluster', clusterImpl(server), metrics));
+}

@@ -1,0 +1,65 @@
+// Turns a table of handlers into gRPC method definitions for one etcd service:
+// codecs come from the .proto, and every call is counted under etcd's gRPC metrics.
+import { codec, serviceMethods } from '../pb/codec.js';
+import type { MethodDef, CallContext } from '../grpc/types.js';
+import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
+import { grpcCodeName, type Metrics } from '../metrics/index.js';
+
+export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
+export type StreamImpl = (stream: any) => void | Promise<void>;
+
+export function defineService(
+  fullName: string,
+  impl: Record<string, UnaryImpl | StreamImpl>,
+  metrics: Metrics,
+): Record<string, MethodDef<any, any>> {
+  const out: Record<string, MethodDef<any, any>> = {};
+  const [pkg, svc] = splitName(fullName);
+  for (const m of serviceMethods(fullName)) {
+    const fn = impl[m.name];
+    const req = codec<any>(m.requestType);
+    const res = codec<any>(m.responseType);
+    const grpcType = m.requestStream && m.responseStream ? 'bidi_stream' : m.responseStream ? 'server_stream' : m.requestStream ? 'client_stream' : 'unary';
+    const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
+    const handled = (code: number) => metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, grpcCodeName(code)).inc();
+    const notAvailable = () => new EtcdError(GrpcCode.Unimplemented, `etcd-ts: ${svc}.${m.name} is not available yet`);
+    if (!m.requestStream && !m.responseStream) {
+      const ok = metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, 'OK');
+      out[m.name] = {
+        kind: 'unary',
+        decode: req.decode,
+        encode: res.encode,
+        handler: async (r: unknown, call: CallContext) => {
+          started.inc();
+          try {
+            if (!fn) throw notAvailable();
+            const v = await (fn as UnaryImpl)(r, call);
+            ok.inc();
+            return v;
+          } catch (err) {
+            handled(err instanceof EtcdError ? err.code : GrpcCode.Unknown);
+            throw err;
+          }
+        },
+      };
+    } else {
+      const kind = m.requestStream && m.responseStream ? 'bidi' : m.responseStream ? 'serverStream' : 'clientStream';
+      out[m.name] = {
+        kind,
+        decode: req.decode,
+        encode: res.encode,
+        handler: (...args: any[]) => {
+          started.inc();
+          if (!fn) throw notAvailable();
+          return (fn as (...a: any[]) => any)(...args);
+        },
+      } as MethodDef<any, any>;
+    }
+  }
+  return out;
+}
+
+function splitName(full: string): [string, string] {
+  const i = full.lastIndexOf('.');
+  return [full.slice(0, i), full.slice(i + 1)];
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The etcd-ts server binary: etcd's flags, ETCD_* variables and config file in,
+// one member out. Exits non-zero with etcd's message on bad configuration.
+import { parseConfig } from '../config/index.js';
+import type { EtcdConfig } from '../config/types.js';
+import { startMember, type MemberOptions } from '../embed/member.js';
+import { createLogger, type LogLevel } from '../pkg/logger.js';
+import { DEFAULT_QUOTA_BACKEND_BYTES } from '../server/options.js';
+
+function memberOptions(c: EtcdConfig): MemberOptions {
+  return {
+    name: c.name,
+    dataDir: c.dataDir,
+    initialCluster: [...c.initialCluster.entries()].map(([name, urls]) => ({ name, peerUrls: urls.map((u) => u.href.replace(/\/$/, '')) })),
+    initialClusterToken: c.initialClusterToken,
+    initialClusterState: c.initialClusterState,
+    heartbeatMs: c.heartbeatIntervalMs,
+    electionTimeoutMs: c.electionTimeoutMs,
+    snapshotCount: c.snapshotCount,
+    quotaBackendBytes: c.quotaBackendBytes > 0 ? c.quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES,
+    maxRequestBytes: c.maxRequestBytes,
+    maxTxnOps: c.maxTxnOps,
+    backendBatchIntervalMs: c.backendBatchIntervalMs > 0 ? c.backendBatchIntervalMs : 100,
+    backendBatchLimit: c.backendBatchLimit > 0 ? c.backendBatchLimit : 10000,
+    listenClientUrls: c.listenClientUrls,
+    advertiseClientUrls: c.advertiseClientUrls,
+    maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const parsed = parseConfig(process.argv.slice(2), process.env);
+  if ('exit' in parsed) {
+    if (parsed.stdout) process.stdout.write(parsed.stdout);
+    if (parsed.stderr) process.stderr.write(parsed.stderr);
+    process.exit(parsed.exit);
+  }
+  const { config, warnings, notYetAvailable } = parsed;
+  const logger = createLogger({ level: (config.logLevel as LogLevel) || 'info', outputs: config.logOutputs });
+  for (const w of warnings) logger.warn(w);
+  for (const f of notYetAvailable) logger.warn('flag is accepted but not available yet in etcd-ts', { flag: f });
+
+  let member: Awaited<ReturnType<typeof startMember>>;
+  try {
+    member = await startMember(memberOptions(config), logger);
+  } catch (err) {
+    logger.error('failed to start etcd-ts', { error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('received signal; shutting down', { signal });
+    member.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('terminated'));
+  process.on('SIGINT', () => shutdown('interrupt'));
+}
+
+void main();

@@ -1,0 +1,66 @@
+// Applies one committed request to the state machine and captures its outcome for
+// the waiting proposer. Errors that etcd returns from apply (compacted revision,
+// missing key for ignore_value, missing lease…) are results, not failures: every
+// member applies the same entry to the same effect, and the log moves on.
+import { KvApplier, checkRequest } from '../apply/index.js';
+import type { MvccStore } from '../mvcc/index.js';
+import type * as kv from '../pb/kv.js';
+import { EtcdError, toEtcdError } from '../rpctypes/errors.js';
+import type { Logger } from '../pkg/logger.js';
+
+export interface ApplyResult {
+  resp?: { header?: { revision: number } } & Record<string, any>;
+  err?: EtcdError;
+}
+
+export interface ApplyRequest {
+  range?: kv.RangeRequest;
+  put?: kv.PutRequest;
+  deleteRange?: kv.DeleteRangeRequest;
+  txn?: kv.TxnRequest;
+  compaction?: kv.CompactionRequest;
+}
+
+export class Applier {
+  private readonly kv: KvApplier;
+
+  constructor(
+    private readonly mvcc: MvccStore,
+    private readonly deps: { logger: Logger },
+  ) {
+    this.kv = new KvApplier(mvcc);
+  }
+
+  /** etcd's pre-proposal checks: bad requests never reach the log. */
+  check(req: ApplyRequest, limits: { maxTxnOps: number }): void {
+    if (req.range) checkRequest({ range: req.range }, limits);
+    else if (req.put) checkRequest({ put: req.put }, limits);
+    else if (req.deleteRange) checkRequest({ deleteRange: req.deleteRange }, limits);
+    else if (req.txn) checkRequest({ txn: req.txn }, limits);
+  }
+
+  range(req: kv.RangeRequest): kv.RangeResponse {
+    return this.kv.range(req);
+  }
+
+  txnReadOnly(req: kv.TxnRequest): kv.TxnResponse {
+    return this.kv.txn(req);
+  }
+
+  apply(req: ApplyRequest): ApplyResult {
+    try {
+      let resp: any;
+      if (req.put) resp = this.kv.put(req.put);
+      else if (req.deleteRange) resp = this.kv.deleteRange(req.deleteRange);
+      else if (req.txn) resp = this.kv.txn(req.txn);
+      else if (req.compaction) resp = this.kv.compaction(req.compaction);
+      else if (req.range) resp = this.kv.range(req.range);
+      else return {};
+      resp.header = { revision: this.mvcc.currentRevision };
+      return { resp };
+    } catch (err) {
+      if (!(err instanceof EtcdError)) this.deps.logger.error('apply failed', { error: String(err) });
+      return { err: toEtcdError(err) };
+    }
+  }
+}

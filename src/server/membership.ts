@@ -1,0 +1,64 @@
+// The member list: who is in the cluster, their peer and client URLs, learners.
+// Kept in the backend's "members" bucket (keyed by hex member ID, as etcd keys it)
+// so it survives restarts and travels with snapshots.
+import type { Backend } from '../backend/backend.js';
+
+export interface Member {
+  id: bigint;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function encodeMember(m: Member): Uint8Array {
+  return enc.encode(JSON.stringify({ id: m.id.toString(16), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner }));
+}
+
+function decodeMember(b: Uint8Array): Member {
+  const o = JSON.parse(dec.decode(b));
+  return { id: BigInt('0x' + o.id), name: o.name ?? '', peerUrls: o.peerURLs ?? [], clientUrls: o.clientURLs ?? [], isLearner: !!o.isLearner };
+}
+
+export class Membership {
+  private members = new Map<bigint, Member>();
+
+  private constructor(private readonly backend: Backend) {}
+
+  static load(backend: Backend): Membership {
+    const ms = new Membership(backend);
+    for (const [, v] of backend.range('members', new Uint8Array(0))) {
+      const m = decodeMember(v);
+      ms.members.set(m.id, m);
+    }
+    return ms;
+  }
+
+  static bootstrap(backend: Backend, initial: Member[]): Membership {
+    const ms = new Membership(backend);
+    for (const m of initial) ms.save(m);
+    return ms;
+  }
+
+  private save(m: Member): void {
+    this.members.set(m.id, m);
+    this.backend.put('members', enc.encode(m.id.toString(16)), encodeMember(m));
+  }
+
+  list(): Member[] {
+    return [...this.members.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get(id: bigint): Member | undefined {
+    return this.members.get(id);
+  }
+
+  setClientUrls(id: bigint, clientUrls: string[]): void {
+    const m = this.members.get(id);
+    if (!m) return;
+    this.save({ ...m, clientUrls });
+  }
+}

@@ -1,0 +1,46 @@
+// What the server needs from the member's configuration: a narrow, already-validated
+// view, so the server never parses flags itself.
+export interface InitialMember {
+  name: string;
+  peerUrls: string[];
+}
+
+export interface ServerOptions {
+  name: string;
+  dataDir: string;
+  initialCluster: InitialMember[];
+  initialClusterToken: string;
+  initialClusterState: 'new' | 'existing';
+  heartbeatMs: number;
+  electionTimeoutMs: number;
+  snapshotCount: number;
+  quotaBackendBytes: number;
+  maxRequestBytes: number;
+  maxTxnOps: number;
+  /** How often applied state is committed to the backend, as etcd's backend-batch-interval. */
+  backendBatchIntervalMs: number;
+  /** Commit early once this many writes are pending, as etcd's backend-batch-limit. */
+  backendBatchLimit: number;
+}
+
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+
+export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {
+  const name = overrides.name ?? 'default';
+  return {
+    name,
+    dataDir: `${name}.etcd`,
+    initialCluster: [{ name, peerUrls: ['http://localhost:2380'] }],
+    initialClusterToken: 'etcd-cluster',
+    initialClusterState: 'new',
+    heartbeatMs: 100,
+    electionTimeoutMs: 1000,
+    snapshotCount: 100000,
+    quotaBackendBytes: DEFAULT_QUOTA_BACKEND_BYTES,
+    maxRequestBytes: 1.5 * 1024 * 1024,
+    maxTxnOps: 128,
+    backendBatchIntervalMs: 100,
+    backendBatchLimit: 10000,
+    ...overrides,
+  };
+}

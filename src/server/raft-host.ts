@@ -1,0 +1,215 @@
+// The I/O edge around the pure Raft core: it owns the clock (ticks), the durable
+// log (WAL) and the peer transport, and runs etcd's Ready loop:
+//   persist hard state + entries (fsync) → send messages → apply committed → advance.
+// While one fsync is in flight, new proposals pile up inside Raft and leave
+// together in the next Ready: that is the group commit.
+import { RawNode, MemoryStorage, decodeConfChange, type ConfChange } from '../raft/index.js';
+import { EntryType, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../raft/types.js';
+import type { Wal } from '../wal/index.js';
+import { Errors } from '../rpctypes/errors.js';
+import type { Logger } from '../pkg/logger.js';
+
+export interface RaftHostHooks {
+  /** Committed normal entries, in log order; must be applied synchronously. */
+  applyEntries(entries: Entry[]): void;
+  /** A committed membership change, after Raft applied it to its configuration. */
+  onConfChange(cc: ConfChange, confState: ConfState, index: number): void;
+  onSoftState?(s: SoftState): void;
+  /** Called after each apply round with the new applied index. */
+  onApplied?(appliedIndex: number): void;
+}
+
+export interface Transport {
+  send(messages: Message[]): void;
+}
+
+interface PendingRead {
+  ctx: Uint8Array;
+  resolvers: Array<{ resolve: (index: number) => void; reject: (e: unknown) => void }>;
+  readIndex?: number;
+}
+
+export class RaftHost {
+  appliedIndex: number;
+  term = 0;
+  lead: NodeId = 0n;
+  confState: ConfState;
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private ticker?: NodeJS.Timeout;
+  private readBatch: PendingRead['resolvers'] = [];
+  private readsInFlight = new Map<string, PendingRead>();
+  private readsAwaitingApply: PendingRead[] = [];
+  private readSeq = 0n;
+  private loopDone: Promise<void> = Promise.resolve();
+  private fatal?: (e: unknown) => void;
+
+  constructor(
+    readonly id: NodeId,
+    readonly node: RawNode,
+    readonly storage: MemoryStorage,
+    private readonly wal: Wal,
+    private readonly hooks: RaftHostHooks,
+    private readonly logger: Logger,
+    private readonly transport: Transport = { send() {} },
+    opts: { appliedIndex: number; confState: ConfState; onFatal?: (e: unknown) => void },
+  ) {
+    this.appliedIndex = opts.appliedIndex;
+    this.confState = opts.confState;
+    this.fatal = opts.onFatal;
+  }
+
+  start(tickMs: number): void {
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, tickMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.loopDone;
+    for (const r of [...this.readBatch]) r.reject(Errors.Stopped);
+    this.readBatch = [];
+    for (const p of [...this.readsInFlight.values(), ...this.readsAwaitingApply]) for (const r of p.resolvers) r.reject(Errors.Stopped);
+    this.readsInFlight.clear();
+    this.readsAwaitingApply = [];
+  }
+
+  get isLeader(): boolean {
+    return this.lead === this.id && this.lead !== 0n;
+  }
+
+  /** Throws ProposalDroppedError when there is no leader or a transfer is under way. */
+  propose(data: Uint8Array): void {
+    if (this.stopped) throw Errors.Stopped;
+    this.node.propose(data);
+    this.kick();
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    if (this.stopped) throw Errors.Stopped;
+    this.node.proposeConfChange(cc);
+    this.kick();
+  }
+
+  step(m: Message): void {
+    if (this.stopped) return;
+    this.node.step(m);
+    this.kick();
+  }
+
+  /**
+   * Resolves with an index such that a read served once `appliedIndex` reaches it is
+   * linearizable. Concurrent callers share one ReadIndex round, as etcd batches them.
+   */
+  readIndex(): Promise<number> {
+    if (this.stopped) return Promise.reject(Errors.Stopped);
+    return new Promise((resolve, reject) => {
+      this.readBatch.push({ resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Pending read-index requests fail when leadership is lost before they complete. */
+  private failReads(err: unknown): void {
+    for (const p of this.readsInFlight.values()) for (const r of p.resolvers) r.reject(err);
+    this.readsInFlight.clear();
+  }
+
+  kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.running) return;
+      this.loopDone = this.run();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.readBatch.length === 0) return;
+    this.readSeq += 1n;
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setBigUint64(0, this.readSeq);
+    const pending: PendingRead = { ctx, resolvers: this.readBatch };
+    this.readBatch = [];
+    this.readsInFlight.set(Buffer.from(ctx).toString('hex'), pending);
+    this.node.readIndex(ctx);
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      this.startReadRound();
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        if (rd.softState) {
+          const lostLeader = rd.softState.lead !== this.lead;
+          this.lead = rd.softState.lead;
+          if (lostLeader && this.readsInFlight.size) this.failReads(Errors.LeaderChanged);
+          this.hooks.onSoftState?.(rd.softState);
+        }
+        if (rd.hardState) this.term = rd.hardState.term;
+        if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+          await this.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
+          this.storage.applySnapshot(rd.snapshot);
+        }
+        if (rd.hardState || rd.entries.length) await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+        if (rd.hardState) this.storage.setHardState(rd.hardState);
+        if (rd.entries.length) this.storage.append(rd.entries);
+        if (rd.messages.length) this.transport.send(rd.messages);
+        for (const rs of rd.readStates) {
+          const key = Buffer.from(rs.requestCtx).toString('hex');
+          const pending = this.readsInFlight.get(key);
+          if (!pending) continue;
+          this.readsInFlight.delete(key);
+          pending.readIndex = rs.index;
+          this.readsAwaitingApply.push(pending);
+        }
+        if (rd.committedEntries.length) this.applyCommitted(rd.committedEntries);
+        this.releaseReads();
+        this.node.advance(rd);
+        this.startReadRound();
+      }
+    } catch (err) {
+      this.logger.error('raft loop failed', { error: err instanceof Error ? err.stack : String(err) });
+      this.fatal?.(err);
+    } finally {
+      this.running = false;
+    }
+    if (!this.stopped && (this.node.hasReady() || this.readBatch.length)) this.kick();
+  }
+
+  private applyCommitted(entries: Entry[]): void {
+    let batch: Entry[] = [];
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex) continue;
+      if (e.type === EntryType.ConfChange) {
+        if (batch.length) this.hooks.applyEntries(batch);
+        batch = [];
+        const cc = decodeConfChange(e.data);
+        this.confState = this.node.applyConfChange(cc);
+        this.hooks.onConfChange(cc, this.confState, e.index);
+      } else {
+        batch.push(e);
+      }
+      this.appliedIndex = e.index;
+    }
+    if (batch.length) this.hooks.applyEntries(batch);
+    this.hooks.onApplied?.(this.appliedIndex);
+  }
+
+  private releaseReads(): void {
+    if (!this.readsAwaitingApply.length) return;
+    const still: PendingRead[] = [];
+    for (const p of this.readsAwaitingApply) {
+      if ((p.readIndex ?? 0) <= this.appliedIndex) for (const r of p.resolvers) r.resolve(p.readIndex!);
+      else still.push(p);
+    }
+    this.readsAwaitingApply = still;
+  }
+}

@@ -1,0 +1,415 @@
+// EtcdServer wires the subsystems into one member, as etcd's etcdserver does:
+//   request → checks → proposal (InternalRaftRequest) → Raft → WAL fsync → commit
+//   → apply to MVCC (with the applied index, atomically) → the waiting caller.
+// Reads: serializable ranges answer from the local MVCC store; linearizable ranges
+// first wait for a ReadIndex round and for the applied index to reach it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RawNode, MemoryStorage, ProposalDroppedError } from '../raft/index.js';
+import { EntryType, type ConfState, type Entry, type SoftState } from '../raft/types.js';
+import { Wal } from '../wal/index.js';
+import { codec } from '../pb/codec.js';
+import type * as kv from '../pb/kv.js';
+import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
+import type { Logger } from '../pkg/logger.js';
+import type { Metrics } from '../metrics/index.js';
+import { RaftHost } from './raft-host.js';
+import { Wait } from './wait.js';
+import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMemberId, hex } from './ids.js';
+import { openStorage, type MemberStorage } from './storage.js';
+import { Membership, type Member } from './membership.js';
+import { Applier, type ApplyResult } from './applier.js';
+import type { ServerOptions } from './options.js';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
+
+interface InternalRaftRequest {
+  header?: { ID: bigint; username: string; authRevision: number };
+  range?: kv.RangeRequest;
+  put?: kv.PutRequest;
+  deleteRange?: kv.DeleteRangeRequest;
+  txn?: kv.TxnRequest;
+  compaction?: kv.CompactionRequest;
+}
+const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
+
+/** etcd's grpc overhead allowance on top of --max-request-bytes. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export class EtcdServer {
+  readonly id: bigint;
+  readonly clusterId: bigint;
+  readonly membership: Membership;
+  private host!: RaftHost;
+  private storage!: MemberStorage;
+  private applier!: Applier;
+  private wait = new Wait();
+  private reqIds: RequestIdGenerator;
+  private commitTimer?: NodeJS.Timeout;
+  private leaderChangedAt = 0;
+  private stopping = false;
+  private readonly requestTimeoutMs: number;
+  private readyResolve!: () => void;
+  /** Resolves once this member has a leader and has applied its own bootstrap entries. */
+  readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+
+  private constructor(
+    readonly opts: ServerOptions,
+    readonly logger: Logger,
+    readonly metrics: Metrics,
+    ids: { id: bigint; clusterId: bigint },
+    membership: Membership,
+  ) {
+    this.id = ids.id;
+    this.clusterId = ids.clusterId;
+    this.membership = membership;
+    this.reqIds = new RequestIdGenerator(this.id, Date.now());
+    // etcd: 5 s plus twice the election timeout.
+    this.requestTimeoutMs = 5000 + 2 * opts.electionTimeoutMs;
+  }
+
+  static async start(opts: ServerOptions, logger: Logger, metrics: Metrics): Promise<EtcdServer> {
+    const memberDir = join(opts.dataDir, 'member');
+    mkdirSync(memberDir, { recursive: true });
+    const initial = opts.initialCluster.map((m) => ({
+      name: m.name,
+      peerUrls: m.peerUrls,
+      id: deriveMemberId(m.peerUrls, opts.initialClusterToken),
+    }));
+    const self = initial.find((m) => m.name === opts.name);
+    if (!self) throw new Error(`couldn't find local name "${opts.name}" in the initial cluster configuration`);
+    const bootClusterId = deriveClusterId(initial.map((m) => m.id));
+
+    const storage = await openStorage(memberDir, {
+      memberId: self.id,
+      clusterId: bootClusterId,
+      logger,
+      onWalFsync: (s) => metrics.walFsync.observe(s),
+    });
+    if (storage.memberId !== self.id && storage.existing) {
+      logger.info('restarting member with the identity stored in its data dir', { 'member-id': hex(storage.memberId) });
+    }
+    const membership = storage.existing
+      ? Membership.load(storage.backend)
+      : Membership.bootstrap(
+          storage.backend,
+          initial.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] as string[], isLearner: false })),
+        );
+    const server = new EtcdServer(opts, logger, metrics, { id: storage.memberId, clusterId: storage.clusterId }, membership);
+    server.storage = storage;
+    await server.boot();
+    return server;
+  }
+
+  private async boot(): Promise<void> {
+    const { storage, opts, logger } = this;
+    this.applier = new Applier(storage.mvcc, { logger: this.logger });
+    const raftStorage = storage.raftStorage;
+    const node = new RawNode({
+      id: this.id,
+      electionTick: Math.max(2, Math.round(opts.electionTimeoutMs / opts.heartbeatMs)),
+      heartbeatTick: 1,
+      storage: raftStorage,
+      applied: storage.appliedIndex,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 512,
+      checkQuorum: true,
+      preVote: true,
+      random: Math.random,
+    });
+    this.host = new RaftHost(
+      this.id,
+      node,
+      raftStorage,
+      storage.wal,
+      {
+        applyEntries: (entries) => this.applyEntries(entries),
+        onConfChange: (_cc, confState, index) => this.onConfChange(confState, index),
+        onSoftState: (s) => this.onSoftState(s),
+        onApplied: (index) => this.onApplied(index),
+      },
+      logger,
+      undefined,
+      {
+        appliedIndex: storage.appliedIndex,
+        confState: storage.confState,
+        onFatal: (err) => {
+          logger.error('stopping member after a storage failure', { error: String(err) });
+          this.wait.failAll(Errors.Stopped);
+          process.exitCode = 1;
+        },
+      },
+    );
+    this.metrics.serverVersion.set({ server_version: ETCD_API_VERSION }, 1);
+    this.metrics.clusterVersion.set({ cluster_version: ETCD_CLUSTER_VERSION }, 1);
+    this.metrics.serverId.set({ server_id: hex(this.id) }, 1);
+    this.metrics.quotaBackendBytes.set(opts.quotaBackendBytes);
+    this.host.start(opts.heartbeatMs);
+    // A single voter needs no election timeout to pass: campaign at once.
+    if (storage.confState.voters.length === 1 && storage.confState.voters[0] === this.id) node.campaign();
+    this.host.kick();
+    this.commitTimer = setInterval(() => void this.commitBackend(), opts.backendBatchIntervalMs);
+    this.commitTimer.unref?.();
+  }
+
+  // ---- apply -----------------------------------------------------------------------
+
+  private applyEntries(entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.index <= this.storage.mvcc.consistentIndex) continue; // already in the backend
+      if (e.type !== EntryType.Normal || e.data.length === 0) {
+        this.storage.mvcc.setConsistentIndex(e.index);
+        continue;
+      }
+      let req: InternalRaftRequest;
+      try {
+        req = internalCodec.decode(e.data);
+      } catch (err) {
+        // A committed entry we cannot decode means a corrupt log or a newer writer.
+        throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
+      }
+      this.storage.mvcc.setConsistentIndex(e.index);
+      const result = this.applier.apply(req);
+      const id = req.header?.ID;
+      if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
+    }
+    this.metrics.proposalsApplied.set(this.host.appliedIndex);
+  }
+
+  private onConfChange(confState: ConfState, index: number): void {
+    this.storage.saveConfState(confState);
+    if (index > this.storage.mvcc.consistentIndex) this.storage.mvcc.setConsistentIndex(index);
+  }
+
+  private onSoftState(s: SoftState): void {
+    const had = this.metrics.hasLeader;
+    void had;
+    this.metrics.hasLeader.set(s.lead !== 0n ? 1 : 0);
+    this.metrics.isLeader.set(s.lead === this.id ? 1 : 0);
+    if (s.lead !== 0n) {
+      this.metrics.leaderChanges.inc();
+      this.leaderChangedAt = Date.now();
+      this.logger.info(s.lead === this.id ? 'elected leader' : 'leader changed', {
+        'local-member-id': hex(this.id),
+        'leader-member-id': hex(s.lead),
+        term: this.host.term,
+      });
+    }
+  }
+
+  private onApplied(index: number): void {
+    this.metrics.proposalsCommitted.set(index);
+    if (index >= this.storage.bootIndex && this.host.lead !== 0n) this.readyResolve();
+    if (this.storage.mvcc.pendingWrites() >= this.opts.backendBatchLimit) void this.commitBackend();
+  }
+
+  private committing?: Promise<void>;
+  /** Batches applied state into one backend transaction, as etcd batches bbolt commits. */
+  commitBackend(): Promise<void> {
+    if (this.committing) return this.committing;
+    const started = process.hrtime.bigint();
+    this.committing = this.storage
+      .commit()
+      .then(() => {
+        this.metrics.backendCommit.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.dbTotalSize.set(this.storage.backend.size());
+        this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
+        this.metrics.keysTotal.set(this.storage.mvcc.keyCount());
+        return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount);
+      })
+      .catch((err) => {
+        this.logger.error('backend commit failed', { error: String(err) });
+      })
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
+  }
+
+  // ---- proposals ---------------------------------------------------------------------
+
+  private async propose(req: InternalRaftRequest): Promise<ApplyResult> {
+    if (this.stopping) throw Errors.Stopped;
+    const id = this.reqIds.next();
+    req.header = { ID: id, username: '', authRevision: 0 };
+    const data = internalCodec.encode(req);
+    if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
+    const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
+    try {
+      this.metrics.proposalsPending.inc();
+      this.host.propose(data);
+    } catch (err) {
+      this.metrics.proposalsPending.dec();
+      this.wait.fail(id, err instanceof ProposalDroppedError ? this.dropError(err) : err);
+      this.metrics.proposalsFailed.inc();
+      return done;
+    }
+    try {
+      return await done;
+    } catch (err) {
+      this.metrics.proposalsFailed.inc();
+      throw err;
+    } finally {
+      this.metrics.proposalsPending.dec();
+    }
+  }
+
+  private dropError(err: ProposalDroppedError): EtcdError {
+    if (/no leader/.test(err.message)) return Errors.NoLeader;
+    if (/transfer/.test(err.message)) return Errors.LeaderChanged;
+    if (/too large/.test(err.message)) return Errors.RequestTooLarge;
+    return Errors.Timeout;
+  }
+
+  private timeoutError(): EtcdError {
+    // etcd blames the previous leader when one changed within the last election window.
+    if (Date.now() - this.leaderChangedAt < 3 * this.opts.electionTimeoutMs) return Errors.TimeoutDueToLeaderFail;
+    return Errors.Timeout;
+  }
+
+  private unwrap<T>(r: ApplyResult): T {
+    if (r.err) throw r.err;
+    return r.resp as T;
+  }
+
+  header(revision?: number): kv.ResponseHeader {
+    return {
+      clusterId: this.clusterId,
+      memberId: this.id,
+      revision: revision ?? this.storage.mvcc.currentRevision,
+      raftTerm: this.host.term,
+    };
+  }
+
+  // ---- KV ----------------------------------------------------------------------------
+
+  async range(req: kv.RangeRequest): Promise<kv.RangeResponse> {
+    this.applier.check({ range: req }, this.opts);
+    if (!req.serializable) await this.linearizableReadNotify();
+    const resp = this.applier.range(req);
+    resp.header = this.header();
+    return resp;
+  }
+
+  async put(req: kv.PutRequest): Promise<kv.PutResponse> {
+    this.applier.check({ put: req }, this.opts);
+    const r = this.unwrap<kv.PutResponse>(await this.propose({ put: req }));
+    r.header = this.header(r.header?.revision);
+    return r;
+  }
+
+  async deleteRange(req: kv.DeleteRangeRequest): Promise<kv.DeleteRangeResponse> {
+    this.applier.check({ deleteRange: req }, this.opts);
+    const r = this.unwrap<kv.DeleteRangeResponse>(await this.propose({ deleteRange: req }));
+    r.header = this.header(r.header?.revision);
+    return r;
+  }
+
+  async txn(req: kv.TxnRequest): Promise<kv.TxnResponse> {
+    this.applier.check({ txn: req }, this.opts);
+    if (isReadOnlyTxn(req)) {
+      // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
+      if (!req.success.concat(req.failure).every((op) => op.requestRange?.serializable)) await this.linearizableReadNotify();
+      const resp = this.applier.txnReadOnly(req);
+      resp.header = this.header();
+      return resp;
+    }
+    const r = this.unwrap<kv.TxnResponse>(await this.propose({ txn: req }));
+    r.header = this.header(r.header?.revision);
+    return r;
+  }
+
+  async compact(req: kv.CompactionRequest): Promise<kv.CompactionResponse> {
+    const r = this.unwrap<kv.CompactionResponse & { physicalDone?: Promise<void> }>(await this.propose({ compaction: req }));
+    if (req.physical && r.physicalDone) await r.physicalDone;
+    return { header: this.header(r.header?.revision) };
+  }
+
+  /** Waits until this member has applied everything committed before the call (ReadIndex). */
+  async linearizableReadNotify(): Promise<void> {
+    if (this.stopping) throw Errors.Stopped;
+    if (this.host.lead === 0n) {
+      // No leader now: give an election a chance within the request timeout.
+      await this.waitForLeader();
+    }
+    const timeout = new Promise<never>((_, reject) => {
+      const t = setTimeout(() => reject(Errors.Timeout), this.requestTimeoutMs);
+      t.unref?.();
+    });
+    await Promise.race([this.host.readIndex(), timeout]);
+  }
+
+  private async waitForLeader(): Promise<void> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (this.host.lead === 0n) {
+      if (Date.now() > deadline) throw Errors.NoLeader;
+      await new Promise((r) => setTimeout(r, this.opts.heartbeatMs));
+    }
+  }
+
+  // ---- maintenance -------------------------------------------------------------------
+
+  status() {
+    const st = this.host.node.status();
+    return {
+      header: this.header(),
+      version: ETCD_API_VERSION,
+      dbSize: this.storage.backend.size(),
+      dbSizeInUse: this.storage.backend.sizeInUse(),
+      leader: this.host.lead,
+      raftIndex: this.storage.raftStorage.lastIndex(),
+      raftTerm: st.hardState.term,
+      raftAppliedIndex: this.host.appliedIndex,
+      errors: [] as string[],
+      isLearner: this.membership.get(this.id)?.isLearner ?? false,
+    };
+  }
+
+  hashKV(revision: number) {
+    const h = this.storage.mvcc.hashKV(revision);
+    return { header: this.header(), hash: h.hash, compactRevision: h.compactRevision };
+  }
+
+  hash() {
+    return { header: this.header(), hash: this.storage.mvcc.hash() };
+  }
+
+  members(): Member[] {
+    return this.membership.list();
+  }
+
+  get appliedIndex(): number {
+    return this.host.appliedIndex;
+  }
+  get term(): number {
+    return this.host.term;
+  }
+  get leader(): bigint {
+    return this.host.lead;
+  }
+  get currentRevision(): number {
+    return this.storage.mvcc.currentRevision;
+  }
+
+  /** Publishes this member's client URLs into the member list (etcd's "published local member"). */
+  publish(clientUrls: string[]): void {
+    this.membership.setClientUrls(this.id, clientUrls);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.host.stop();
+    this.wait.failAll(Errors.Stopped);
+    await this.commitBackend();
+    await this.storage.close();
+  }
+}
+
+function isReadOnlyTxn(req: kv.TxnRequest): boolean {
+  const ro = (ops: kv.RequestOp[]): boolean =>
+    ops.every((op) => (op.requestRange ? true : op.requestTxn ? isReadOnlyTxn(op.requestTxn) : false));
+  return ro(req.success) && ro(req.failure);
+}
+
+export { GrpcCode };

@@ -1,0 +1,155 @@
+// A member's durable state on disk, laid out as etcd lays it out:
+//   <data-dir>/member/wal/   the Raft log (our WAL)
+//   <data-dir>/member/snap/db the applied state (LMDB backend) with its applied index
+// On restart the backend says how far the log was applied; the WAL replays the rest.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryStorage } from '../raft/index.js';
+import type { ConfState, HardState } from '../raft/types.js';
+import { Wal, type WalReplay } from '../wal/index.js';
+import { LmdbBackend } from '../backend/lmdb.js';
+import type { Backend } from '../backend/backend.js';
+import { MvccStore } from '../mvcc/index.js';
+import { codec } from '../pb/codec.js';
+import type { Logger } from '../pkg/logger.js';
+import type { RaftHost } from './raft-host.js';
+
+interface WalMetadata {
+  NodeID: bigint;
+  ClusterID: bigint;
+}
+const metadataCodec = codec<WalMetadata>('etcdserverpb.Metadata');
+const CONF_STATE_KEY = new TextEncoder().encode('confState');
+
+/** Entries kept in memory after a snapshot so slow followers can catch up without one (etcd: 5000). */
+const CATCH_UP_ENTRIES = 5000;
+
+export interface MemberStorage {
+  existing: boolean;
+  memberId: bigint;
+  clusterId: bigint;
+  wal: Wal;
+  backend: Backend;
+  mvcc: MvccStore;
+  raftStorage: MemoryStorage;
+  confState: ConfState;
+  /** Raft's applied index at boot: the last snapshot marker. */
+  appliedIndex: number;
+  /** The last index in the log at boot; the member is caught up once it applies it. */
+  bootIndex: number;
+  saveConfState(cs: ConfState): void;
+  commit(): Promise<void>;
+  maybeSnapshot(host: RaftHost, snapshotCount: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openStorage(
+  memberDir: string,
+  opts: { memberId: bigint; clusterId: bigint; logger: Logger; onWalFsync?: (seconds: number) => void },
+): Promise<MemberStorage> {
+  const walDir = join(memberDir, 'wal');
+  const snapDir = join(memberDir, 'snap');
+  mkdirSync(snapDir, { recursive: true });
+  const existing = Wal.exists(walDir);
+  const backend = LmdbBackend.open(join(snapDir, 'db'));
+  const mvcc = await MvccStore.open(backend);
+  const raftStorage = new MemoryStorage();
+  const walOpts = { onFsync: opts.onWalFsync };
+
+  let wal: Wal;
+  let memberId = opts.memberId;
+  let clusterId = opts.clusterId;
+  let confState: ConfState;
+  let appliedIndex: number;
+  let bootIndex: number;
+
+  if (!existing) {
+    if (existsSync(walDir)) mkdirSync(walDir, { recursive: true });
+    wal = await Wal.create(walDir, metadataCodec.encode({ NodeID: memberId, ClusterID: clusterId }), walOpts);
+    // The initial membership is a snapshot at index 1 rather than log entries: every
+    // member of a new cluster starts from the same configuration without an election.
+    confState = { voters: [memberId], learners: [] };
+    const hs: HardState = { term: 1, vote: 0n, commit: 1 };
+    await wal.saveSnapshot({ index: 1, term: 1 });
+    await wal.save(hs, [], true);
+    raftStorage.applySnapshot({ metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) });
+    raftStorage.setHardState(hs);
+    saveConf(backend, confState);
+    mvcc.setConsistentIndex(1);
+    await backend.commit();
+    appliedIndex = 1;
+    bootIndex = 1;
+  } else {
+    const opened = await Wal.open(walDir, walOpts);
+    wal = opened.wal;
+    const replay: WalReplay = opened.replay;
+    const md = metadataCodec.decode(replay.metadata);
+    memberId = md.NodeID;
+    clusterId = md.ClusterID;
+    confState = loadConf(backend) ?? { voters: [memberId], learners: [] };
+    const snap = replay.snapshot ?? { index: 0, term: 0 };
+    raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
+    raftStorage.setHardState(replay.hardState);
+    if (replay.entries.length) raftStorage.append(replay.entries);
+    appliedIndex = snap.index;
+    bootIndex = Math.max(replay.hardState.commit, snap.index);
+    opts.logger.info('replayed WAL', {
+      'snapshot-index': snap.index,
+      'wal-entries': replay.entries.length,
+      'consistent-index': mvcc.consistentIndex,
+      commit: replay.hardState.commit,
+    });
+  }
+
+  let lastSnapshotIndex = appliedIndex;
+  let durableIndex = mvcc.consistentIndex;
+
+  return {
+    existing,
+    memberId,
+    clusterId,
+    wal,
+    backend,
+    mvcc,
+    raftStorage,
+    confState,
+    appliedIndex,
+    bootIndex,
+    saveConfState(cs) {
+      saveConf(backend, cs);
+    },
+    async commit() {
+      const index = mvcc.consistentIndex;
+      await backend.commit();
+      durableIndex = Math.max(durableIndex, index);
+    },
+    async maybeSnapshot(host, snapshotCount) {
+      // The log may only be released up to what the backend holds durably.
+      const index = Math.min(durableIndex, host.appliedIndex);
+      if (index - lastSnapshotIndex < snapshotCount) return;
+      const term = raftStorage.term(index);
+      raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
+      if (index > CATCH_UP_ENTRIES) raftStorage.compact(index - CATCH_UP_ENTRIES);
+      await wal.saveSnapshot({ index, term });
+      await wal.releaseTo(index);
+      lastSnapshotIndex = index;
+      opts.logger.info('saved snapshot', { 'snapshot-index': index });
+    },
+    async close() {
+      await wal.close();
+      await backend.close();
+    },
+  };
+}
+
+function saveConf(backend: Backend, cs: ConfState): void {
+  const json = JSON.stringify({ voters: cs.voters.map(String), learners: cs.learners.map(String) });
+  backend.put('meta', CONF_STATE_KEY, new TextEncoder().encode(json));
+}
+
+function loadConf(backend: Backend): ConfState | undefined {
+  const v = backend.get('meta', CONF_STATE_KEY);
+  if (!v) return undefined;
+  const o = JSON.parse(new TextDecoder().decode(v));
+  return { voters: o.voters.map((x: string) => BigInt(x)), learners: o.learners.map((x: string) => BigInt(x)) };
+}
