@@ -1,7 +1,8 @@
 // One gRPC call on the server: reads request messages off an HTTP/2 stream,
 // runs the handler, and writes response messages and the closing status.
 import { EventEmitter } from 'node:events';
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { MessageReader, frameMessage, type ReadError } from './frame.js';
@@ -54,6 +55,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   private trailers?: Record<string, string>;
   private timer?: NodeJS.Timeout;
   private readonly reader: MessageReader;
+  private readonly session: Http2Session | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -64,6 +66,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     private readonly onDone?: (call: ServerCall) => void,
   ) {
     super();
+    this.session = stream.session;
     this.reader = new MessageReader(limits.maxRecvMessageBytes, (m, c) => this.onMessage(m, c), (e) => this.onReadError(e));
     stream.on('error', noop);
     stream.on('data', (chunk: Buffer) => this.reader.push(chunk));
@@ -104,20 +107,29 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     return this.controller.signal;
   }
   get peer(): string {
-    const s = this.stream.session?.socket;
+    const s = this.socket();
     return s ? `${s.remoteAddress}:${s.remotePort}` : '';
   }
   get authority(): string | undefined {
     return this.headers[':authority'];
   }
   get tlsPeerCertificate(): PeerCertificate | undefined {
-    const s = this.stream.session?.socket as TLSSocket | undefined;
+    const s = this.socket() as TLSSocket | undefined;
     if (!s || typeof s.getPeerCertificate !== 'function') return undefined;
     const cert = s.getPeerCertificate();
     return cert && Object.keys(cert).length > 0 ? cert : undefined;
   }
   get ended(): boolean {
     return this.finished;
+  }
+
+  private socket(): Socket | undefined {
+    try {
+      return this.session?.socket;
+    } catch {
+      // The connection is gone; its socket can no longer be asked.
+      return undefined;
+    }
   }
 
   // ---- streams ----
