@@ -45,6 +45,7 @@ export const Errors = {
   Compacted: e(C.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
   FutureRev: e(C.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
   NoSpace: e(C.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
+  InvalidSortOption: e(C.InvalidArgument, 'etcdserver: invalid sort option'),
 
   LeaseNotFound: e(C.NotFound, 'etcdserver: requested lease not found'),
   LeaseExist: e(C.FailedPrecondition, 'etcdserver: lease already exists'),
