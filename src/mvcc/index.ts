@@ -1,0 +1,3 @@
+export { MvccStore, TxnWrite, type RangeOptions, type RangeResult, type HashKVResult, type WriteListener } from './store.js';
+export { revToBytes, bytesToRev, isTombstone, type Revision } from './revision.js';
+export { encodeKeyValue, decodeKeyValue } from './kv-codec.js';
