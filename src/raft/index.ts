@@ -1,0 +1,18 @@
+// The Raft core's public surface.
+export { RawNode, type RaftStatus, type ProgressStatus } from './rawnode.js';
+export type { RaftConfig } from './raft.js';
+export type { ReadOnlyOption } from './readonly.js';
+export type { ProgressState } from './progress.js';
+export { MemoryStorage, type RaftStorage } from './storage.js';
+export {
+  ProposalDroppedError,
+  CompactedError,
+  UnavailableError,
+  SnapOutOfDateError,
+  StepLocalMessageError,
+  ErrCompacted,
+  ErrUnavailable,
+  ErrSnapOutOfDate,
+} from './errors.js';
+export { encodeMessage, decodeMessage, encodeConfChange, decodeConfChange } from './codec.js';
+export * from './types.js';
