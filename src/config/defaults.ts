@@ -1,0 +1,112 @@
+import type { EtcdConfig } from './types.js';
+
+export const DEFAULT_NAME = 'default';
+export const DEFAULT_LISTEN_PEER_URLS = 'http://localhost:2380';
+export const DEFAULT_LISTEN_CLIENT_URLS = 'http://localhost:2379';
+export const DEFAULT_INITIAL_ADVERTISE_PEER_URLS = 'http://localhost:2380';
+export const DEFAULT_ADVERTISE_CLIENT_URLS = 'http://localhost:2379';
+/** The initial cluster etcd derives from the default name and advertise peer URL. */
+export const DEFAULT_INITIAL_CLUSTER = `${DEFAULT_NAME}=${DEFAULT_INITIAL_ADVERTISE_PEER_URLS}`;
+/** etcd's backend quota when --quota-backend-bytes is 0. */
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+export const MAX_ELECTION_MS = 50_000;
+
+/** etcd 3.4's defaults, before flags, environment or a config file apply. */
+export function defaultConfig(): EtcdConfig {
+  return {
+    configFile: '',
+    name: DEFAULT_NAME,
+    dataDir: '',
+    walDir: '',
+    snapshotCount: 100_000,
+    heartbeatIntervalMs: 100,
+    electionTimeoutMs: 1000,
+    initialElectionTickAdvance: true,
+    listenPeerUrls: [new URL(DEFAULT_LISTEN_PEER_URLS)],
+    listenClientUrls: [new URL(DEFAULT_LISTEN_CLIENT_URLS)],
+    maxSnapshots: 5,
+    maxWals: 5,
+    quotaBackendBytes: 0,
+    backendBatchIntervalMs: 0,
+    backendBatchLimit: 0,
+    maxTxnOps: 128,
+    maxRequestBytes: 1.5 * 1024 * 1024,
+    maxConcurrentStreams: 0xffff_ffff,
+    grpcKeepaliveMinTimeMs: 5_000,
+    grpcKeepaliveIntervalMs: 2 * 3_600_000,
+    grpcKeepaliveTimeoutMs: 20_000,
+
+    initialAdvertisePeerUrls: [new URL(DEFAULT_INITIAL_ADVERTISE_PEER_URLS)],
+    initialCluster: new Map(),
+    initialClusterText: DEFAULT_INITIAL_CLUSTER,
+    initialClusterState: 'new',
+    initialClusterToken: 'etcd-cluster',
+    advertiseClientUrls: [new URL(DEFAULT_ADVERTISE_CLIENT_URLS)],
+    discovery: '',
+    discoveryFallback: 'proxy',
+    discoveryProxy: '',
+    discoverySrv: '',
+    discoverySrvName: '',
+    strictReconfigCheck: true,
+    preVote: false,
+    autoCompactionRetention: '0',
+    autoCompactionMode: 'periodic',
+    enableV2: false,
+
+    certFile: '',
+    keyFile: '',
+    clientCertAuth: false,
+    clientCrlFile: '',
+    clientCertAllowedHostname: '',
+    trustedCaFile: '',
+    autoTls: false,
+    peerCertFile: '',
+    peerKeyFile: '',
+    peerClientCertAuth: false,
+    peerTrustedCaFile: '',
+    peerCertAllowedCn: '',
+    peerCertAllowedHostname: '',
+    peerAutoTls: false,
+    peerCrlFile: '',
+    cipherSuites: [],
+    cors: ['*'],
+    hostWhitelist: ['*'],
+
+    authToken: 'simple',
+    bcryptCost: 10,
+    authTokenTtl: 300,
+
+    enablePprof: false,
+    metrics: 'basic',
+    listenMetricsUrls: [],
+
+    logger: 'capnslog',
+    logOutputs: ['default'],
+    logOutput: ['default'],
+    logLevel: 'info',
+    debug: false,
+    logPackageLevels: '',
+
+    proxy: 'off',
+    proxyFailureWaitMs: 5000,
+    proxyRefreshIntervalMs: 30000,
+    proxyDialTimeoutMs: 1000,
+    proxyWriteTimeoutMs: 5000,
+    proxyReadTimeoutMs: 0,
+
+    experimentalInitialCorruptCheck: false,
+    experimentalCorruptCheckTimeMs: 0,
+    experimentalEnableV2v3: '',
+    experimentalBackendBboltFreelistType: 'array',
+    experimentalEnableLeaseCheckpoint: false,
+    experimentalEnableLeaseCheckpointPersist: false,
+    experimentalCompactionBatchLimit: 1000,
+    experimentalPeerSkipClientSanVerification: false,
+    experimentalWatchProgressNotifyIntervalMs: 10 * 60_000,
+    experimentalWarningApplyDurationMs: 100,
+
+    enableGrpcGateway: true,
+    unsafeNoFsync: false,
+    forceNewCluster: false,
+  };
+}

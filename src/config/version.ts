@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+
+// The etcd release whose API and flags this member implements; clients gate features on it.
+export const ETCD_API_VERSION = '3.4.23';
+
+function packageVersion(): string {
+  // dist/src/config → repository root holds package.json
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'etcd-ts' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return 'unknown';
+}
+
+export const ETCD_TS_VERSION = packageVersion();
+
+function nodeArch(): string {
+  return process.arch === 'x64' ? 'x64' : process.arch;
+}
+
+export function versionText(): string {
+  return (
+    `etcd Version: ${ETCD_API_VERSION}\n` +
+    `etcd-ts Version: ${ETCD_TS_VERSION}\n` +
+    `Git SHA: Not provided\n` +
+    `Node Version: ${process.version}\n` +
+    `Node OS/Arch: ${process.platform}/${nodeArch()}\n`
+  );
+}
