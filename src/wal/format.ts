@@ -191,9 +191,16 @@ export function checkFrame(buf: Buffer, at: number): FrameCheck {
   return { kind: 'ok', type, payloadStart: at + FRAME_HEADER, payloadEnd, next, crc };
 }
 
+const ZERO_CHUNK = Buffer.alloc(4096);
+
 /** True when some 8-byte boundary in [from, end) starts a frame that verifies. */
 export function anyValidFrameFrom(buf: Buffer, from: number): boolean {
   for (let at = from; at + FRAME_HEADER <= buf.length; at += FRAME_ALIGN) {
+    // The preallocated tail is mostly zeros: skip whole zero chunks natively.
+    if (at % ZERO_CHUNK.length === 0 && at + ZERO_CHUNK.length <= buf.length && ZERO_CHUNK.equals(buf.subarray(at, at + ZERO_CHUNK.length))) {
+      at += ZERO_CHUNK.length - FRAME_ALIGN;
+      continue;
+    }
     const word = buf.readUInt32LE(at);
     if (word === 0) continue;
     const type = word >>> 28;

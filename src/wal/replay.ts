@@ -5,6 +5,12 @@
 // Replay starts at a snapshot marker: the one the caller names (it must be in
 // the WAL), or else the latest marker written. Entries at or below it are
 // covered by the snapshot and dropped; entries above it must follow with no gap.
+//
+// Without a named marker the latest one is only known at the end, and after
+// releaseTo() the oldest kept segment can begin with entries far above index 1,
+// its covering marker written further on. So in that mode a gap is held as
+// pending, the run restarts at the entry after it, and the gap is forgiven only
+// if a later marker reaches the restarted run; otherwise it is reported.
 
 import { WalCorruptError, WalSnapshotNotFoundError } from './errors.js';
 import { decodeEntry, decodeHardState, decodeSnapshot, RecordType } from './format.js';
@@ -32,6 +38,7 @@ export class ReplayBuilder {
   private entries: Entry[] = [];
   private floor: number;
   private found: boolean;
+  private pendingGap?: WalCorruptError;
   /** The newest marker written, whichever marker replay started from. */
   latestMarker?: WalSnapshot;
   file = '';
@@ -67,7 +74,8 @@ export class ReplayBuilder {
       if (m.index === this.from.index && m.term === this.from.term) this.found = true;
       return;
     }
-    if (m.index <= this.floor) return;
+    if (m.index < this.floor) return;
+    this.pendingGap = undefined;
     this.entries = this.entries.slice(m.index - this.floor);
     this.floor = m.index;
   }
@@ -76,7 +84,11 @@ export class ReplayBuilder {
     if (e.index <= this.floor) return;
     const next = this.floor + this.entries.length + 1;
     if (e.index > next) {
-      throw new WalCorruptError(this.file, offset, `entry ${e.index} leaves a gap after index ${next - 1}`);
+      const gap = new WalCorruptError(this.file, offset, `entry ${e.index} leaves a gap after index ${next - 1}`);
+      if (this.from) throw gap;
+      this.pendingGap ??= gap;
+      this.entries = [];
+      this.floor = e.index - 1;
     }
     this.entries.length = e.index - this.floor - 1;
     this.entries.push(e);
@@ -84,6 +96,7 @@ export class ReplayBuilder {
 
   finish(): WalReplay & { lastIndex: number } {
     if (!this.metadata) throw new WalCorruptError(this.file, 0, 'no metadata record');
+    if (this.pendingGap) throw this.pendingGap;
     if (!this.found) throw new WalSnapshotNotFoundError(this.from!.index, this.from!.term);
     const snapshot = this.from ?? this.latestMarker;
     return {

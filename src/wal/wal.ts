@@ -196,10 +196,13 @@ export class Wal {
 
   /**
    * Deletes the segments whose entries are all below `index`; the segment that
-   * may contain `index` and everything after it stay.
+   * may contain `index` and everything after it stay. Never releases past the
+   * latest snapshot marker written: entries above it exist nowhere else, and a
+   * WAL missing them would be refused on replay.
    */
   releaseTo(index: number): Promise<void> {
     return this.enqueueTask(async () => {
+      index = Math.min(index, this.state.snapshot?.index ?? 0);
       let keep = 0;
       for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.firstIndex <= index) keep = i;
       // Never the segment being written.
