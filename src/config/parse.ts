@@ -93,7 +93,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedConfi
     if ('error' in cluster) return fatal(`error setting up initial cluster: ${cluster.error}`);
     cfg.initialCluster = cluster.cluster;
     // A member with data already restarts from it; --initial-cluster only matters for a new one.
-    if (!existsSync(join(cfg.dataDir, 'member'))) {
+    if (!existsSync(cfg.walDir !== '' ? cfg.walDir : join(cfg.dataDir, 'member', 'wal'))) {
       const why = verifyBootstrap(cfg);
       if (why !== undefined) return fatal(why);
     }

@@ -173,7 +173,7 @@ test('initial-cluster must list this member with its advertise peer URLs', () =>
   assert.deepEqual([...c.initialCluster.keys()], ['a', 'b', 'c']);
   // A member with data restarts from it, so a stale --initial-cluster is not checked.
   const existing = join(tmp, 'existing');
-  mkdirSync(join(existing, 'member'), { recursive: true });
+  mkdirSync(join(existing, 'member', 'wal'), { recursive: true });
   ok(['--data-dir', existing, '--initial-cluster', 'other=http://127.0.0.1:1']);
 });
 
