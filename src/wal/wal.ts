@@ -105,7 +105,7 @@ export class Wal {
       const segments = await listSegments(dir);
       if (segments.length === 0) throw new Error(`wal: no segments in ${dir}`);
       const builder = new ReplayBuilder(opts.fromSnapshot);
-      let prevCrc: number | undefined;
+      let prev: { crc: number; end: number } | undefined;
       let tail!: { end: number; lastCrc: number; torn?: string; size: number; preambleEnd: number };
       for (let i = 0; i < segments.length; i++) {
         const s = segments[i]!;
@@ -122,10 +122,10 @@ export class Wal {
         if (scan.header.seq !== s.seq || scan.header.firstIndex !== s.firstIndex) {
           throw new WalCorruptError(s.name, 0, 'segment header does not match the file name');
         }
-        if (prevCrc !== undefined && scan.header.prevCrc !== prevCrc) {
-          throw new WalCorruptError(segments[i - 1]!.name, buf.length, 'segment does not end where its successor begins (truncated?)');
+        if (prev !== undefined && scan.header.prevCrc !== prev.crc) {
+          throw new WalCorruptError(segments[i - 1]!.name, prev.end, 'segment does not end where its successor begins (truncated?)');
         }
-        prevCrc = scan.lastCrc;
+        prev = { crc: scan.lastCrc, end: scan.end };
         tail = { ...scan, size: buf.length, preambleEnd };
       }
       const replay = builder.finish();
