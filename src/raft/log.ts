@@ -1,7 +1,7 @@
 // The Raft log as one sequence: a durable prefix in storage followed by unstable
 // entries. `committed` and `applied` only move forward; applied <= committed.
 
-import { CompactedError, ErrCompacted, UnavailableError, invariant } from './errors.js';
+import { CompactedError, UnavailableError, invariant } from './errors.js';
 import type { RaftStorage } from './storage.js';
 import type { Entry, Snapshot } from './types.js';
 import { Unstable } from './unstable.js';
@@ -40,7 +40,7 @@ export class RaftLog {
   /** 0 past the end; throws ErrCompacted below the snapshot. */
   term(i: number): number {
     const dummy = this.firstIndex() - 1;
-    if (i < dummy) throw ErrCompacted;
+    if (i < dummy) throw new CompactedError();
     if (i > this.lastIndex()) return 0;
     const t = this.unstable.maybeTerm(i);
     if (t !== undefined) return t;
@@ -188,7 +188,7 @@ export class RaftLog {
   slice(lo: number, hi: number, maxSize: number): Entry[] {
     invariant(lo <= hi, `invalid slice ${lo} > ${hi}`);
     const fi = this.firstIndex();
-    if (lo < fi) throw ErrCompacted;
+    if (lo < fi) throw new CompactedError();
     invariant(hi <= this.lastIndex() + 1, `slice[${lo},${hi}) out of bound [${fi},${this.lastIndex()}]`);
     if (lo === hi) return [];
     let ents: Entry[] = [];

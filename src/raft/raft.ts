@@ -231,8 +231,10 @@ export class Raft {
     }
   }
 
+  /** The host persisted the snapshot, and its state is now the applied state. */
   onSnapshotPersisted(index: number): void {
     this.log.stableSnapTo(index);
+    if (index > this.log.applied) this.log.appliedTo(index);
   }
 
   // ---- role transitions ----
@@ -369,7 +371,8 @@ export class Raft {
     if (!this.promotable()) return;
     // A committed but unapplied conf change may remove us or change the quorum: wait.
     if (this.log.committed > this.log.applied) {
-      const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1, Infinity);
+      const lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+      const ents = lo <= this.log.committed ? this.log.slice(lo, this.log.committed + 1, Infinity) : [];
       if (ents.some((e) => e.type === EntryType.ConfChange)) return;
     }
     this.campaign(t);

@@ -2,7 +2,7 @@
 // test) writes to after each Ready. Index 0 of `ents` is a dummy standing for the
 // snapshot: it carries the snapshot's index and term so term(snapshotIndex) works.
 
-import { ErrCompacted, ErrSnapOutOfDate, ErrUnavailable, invariant } from './errors.js';
+import { CompactedError, SnapOutOfDateError, UnavailableError, invariant } from './errors.js';
 import { NONE, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from './types.js';
 import { EMPTY_BYTES, cloneConfState, limitSize, newEntry } from './util.js';
 
@@ -51,16 +51,16 @@ export class MemoryStorage implements RaftStorage {
 
   entries(lo: number, hi: number, maxSize: number): Entry[] {
     const offset = this.ents[0]!.index;
-    if (lo <= offset) throw ErrCompacted;
+    if (lo <= offset) throw new CompactedError();
     if (hi > this.lastIndex() + 1) throw new Error(`entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
-    if (this.ents.length === 1) throw ErrUnavailable;
+    if (this.ents.length === 1) throw new UnavailableError();
     return limitSize(this.ents.slice(lo - offset, hi - offset), maxSize);
   }
 
   term(index: number): number {
     const offset = this.ents[0]!.index;
-    if (index < offset) throw ErrCompacted;
-    if (index - offset >= this.ents.length) throw ErrUnavailable;
+    if (index < offset) throw new CompactedError();
+    if (index - offset >= this.ents.length) throw new UnavailableError();
     return this.ents[index - offset]!.term;
   }
 
@@ -77,14 +77,14 @@ export class MemoryStorage implements RaftStorage {
   }
 
   applySnapshot(snap: Snapshot): void {
-    if (snap.metadata.index <= this.snap.metadata.index) throw ErrSnapOutOfDate;
+    if (snap.metadata.index <= this.snap.metadata.index) throw new SnapOutOfDateError();
     this.snap = snap;
     this.ents = [newEntry(snap.metadata.term, snap.metadata.index)];
   }
 
   /** Records a snapshot of the state machine at `index` (which must be applied, hence in the log). */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
-    if (index <= this.snap.metadata.index) throw ErrSnapOutOfDate;
+    if (index <= this.snap.metadata.index) throw new SnapOutOfDateError();
     invariant(index <= this.lastIndex(), `snapshot ${index} is out of bound lastindex(${this.lastIndex()})`);
     const offset = this.ents[0]!.index;
     this.snap = { metadata: { index, term: this.ents[index - offset]!.term, confState: cloneConfState(confState) }, data };
@@ -94,7 +94,7 @@ export class MemoryStorage implements RaftStorage {
   /** Discards entries up to and including `index`; the caller must not need them any more. */
   compact(index: number): void {
     const offset = this.ents[0]!.index;
-    if (index <= offset) throw ErrCompacted;
+    if (index <= offset) throw new CompactedError();
     invariant(index <= this.lastIndex(), `compact ${index} is out of bound lastindex(${this.lastIndex()})`);
     const i = index - offset;
     const rest = this.ents.slice(i + 1);
