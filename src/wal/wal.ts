@@ -220,8 +220,11 @@ export class Wal {
       try {
         if (this.dirty && this.failed === undefined) await this.fsync();
       } finally {
-        await this.seg.fh.close();
-        this.lock.release();
+        try {
+          await this.seg.fh.close();
+        } finally {
+          this.lock.release();
+        }
       }
     });
     this.closed = true;
