@@ -6,10 +6,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMember, type Member, type MemberKind } from '../test/helpers/member.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { LoadGenerator, type Measurement } from './driver.js';
 import { cpuMicros, rssBytes } from './proc.js';
+import { killAllServers, serverCommandLabel, startServer, type ServerKind } from './server.js';
 import { comparisonTable, measurementLine, serverSummary, type ServerResult } from './report.js';
 import { kvWorkloads, loadWorkload } from './workloads.js';
 
@@ -40,6 +40,7 @@ function readEnv(): BenchEnv {
 const cleanups = new Set<() => void>();
 function onExitCleanup(): void {
   process.once('exit', () => {
+    killAllServers();
     for (const c of cleanups) c();
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -51,19 +52,9 @@ function onExitCleanup(): void {
 }
 
 async function benchServer(side: Side, env: BenchEnv, dataRoot: string): Promise<ServerResult> {
-  const kind: MemberKind = env.selfcheck ? 'etcd' : side;
-  const command = kind === 'etcd' ? '/usr/bin/etcd' : 'node dist/src/cli/etcd.js';
-  const member: Member = await startMember(kind, { name: 'bench', dataDir: join(dataRoot, `${side}.etcd`), readyTimeoutMs: READY_TIMEOUT_MS });
-  const killMember = () => {
-    if (member.pid > 0) {
-      try {
-        process.kill(member.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  };
-  cleanups.add(killMember);
+  const kind: ServerKind = env.selfcheck ? 'etcd' : side;
+  const command = serverCommandLabel(kind);
+  const member = await startServer(kind, 'bench', join(dataRoot, `${side}.etcd`), READY_TIMEOUT_MS);
   const loadgen = LoadGenerator.start();
   const stopLoadgen = () => loadgen.stop();
   cleanups.add(stopLoadgen);
@@ -96,8 +87,7 @@ async function benchServer(side: Side, env: BenchEnv, dataRoot: string): Promise
   } finally {
     loadgen.stop();
     cleanups.delete(stopLoadgen);
-    await member.stop('SIGTERM', 10_000);
-    cleanups.delete(killMember);
+    await member.stop(10_000);
   }
 }
 
