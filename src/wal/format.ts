@@ -193,6 +193,16 @@ export function checkFrame(buf: Buffer, at: number): FrameCheck {
 
 const ZERO_CHUNK = Buffer.alloc(4096);
 
+/** True when every byte from `from` on is zero. */
+export function allZeroFrom(buf: Buffer, from: number): boolean {
+  let at = from;
+  for (; at + ZERO_CHUNK.length <= buf.length; at += ZERO_CHUNK.length) {
+    if (!ZERO_CHUNK.equals(buf.subarray(at, at + ZERO_CHUNK.length))) return false;
+  }
+  for (; at < buf.length; at++) if (buf[at] !== 0) return false;
+  return true;
+}
+
 /** True when some 8-byte boundary in [from, end) starts a frame that verifies. */
 export function anyValidFrameFrom(buf: Buffer, from: number): boolean {
   for (let at = from; at + FRAME_HEADER <= buf.length; at += FRAME_ALIGN) {

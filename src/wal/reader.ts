@@ -9,7 +9,7 @@
 // and trusting it could pass over acknowledged records and discard them.
 
 import { WalCorruptError } from './errors.js';
-import { anyValidFrameFrom, checkFrame, decodeSegmentHeader, FRAME_HEADER, RecordType, type DecodedSegmentHeader } from './format.js';
+import { allZeroFrom, anyValidFrameFrom, checkFrame, decodeSegmentHeader, FRAME_HEADER, RecordType, type DecodedSegmentHeader } from './format.js';
 
 export interface SegmentScan {
   header: DecodedSegmentHeader;
@@ -46,6 +46,9 @@ export function scanSegment(file: string, buf: Buffer, isLast: boolean, visit: F
     const later = anyValidFrameFrom(buf, at + FRAME_HEADER);
     if (f.kind === 'end') {
       if (later) throw new WalCorruptError(file, at, 'valid records after the end of the data');
+      // Leftover bytes past the end of the last segment are zeroed too, so they
+      // cannot show up as damage once the segment is no longer the last one.
+      if (isLast && !allZeroFrom(buf, at)) return { header, end: at, lastCrc, torn: 'garbage after the end of the data' };
       return { header, end: at, lastCrc };
     }
     if (!isLast) throw new WalCorruptError(file, at, f.reason);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wal, WalCorruptError } from '../../src/wal/index.js';
 import { entries, entry, frameOffsets, tempDir } from './helpers.js';
@@ -49,21 +49,23 @@ test('a torn last record is cut off at every byte offset, earlier records intact
     const { offsets, end } = frameOffsets(join(base, name!));
     const start = offsets.at(-1)!;
     assert.equal(end - start, 328);
+    const original = readFileSync(join(base, name!));
+    // The work directory only ever holds this one segment (close removes the
+    // lock), so each case just rewrites the file.
     const work = join(dir, 'work');
+    cpSync(base, work, { recursive: true });
+    const file = join(work, name!);
     let checked = 0;
     for (let cut = start; cut < end; cut++) {
       for (const damage of ['truncate', 'zero', 'garbage'] as const) {
-        rmSync(work, { recursive: true, force: true });
-        cpSync(base, work, { recursive: true });
-        const file = join(work, name!);
-        if (damage === 'truncate') truncateSync(file, cut);
-        else {
-          const buf = readFileSync(file);
-          for (let i = cut; i < end; i++) buf[i] = damage === 'zero' ? 0 : (i * 167 + cut) & 0xff;
+        let bytes = original.subarray(0, cut);
+        if (damage !== 'truncate') {
+          bytes = Buffer.from(original);
+          for (let i = cut; i < end; i++) bytes[i] = damage === 'zero' ? 0 : (i * 167 + cut) & 0xff;
           // A "torn" tail identical to what was written is simply complete.
-          if (buf.equals(readFileSync(join(base, name!)))) continue;
-          writeFileSync(file, buf);
+          if (bytes.equals(original)) continue;
         }
+        writeFileSync(file, bytes);
         const { wal: w, replay } = await Wal.open(work, { segmentSize: SEG });
         assert.deepEqual(replay.entries, entries(1, 3, 1, 50), `${damage} at ${cut - start}`);
         assert.deepEqual(replay.hardState, { term: 1, vote: 1n, commit: 0 });
@@ -84,6 +86,25 @@ test('a torn last record is cut off at every byte offset, earlier records intact
     }
     // Only zeroing the 3 padding bytes leaves the frame unchanged.
     assert.ok(checked >= 3 * 328 - 3, `checked ${checked}`);
+  } finally {
+    cleanup();
+  }
+});
+
+test('garbage after a zero word at the end of the last segment is zeroed on open', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    await build(dir, 3);
+    const [name] = segs(dir);
+    const file = join(dir, name!);
+    const { end, buf } = frameOffsets(file);
+    buf.fill(0x5a, end + 4, end + 40);
+    writeFileSync(file, buf);
+    const { wal, replay } = await Wal.open(dir, { segmentSize: SEG });
+    assert.deepEqual(replay.entries, entries(1, 3, 1, 100));
+    await wal.close();
+    const after = readFileSync(file);
+    assert.ok(after.subarray(end).every((b) => b === 0));
   } finally {
     cleanup();
   }
