@@ -107,7 +107,13 @@ export class GrpcServer {
     const sniffMs = this.opts.sniffTimeoutMs ?? 10_000;
     const dispatch = (proto: 'h2' | 'http1', socket: Socket) => {
       if (this.closing) return void socket.destroy();
-      (proto === 'h2' ? this.h2 : this.h1).emit('connection', socket);
+      if (proto === 'h2') {
+        this.h2.emit('connection', socket);
+      } else {
+        this.h1.emit('connection', socket);
+        // The sniffer paused the socket; the HTTP/1 parser reads it through 'data' events.
+        socket.resume();
+      }
     };
     let server: net.Server;
     if (tlsOpts) {
