@@ -217,3 +217,35 @@ test('a renamed segment or conflicting metadata is corruption', async () => {
     cleanup();
   }
 });
+
+test('entries missing from the start with no snapshot marker covering them are refused', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    await build(dir, 150);
+    const names = segs(dir);
+    // What a release without a snapshot marker would leave behind.
+    unlinkSync(join(dir, names[0]!));
+    const { offsets } = frameOffsets(join(dir, names[1]!));
+    // Preamble: header, metadata, hard state; then the first entry.
+    await expectCorrupt(dir, names[1]!, offsets[3]!);
+    await assert.rejects(Wal.open(dir, { segmentSize: SEG, fromSnapshot: { index: 0, term: 0 } }), WalCorruptError);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a segment left half-created by a crash during a cut is ignored and removed', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    await build(dir, 5);
+    const stray = join(dir, '0000000000000001-0000000000000006.wal.tmp');
+    writeFileSync(stray, Buffer.alloc(100, 0x33));
+    const { wal, replay } = await Wal.open(dir, { segmentSize: SEG });
+    assert.deepEqual(replay.entries, entries(1, 5, 1, 100));
+    assert.ok(!readdirSync(dir).includes('0000000000000001-0000000000000006.wal.tmp'));
+    await wal.save(undefined, [entry(6, 1, 100)]);
+    await wal.close();
+  } finally {
+    cleanup();
+  }
+});
