@@ -238,12 +238,35 @@ export function decodeSegmentHeader(buf: Buffer, s: number, e: number): DecodedS
   return { seq: readU64(buf, s), firstIndex: readU64(buf, s + 8), prevCrc: buf.readUInt32LE(s + 16) };
 }
 
-export function decodeEntry(buf: Buffer, s: number, e: number): Entry {
+/**
+ * Where replayed entry data is copied to: out of the segment buffer, so entries
+ * do not pin whole segments in memory, and into shared blocks, so a replay of
+ * many small entries makes one allocation per block rather than one per entry.
+ */
+export class PayloadArena {
+  private static readonly BLOCK = 64 * 1024;
+  private block = new Uint8Array(0);
+  private used = 0;
+
+  copy(src: Buffer, start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n > PayloadArena.BLOCK / 8) return new Uint8Array(src.subarray(start, end));
+    if (this.used + n > this.block.length) {
+      this.block = new Uint8Array(PayloadArena.BLOCK);
+      this.used = 0;
+    }
+    const out = this.block.subarray(this.used, this.used + n);
+    out.set(src.subarray(start, end));
+    this.used += n;
+    return out;
+  }
+}
+
+export function decodeEntry(buf: Buffer, s: number, e: number, arena: PayloadArena): Entry {
   if (e - s < ENTRY_FIXED) throw new RangeError(`entry payload is ${e - s} bytes`);
   const type = buf[s + 16]!;
   if (type > 1) throw new RangeError(`unknown entry type ${type}`);
-  // Copied so replayed entries do not pin the whole segment buffer in memory.
-  return { index: readU64(buf, s), term: readU64(buf, s + 8), type, data: new Uint8Array(buf.subarray(s + ENTRY_FIXED, e)) };
+  return { index: readU64(buf, s), term: readU64(buf, s + 8), type, data: arena.copy(buf, s + ENTRY_FIXED, e) };
 }
 
 export function decodeHardState(buf: Buffer, s: number, e: number): HardState {

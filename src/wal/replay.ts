@@ -13,7 +13,7 @@
 // if a later marker reaches the restarted run; otherwise it is reported.
 
 import { WalCorruptError, WalSnapshotNotFoundError } from './errors.js';
-import { decodeEntry, decodeHardState, decodeSnapshot, RecordType } from './format.js';
+import { decodeEntry, decodeHardState, decodeSnapshot, PayloadArena, RecordType } from './format.js';
 import type { FrameVisitor } from './reader.js';
 import type { Entry, HardState } from '../raft/types.js';
 
@@ -39,6 +39,7 @@ export class ReplayBuilder {
   private floor: number;
   private found: boolean;
   private pendingGap?: WalCorruptError;
+  private readonly arena = new PayloadArena();
   /** The newest marker written, whichever marker replay started from. */
   latestMarker?: WalSnapshot;
   file = '';
@@ -62,7 +63,7 @@ export class ReplayBuilder {
       case RecordType.Snapshot:
         return this.marker(decodeSnapshot(buf, start, end));
       case RecordType.Entry:
-        return this.entry(decodeEntry(buf, start, end), offset);
+        return this.entry(decodeEntry(buf, start, end, this.arena), offset);
       default:
         throw new WalCorruptError(this.file, offset, `unexpected record type ${type}`);
     }
