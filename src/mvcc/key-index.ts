@@ -2,11 +2,15 @@
 // that created the key to the tombstone that deleted it. The last generation is the
 // live one (empty when the key is currently deleted).
 
+/** Shared by every empty generation; never written to. */
+const EMPTY_REVS: number[] = Object.freeze([]) as unknown as number[];
+
 export class Generation {
   /** Number of puts in this generation (the key's version at its latest put). */
   ver = 0;
-  readonly mains: number[] = [];
-  readonly subs: number[] = [];
+  // Allocated on first add as one-element literals: a push onto [] reserves room for 17.
+  mains: number[] = EMPTY_REVS;
+  subs: number[] = EMPTY_REVS;
   createdMain = 0;
   createdSub = 0;
 
@@ -18,6 +22,9 @@ export class Generation {
     if (this.mains.length === 0) {
       this.createdMain = main;
       this.createdSub = sub;
+      this.mains = [main];
+      this.subs = [sub];
+      return;
     }
     this.mains.push(main);
     this.subs.push(sub);
@@ -48,7 +55,12 @@ export class KeyIndex {
   modifiedSub = 0;
   generations: Generation[] = [new Generation()];
 
-  constructor(readonly key: Uint8Array) {}
+  /** The key as a latin1 string: one compact string per key instead of a buffer each. */
+  constructor(readonly name: string) {}
+
+  get key(): Uint8Array {
+    return Buffer.from(this.name, 'latin1');
+  }
 
   put(main: number, sub: number): void {
     if (main < this.modifiedMain || (main === this.modifiedMain && sub <= this.modifiedSub)) {

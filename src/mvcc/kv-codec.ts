@@ -148,9 +148,61 @@ export function decodeKeyValue(b: Uint8Array, copy = false): KeyValue {
 
   function skipField(wire: number): void {
     if (wire === 0) varint();
-    else if (wire === 2) p += varint();
+    else if (wire === 2) {
+      const n = varint();
+      p += n;
+    }
     else if (wire === 1) p += 8;
     else if (wire === 5) p += 4;
     else throw new Error(`mvcc: unsupported wire type ${wire} in KeyValue`);
   }
+}
+
+/** The fields restore needs, read without building a KeyValue: key (latin1), create_revision, version. */
+export interface KeyMeta {
+  name: string;
+  createRevision: number;
+  version: number;
+}
+
+/** Fills `out` (reused across calls on the restore path, which visits every revision). */
+export function decodeKeyMeta(b: Buffer, out: KeyMeta): void {
+  let p = 0;
+  let name = '';
+  let createRevision = 0;
+  let version = 0;
+  const end = b.byteLength;
+  const varint = (): number => {
+    let n = 0;
+    let mul = 1;
+    for (;;) {
+      if (p >= end) throw new Error('mvcc: truncated KeyValue');
+      const c = b[p++];
+      n += (c & 0x7f) * mul;
+      if (c < 0x80) return n;
+      mul *= 128;
+    }
+  };
+  while (p < end) {
+    const tag = varint();
+    const wire = tag & 7;
+    if (tag === 0x0a) {
+      const n = varint();
+      name = b.toString('latin1', p, p + n);
+      p += n;
+    } else if (tag === 0x10) createRevision = varint();
+    else if (tag === 0x20) version = varint();
+    else if (wire === 0) varint();
+    else if (wire === 2) {
+      const n = varint();
+      p += n;
+    }
+    else if (wire === 1) p += 8;
+    else if (wire === 5) p += 4;
+    else throw new Error(`mvcc: unsupported wire type ${wire} in KeyValue`);
+  }
+  if (p !== end) throw new Error('mvcc: truncated KeyValue');
+  out.name = name;
+  out.createRevision = createRevision;
+  out.version = version;
 }

@@ -8,7 +8,7 @@ import { EventType, type Event, type KeyValue } from '../pb/kv.js';
 import { Errors } from '../rpctypes/errors.js';
 import { Crc32c } from './crc32c.js';
 import { KeyIndex, revKey } from './key-index.js';
-import { decodeKeyValue, encodeKeyValue } from './kv-codec.js';
+import { decodeKeyMeta, decodeKeyValue, encodeKeyValue } from './kv-codec.js';
 import {
   META_FINISHED_COMPACT,
   META_SCHEDULED_COMPACT,
@@ -17,7 +17,7 @@ import {
   writeConsistentIndex,
   writeRevMeta,
 } from './meta.js';
-import { bytesToRev, isTombstone, mainRevPrefix, revToBytes } from './revision.js';
+import { bytesToRev, isTombstone, mainRevPrefix, readUint64, revToBytes } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 
 export interface RangeOptions {
@@ -259,27 +259,28 @@ export class MvccStore {
     const scheduled = readRevMeta(b, META_SCHEDULED_COMPACT);
     const byKey = new Map<string, KeyIndex>();
     let maxRev = 0;
+    const meta = { name: '', createRevision: 0, version: 0 };
     for (const [k, v] of b.range('key', mainRevPrefix(0))) {
-      const rev = bytesToRev(k);
-      const kv = decodeKeyValue(v);
-      const name = bytesToKey(kv.key);
-      let ki = byKey.get(name);
+      const main = readUint64(k, 0);
+      const sub = readUint64(k, 9);
+      decodeKeyMeta(Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength), meta);
+      let ki = byKey.get(meta.name);
       if (isTombstone(k)) {
         if (ki === undefined || ki.generations[ki.generations.length - 1].isEmpty) {
-          throw new Error(`mvcc: tombstone at ${rev.main}.${rev.sub} for a key that is not live`);
+          throw new Error(`mvcc: tombstone at ${main}.${sub} for a key that is not live`);
         }
-        ki.tombstone(rev.main, rev.sub);
+        ki.tombstone(main, sub);
       } else if (ki === undefined) {
-        ki = new KeyIndex(Uint8Array.from(kv.key));
-        ki.restore(kv.createRevision, rev.main, rev.sub, kv.version);
-        byKey.set(name, ki);
-      } else if (ki.generations[ki.generations.length - 1].isEmpty && kv.createRevision !== rev.main) {
+        ki = new KeyIndex(meta.name);
+        ki.restore(meta.createRevision, main, sub, meta.version);
+        byKey.set(meta.name, ki);
+      } else if (ki.generations[ki.generations.length - 1].isEmpty && meta.createRevision !== main) {
         // History before this put was compacted away along with the old generation.
-        ki.restore(kv.createRevision, rev.main, rev.sub, kv.version);
+        ki.restore(meta.createRevision, main, sub, meta.version);
       } else {
-        ki.put(rev.main, rev.sub);
+        ki.put(main, sub);
       }
-      maxRev = rev.main;
+      maxRev = main;
     }
     this.index.load(byKey);
     this.currentRev = Math.max(maxRev, this.compactMainRev, 1);

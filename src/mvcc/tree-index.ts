@@ -48,7 +48,7 @@ export class TreeIndex {
     const k = bytesToKey(key);
     let ki = this.byKey.get(k);
     if (ki === undefined) {
-      ki = new KeyIndex(Uint8Array.from(key));
+      ki = new KeyIndex(k);
       this.byKey.set(k, ki);
       this.ordered.insert(k);
     }
