@@ -4,7 +4,7 @@
 //   BENCH_ONLY=etcd|etcd-ts
 //   BENCH_SELFCHECK=1    the etcd-ts side runs real etcd too: validates the harness
 import { rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { LoadGenerator, type Measurement } from './driver.js';
@@ -60,6 +60,7 @@ async function benchServer(side: Side, env: BenchEnv, dataRoot: string): Promise
   cleanups.add(stopLoadgen);
   try {
     const pid = member.pid;
+    const loadAvgStart = loadavg()[0];
     await sleep(SETTLE_MS);
     const idle0 = cpuMicros(pid);
     await sleep(IDLE_SAMPLE_MS);
@@ -77,7 +78,7 @@ async function benchServer(side: Side, env: BenchEnv, dataRoot: string): Promise
       console.log(measurementLine(side, m));
       workloads.push(m);
     }
-    const result: ServerResult = { server: side, command, idleCpuPct, rssIdleBytes, rssAfterLoadBytes, load, workloads };
+    const result: ServerResult = { server: side, command, idleCpuPct, rssIdleBytes, loadAvg: [loadAvgStart, loadavg()[0]], rssAfterLoadBytes, load, workloads };
     console.log(serverSummary(result));
     return result;
   } catch (err) {

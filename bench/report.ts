@@ -10,6 +10,8 @@ export interface ServerResult {
   /** CPU the idle server burns (ticks, heartbeats), as % of one core: part of every CPU/request figure. */
   idleCpuPct: number;
   rssIdleBytes: number;
+  /** 1-minute load average before and after this server's run: other work on the machine skews every figure. */
+  loadAvg: [number, number];
   rssAfterLoadBytes: number;
   load: Measurement;
   workloads: Measurement[];
@@ -33,7 +35,8 @@ export function serverSummary(r: ServerResult): string {
   return (
     `${r.server.padEnd(8)} (${r.command}) idle cpu ${num(r.idleCpuPct, 2)}% of a core, ` +
     `rss idle ${num(mib(r.rssIdleBytes), 1)} MiB, after loading ${r.load.requests} keys ${num(mib(r.rssAfterLoadBytes), 1)} MiB ` +
-    `(load ${num(r.load.reqPerSec)} req/s, ${num(r.load.serverCpuPerReqUs, 1)} µs/req)`
+    `(load ${num(r.load.reqPerSec)} req/s, ${num(r.load.serverCpuPerReqUs, 1)} µs/req), ` +
+    `machine load average ${num(r.loadAvg[0], 2)} → ${num(r.loadAvg[1], 2)}`
   );
 }
 
