@@ -2,7 +2,13 @@
 // comparing such strings orders them exactly as the bytes compare.
 
 export function bytesToKey(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return (buf as unknown as Latin1Slicer).latin1Slice(0, buf.byteLength);
+}
+
+/** Node's own fast path behind toString('latin1'), minus the encoding lookup; keys are hot. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
 }
 
 export function keyToBytes(s: string): Buffer {

@@ -48,6 +48,10 @@ test('KeyValue codec matches protobufjs on mvccpb.KeyValue', async () => {
   assert.equal(s(back.key), 'foo');
   assert.equal(back.modRevision, 2 ** 40);
   assert.equal(back.lease, kv.lease);
+  // Fields this codec does not know (from a newer etcd) are skipped, not misread.
+  const extended = Buffer.concat([Buffer.from('3a03616263', 'hex'), Buffer.from(mine), Buffer.from('4001', 'hex')]);
+  const ext = decodeKeyValue(extended);
+  assert.deepEqual([s(ext.key), ext.version, ext.value.length], ['foo', 3, 300]);
   const tomb = encodeKeyValue({ key: b('k'), value: new Uint8Array(), createRevision: 0, modRevision: 0, version: 0, lease: 0n });
   assert.equal(Buffer.from(tomb).toString('hex'), '0a016b');
 });
