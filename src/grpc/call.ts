@@ -5,7 +5,7 @@ import { constants, type Http2Session, type IncomingHttpHeaders, type ServerHttp
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { MessageReader, frameMessage, type ReadError } from './frame.js';
+import { MessageReader, frameMessage, type MessageSink, type ReadError } from './frame.js';
 import { encodeGrpcMessage } from './status.js';
 import type { BidiStream, MethodDef } from './types.js';
 
@@ -44,7 +44,26 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 const noop = () => {};
 
-export class ServerCall extends EventEmitter implements BidiStream<unknown, unknown> {
+// Listeners shared by every call (no closures per request): the stream carries its call.
+const CALL = Symbol('grpcCall');
+type CallStream = ServerHttp2Stream & { [CALL]: ServerCall };
+function onStreamData(this: CallStream, chunk: Buffer) {
+  this[CALL].reader.push(chunk);
+}
+function onStreamEnd(this: CallStream) {
+  this[CALL].onRemoteEnd();
+}
+function onStreamClose(this: CallStream) {
+  this[CALL].onClose();
+}
+function onStreamWantTrailers(this: CallStream) {
+  this[CALL].sendTrailers();
+}
+function onStreamDrain(this: CallStream) {
+  this[CALL].emit('drain');
+}
+
+export class ServerCall extends EventEmitter implements BidiStream<unknown, unknown>, MessageSink {
   readonly deadline?: number;
   private controller?: AbortController;
   private abortReason?: Error;
@@ -54,7 +73,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   private gotRequest = false;
   private trailers?: Record<string, string>;
   private timer?: NodeJS.Timeout;
-  private readonly reader: MessageReader;
+  /** @internal */ readonly reader: MessageReader;
   private readonly session: Http2Session | undefined;
 
   constructor(
@@ -67,13 +86,14 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   ) {
     super();
     this.session = stream.session;
-    this.reader = new MessageReader(limits.maxRecvMessageBytes, (m, c) => this.onMessage(m, c), (e) => this.onReadError(e));
+    this.reader = new MessageReader(limits.maxRecvMessageBytes, this);
+    (stream as CallStream)[CALL] = this;
     stream.on('error', noop);
-    stream.on('data', (chunk: Buffer) => this.reader.push(chunk));
-    stream.on('end', () => this.onRemoteEnd());
-    stream.on('close', () => this.onClose());
-    stream.on('wantTrailers', () => this.sendTrailers());
-    if (def.kind !== 'unary') stream.on('drain', () => this.emit('drain'));
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamClose);
+    stream.on('wantTrailers', onStreamWantTrailers);
+    if (def.kind !== 'unary') stream.on('drain', onStreamDrain);
     if (timeoutMs !== undefined) {
       this.deadline = Date.now() + timeoutMs;
       this.timer = setTimeout(() => this.expire(), timeoutMs);
@@ -163,7 +183,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   }
 
   // ---- internals ----
-  private onMessage(msg: Buffer, compressed: boolean): void {
+  /** @internal */ onMessage(msg: Buffer, compressed: boolean): void {
     if (this.finished) return;
     if (compressed) {
       this.reader.stop();
@@ -224,7 +244,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     this.finish(GrpcCode.OK, '');
   }
 
-  private onReadError(e: ReadError): void {
+  /** @internal */ onReadError(e: ReadError): void {
     if (e.kind === 'tooLarge') {
       this.finish(
         GrpcCode.ResourceExhausted,
@@ -235,7 +255,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     }
   }
 
-  private onRemoteEnd(): void {
+  /** @internal */ onRemoteEnd(): void {
     this.remoteEnded = true;
     if (this.finished) return;
     if (this.reader.buffered > 0) {
@@ -263,7 +283,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     this.finish(GrpcCode.Unavailable, 'transport is closing');
   }
 
-  private onClose(): void {
+  /** @internal */ onClose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.finished) {
@@ -300,7 +320,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     stream.end();
   }
 
-  private sendTrailers(): void {
+  /** @internal */ sendTrailers(): void {
     try {
       this.stream.sendTrailers(this.trailers ?? { 'grpc-status': String(GrpcCode.OK) });
     } catch {

@@ -62,17 +62,16 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     timeoutMs: number | undefined,
   ) {
     super();
-    this.reader = new MessageReader(
-      maxRecv,
-      (msg, compressed) => {
+    this.reader = new MessageReader(maxRecv, {
+      onMessage: (msg, compressed) => {
         if (compressed) this.fail(GrpcCode.Internal, 'grpc: compressed flag set with identity or empty encoding');
         else this.emit('data', msg);
       },
-      (e) =>
+      onReadError: (e) =>
         e.kind === 'tooLarge'
           ? this.fail(GrpcCode.ResourceExhausted, `grpc: received message larger than max (${e.length} vs. ${maxRecv})`)
           : this.fail(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`),
-    );
+    });
     stream.on('error', () => {});
     stream.on('response', (headers) => this.onHeaders(headers));
     stream.on('data', (chunk: Buffer) => this.reader.push(chunk));

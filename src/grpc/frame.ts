@@ -16,6 +16,12 @@ export type ReadError =
   | { kind: 'tooLarge'; length: number }
   | { kind: 'badFlag'; flag: number };
 
+/** Receives what a MessageReader reassembles. */
+export interface MessageSink {
+  onMessage(msg: Buffer, compressed: boolean): void;
+  onReadError(err: ReadError): void;
+}
+
 /**
  * Reassembles messages from arbitrary chunks. Each message is handed out as soon
  * as it is complete; its size is checked as soon as its header is seen, so an
@@ -30,8 +36,7 @@ export class MessageReader {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly onMessage: (msg: Buffer, compressed: boolean) => void,
-    private readonly onError: (err: ReadError) => void,
+    private readonly sink: MessageSink,
   ) {}
 
   /** Bytes of a partial message still buffered: non-zero at end of stream means truncation. */
@@ -66,7 +71,7 @@ export class MessageReader {
         this.need = HEADER_BYTES + len;
         break;
       }
-      this.onMessage(buf.subarray(off + HEADER_BYTES, end), buf[off] === 1);
+      this.sink.onMessage(buf.subarray(off + HEADER_BYTES, end), buf[off] === 1);
       off = end;
       if (this.failed) return;
     }
@@ -87,13 +92,13 @@ export class MessageReader {
     const flag = buf[off];
     if (flag > 1) {
       this.stop();
-      this.onError({ kind: 'badFlag', flag });
+      this.sink.onReadError({ kind: 'badFlag', flag });
       return false;
     }
     const len = buf.readUInt32BE(off + 1);
     if (len > this.maxBytes) {
       this.stop();
-      this.onError({ kind: 'tooLarge', length: len });
+      this.sink.onReadError({ kind: 'tooLarge', length: len });
       return false;
     }
     return true;

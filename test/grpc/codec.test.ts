@@ -31,7 +31,7 @@ test('MessageReader reassembles any chunking byte by byte', () => {
   const wire = Buffer.concat(msgs.map((m) => frameMessage(Buffer.from(m))));
   for (const step of [1, 3, 5, 7, 4096, wire.length]) {
     const got: string[] = [];
-    const r = new MessageReader(1 << 20, (m) => got.push(m.toString()), () => assert.fail('no error expected'));
+    const r = new MessageReader(1 << 20, { onMessage: (m) => got.push(m.toString()), onReadError: () => assert.fail('no error expected') });
     for (let off = 0; off < wire.length; off += step) r.push(wire.subarray(off, off + step));
     assert.deepEqual(got, msgs, `step ${step}`);
     assert.equal(r.buffered, 0);
@@ -41,13 +41,13 @@ test('MessageReader reassembles any chunking byte by byte', () => {
 test('MessageReader refuses oversize and bad flags, then stops', () => {
   const errors: ReadError[] = [];
   const got: string[] = [];
-  const r = new MessageReader(10, (m) => got.push(m.toString()), (e) => errors.push(e));
+  const r = new MessageReader(10, { onMessage: (m) => got.push(m.toString()), onReadError: (e) => errors.push(e) });
   r.push(Buffer.concat([frameMessage(Buffer.from('ok')), frameMessage(Buffer.alloc(11))]));
   r.push(frameMessage(Buffer.from('ignored')));
   assert.deepEqual(got, ['ok']);
   assert.deepEqual(errors, [{ kind: 'tooLarge', length: 11 }]);
   const bad: ReadError[] = [];
-  const r2 = new MessageReader(10, () => {}, (e) => bad.push(e));
+  const r2 = new MessageReader(10, { onMessage: () => {}, onReadError: (e) => bad.push(e) });
   r2.push(Buffer.from([2, 0]));
   r2.push(Buffer.from([0, 0, 0]));
   assert.deepEqual(bad, [{ kind: 'badFlag', flag: 2 }]);
