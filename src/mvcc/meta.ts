@@ -6,9 +6,10 @@ export const META_CONSISTENT_INDEX = Buffer.from('consistent_index');
 export const META_SCHEDULED_COMPACT = Buffer.from('scheduledCompactRev');
 export const META_FINISHED_COMPACT = Buffer.from('finishedCompactRev');
 
-export function readRevMeta(b: Backend, key: Buffer): number {
+/** The main revision stored under key, or undefined if none was ever stored. */
+export function readRevMeta(b: Backend, key: Buffer): number | undefined {
   const v = b.get('meta', key);
-  return v === undefined ? 0 : bytesToRev(v).main;
+  return v === undefined ? undefined : bytesToRev(v).main;
 }
 
 export function writeRevMeta(b: Backend, key: Buffer, main: number): void {

@@ -76,7 +76,8 @@ class StoreEvent implements Event {
 export class MvccStore {
   private readonly index = new TreeIndex();
   private currentRev = 1;
-  private compactMainRev = 0;
+  /** -1 until the first compaction, as etcd reports it (HashKV's compact_revision). */
+  private compactMainRev = -1;
   private writing: TxnWrite | undefined;
   private readonly listeners = new Set<WriteListener>();
 
@@ -94,7 +95,7 @@ export class MvccStore {
     return this.currentRev;
   }
 
-  /** The last compacted revision; reads below it fail. */
+  /** The last compacted revision (-1: never compacted); reads below it fail. */
   compactRev(): number {
     return this.compactMainRev;
   }
@@ -255,7 +256,7 @@ export class MvccStore {
 
   private restore(): void {
     const b = this.backend;
-    this.compactMainRev = readRevMeta(b, META_FINISHED_COMPACT);
+    this.compactMainRev = readRevMeta(b, META_FINISHED_COMPACT) ?? -1;
     const scheduled = readRevMeta(b, META_SCHEDULED_COMPACT);
     const byKey = new Map<string, KeyIndex>();
     let maxRev = 0;
@@ -284,7 +285,7 @@ export class MvccStore {
     }
     this.index.load(byKey);
     this.currentRev = Math.max(maxRev, this.compactMainRev, 1);
-    if (scheduled > this.compactMainRev) this.compactLockfree(scheduled);
+    if (scheduled !== undefined && scheduled > this.compactMainRev) this.compactLockfree(scheduled);
   }
 }
 

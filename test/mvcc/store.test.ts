@@ -160,6 +160,7 @@ test('hashKV is equal for equal histories, sensitive to contents, and honours co
   const y = mk();
   assert.deepEqual(x.hashKV(0), y.hashKV(0));
   assert.equal(x.hashKV(0).revision, 4);
+  assert.equal(x.hashKV(0).compactRevision, -1, 'etcd reports -1 before any compaction');
   const before = x.hashKV(3);
   put(x, 'c', '3');
   assert.equal(x.hashKV(3).hash, before.hash, 'a hash at a revision ignores later writes');
@@ -171,6 +172,22 @@ test('hashKV is equal for equal histories, sensitive to contents, and honours co
   assert.deepEqual(y.hashKV(4), z.hashKV(4));
   assert.equal(y.hashKV(4).compactRevision, 3);
   assert.throws(() => y.hashKV(3), (e) => e === Errors.Compacted);
+});
+
+test('hashKV equals what etcd 3.4.23 reports for the same history', () => {
+  // Figures taken from a real etcd: put a 1, put b 2, put a 3, del b, put c x*200, put b 9,
+  // then `etcdctl endpoint hashkv`, `compact 4`, hashkv, hashkv --rev 5.
+  const st = MvccStore.open(new MemoryBackend());
+  put(st, 'a', '1');
+  put(st, 'b', '2');
+  put(st, 'a', '3');
+  del(st, 'b');
+  put(st, 'c', 'x'.repeat(200));
+  put(st, 'b', '9');
+  assert.deepEqual(st.hashKV(0), { hash: 93189263, revision: 7, compactRevision: -1 });
+  st.compact(4);
+  assert.deepEqual(st.hashKV(0), { hash: 2959209472, revision: 7, compactRevision: 4 });
+  assert.deepEqual(st.hashKV(5), { hash: 1468967122, revision: 7, compactRevision: 4 });
 });
 
 test('lmdb: restart rebuilds index, revision, compaction and consistent index', async () => {
