@@ -6,6 +6,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
 import { MvccStore } from '../../src/mvcc/store.js';
+import { EventType } from '../../src/pb/kv.js';
 import { Errors } from '../../src/rpctypes/errors.js';
 import { b, rng, s, tempDir } from './util.js';
 
@@ -25,31 +26,37 @@ class Model {
   get rev(): number {
     return this.states.length - 1;
   }
-  /** Applies one write txn; returns whether it changed anything. */
-  write(ops: Op[]): void {
+  /** Applies one write txn; returns the events it should produce. */
+  write(ops: Op[]): string[] {
     const rev = this.rev + 1;
     const st = new Map(this.states[this.rev]);
-    let changed = false;
+    const events: string[] = [];
     for (const op of ops) {
       if (op.kind === 'put') {
         const old = st.get(op.key);
-        st.set(op.key, { value: op.value, create: old?.create ?? rev, mod: rev, version: (old?.version ?? 0) + 1, lease: op.lease });
-        changed = true;
+        const kv = { value: op.value, create: old?.create ?? rev, mod: rev, version: (old?.version ?? 0) + 1, lease: op.lease };
+        st.set(op.key, kv);
+        events.push(eventString('PUT', op.key, kv.value, kv.create, kv.mod, kv.version, kv.lease, old?.value));
       } else {
-        for (const k of [...st.keys()]) {
+        for (const k of [...st.keys()].sort()) {
           if (inRange(k, op.key, op.end)) {
+            events.push(eventString('DELETE', k, '', 0, rev, 0, 0n, st.get(k)!.value));
             st.delete(k);
-            changed = true;
           }
         }
       }
     }
-    if (changed) this.states.push(st);
+    if (events.length > 0) this.states.push(st);
+    return events;
   }
   range(key: string, end: string | undefined, rev: number): [string, ModelKv][] {
     const st = this.states[rev === 0 ? this.rev : rev];
     return [...st.entries()].filter(([k]) => inRange(k, key, end)).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   }
+}
+
+function eventString(type: string, key: string, value: string, create: number, mod: number, version: number, lease: bigint, prev: string | undefined): string {
+  return `${type} ${JSON.stringify(key)}=${value} c${create} m${mod} v${version} l${lease} prev=${prev ?? '-'}`;
 }
 
 type Op = { kind: 'put'; key: string; value: string; lease: bigint } | { kind: 'del'; key: string; end?: string };
@@ -83,14 +90,17 @@ function runModel(seed: number, steps: number, dir: string): Promise<void> {
           for (let j = 0; j < n; j++) {
             ops.push(r() < 0.75 ? { kind: 'put', key: pick(KEYS), value: `v${i}.${j}`, lease: r() < 0.2 ? BigInt(1 + Math.floor(r() * 3)) : 0n } : { kind: 'del', key: pick(KEYS), end: randomEnd() });
           }
-          model.write(ops);
+          const want = model.write(ops);
           for (const st of stores) {
             const t = st.write();
             for (const op of ops) {
               if (op.kind === 'put') t.put(b(op.key), b(op.value), op.lease);
               else t.deleteRange(b(op.key), op.end === undefined ? undefined : b(op.end));
             }
-            t.end();
+            const got = t.end().map((e) =>
+              eventString(e.type === EventType.PUT ? 'PUT' : 'DELETE', s(e.kv.key), s(e.kv.value), e.kv.createRevision, e.kv.modRevision, e.kv.version, e.kv.lease, e.prevKv && s(e.prevKv.value)),
+            );
+            assert.deepEqual(got, want, `seed ${seed} step ${i}: events`);
           }
         } else if (x < 0.5) {
           if (model.rev > model.compacted) {
