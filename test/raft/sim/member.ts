@@ -12,7 +12,6 @@ import {
   decodeConfChange,
   type ConfState,
   type Entry,
-  type Message,
   type NodeId,
   type Ready,
 } from '../../../src/raft/index.js';
@@ -106,8 +105,8 @@ export class Member {
     if (ci >= this.storage.firstIndex()) this.storage.compact(ci);
   }
 
-  /** Runs one Ready cycle; returns the messages to send (already durable-backed). */
-  handleReady(): Message[] {
+  /** Runs one Ready cycle; returns it (its messages are to be sent: they are durable-backed). */
+  handleReady(): Ready {
     const node = this.node!;
     const rd: Ready = node.ready();
     // 1. persist
@@ -153,7 +152,7 @@ export class Member {
     // A member added by this change will be sent our latest snapshot: it must list it.
     if (this.confChanged && !this.stopped) this.snapshotAndCompact(5);
     this.confChanged = false;
-    return rd.messages;
+    return rd;
   }
 
   private apply(e: Entry): void {

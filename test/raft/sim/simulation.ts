@@ -4,7 +4,7 @@
 // between; the Checker verifies safety after every Ready. At the end everything
 // heals and the cluster must elect a leader and commit a proposal in bounded time.
 
-import { ConfChangeType, MemoryStorage, ProposalDroppedError, type NodeId } from '../../../src/raft/index.js';
+import { ConfChangeType, MemoryStorage, MessageType, ProposalDroppedError, type NodeId, type Ready } from '../../../src/raft/index.js';
 import { Checker } from './checker.js';
 import { Member, type RaftKnobs } from './member.js';
 import { NO_FAULTS, Network } from './network.js';
@@ -45,6 +45,13 @@ export class Simulation {
   private crashedAt = new Map<NodeId, number>();
   private healAt = -1;
   private readonly snapshotEvery: number;
+  /** Per-seed event mix: some seeds are calm, some crash leaders constantly. */
+  private readonly crashRate: number;
+  private readonly partitionRate: number;
+  /** Longest a crashed member stays down (1: crash-reboot, old messages still in flight). */
+  private readonly downtime: number;
+  /** Chance of crashing right after a Ready was persisted and sent: just after voting or acknowledging. */
+  private crashAfterReady: number;
   readonly stats = { leaders: 0, applied: 0, messages: 0, crashes: 0, confChanges: 0, transfers: 0, reads: 0, snapshots: 0, livenessSteps: 0 };
 
   constructor(readonly opts: SimOptions) {
@@ -55,14 +62,18 @@ export class Simulation {
       heartbeatTick: 1,
       preVote: this.rng.chance(0.5),
       checkQuorum: this.rng.chance(0.5),
-      maxSizePerMsg: this.rng.pick([64, 1024, 1 << 20]),
+      maxSizePerMsg: this.rng.pick([1, 64, 1024, 1 << 20]),
       maxInflightMsgs: this.rng.pick([1, 4, 256]),
     };
     this.snapshotEvery = 3 + this.rng.int(30);
+    this.crashRate = this.rng.pick([0.04, 0.08, 0.15]);
+    this.partitionRate = this.rng.pick([0.02, 0.04, 0.08]);
+    this.downtime = this.rng.pick([1, 4, 30]);
+    this.crashAfterReady = this.size > 1 ? this.rng.pick([0, 0.003, 0.01]) : 0;
     this.net = new Network(this.rng.fork(), {
       drop: this.rng.pick([0, 0.02, 0.1, 0.3]),
       duplicate: this.rng.pick([0, 0.05, 0.2]),
-      maxDelay: this.rng.pick([0, 1, 3]),
+      maxDelay: this.rng.pick([0, 1, 3, 8]),
     });
     const ids: NodeId[] = [];
     for (let i = 1; i <= this.size; i++) ids.push(BigInt(i));
@@ -90,10 +101,12 @@ export class Simulation {
       for (const m of this.members.values()) {
         if (!m.alive || !m.node!.hasReady()) continue;
         busy = true;
-        for (const msg of m.handleReady()) {
+        const rd = m.handleReady();
+        for (const msg of rd.messages) {
           // Like a real transport, report a snapshot that never left.
           if (!this.net.send(this.now, msg) && msg.snapshot && m.alive) m.node!.reportSnapshot(msg.to, false);
         }
+        if (m.alive && this.rng.chance(isCritical(rd) ? this.crashAfterReady * 10 : this.crashAfterReady)) this.crash(m);
         this.stats.messages++;
       }
       if (!busy) return;
@@ -117,6 +130,12 @@ export class Simulation {
     }
   }
 
+  private crash(m: Member): void {
+    m.crash();
+    this.crashedAt.set(m.id, this.now);
+    this.stats.crashes++;
+  }
+
   private propose(m: Member): void {
     try {
       m.node!.propose(new TextEncoder().encode(`p${this.proposals++}`));
@@ -128,7 +147,24 @@ export class Simulation {
   private randomEvent(): void {
     const live = this.live();
     if (live.length === 0) return;
-    const r = this.rng.next();
+    let r = this.rng.next();
+    if (this.size > 1 && r < this.crashRate) {
+      // Leaders are the interesting ones to lose: half the crashes target one.
+      const m = (this.rng.chance(0.5) ? this.leader() : undefined) ?? this.rng.pick(live);
+      this.crash(m);
+      return;
+    }
+    r = this.rng.next();
+    if (this.size > 1 && r < this.partitionRate) {
+      if (this.net.isPartitioned()) return;
+      const assign = new Map<NodeId, number>();
+      const groups = 2 + this.rng.int(2);
+      for (const id of this.members.keys()) assign.set(id, this.rng.int(groups));
+      this.net.partition(assign);
+      this.healAt = this.now + 5 + this.rng.int(40);
+      return;
+    }
+    r = this.rng.next();
     if (r < 0.3) {
       const m = this.rng.pick(live);
       for (let i = this.rng.int(4); i >= 0; i--) this.propose(m);
@@ -138,17 +174,6 @@ export class Simulation {
       m.reads.set(Buffer.from(ctx).toString('hex'), this.checker.lastApplied());
       m.node!.readIndex(ctx);
       this.stats.reads++;
-    } else if (r < 0.40 && this.size > 1) {
-      const m = this.rng.pick(live);
-      m.crash();
-      this.crashedAt.set(m.id, this.now);
-      this.stats.crashes++;
-    } else if (r < 0.44 && this.size > 1 && !this.net.isPartitioned()) {
-      const assign = new Map<NodeId, number>();
-      const groups = 2 + this.rng.int(2);
-      for (const id of this.members.keys()) assign.set(id, this.rng.int(groups));
-      this.net.partition(assign);
-      this.healAt = this.now + 5 + this.rng.int(40);
     } else if (r < 0.48) {
       this.confChange();
     } else if (r < 0.51 && this.size > 1) {
@@ -203,7 +228,7 @@ export class Simulation {
 
   private restartDue(force: boolean): void {
     for (const [id, at] of this.crashedAt) {
-      if (force || this.now - at > 3 + this.rng.int(30)) {
+      if (force || this.now - at >= 1 + this.rng.int(this.downtime)) {
         this.members.get(id)!.start();
         this.crashedAt.delete(id);
       }
@@ -231,6 +256,7 @@ export class Simulation {
   liveness(): void {
     this.net.heal();
     this.net.faults = NO_FAULTS;
+    this.crashAfterReady = 0;
     this.restartDue(true);
     const marker = new TextEncoder().encode(`final-${this.opts.seed}`);
     let proposedBy: Member | undefined;
@@ -285,6 +311,13 @@ export class Simulation {
     this.stats.leaders = this.checker.leaderTerms();
     return { seed: this.opts.seed, members: this.size, steps: this.opts.steps, ok, stats: { ...this.stats } };
   }
+}
+
+/** Ready cycles after which a crash is most likely to expose a bug: a vote granted, leadership won, a leader's commit moved. */
+function isCritical(rd: Ready): boolean {
+  if (rd.softState?.role === 'leader') return true;
+  if (rd.hardState && rd.softState === undefined && rd.committedEntries.length > 0) return true;
+  return rd.messages.some((m) => (m.type === MessageType.VoteResp || m.type === MessageType.AppResp) && !m.reject);
 }
 
 export function runSeed(opts: SimOptions): SimResult {
