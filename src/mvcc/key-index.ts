@@ -112,21 +112,29 @@ export class KeyIndex {
   }
 
   /**
-   * Drops history not needed to read at atRev or later. Revisions that must stay in
-   * the backend (the latest put at or below atRev) are added to `keep`.
+   * Drops history not needed to read at atRev or later: everything at or below atRev
+   * except the latest put at or below it, unless that put was deleted by then.
+   * Each dropped revision is reported so it can be removed from the backend too.
    */
-  compact(atRev: number, keep: Set<string>): void {
-    const [genIdx, revIdx] = this.findCompaction(atRev, keep);
+  compact(atRev: number, dropped: (main: number, sub: number, tombstone: boolean) => void): void {
+    const [genIdx, revIdx] = this.findCompaction(atRev);
+    // Whole generations that ended at or below atRev; each ended with a tombstone.
+    for (let i = 0; i < genIdx; i++) {
+      const g = this.generations[i];
+      for (let j = 0; j < g.mains.length; j++) dropped(g.mains[j], g.subs[j], j === g.mains.length - 1);
+    }
     let gi = genIdx;
     const g = this.generations[gi];
     if (!g.isEmpty) {
       if (revIdx > 0) {
+        // Never the generation's tombstone: that is above atRev or at revIdx itself.
+        for (let j = 0; j < revIdx; j++) dropped(g.mains[j], g.subs[j], false);
         g.mains.splice(0, revIdx);
         g.subs.splice(0, revIdx);
       }
       // A generation left holding only its tombstone is over: drop it with its tombstone.
       if (g.mains.length === 1 && gi !== this.generations.length - 1) {
-        keep.delete(revKey(g.mains[0], g.subs[0]));
+        dropped(g.mains[0], g.subs[0], true);
         gi++;
       }
     }
@@ -135,7 +143,7 @@ export class KeyIndex {
 
   /** Adds to keep what compact(atRev) would keep, without changing the index. */
   keep(atRev: number, keep: Set<string>): void {
-    const [genIdx, revIdx] = this.findCompaction(atRev, new Set());
+    const [genIdx, revIdx] = this.findCompaction(atRev);
     const g = this.generations[genIdx];
     if (g.isEmpty || revIdx < 0) return;
     // A tombstone as the only remaining revision would be dropped by compact().
@@ -143,7 +151,8 @@ export class KeyIndex {
     keep.add(revKey(g.mains[revIdx], g.subs[revIdx]));
   }
 
-  private findCompaction(atRev: number, keep: Set<string>): [number, number] {
+  /** The first generation compaction keeps, and the index in it of the latest revision at or below atRev (-1: none). */
+  private findCompaction(atRev: number): [number, number] {
     let gi = 0;
     // Skip generations whose tombstone is at or below atRev: they are entirely history.
     while (gi < this.generations.length - 1) {
@@ -152,9 +161,7 @@ export class KeyIndex {
       gi++;
     }
     const g = this.generations[gi];
-    const n = g.lastAtOrBelow(atRev);
-    if (n >= 0) keep.add(revKey(g.mains[n], g.subs[n]));
-    return [gi, n];
+    return [gi, g.lastAtOrBelow(atRev)];
   }
 }
 

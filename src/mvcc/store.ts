@@ -244,13 +244,9 @@ export class MvccStore {
 
   private compactLockfree(rev: number): void {
     this.compactMainRev = rev;
-    const keep = this.index.compact(rev);
-    const doomed: Uint8Array[] = [];
-    for (const [k] of this.backend.range('key', mainRevPrefix(0), mainRevPrefix(rev + 1))) {
-      const r = bytesToRev(k);
-      if (!keep.has(revKey(r.main, r.sub))) doomed.push(k);
-    }
-    for (const k of doomed) this.backend.delete('key', k);
+    // The index holds exactly the revisions in the key bucket, so what it drops is
+    // what the backend must delete: no scan of the bucket is needed.
+    this.index.compact(rev, (main, sub, tombstone) => this.backend.delete('key', revToBytes(main, sub, tombstone)));
     writeRevMeta(this.backend, META_FINISHED_COMPACT, rev);
   }
 

@@ -70,19 +70,17 @@ export class TreeIndex {
     }
   }
 
-  /** Compacts every key's history to atRev, returning the revisions that must stay in the backend. */
-  compact(atRev: number): Set<string> {
-    const keep = new Set<string>();
+  /** Compacts every key's history to atRev, reporting each revision dropped. */
+  compact(atRev: number, dropped: (main: number, sub: number, tombstone: boolean) => void): void {
     const emptied: string[] = [];
     for (const [k, ki] of this.byKey) {
-      ki.compact(atRev, keep);
+      ki.compact(atRev, dropped);
       if (ki.isEmpty) emptied.push(k);
     }
     for (const k of emptied) {
       this.byKey.delete(k);
       this.ordered.delete(k);
     }
-    return keep;
   }
 
   keep(atRev: number): Set<string> {

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import type { Backend } from '../../src/backend/backend.js';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
+import { decodeKeyValue } from '../../src/mvcc/kv-codec.js';
+import { bytesToRev, isTombstone, revToBytes } from '../../src/mvcc/revision.js';
 import { MvccStore } from '../../src/mvcc/store.js';
 import { EventType } from '../../src/pb/kv.js';
 import { Errors } from '../../src/rpctypes/errors.js';
@@ -22,6 +24,8 @@ type State = Map<string, ModelKv>;
 class Model {
   /** states[rev] is the whole keyspace at rev. */
   readonly states: State[] = [new Map(), new Map()];
+  /** changes[rev]: "key:p" per put, "key:t" per tombstone, in txn order. */
+  readonly changes: string[][] = [[], []];
   compacted = 0;
   get rev(): number {
     return this.states.length - 1;
@@ -46,9 +50,20 @@ class Model {
         }
       }
     }
-    if (events.length > 0) this.states.push(st);
+    if (events.length > 0) {
+      this.states.push(st);
+      this.changes.push(events.map((e) => `${JSON.stringify(e.split(' ')[1].split('=')[0])}:${e.startsWith('PUT') ? 'p' : 't'}`));
+    }
     return events;
   }
+  /** What the key bucket must hold after compacting at `compacted`: "main key:p|t" entries. */
+  retained(): string[] {
+    const out: string[] = [];
+    for (const [k, kv] of this.states[this.compacted]) out.push(`${kv.mod} ${JSON.stringify(JSON.stringify(k))}:p`);
+    for (let r = this.compacted + 1; r <= this.rev; r++) for (const c of this.changes[r]) out.push(`${r} ${c}`);
+    return out.sort();
+  }
+
   range(key: string, end: string | undefined, rev: number): [string, ModelKv][] {
     const st = this.states[rev === 0 ? this.rev : rev];
     return [...st.entries()].filter(([k]) => inRange(k, key, end)).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -60,6 +75,14 @@ function eventString(type: string, key: string, value: string, create: number, m
 }
 
 type Op = { kind: 'put'; key: string; value: string; lease: bigint } | { kind: 'del'; key: string; end?: string };
+
+function keyBucket(be: Backend): string[] {
+  const out: string[] = [];
+  for (const [k, v] of be.range('key', revToBytes(0, 0))) {
+    out.push(`${bytesToRev(k).main} ${JSON.stringify(JSON.stringify(s(decodeKeyValue(v).key)))}:${isTombstone(k) ? 't' : 'p'}`);
+  }
+  return out.sort();
+}
 
 function inRange(k: string, key: string, end: string | undefined): boolean {
   if (end === undefined) return k === key;
@@ -107,6 +130,7 @@ function runModel(seed: number, steps: number, dir: string): Promise<void> {
             const at = model.compacted + 1 + Math.floor(r() * (model.rev - model.compacted));
             model.compacted = at;
             for (const st of stores) st.compact(at);
+            for (const be of [mem, lmdb]) assert.deepEqual(keyBucket(be), model.retained(), `seed ${seed} step ${i}: key bucket after compact(${at})`);
           }
         } else if (x < 0.98) {
           const key = pick(KEYS);
