@@ -151,15 +151,17 @@ export class GrpcServer {
     for (const call of [...this.streamingCalls]) call.shutdown();
     for (const s of this.sessions) s.close();
     this.h1.closeIdleConnections();
-    const deadline = new Promise<void>((r) => setTimeout(r, this.opts.closeTimeoutMs ?? 5000).unref());
-    const drained = new Promise<void>((resolve) => {
+    // Polled with a ref'd timer: a socket whose handle the HTTP/2 session consumed
+    // can be destroyed without 'close' reaching us, and must not leave the wait hanging.
+    const until = Date.now() + (this.opts.closeTimeoutMs ?? 5000);
+    await new Promise<void>((resolve) => {
       const check = () => {
-        if (this.sockets.size === 0) return resolve();
-        setTimeout(check, 20).unref();
+        for (const s of this.sockets) if (s.destroyed) this.sockets.delete(s);
+        if (this.sockets.size === 0 || Date.now() >= until) return resolve();
+        setTimeout(check, 20);
       };
       check();
     });
-    await Promise.race([drained, deadline]);
     for (const s of this.sessions) s.destroy();
     for (const s of this.sockets) s.destroy();
     await closed;

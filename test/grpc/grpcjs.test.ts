@@ -78,7 +78,8 @@ test('deadline aborts the handler signal', async () => {
     return true;
   });
   await waitFor(() => seen.aborted.length === 1);
-  assert.equal(seen.aborted[0], 'context deadline exceeded');
+  // grpc-js also times the call itself and may reset the stream before the server's timer fires.
+  assert.ok(['context deadline exceeded', 'context canceled'].includes(seen.aborted[0]), seen.aborted[0]);
 });
 
 test('client cancel aborts the handler signal', async () => {
