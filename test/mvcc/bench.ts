@@ -10,7 +10,6 @@ import { tempDir } from './util.js';
 const keys = Number(process.argv[2] ?? 100_000);
 const restoreKeys = Number(process.argv[3] ?? 0);
 const COMMIT_EVERY = 1000;
-const key = 'k'.repeat(256);
 
 async function main(): Promise<void> {
   const dir = tempDir('etcd-ts-bench-');
@@ -19,21 +18,27 @@ async function main(): Promise<void> {
     const store = MvccStore.open(be);
     const kv = new KvApplier(store);
     const N = 50_000;
-    let t = performance.now();
-    for (let i = 0; i < N; i++) {
-      store.setConsistentIndex(i + 1);
-      kv.put(putReq(key, 'v'));
-      if (i % COMMIT_EVERY === 0) void be.commit();
-    }
-    await be.commit();
-    const putsPerSec = N / ((performance.now() - t) / 1000);
-    t = performance.now();
     const R = 100_000;
-    for (let i = 0; i < R; i++) kv.range(rangeReq(key));
-    const rangesPerSec = R / ((performance.now() - t) / 1000);
-    console.log(`one 256-byte key: ${putsPerSec.toFixed(0)} puts/s, ${rangesPerSec.toFixed(0)} ranges/s`);
+    for (const [name, key, value] of [
+      ['256-byte key, 1-byte value', 'k'.repeat(256), 'v'],
+      ['8-byte key, 256-byte value', 'benchkey', 'v'.repeat(256)],
+    ] as const) {
+      let t = performance.now();
+      for (let i = 0; i < N; i++) {
+        store.setConsistentIndex(i + 1);
+        kv.put(putReq(key, value));
+        if (i % COMMIT_EVERY === 0) void be.commit();
+      }
+      await be.commit();
+      const putsPerSec = N / ((performance.now() - t) / 1000);
+      t = performance.now();
+      const req = rangeReq(key);
+      for (let i = 0; i < R; i++) kv.range(req);
+      const rangesPerSec = R / ((performance.now() - t) / 1000);
+      console.log(`${name}: ${putsPerSec.toFixed(0)} puts/s, ${rangesPerSec.toFixed(0)} ranges/s`);
+    }
 
-    t = performance.now();
+    let t = performance.now();
     for (let i = 0; i < keys; i++) {
       kv.put(putReq(`key/${String(i).padStart(8, '0')}`, 'x'.repeat(100)));
       if (i % COMMIT_EVERY === 0) await be.commit();
