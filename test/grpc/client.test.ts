@@ -150,3 +150,35 @@ test('close() sends GOAWAY, ends open streams with Unavailable and lets unary ca
     c.close();
   }
 });
+
+test('more than 1000 concurrent streams on one connection, PINGs answered, 1.5 MiB request', async () => {
+  const local = new GrpcServer({ maxRecvMessageBytes: 2 * 1024 * 1024 });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let waiting = 0;
+  local.addService('gate.Svc', {
+    Wait: { kind: 'unary', decode, encode, handler: async (req: string) => (waiting++, await gate, `ok:${req.length}`) },
+  });
+  const { port: p } = await local.listen({ host: '127.0.0.1', port: 0 });
+  const c = new GrpcClient(`http://127.0.0.1:${p}`);
+  try {
+    const n = 1200;
+    const calls = Array.from({ length: n }, () => c.unary('/gate.Svc/Wait', encode('x')));
+    await waitFor(() => waiting === n, 5000);
+    release();
+    assert.deepEqual(new Set((await Promise.all(calls)).map(decode)), new Set(['ok:1']));
+    const big = 'b'.repeat(1536 * 1024);
+    assert.equal(decode(await c.unary('/gate.Svc/Wait', encode(big))), `ok:${big.length}`);
+    const session = (await import('node:http2')).connect(`http://127.0.0.1:${p}`);
+    try {
+      await new Promise((r) => session.once('connect', r));
+      const rtt = await new Promise<number>((resolve, reject) => session.ping((err, ms) => (err ? reject(err) : resolve(ms))));
+      assert.ok(rtt >= 0);
+    } finally {
+      session.destroy();
+    }
+  } finally {
+    c.close();
+    await local.close();
+  }
+});
