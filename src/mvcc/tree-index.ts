@@ -19,7 +19,7 @@ export function parseRangeEnd(end: Uint8Array | undefined): RangeEnd {
 }
 
 export class TreeIndex {
-  private readonly byKey = new Map<string, KeyIndex>();
+  private byKey = new Map<string, KeyIndex>();
   private ordered = new SortedKeys();
 
   get size(): number {
@@ -89,16 +89,15 @@ export class TreeIndex {
     return keep;
   }
 
-  /** Installs key indexes built in bulk (restore), keyed by latin1 key. */
+  /** Takes over key indexes built in bulk (restore), keyed by latin1 key. */
   load(entries: Map<string, KeyIndex>): void {
-    this.byKey.clear();
     const keys: string[] = [];
     for (const [k, ki] of entries) {
-      if (ki.isEmpty) continue;
-      this.byKey.set(k, ki);
-      keys.push(k);
+      if (ki.isEmpty) entries.delete(k);
+      else keys.push(k);
     }
     keys.sort();
+    this.byKey = entries;
     this.ordered = SortedKeys.fromSorted(keys);
   }
 }

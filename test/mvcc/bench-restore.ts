@@ -29,7 +29,7 @@ if (mode === 'fill') {
   const cpu = process.cpuUsage(cpu0);
   console.log(`reopen: ${store.keyCount()} keys at revision ${store.rev()} rebuilt in ${secs.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s), RSS +${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MiB, db ${(be.size() / 2 ** 20).toFixed(0)} MiB`);
   const c0 = performance.now();
-  store.compact(store.rev() - 1);
+  if (store.rev() - 1 > store.compactRev()) store.compact(store.rev() - 1);
   const compactMs = performance.now() - c0;
   const w0 = performance.now();
   await be.commit();
