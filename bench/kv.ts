@@ -2,6 +2,7 @@
 // with the same etcd flags and driven by the same load generator.
 //   BENCH_SCALE=0.1      quicker run (request counts, time caps, keys loaded)
 //   BENCH_ONLY=etcd|etcd-ts
+//   BENCH_ROUNDS=3       repeat, alternating which server goes first; report medians
 //   BENCH_SELFCHECK=1    the etcd-ts side runs real etcd too: validates the harness
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { tmpDir } from '../test/helpers/tmp.js';
 import { LoadGenerator, type Measurement } from './driver.js';
 import { cpuMicros, rssBytes } from './proc.js';
 import { killAllServers, serverCommandLabel, startServer, type ServerKind } from './server.js';
+import { medianResult } from './median.js';
 import { comparisonTable, measurementLine, serverSummary, type ServerResult } from './report.js';
 import { kvWorkloads, loadWorkload } from './workloads.js';
 
@@ -19,6 +21,7 @@ interface BenchEnv {
   scale: number;
   sides: Side[];
   selfcheck: boolean;
+  rounds: number;
 }
 
 const IDLE_SAMPLE_MS = 1_000;
@@ -33,7 +36,9 @@ function readEnv(): BenchEnv {
   if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
   const only = process.env.BENCH_ONLY;
   if (only !== undefined && only !== 'etcd' && only !== 'etcd-ts') throw new Error(`BENCH_ONLY must be etcd or etcd-ts, got ${only}`);
-  return { scale, sides: only ? [only] : ['etcd', 'etcd-ts'], selfcheck: process.env.BENCH_SELFCHECK === '1' };
+  const rounds = Number(process.env.BENCH_ROUNDS ?? '1');
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`BENCH_ROUNDS must be a positive integer, got ${process.env.BENCH_ROUNDS}`);
+  return { scale, sides: only ? [only] : ['etcd', 'etcd-ts'], selfcheck: process.env.BENCH_SELFCHECK === '1', rounds };
 }
 
 /** Everything this run started, ended on any way out (errors, SIGINT) so nothing is left behind. */
@@ -100,28 +105,35 @@ export async function benchKv(): Promise<void> {
   cleanups.add(removeData);
   console.log(
     `bench kv: scale ${env.scale}, sides ${env.sides.join(', ')}${env.selfcheck ? ' (SELFCHECK: both sides run real etcd)' : ''}, ` +
-      `${cpus().length} cpus, node ${process.version}, data under ${data.path}`,
+      `${env.rounds} round(s), ${cpus().length} cpus, node ${process.version}, data under ${data.path}`,
   );
-  const results: ServerResult[] = [];
+  const runs = new Map<Side, ServerResult[]>(env.sides.map((s) => [s, []]));
   try {
-    for (const side of env.sides) {
-      // Each side's data dir goes as soon as its run ends: the next server gets the disk to itself.
-      results.push(await benchServer(side, env, data.path));
-      rmSync(join(data.path, `${side}.etcd`), { recursive: true, force: true });
+    for (let round = 0; round < env.rounds; round++) {
+      // Alternating the order cancels slow drifts in what else the machine is doing.
+      const order = round % 2 === 0 ? env.sides : [...env.sides].reverse();
+      for (const side of order) {
+        if (env.rounds > 1) console.log(`-- round ${round + 1}/${env.rounds}: ${side}`);
+        runs.get(side)!.push(await benchServer(side, env, data.path));
+        // Each run's data dir goes as soon as it ends: the next server gets the disk to itself.
+        rmSync(join(data.path, `${side}.etcd`), { recursive: true, force: true });
+      }
     }
   } finally {
     data.cleanup();
     cleanups.delete(removeData);
   }
+  const results = [...runs.values()].map(medianResult);
   const etcd = results.find((r) => r.server === 'etcd');
   const ts = results.find((r) => r.server === 'etcd-ts');
   if (etcd && ts) {
-    console.log(`\netcd-ts (${ts.command}) vs etcd (${etcd.command}); ratios are etcd-ts/etcd\n`);
+    const how = env.rounds > 1 ? `, medians of ${env.rounds} rounds` : '';
+    console.log(`\netcd-ts (${ts.command}) vs etcd (${etcd.command}); ratios are etcd-ts/etcd${how}\n`);
     console.log(comparisonTable(etcd, ts));
   }
   writeFileSync(
     RESULTS_PATH,
-    JSON.stringify({ date: new Date().toISOString(), scale: env.scale, selfcheck: env.selfcheck, cpus: cpus().length, node: process.version, results }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), scale: env.scale, selfcheck: env.selfcheck, rounds: env.rounds, cpus: cpus().length, node: process.version, results, runs: Object.fromEntries(runs) }, null, 2),
   );
   console.log(`\nresults: ${RESULTS_PATH}`);
 }
