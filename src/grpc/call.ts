@@ -155,7 +155,10 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   // ---- streams ----
   write(msg: unknown): boolean {
     if (this.finished) return false;
-    const bytes = this.def.encode(msg);
+    return this.writeBytes(this.def.encode(msg));
+  }
+
+  private writeBytes(bytes: Uint8Array): boolean {
     if (bytes.length > this.limits.maxSendMessageBytes) {
       this.finish(
         GrpcCode.ResourceExhausted,
@@ -235,13 +238,29 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
 
   private respondOnce(res: unknown): void {
     if (this.finished) return;
+    let bytes: Uint8Array;
     try {
-      this.write(res);
+      bytes = this.def.encode(res);
     } catch (err) {
       this.finish(GrpcCode.Internal, `grpc: error while marshaling: ${(err as Error).message}`);
       return;
     }
-    this.finish(GrpcCode.OK, '');
+    if (bytes.length > this.limits.maxSendMessageBytes || this.sentHeaders) {
+      // Rare paths share the general writer, which refuses oversize messages.
+      this.writeBytes(bytes);
+      this.finish(GrpcCode.OK, '');
+      return;
+    }
+    // The common unary path: headers, the one message and end-of-data in one go.
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    this.sentHeaders = true;
+    this.trailers = { 'grpc-status': '0' };
+    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    stream.end(frameMessage(bytes));
   }
 
   /** @internal */ onReadError(e: ReadError): void {
@@ -327,7 +346,8 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
       this.stream.destroy();
       return;
     }
-    this.closeIfRemoteOpen();
+    // A reset submitted in the same tick can overtake the trailers.
+    if (!this.remoteEnded) setImmediate(() => this.closeIfRemoteOpen());
   }
 
   /** grpc-go resets a stream the client is still sending on once the status is out. */

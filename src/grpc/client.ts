@@ -274,6 +274,8 @@ export class GrpcClient {
     fresh.on('connect', () => {
       try {
         fresh.setLocalWindowSize(SESSION_WINDOW);
+        // Small requests must not sit behind Nagle waiting for a delayed ACK.
+        fresh.socket.setNoDelay(true);
       } catch {
         // Already torn down; the calls on it fail on their own.
       }

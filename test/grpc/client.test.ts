@@ -182,3 +182,28 @@ test('more than 1000 concurrent streams on one connection, PINGs answered, 1.5 M
     await local.close();
   }
 });
+
+test('responses over maxSendMessageBytes fail with ResourceExhausted, unary and streaming', async () => {
+  const local = new GrpcServer({ maxRecvMessageBytes: 1024, maxSendMessageBytes: 16 });
+  local.addService('test.Svc', testService({ aborted: [], cancelEvents: 0 }));
+  const { port: p } = await local.listen({ host: '127.0.0.1', port: 0 });
+  const c = new GrpcClient(`http://127.0.0.1:${p}`);
+  try {
+    assert.equal(decode(await c.unary('/test.Svc/Echo', encode('short'))), 'echo:short');
+    await assert.rejects(
+      c.unary('/test.Svc/Echo', encode('much too long for it')),
+      isStatus(GrpcCode.ResourceExhausted, 'grpc: trying to send message larger than max (25 vs. 16)'),
+    );
+    const chat = c.bidi('/test.Svc/Chat');
+    const got: string[] = [];
+    chat.on('data', (m: Uint8Array) => got.push(decode(m)));
+    const err = new Promise<unknown>((r) => chat.on('error', r));
+    chat.write(encode('hi'));
+    chat.write(encode('this reply is too long'));
+    assert.equal(((await err) as EtcdError).code, GrpcCode.ResourceExhausted);
+    assert.deepEqual(got, ['re:hi']);
+  } finally {
+    c.close();
+    await local.close();
+  }
+});
