@@ -54,7 +54,7 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
 
   await server.ready;
   const advertised = opts.advertiseClientUrls.length ? opts.advertiseClientUrls.map((u) => u.href.replace(/\/$/, '')) : clientUrls;
-  server.publish(advertised);
+  await server.publish(advertised);
   logger.info('published local member to cluster through raft', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId), 'client-urls': advertised });
   logger.info('enabled capabilities for version', { 'cluster-version': '3.4' });
   for (const u of clientUrls) logger.info('ready to serve client requests');

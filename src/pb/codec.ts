@@ -126,8 +126,9 @@ function converterFor(type: PB.Type): Converter {
         else if (!sub && !inOneof) o[name] = dflt;
       });
     } else {
+      // Unset fields live on protobufjs's prototype (bytes as []), so only own properties count.
       steps.push((w, o) => {
-        const v = w[name];
+        const v = Object.prototype.hasOwnProperty.call(w, name) ? w[name] : undefined;
         o[name] = v === null || v === undefined ? dflt : one(v);
       });
     }

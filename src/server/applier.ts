@@ -33,10 +33,10 @@ export class Applier {
 
   /** etcd's pre-proposal checks: bad requests never reach the log. */
   check(req: ApplyRequest, limits: { maxTxnOps: number }): void {
-    if (req.range) checkRequest({ range: req.range }, limits);
-    else if (req.put) checkRequest({ put: req.put }, limits);
-    else if (req.deleteRange) checkRequest({ deleteRange: req.deleteRange }, limits);
-    else if (req.txn) checkRequest({ txn: req.txn }, limits);
+    if (req.range) checkRequest({ requestRange: req.range }, limits);
+    else if (req.put) checkRequest({ requestPut: req.put }, limits);
+    else if (req.deleteRange) checkRequest({ requestDeleteRange: req.deleteRange }, limits);
+    else if (req.txn) checkRequest({ requestTxn: req.txn }, limits);
   }
 
   range(req: kv.RangeRequest): kv.RangeResponse {
@@ -56,7 +56,7 @@ export class Applier {
       else if (req.compaction) resp = this.kv.compaction(req.compaction);
       else if (req.range) resp = this.kv.range(req.range);
       else return {};
-      resp.header = { revision: this.mvcc.currentRevision };
+      resp.header = { revision: this.mvcc.rev() };
       return { resp };
     } catch (err) {
       if (!(err instanceof EtcdError)) this.deps.logger.error('apply failed', { error: String(err) });

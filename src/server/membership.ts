@@ -13,6 +13,7 @@ export interface Member {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const CLUSTER_VERSION_KEY = enc.encode('clusterVersion');
 
 function encodeMember(m: Member): Uint8Array {
   return enc.encode(JSON.stringify({ id: m.id.toString(16), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner }));
@@ -56,9 +57,18 @@ export class Membership {
     return this.members.get(id);
   }
 
-  setClientUrls(id: bigint, clientUrls: string[]): void {
+  setAttributes(id: bigint, name: string, clientUrls: string[]): void {
     const m = this.members.get(id);
     if (!m) return;
-    this.save({ ...m, clientUrls });
+    this.save({ ...m, name, clientUrls });
+  }
+
+  clusterVersion(): string | undefined {
+    const v = this.backend.get('cluster', CLUSTER_VERSION_KEY);
+    return v ? dec.decode(v) : undefined;
+  }
+
+  setClusterVersion(version: string): void {
+    this.backend.put('cluster', CLUSTER_VERSION_KEY, enc.encode(version));
   }
 }

@@ -22,8 +22,17 @@ import { Applier, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 
+/** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
+interface V2Request {
+  ID: bigint;
+  Method: string;
+  Path: string;
+  Val: string;
+}
+
 interface InternalRaftRequest {
   header?: { ID: bigint; username: string; authRevision: number };
+  v2?: V2Request;
   range?: kv.RangeRequest;
   put?: kv.PutRequest;
   deleteRange?: kv.DeleteRangeRequest;
@@ -155,7 +164,7 @@ export class EtcdServer {
 
   private applyEntries(entries: Entry[]): void {
     for (const e of entries) {
-      if (e.index <= this.storage.mvcc.consistentIndex) continue; // already in the backend
+      if (e.index <= this.storage.mvcc.consistentIndex()) continue; // already in the backend
       if (e.type !== EntryType.Normal || e.data.length === 0) {
         this.storage.mvcc.setConsistentIndex(e.index);
         continue;
@@ -168,16 +177,28 @@ export class EtcdServer {
         throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
       }
       this.storage.mvcc.setConsistentIndex(e.index);
-      const result = this.applier.apply(req);
-      const id = req.header?.ID;
+      const result = req.v2 ? this.applyV2(req.v2) : this.applier.apply(req);
+      const id = req.v2 ? req.v2.ID : req.header?.ID;
       if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
     }
     this.metrics.proposalsApplied.set(this.host.appliedIndex);
   }
 
+  /** Member attributes and the cluster version travel through the log as in etcd 3.4. */
+  private applyV2(r: V2Request): ApplyResult {
+    const attrs = /^\/0\/members\/([0-9a-f]+)\/attributes$/.exec(r.Path);
+    if (r.Method === 'PUT' && attrs) {
+      const v = JSON.parse(r.Val) as { name?: string; clientURLs?: string[] };
+      this.membership.setAttributes(BigInt('0x' + attrs[1]), v.name ?? '', v.clientURLs ?? []);
+    } else if (r.Method === 'PUT' && r.Path === '/0/version') {
+      this.membership.setClusterVersion(r.Val);
+    }
+    return { resp: {} };
+  }
+
   private onConfChange(confState: ConfState, index: number): void {
     this.storage.saveConfState(confState);
-    if (index > this.storage.mvcc.consistentIndex) this.storage.mvcc.setConsistentIndex(index);
+    if (index > this.storage.mvcc.consistentIndex()) this.storage.mvcc.setConsistentIndex(index);
   }
 
   private onSoftState(s: SoftState): void {
@@ -199,7 +220,7 @@ export class EtcdServer {
   private onApplied(index: number): void {
     this.metrics.proposalsCommitted.set(index);
     if (index >= this.storage.bootIndex && this.host.lead !== 0n) this.readyResolve();
-    if (this.storage.mvcc.pendingWrites() >= this.opts.backendBatchLimit) void this.commitBackend();
+    if (this.storage.backend.pendingWrites() >= this.opts.backendBatchLimit) void this.commitBackend();
   }
 
   private committing?: Promise<void>;
@@ -227,10 +248,14 @@ export class EtcdServer {
 
   // ---- proposals ---------------------------------------------------------------------
 
-  private async propose(req: InternalRaftRequest): Promise<ApplyResult> {
-    if (this.stopping) throw Errors.Stopped;
+  private propose(req: InternalRaftRequest): Promise<ApplyResult> {
     const id = this.reqIds.next();
     req.header = { ID: id, username: '', authRevision: 0 };
+    return this.proposeRaw(req, id);
+  }
+
+  private async proposeRaw(req: InternalRaftRequest, id: bigint): Promise<ApplyResult> {
+    if (this.stopping) throw Errors.Stopped;
     const data = internalCodec.encode(req);
     if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
     const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
@@ -275,7 +300,7 @@ export class EtcdServer {
     return {
       clusterId: this.clusterId,
       memberId: this.id,
-      revision: revision ?? this.storage.mvcc.currentRevision,
+      revision: revision ?? this.storage.mvcc.rev(),
       raftTerm: this.host.term,
     };
   }
@@ -370,7 +395,7 @@ export class EtcdServer {
   }
 
   hash() {
-    return { header: this.header(), hash: this.storage.mvcc.hash() };
+    return { header: this.header(), hash: this.storage.mvcc.hashKV(0).hash };
   }
 
   members(): Member[] {
@@ -387,12 +412,20 @@ export class EtcdServer {
     return this.host.lead;
   }
   get currentRevision(): number {
-    return this.storage.mvcc.currentRevision;
+    return this.storage.mvcc.rev();
   }
 
-  /** Publishes this member's client URLs into the member list (etcd's "published local member"). */
-  publish(clientUrls: string[]): void {
-    this.membership.setClientUrls(this.id, clientUrls);
+  /** Publishes this member's name and client URLs through the log (etcd's "published local member"). */
+  async publish(clientUrls: string[]): Promise<void> {
+    const val = JSON.stringify({ name: this.opts.name, clientURLs: clientUrls });
+    await this.proposeV2(`/0/members/${hex(this.id)}/attributes`, val);
+    if (this.host.isLeader && !this.membership.clusterVersion()) await this.proposeV2('/0/version', ETCD_CLUSTER_VERSION);
+  }
+
+  private async proposeV2(path: string, val: string): Promise<void> {
+    const id = this.reqIds.next();
+    const r = await this.proposeRaw({ v2: { ID: id, Method: 'PUT', Path: path, Val: val } }, id);
+    if (r.err) throw r.err;
   }
 
   async stop(): Promise<void> {

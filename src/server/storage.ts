@@ -52,7 +52,7 @@ export async function openStorage(
   mkdirSync(snapDir, { recursive: true });
   const existing = Wal.exists(walDir);
   const backend = LmdbBackend.open(join(snapDir, 'db'));
-  const mvcc = await MvccStore.open(backend);
+  const mvcc = MvccStore.open(backend);
   const raftStorage = new MemoryStorage();
   const walOpts = { onFsync: opts.onWalFsync };
 
@@ -96,13 +96,13 @@ export async function openStorage(
     opts.logger.info('replayed WAL', {
       'snapshot-index': snap.index,
       'wal-entries': replay.entries.length,
-      'consistent-index': mvcc.consistentIndex,
+      'consistent-index': mvcc.consistentIndex(),
       commit: replay.hardState.commit,
     });
   }
 
   let lastSnapshotIndex = appliedIndex;
-  let durableIndex = mvcc.consistentIndex;
+  let durableIndex = mvcc.consistentIndex();
 
   return {
     existing,
@@ -119,7 +119,7 @@ export async function openStorage(
       saveConf(backend, cs);
     },
     async commit() {
-      const index = mvcc.consistentIndex;
+      const index = mvcc.consistentIndex();
       await backend.commit();
       durableIndex = Math.max(durableIndex, index);
     },

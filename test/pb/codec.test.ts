@@ -29,3 +29,10 @@ test('absent fields decode to proto3 defaults; oneofs only when set', () => {
   assert.equal(r.rangeEnd.length, 0);
   assert.equal(back.success[0]!.requestPut, undefined);
 });
+
+test('unset bytes fields decode as empty Uint8Array, not protobufjs prototype defaults', () => {
+  const c = codec<any>('etcdserverpb.RangeRequest');
+  const back = c.decode(c.encode({ key: Buffer.from('a') }));
+  assert.ok(back.rangeEnd instanceof Uint8Array);
+  assert.equal(back.rangeEnd.length, 0);
+});
