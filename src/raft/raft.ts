@@ -432,8 +432,10 @@ export class Raft {
         // A stale leader (e.g. after a partition healed) would otherwise never hear
         // our term; with checkQuorum/preVote we never raised it by disrupting anyone.
         this.send(newMessage(MessageType.AppResp, m.from));
-      } else if (m.type === MessageType.PreVote) {
-        this.send(newMessage(MessageType.PreVoteResp, m.from, { term: this.term, reject: true }));
+      } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+        // Tell a stale candidate our term. It may be the only member able to win (it
+        // holds entries we lack) while we campaign in a configuration it can't see.
+        this.send(newMessage(voteResponseType(m.type), m.from, { term: this.term, reject: true }));
       }
       return;
     }
