@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpcKv } from '../helpers/grpc.js';
-import { jsonRevision, same, startPair, type Pair } from './pair.js';
+import { jsonRevision, same, sameProtobuf, startPair, type Pair } from './pair.js';
 
 let pair: Pair;
 before(async () => {
@@ -89,6 +89,19 @@ test('get: output formats json, fields, table, hex, print-value-only, serializab
   assert.equal((await same(pair, ['get', 'g/', '--prefix', '--print-value-only'])).stdout, '1\n2\n3\n4\n5\n');
   await same(pair, ['get', 'g/', '--prefix', '--consistency=s', '--keys-only']);
   await same(pair, ['get', 'g/b', '--keys-only', '-w', 'json']);
+});
+
+test('-w protobuf: put, get, del and txn answers decode to the same messages', async () => {
+  const p = await sameProtobuf(pair, ['put', 'pb/a', 'x', '--prev-kv'], 'PutResponse');
+  assert.match(p.header.revision, /^\d+$/);
+  const r = await sameProtobuf(pair, ['get', 'g/', '--prefix', '--limit', '3'], 'RangeResponse');
+  assert.deepEqual(r.kvs.map((kv: any) => Buffer.from(kv.key, 'base64').toString()), ['g/a', 'g/b', 'g/c']);
+  assert.equal(r.more, true);
+  assert.equal(r.count, '5');
+  const t = await sameProtobuf(pair, ['txn'], 'TxnResponse', { stdin: 'value("pb/a") = "x"\n\nget pb/a\n\n\n' });
+  assert.equal(t.succeeded, true);
+  const d = await sameProtobuf(pair, ['del', 'pb/', '--prefix', '--prev-kv'], 'DeleteRangeResponse');
+  assert.equal(d.deleted, '1');
 });
 
 test('get: count-only through the gRPC API (etcdctl 3.4 has no --count-only)', async () => {

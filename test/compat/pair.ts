@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../helpers/etcdctl.js';
 import { startMember, type Member } from '../helpers/member.js';
 import { normalize, normalizeStderr, type OutputFormat } from '../helpers/normalize.js';
+import { normalizeProtobuf } from '../helpers/normalize-protobuf.js';
 
 export interface Pair {
   etcd: Member;
@@ -59,6 +60,24 @@ export async function same(pair: Pair, args: string[], opts: EtcdctlOptions = {}
   const got = await etcdctl(pair.ts, args, opts);
   assert.deepEqual(comparable(got, pair.ts, format), comparable(want, pair.etcd, format), `etcdctl ${args.join(' ')} differs from real etcd`);
   return want;
+}
+
+/**
+ * Like `same` for `-w protobuf` output, which is a marshaled `etcdserverpb.<messageType>`:
+ * both answers are decoded and compared with header identities masked; returns etcd's decoded answer.
+ */
+export async function sameProtobuf(pair: Pair, args: string[], messageType: string, opts: EtcdctlOptions = {}): Promise<any> {
+  const full = [...args, '-w', 'protobuf'];
+  const want = await etcdctl(pair.etcd, full, opts);
+  const got = await etcdctl(pair.ts, full, opts);
+  const view = (r: EtcdctlResult, m: Member) => ({
+    code: r.code,
+    stderr: normalizeStderr(r.stderr, m),
+    message: r.code === 0 ? normalizeProtobuf(r.stdoutBytes, messageType) : r.stdout,
+  });
+  const expected = view(want, pair.etcd);
+  assert.deepEqual(view(got, pair.ts), expected, `etcdctl ${full.join(' ')} differs from real etcd`);
+  return expected.message;
 }
 
 /** The header revision in etcdctl -w json output (revision fits in a double). */

@@ -13,6 +13,8 @@ export interface EtcdctlOptions {
 
 export interface EtcdctlResult {
   stdout: string;
+  /** stdout as bytes, for -w protobuf. */
+  stdoutBytes: Buffer;
   stderr: string;
   code: number;
 }
@@ -37,13 +39,14 @@ export function etcdctl(target: Member | string | string[], args: string[], opts
       env: cleanEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const text = (b: Buffer[]) => Buffer.concat(b).toString('utf8');
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`etcdctl ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`etcdctl ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${text(out)}\nstderr: ${text(err)}`));
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -51,7 +54,8 @@ export function etcdctl(target: Member | string | string[], args: string[], opts
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout, stderr, code: code ?? (signal ? 128 : -1) });
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: text(err), code: code ?? (signal ? 128 : -1) });
     });
     child.stdin.on('error', () => {}); // etcdctl may exit before reading all of stdin
     child.stdin.end(opts.stdin ?? '');
