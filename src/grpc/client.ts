@@ -53,6 +53,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
   /** Trailers (or trailers-only headers), once received. */
   trailers?: IncomingHttpHeaders;
   private done = false;
+  private failure?: EtcdError;
   private timer?: NodeJS.Timeout;
   private readonly reader: MessageReader;
 
@@ -107,7 +108,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     const queue: Uint8Array[] = [];
-    let error: Error | undefined;
+    let error: Error | undefined = this.failure;
     let finished = this.done;
     let wake: (() => void) | undefined;
     const poke = () => {
@@ -183,6 +184,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     this.reader.stop();
     if (!this.stream.closed && !this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
     const err = new EtcdError(code, message);
+    this.failure = err;
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 }

@@ -52,6 +52,13 @@ function isGrpcContentType(ct: string | undefined): boolean {
   return ct.length === 16 || next === 0x2b /* + */ || next === 0x3b /* ; */;
 }
 
+/** Resets a stream the client may still be sending on, after the status already queued has gone out. */
+function closeSoon(stream: ServerHttp2Stream): void {
+  setImmediate(() => {
+    if (!stream.closed && !stream.destroyed) stream.close();
+  });
+}
+
 export class GrpcServer {
   private readonly routes = new Map<string, Route>();
   private readonly services = new Map<string, Set<string>>();
@@ -123,7 +130,10 @@ export class GrpcServer {
         else sniff(socket, sniffMs, dispatch);
       });
       server.on('tlsClientError', () => {});
-      server.on('connection', (socket: Socket) => this.track(socket));
+      server.on('connection', (socket: Socket) => {
+        this.track(socket);
+        socket.setNoDelay(true);
+      });
     } else {
       server = net.createServer((socket) => {
         this.track(socket);
@@ -191,14 +201,14 @@ export class GrpcServer {
     if (route === undefined) {
       stream.on('error', () => {});
       respondTrailersOnly(stream, GrpcCode.Unimplemented, this.unknownMethodText(path));
-      stream.close();
+      closeSoon(stream);
       return;
     }
     const encoding = headers['grpc-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
       stream.on('error', () => {});
       respondTrailersOnly(stream, GrpcCode.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`);
-      stream.close();
+      closeSoon(stream);
       return;
     }
     const rawTimeout = headers['grpc-timeout'];
@@ -206,7 +216,7 @@ export class GrpcServer {
     if (rawTimeout !== undefined && timeoutMs === undefined) {
       stream.on('error', () => {});
       respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${String(rawTimeout)}`);
-      stream.close();
+      closeSoon(stream);
       return;
     }
     const kind = route.def.kind;
