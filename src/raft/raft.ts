@@ -211,7 +211,13 @@ export class Raft {
   flushAppends(): void {
     if (!this.appendPending) return;
     this.appendPending = false;
-    if (this.role === 'leader') this.bcastAppend();
+    if (this.role !== 'leader') return;
+    for (const [id, pr] of this.trk.progress) {
+      if (id === this.id) continue;
+      this.sendAppend(id);
+      // A batch larger than one message fills the follower's window right away.
+      for (let i = 0; pr.state === 'replicate' && i < pr.inflights.size && this.maybeSendAppend(id, false); i++);
+    }
   }
 
   // ---- commit ----
