@@ -37,7 +37,8 @@ test('a started member is healthy, logs the milestone and answers etcdctl', asyn
   assert.ok(await probeHealth(member.endpoint));
   assert.match(member.logs(), /ready to serve client requests/);
   const r = await etcdctl(member, ['put', 'h/k', 'v']);
-  assert.deepEqual(r, { stdout: 'OK\n', stderr: '', code: 0 });
+  assert.deepEqual({ stdout: r.stdout, stderr: r.stderr, code: r.code }, { stdout: 'OK\n', stderr: '', code: 0 });
+  assert.deepEqual(r.stdoutBytes, Buffer.from('OK\n'));
 });
 
 test('restart keeps the data dir, ports and data; kill9 and stop report how the process ended', async () => {

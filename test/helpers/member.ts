@@ -111,9 +111,16 @@ function trackForExit(child: ChildProcess): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // A crashed or interrupted test run must not leave servers behind.
-  process.once('exit', () => {
+  const killAll = () => {
     for (const c of live) c.kill('SIGKILL');
-  });
+  };
+  process.once('exit', killAll);
+  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(status);
+    });
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
