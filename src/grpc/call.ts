@@ -160,9 +160,11 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
 
   private writeBytes(bytes: Uint8Array): boolean {
     if (bytes.length > this.limits.maxSendMessageBytes) {
+      // grpc-go words it with a "grpc: " prefix for unary responses only.
+      const prefix = this.def.kind === 'unary' || this.def.kind === 'clientStream' ? 'grpc: ' : '';
       this.finish(
         GrpcCode.ResourceExhausted,
-        `grpc: trying to send message larger than max (${bytes.length} vs. ${this.limits.maxSendMessageBytes})`,
+        `${prefix}trying to send message larger than max (${bytes.length} vs. ${this.limits.maxSendMessageBytes})`,
       );
       return false;
     }
@@ -277,12 +279,13 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   /** @internal */ onRemoteEnd(): void {
     this.remoteEnded = true;
     if (this.finished) return;
+    // grpc-go turns these read errors into Unknown with Go's io error texts.
     if (this.reader.buffered > 0) {
-      this.finish(GrpcCode.Internal, 'grpc: client half-closed the stream inside a message');
+      this.finish(GrpcCode.Unknown, 'unexpected EOF');
       return;
     }
     if (this.def.kind === 'unary' || this.def.kind === 'serverStream') {
-      if (!this.gotRequest) this.finish(GrpcCode.Internal, 'grpc: error while receiving request: EOF');
+      if (!this.gotRequest) this.finish(GrpcCode.Unknown, 'EOF');
       return;
     }
     this.emit('end');

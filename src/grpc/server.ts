@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { GrpcCode } from '../rpctypes/errors.js';
 import { ServerCall, respondTrailersOnly, type CallLimits } from './call.js';
 import { sniff } from './mux.js';
-import { parseGrpcTimeout } from './status.js';
+import { grpcTimeoutError, parseGrpcTimeout } from './status.js';
 import type { MethodDef } from './types.js';
 
 export type HttpHandler = (
@@ -200,7 +200,8 @@ export class GrpcServer {
     const route = this.routes.get(path);
     if (route === undefined) {
       stream.on('error', () => {});
-      respondTrailersOnly(stream, GrpcCode.Unimplemented, this.unknownMethodText(path));
+      const [code, text] = this.unroutable(path);
+      respondTrailersOnly(stream, code, text);
       closeSoon(stream);
       return;
     }
@@ -215,7 +216,7 @@ export class GrpcServer {
     const timeoutMs = rawTimeout === undefined ? undefined : parseGrpcTimeout(rawTimeout);
     if (rawTimeout !== undefined && timeoutMs === undefined) {
       stream.on('error', () => {});
-      respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${String(rawTimeout)}`);
+      respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${grpcTimeoutError(String(rawTimeout))}`);
       closeSoon(stream);
       return;
     }
@@ -233,15 +234,15 @@ export class GrpcServer {
     if (kind === 'bidi' || kind === 'clientStream') call.start();
   }
 
-  /** grpc-go's texts for a path it cannot route. */
-  private unknownMethodText(path: string): string {
+  /** grpc-go's status for a path it cannot route (it does answer a malformed one with ResourceExhausted). */
+  private unroutable(path: string): [GrpcCode, string] {
     const sm = path.startsWith('/') ? path.slice(1) : path;
     const pos = sm.lastIndexOf('/');
-    if (pos === -1) return `malformed method name: ${JSON.stringify(path)}`;
+    if (pos === -1) return [GrpcCode.ResourceExhausted, `malformed method name: ${JSON.stringify(path)}`];
     const service = sm.slice(0, pos);
     const method = sm.slice(pos + 1);
-    if (this.services.has(service)) return `unknown method ${method} for service ${service}`;
-    return `unknown service ${service}`;
+    if (this.services.has(service)) return [GrpcCode.Unimplemented, `unknown method ${method} for service ${service}`];
+    return [GrpcCode.Unimplemented, `unknown service ${service}`];
   }
 
   private serveH2Http(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {

@@ -65,3 +65,12 @@ export function formatGrpcTimeout(ms: number): string {
   if (s < 1e8) return `${s}S`;
   return `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
 }
+
+/** grpc-go's reason for refusing a grpc-timeout value (Go's %q quoting, as JSON for ASCII). */
+export function grpcTimeoutError(v: string): string {
+  const q = JSON.stringify(v);
+  if (v.length < 2) return `transport: timeout string is too short: ${q}`;
+  if (v.length > 9) return `transport: timeout string is too long: ${q}`;
+  if (UNIT_MS[v[v.length - 1]] === undefined) return `transport: timeout unit is not recognized: ${q}`;
+  return `strconv.ParseInt: parsing ${JSON.stringify(v.slice(0, -1))}: invalid syntax`;
+}

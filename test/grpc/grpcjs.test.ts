@@ -146,3 +146,18 @@ test('client streaming round trip', async () => {
   });
   assert.equal(res, 'a+b');
 });
+
+test('aggressive client keepalive pings are tolerated', async () => {
+  const pinging = grpcClient(port, {
+    'grpc.keepalive_time_ms': 50,
+    'grpc.keepalive_timeout_ms': 1000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  try {
+    assert.equal(await unaryJs(pinging, 'Echo', 'k1'), 'echo:k1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await unaryJs(pinging, 'Echo', 'k2'), 'echo:k2');
+  } finally {
+    pinging.close();
+  }
+});

@@ -121,13 +121,15 @@ test('oversize message header is refused before the body arrives', async () => {
   assert.deepEqual(status(r), [GrpcCode.ResourceExhausted, 'grpc: received message larger than max (131072 vs. 65536)']);
 });
 
-test('malformed path and truncated request get an error status', async () => {
+test('malformed path, bad timeout, truncated and empty requests get grpc-go statuses', async () => {
   const bad = await raw('/nopath', [frameMessage(Buffer.from(''))]);
-  assert.deepEqual(status(bad), [GrpcCode.Unimplemented, 'malformed method name: "/nopath"']);
+  assert.deepEqual(status(bad), [GrpcCode.ResourceExhausted, 'malformed method name: "/nopath"']);
+  const timeout = await raw('/test.Svc/Echo', [frameMessage(Buffer.from(''))], { 'grpc-timeout': '10x' });
+  assert.deepEqual(status(timeout), [GrpcCode.Internal, 'transport: malformed time-out: transport: timeout unit is not recognized: "10x"']);
   const cut = await raw('/test.Svc/Echo', [frameMessage(Buffer.from('abc')).subarray(0, 6)]);
-  assert.equal(status(cut)[0], GrpcCode.Internal);
+  assert.deepEqual(status(cut), [GrpcCode.Unknown, 'unexpected EOF']);
   const empty = await raw('/test.Svc/Echo', []);
-  assert.equal(status(empty)[0], GrpcCode.Internal);
+  assert.deepEqual(status(empty), [GrpcCode.Unknown, 'EOF']);
 });
 
 test('undecodable request is Internal with grpc-go prefix', async () => {
