@@ -6,7 +6,7 @@ import type { Backend } from '../backend/backend.js';
 import { bytesToKey } from '../backend/bytes.js';
 import { EventType, type Event, type KeyValue } from '../pb/kv.js';
 import { Errors } from '../rpctypes/errors.js';
-import { Crc32c } from './crc32c.js';
+import { Crc32c } from '../pkg/crc32c.js';
 import { KeyIndex, revKey } from './key-index.js';
 import { decodeKeyMeta, decodeKeyValue, encodeKeyValue } from './kv-codec.js';
 import {

@@ -29,7 +29,7 @@
 //   HardState      u64 term, u64 vote, u64 commit
 //   Snapshot       u64 index, u64 term
 
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../pkg/crc32c.js';
 import type { Entry, HardState } from '../raft/types.js';
 
 export enum RecordType {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32c } from '../../src/wal/crc32c.js';
+import { crc32c } from '../../src/pkg/crc32c.js';
 
 test('crc32c matches the RFC 3720 and standard check values', () => {
   assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);

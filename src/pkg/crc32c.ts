@@ -52,3 +52,17 @@ export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length):
   while (i < end) c = T0[(c ^ data[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/** Incremental form, like Go's hash.Hash32, for hashes built from many pieces (HashKV). */
+export class Crc32c {
+  private crc = 0;
+
+  update(b: Uint8Array): this {
+    this.crc = crc32c(b, this.crc);
+    return this;
+  }
+
+  digest(): number {
+    return this.crc >>> 0;
+  }
+}
