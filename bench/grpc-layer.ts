@@ -3,7 +3,12 @@
 // load generator. The server runs in a child process so its CPU time per
 // request can be read from process.cpuUsage().
 //
-//   node dist/bench/grpc-layer.js [--seconds 3] [--rounds 3] [--impl ours,grpcjs]
+//   node dist/bench/grpc-layer.js [--seconds 4] [--slice-ms 250] [--impl ours,grpcjs]
+//
+// The machine is shared, so the implementations are not measured one after the
+// other: both servers run at once and the load generator alternates between
+// them in short slices, each slice bracketed by CPU samples of its server, so
+// background load falls on both alike.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -112,16 +117,12 @@ interface Result {
   p99Ms: number;
 }
 
-/** Closed-loop load: `inflight` workers over `connections` connections, for `seconds` or `maxRequests`. */
-async function drive(port: number, connections: number, inflight: number, seconds: number, maxRequests: number) {
-  const { RangeRequest } = loadTypes();
-  const req = RangeRequest.encode({ key: Buffer.from('bench-key'), serializable: true }).finish();
-  const client = new GrpcClient(`http://127.0.0.1:${port}`, { connections });
-  const lat: number[] = [];
+/** Closed-loop load on one client: `inflight` workers until `ms` have passed; latencies appended to `lat`. */
+async function drive(client: GrpcClient, req: Uint8Array, inflight: number, ms: number, lat: number[]) {
   let done = 0;
-  const stopAt = performance.now() + seconds * 1000;
+  const stopAt = performance.now() + ms;
   const worker = async () => {
-    while (performance.now() < stopAt && done < maxRequests) {
+    while (performance.now() < stopAt) {
       const t0 = performance.now();
       await client.unary(RANGE_PATH, req);
       lat.push(performance.now() - t0);
@@ -130,52 +131,85 @@ async function drive(port: number, connections: number, inflight: number, second
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: inflight }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
-  client.close();
-  lat.sort((a, b) => a - b);
-  return { done, elapsed, p50: lat[Math.floor(lat.length * 0.5)], p99: lat[Math.floor(lat.length * 0.99)] };
+  return { done, elapsed: (performance.now() - t0) / 1000 };
 }
 
-/** Loader child: warm up, then measure, reporting between the two so the parent can sample server CPU. */
-async function loader(port: number, connections: number, inflight: number, seconds: number): Promise<void> {
-  await drive(port, connections, inflight, Math.min(1, seconds / 3), 200_000); // JIT, windows, connections
-  process.send!({ warm: true });
-  await new Promise((r) => process.once('message', r));
-  const r = await drive(port, connections, inflight, seconds, 5_000_000);
-  process.send!({ load: r }, () => process.exit(0));
+/** Loader child: one GrpcClient per server; runs the slices the parent asks for. */
+async function loader(connections: number, inflight: number): Promise<void> {
+  const { RangeRequest } = loadTypes();
+  const req = RangeRequest.encode({ key: Buffer.from('bench-key'), serializable: true }).finish();
+  let clients: GrpcClient[] = [];
+  let lats: number[][] = [];
+  process.on('message', async (m: { ports?: number[]; run?: number; ms?: number; report?: boolean }) => {
+    if (m.ports) {
+      clients = m.ports.map((port) => new GrpcClient(`http://127.0.0.1:${port}`, { connections }));
+      for (const c of clients) await drive(c, req, inflight, 1000, []); // JIT, windows, connections
+      lats = clients.map(() => []);
+      process.send!({ ready: true });
+    } else if (m.run !== undefined) {
+      process.send!({ slice: await drive(clients[m.run], req, inflight, m.ms!, lats[m.run]) });
+    } else if (m.report) {
+      const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)] ?? NaN;
+      for (const c of clients) c.close();
+      process.send!({ latency: lats.map((l) => ({ p50: pct(l, 0.5), p99: pct(l, 0.99) })) }, () => process.exit(0));
+    }
+  });
+  process.send!({ up: true });
 }
 
-async function measure(impl: Impl, connections: number, inflight: number, seconds: number): Promise<Result> {
-  // GRPC_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server side.
+function forkSelf(args: string[], execArgv: string[] = []): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+async function stop(proc: ChildProcess, msg?: object): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  if (msg) proc.send(msg);
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(killer);
+}
+
+async function measureShape(impls: Impl[], connections: number, inflight: number, seconds: number, sliceMs: number): Promise<Result[]> {
+  // GRPC_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers.
   const execArgv = (process.env.GRPC_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = fork(fileURLToPath(import.meta.url), ['--child', impl], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const servers = impls.map((impl) => forkSelf(['--child', impl], execArgv));
+  const load = forkSelf(['--load', String(connections), String(inflight)]);
   try {
-    const port = await ask<number>(proc, {}, 'port');
-    const load = fork(fileURLToPath(import.meta.url), ['--load', String(port), String(connections), String(inflight), String(seconds)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await ask<boolean>(load, {}, 'warm');
-    const before = await ask<NodeJS.CpuUsage>(proc, { cpu: true }, 'cpu');
-    const r = await ask<{ done: number; elapsed: number; p50: number; p99: number }>(load, { go: true }, 'load');
-    const after = await ask<NodeJS.CpuUsage>(proc, { cpu: true }, 'cpu');
-    const cpuUs = after.user - before.user + (after.system - before.system);
-    return {
+    const ports = await Promise.all(servers.map((p) => ask<number>(p, {}, 'port')));
+    await ask<boolean>(load, {}, 'up');
+    await ask<boolean>(load, { ports }, 'ready');
+    const cpuUs = impls.map(() => 0);
+    const done = impls.map(() => 0);
+    const elapsed = impls.map(() => 0);
+    const slices = Math.max(1, Math.ceil((seconds * 1000) / sliceMs));
+    for (let i = 0; i < slices; i++) {
+      const order = impls.map((_, k) => k);
+      if (i % 2 === 1) order.reverse();
+      for (const k of order) {
+        const before = await ask<NodeJS.CpuUsage>(servers[k], { cpu: true }, 'cpu');
+        const r = await ask<{ done: number; elapsed: number }>(load, { run: k, ms: sliceMs }, 'slice');
+        const after = await ask<NodeJS.CpuUsage>(servers[k], { cpu: true }, 'cpu');
+        cpuUs[k] += after.user - before.user + (after.system - before.system);
+        done[k] += r.done;
+        elapsed[k] += r.elapsed;
+      }
+    }
+    const latency = await ask<{ p50: number; p99: number }[]>(load, { report: true }, 'latency');
+    return impls.map((impl, k) => ({
       impl,
       connections,
       inflight,
-      requests: r.done,
-      seconds: +r.elapsed.toFixed(2),
-      reqPerSec: Math.round(r.done / r.elapsed),
-      serverCpuUsPerReq: +(cpuUs / r.done).toFixed(1),
-      p50Ms: +r.p50.toFixed(3),
-      p99Ms: +r.p99.toFixed(3),
-    };
+      requests: done[k],
+      seconds: +elapsed[k].toFixed(2),
+      reqPerSec: Math.round(done[k] / elapsed[k]),
+      serverCpuUsPerReq: +(cpuUs[k] / done[k]).toFixed(1),
+      p50Ms: +latency[k].p50.toFixed(3),
+      p99Ms: +latency[k].p99.toFixed(3),
+    }));
   } finally {
-    proc.send({ exit: true });
-    const exited = new Promise((r) => proc.once('exit', r));
-    const killer = setTimeout(() => proc.kill('SIGKILL'), 2000);
-    await exited;
-    clearTimeout(killer);
+    await stop(load);
+    await Promise.all(servers.map((p) => stop(p, { exit: true })));
   }
 }
 
@@ -186,43 +220,25 @@ async function main(): Promise<void> {
     return i >= 0 ? args[i + 1] : dflt;
   };
   if (args[0] === '--child') return child(args[1] as Impl);
-  if (args[0] === '--load') return loader(...(args.slice(1, 5).map(Number) as [number, number, number, number]));
-  const seconds = Number(opt('seconds', '3'));
+  if (args[0] === '--load') return loader(Number(args[1]), Number(args[2]));
+  const seconds = Number(opt('seconds', '4'));
+  const sliceMs = Number(opt('slice-ms', '250'));
   const impls = opt('impl', 'ours,grpcjs').split(',') as Impl[];
   const shapes: [number, number][] = [
     [4, 16],
     [16, 256],
   ];
-  const rounds = Number(opt('rounds', '3'));
   const results: Result[] = [];
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [conns, inflight] of shapes) {
-    const runs = new Map<Impl, Result[]>(impls.map((i) => [i, []]));
-    for (let round = 0; round < rounds; round++) {
-      // Alternate the order so background load drifts hit both sides alike.
-      const order = round % 2 === 0 ? impls : [...impls].reverse();
-      for (const impl of order) runs.get(impl)!.push(await measure(impl, conns, inflight, seconds));
-    }
-    for (const impl of impls) {
-      const rs = runs.get(impl)!;
-      const r: Result = {
-        ...rs[0],
-        requests: rs.reduce((a, x) => a + x.requests, 0),
-        seconds: +rs.reduce((a, x) => a + x.seconds, 0).toFixed(2),
-        reqPerSec: median(rs.map((x) => x.reqPerSec)),
-        serverCpuUsPerReq: median(rs.map((x) => x.serverCpuUsPerReq)),
-        p50Ms: median(rs.map((x) => x.p50Ms)),
-        p99Ms: median(rs.map((x) => x.p99Ms)),
-      };
+    for (const r of await measureShape(impls, conns, inflight, seconds, sliceMs)) {
       results.push(r);
       console.log(
-        `${impl.padEnd(6)} ${String(conns).padStart(2)} conns x ${String(inflight).padStart(3)} in flight: ` +
-          `${String(r.reqPerSec).padStart(6)} req/s, server ${r.serverCpuUsPerReq} µs CPU/req, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms` +
-          `  (median of ${rs.length}; µs/req runs: ${rs.map((x) => x.serverCpuUsPerReq).join(', ')})`,
+        `${r.impl.padEnd(6)} ${String(conns).padStart(2)} conns x ${String(inflight).padStart(3)} in flight: ` +
+          `${String(r.reqPerSec).padStart(6)} req/s, server ${r.serverCpuUsPerReq} µs CPU/req, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
       );
     }
   }
-  console.log(JSON.stringify({ bench: 'grpc-layer', results }));
+  console.log(JSON.stringify({ bench: 'grpc-layer', seconds, sliceMs, results }));
 }
 
 main().catch((err) => {
