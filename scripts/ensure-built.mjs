@@ -1,7 +1,7 @@
 // Makes `npm start` / `npm test` work on a fresh clone: installs dependencies when
 // they are missing and compiles the TypeScript when any source is newer than dist/.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -23,6 +23,8 @@ function newest(dir) {
 const stamp = join(root, 'dist', '.built');
 const sourceTime = Math.max(newest(join(root, 'src')), newest(join(root, 'test')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sourceTime) {
+  // A clean output: compiled files of deleted sources must not linger (a stale test would still run).
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   run('npx tsc -p .');
   run(`node -e "require('node:fs').writeFileSync('dist/.built', '')"`);
 }
