@@ -1,6 +1,7 @@
 // endpoint status / endpoint health / member list through etcdctl, real etcd against etcd-ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { etcdctl } from '../helpers/etcdctl.js';
 import { same, startPair, type Pair } from './pair.js';
 
 let pair: Pair;
@@ -31,7 +32,6 @@ test('endpoint status: the member leads itself', async () => {
   const leader = /"leader":(\d+)/.exec(j.stdout)?.[1];
   assert.ok(member !== undefined && member === leader, j.stdout);
   // etcd-ts must agree with itself as well (its IDs are masked in the comparison)
-  const { etcdctl } = await import('../helpers/etcdctl.js');
   const ts = await etcdctl(pair.ts, ['endpoint', 'status', '-w', 'json']);
   assert.equal(/"leader":(\d+)/.exec(ts.stdout)?.[1], /"member_id":(\d+)/.exec(ts.stdout)?.[1], ts.stdout);
 });

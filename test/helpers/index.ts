@@ -1,3 +1,6 @@
+// Test helpers shared by every test folder: start real etcd or etcd-ts members
+// with etcd's flags, drive them with the real etcdctl or a real gRPC client, and
+// normalize outputs so that the two servers' answers can be compared exactly.
 export { freePort } from './ports.js';
 export { tmpDir, type TmpDir } from './tmp.js';
 export { startMember, probeHealth, selfCheck, memberFlags, READY_MILESTONE, ETCD_BIN, ETCD_TS_ENTRY, type Member, type MemberKind, type MemberOptions, type ExitInfo } from './member.js';
