@@ -36,9 +36,9 @@ export class StepLocalMessageError extends Error {
   }
 }
 
-export const ErrCompacted = new CompactedError();
-export const ErrUnavailable = new UnavailableError();
-export const ErrSnapOutOfDate = new SnapOutOfDateError();
+// etcd's names, as classes: test with `e instanceof ErrCompacted` (each throw is a
+// fresh instance so its stack points at the caller).
+export { CompactedError as ErrCompacted, UnavailableError as ErrUnavailable, SnapOutOfDateError as ErrSnapOutOfDate };
 
 export function invariant(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`raft invariant violated: ${what}`);

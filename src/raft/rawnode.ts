@@ -7,7 +7,7 @@
 // anyone can rely on them. ready() must not be called again before advance().
 
 import { encodeConfChange } from './codec.js';
-import { StepLocalMessageError, invariant } from './errors.js';
+import { ProposalDroppedError, StepLocalMessageError, invariant } from './errors.js';
 import type { ProgressState } from './progress.js';
 import { Raft, type RaftConfig } from './raft.js';
 import {
@@ -86,7 +86,7 @@ export class RawNode {
       this.raft.step(m);
     } catch (e) {
       // A forwarded proposal the leader can't take is simply lost; the proposer retries.
-      if (m.type === MessageType.Prop && e instanceof Error && e.name === 'ProposalDroppedError') return;
+      if (m.type === MessageType.Prop && e instanceof ProposalDroppedError) return;
       throw e;
     }
   }
