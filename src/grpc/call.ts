@@ -19,6 +19,9 @@ const RESPONSE_HEADERS = Object.freeze({
   'content-type': 'application/grpc',
   'grpc-accept-encoding': 'identity',
 });
+// Shared and frozen: node:http2 only reads these, and per-call copies show up in profiles.
+const WAIT_FOR_TRAILERS = Object.freeze({ waitForTrailers: true });
+const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
 
 /** Sends a status with no messages: a single HEADERS frame that ends the stream. */
 export function respondTrailersOnly(stream: ServerHttp2Stream, code: GrpcCode, message: string): void {
@@ -71,7 +74,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   private remoteEnded = false;
   private sentHeaders = false;
   private gotRequest = false;
-  private trailers?: Record<string, string>;
+  private trailers?: Readonly<Record<string, string>>;
   private timer?: NodeJS.Timeout;
   /** @internal */ readonly reader: MessageReader;
   private readonly session: Http2Session | undefined;
@@ -170,7 +173,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     }
     if (!this.sentHeaders) {
       this.sentHeaders = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     }
     return this.stream.write(frameMessage(bytes));
   }
@@ -260,8 +263,8 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     this.sentHeaders = true;
-    this.trailers = { 'grpc-status': '0' };
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    this.trailers = OK_TRAILERS;
+    stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     stream.end(frameMessage(bytes));
   }
 
@@ -344,7 +347,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
 
   /** @internal */ sendTrailers(): void {
     try {
-      this.stream.sendTrailers(this.trailers ?? { 'grpc-status': String(GrpcCode.OK) });
+      this.stream.sendTrailers(this.trailers ?? OK_TRAILERS);
     } catch {
       this.stream.destroy();
       return;

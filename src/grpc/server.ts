@@ -159,7 +159,7 @@ export class GrpcServer {
     const listener = this.listener;
     const closed = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const call of [...this.streamingCalls]) call.shutdown();
-    for (const s of this.sessions) s.close();
+    for (const s of this.sessions) this.goAway(s);
     this.h1.closeIdleConnections();
     // Polled with a ref'd timer: a socket whose handle the HTTP/2 session consumed
     // can be destroyed without 'close' reaching us, and must not leave the wait hanging.
@@ -191,7 +191,12 @@ export class GrpcServer {
     } catch {
       // The session may already be gone if the peer hung up during the handshake.
     }
-    if (this.closing) session.close();
+    if (this.closing) this.goAway(session);
+  }
+
+  /** Node's close() sends GOAWAY: no new streams here, and the session ends once its streams are done. */
+  private goAway(session: Http2Session): void {
+    if (!session.closed && !session.destroyed) session.close();
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {

@@ -139,6 +139,10 @@ test('close() sends GOAWAY, ends open streams with Unavailable and lets unary ca
     const watchErr = new Promise<unknown>((r) => watch.on('error', r));
     await new Promise((r) => watch.once('data', r));
     const inflight = c.unary('/slow.Svc/Wait', encode(''));
+    const raw = (await import('node:http2')).connect(`http://127.0.0.1:${p}`);
+    raw.on('error', () => {});
+    const goaway = new Promise<number>((r) => raw.once('goaway', r));
+    await new Promise((r) => raw.once('remoteSettings', r));
     await sleep(20);
     const t0 = Date.now();
     await local.close();
@@ -146,6 +150,8 @@ test('close() sends GOAWAY, ends open streams with Unavailable and lets unary ca
     assert.equal(decode(await inflight), 'finished');
     assert.equal(((await watchErr) as EtcdError).code, GrpcCode.Unavailable);
     await assert.rejects(c.unary('/test.Svc/Echo', encode('')), isStatus(GrpcCode.Unavailable));
+    assert.equal(await goaway, 0, 'GOAWAY with NO_ERROR');
+    raw.destroy();
   } finally {
     c.close();
   }
