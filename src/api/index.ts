@@ -6,9 +6,11 @@ import { defineService } from './service.js';
 import { kvImpl } from './kv.js';
 import { maintenanceImpl } from './maintenance.js';
 import { clusterImpl } from './cluster.js';
+import { leaseImpl } from './lease.js';
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, metrics: Metrics): void {
   grpc.addService('etcdserverpb.KV', defineService('etcdserverpb.KV', kvImpl(server), metrics));
   grpc.addService('etcdserverpb.Maintenance', defineService('etcdserverpb.Maintenance', maintenanceImpl(server), metrics));
   grpc.addService('etcdserverpb.Cluster', defineService('etcdserverpb.Cluster', clusterImpl(server), metrics));
+  grpc.addService('etcdserverpb.Lease', defineService('etcdserverpb.Lease', leaseImpl(server), metrics));
 }

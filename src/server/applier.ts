@@ -5,6 +5,8 @@
 import { KvApplier, checkRequest } from '../apply/index.js';
 import type { MvccStore } from '../mvcc/index.js';
 import type * as kv from '../pb/kv.js';
+import type * as leasepb from '../pb/lease.js';
+import type { Lessor } from '../lease/index.js';
 import { EtcdError, toEtcdError } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
 
@@ -19,6 +21,8 @@ export interface ApplyRequest {
   deleteRange?: kv.DeleteRangeRequest;
   txn?: kv.TxnRequest;
   compaction?: kv.CompactionRequest;
+  leaseGrant?: leasepb.LeaseGrantRequest;
+  leaseRevoke?: leasepb.LeaseRevokeRequest;
 }
 
 export class Applier {
@@ -26,9 +30,9 @@ export class Applier {
 
   constructor(
     private readonly mvcc: MvccStore,
-    private readonly deps: { logger: Logger },
+    private readonly deps: { logger: Logger; lessor?: Lessor },
   ) {
-    this.kv = new KvApplier(mvcc);
+    this.kv = new KvApplier(mvcc, deps.lessor);
   }
 
   /** etcd's pre-proposal checks: bad requests never reach the log. */
@@ -55,6 +59,8 @@ export class Applier {
       else if (req.txn) resp = this.kv.txn(req.txn);
       else if (req.compaction) resp = this.kv.compaction(req.compaction);
       else if (req.range) resp = this.kv.range(req.range);
+      else if (req.leaseGrant) resp = this.leaseGrant(req.leaseGrant);
+      else if (req.leaseRevoke) resp = this.leaseRevoke(req.leaseRevoke);
       else return {};
       resp.header = { revision: this.mvcc.rev() };
       return { resp };
@@ -62,5 +68,20 @@ export class Applier {
       if (!(err instanceof EtcdError)) this.deps.logger.error('apply failed', { error: String(err) });
       return { err: toEtcdError(err) };
     }
+  }
+
+  private leaseGrant(r: leasepb.LeaseGrantRequest): leasepb.LeaseGrantResponse {
+    const l = this.mustLessor().grant(r.ID, r.TTL);
+    return { ID: l.id, TTL: l.ttl, error: '' };
+  }
+
+  private leaseRevoke(r: leasepb.LeaseRevokeRequest): leasepb.LeaseRevokeResponse {
+    this.mustLessor().revoke(r.ID);
+    return {};
+  }
+
+  private mustLessor(): Lessor {
+    if (!this.deps.lessor) throw new Error('apply: a lease request reached a member without a lessor');
+    return this.deps.lessor;
   }
 }

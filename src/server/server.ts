@@ -4,12 +4,15 @@
 // Reads: serializable ranges answer from the local MVCC store; linearizable ranges
 // first wait for a ReadIndex round and for the applied index to reach it.
 import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RawNode, MemoryStorage, ProposalDroppedError } from '../raft/index.js';
 import { EntryType, type ConfState, type Entry, type SoftState } from '../raft/types.js';
 import { Wal } from '../wal/index.js';
 import { codec } from '../pb/codec.js';
 import type * as kv from '../pb/kv.js';
+import type * as leasepb from '../pb/lease.js';
+import { Lessor, ExpiryLoop, NotPrimaryError, minLeaseTtl } from '../lease/index.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -38,6 +41,8 @@ interface InternalRaftRequest {
   deleteRange?: kv.DeleteRangeRequest;
   txn?: kv.TxnRequest;
   compaction?: kv.CompactionRequest;
+  leaseGrant?: leasepb.LeaseGrantRequest;
+  leaseRevoke?: leasepb.LeaseRevokeRequest;
 }
 const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
 
@@ -51,6 +56,8 @@ export class EtcdServer {
   private host!: RaftHost;
   private storage!: MemberStorage;
   private applier!: Applier;
+  private lessor!: Lessor;
+  private expiryLoop!: ExpiryLoop;
   private wait = new Wait();
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
@@ -111,11 +118,19 @@ export class EtcdServer {
 
   private async boot(): Promise<void> {
     const { storage, opts, logger } = this;
-    this.applier = new Applier(storage.mvcc, { logger: this.logger });
+    const electionTick = Math.max(2, Math.round(opts.electionTimeoutMs / opts.heartbeatMs));
+    this.lessor = new Lessor({ backend: storage.backend, keys: storage.mvcc, minTtlSeconds: minLeaseTtl(electionTick, opts.heartbeatMs) });
+    this.lessor.restoreKeys(storage.mvcc);
+    this.expiryLoop = new ExpiryLoop(
+      this.lessor,
+      (id) => this.leaseRevoke({ ID: id }),
+      (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
+    );
+    this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
       id: this.id,
-      electionTick: Math.max(2, Math.round(opts.electionTimeoutMs / opts.heartbeatMs)),
+      electionTick,
       heartbeatTick: 1,
       storage: raftStorage,
       applied: storage.appliedIndex,
@@ -158,6 +173,7 @@ export class EtcdServer {
     this.host.kick();
     this.commitTimer = setInterval(() => void this.commitBackend(), opts.backendBatchIntervalMs);
     this.commitTimer.unref?.();
+    this.expiryLoop.start();
   }
 
   // ---- apply -----------------------------------------------------------------------
@@ -167,6 +183,9 @@ export class EtcdServer {
       if (e.index <= this.storage.mvcc.consistentIndex()) continue; // already in the backend
       if (e.type !== EntryType.Normal || e.data.length === 0) {
         this.storage.mvcc.setConsistentIndex(e.index);
+        // A new leader's empty entry: everything from earlier terms is applied, so
+        // leases restart their TTLs here rather than expiring all at once.
+        if (e.type === EntryType.Normal && this.host.isLeader) this.lessor.promote(this.opts.electionTimeoutMs);
         continue;
       }
       let req: InternalRaftRequest;
@@ -206,6 +225,7 @@ export class EtcdServer {
     void had;
     this.metrics.hasLeader.set(s.lead !== 0n ? 1 : 0);
     this.metrics.isLeader.set(s.lead === this.id ? 1 : 0);
+    if (s.lead !== this.id && this.lessor.isPrimary) this.lessor.demote();
     if (s.lead !== 0n) {
       this.metrics.leaderChanges.inc();
       this.leaderChangedAt = Date.now();
@@ -371,6 +391,52 @@ export class EtcdServer {
     }
   }
 
+  // ---- leases ------------------------------------------------------------------------
+
+  async leaseGrant(req: leasepb.LeaseGrantRequest): Promise<leasepb.LeaseGrantResponse> {
+    // etcd picks a positive 63-bit ID when the client leaves it 0.
+    while (req.ID === 0n) req.ID = randomBytes(8).readBigUInt64BE(0) & 0x7fffffffffffffffn;
+    const r = this.unwrap<leasepb.LeaseGrantResponse>(await this.propose({ leaseGrant: req }));
+    r.header = this.header(r.header?.revision);
+    return r;
+  }
+
+  async leaseRevoke(req: leasepb.LeaseRevokeRequest): Promise<leasepb.LeaseRevokeResponse> {
+    const r = this.unwrap<leasepb.LeaseRevokeResponse>(await this.propose({ leaseRevoke: req }));
+    r.header = this.header(r.header?.revision);
+    return r;
+  }
+
+  /** Renews on the leader (not through the log); returns the TTL. */
+  async leaseRenew(id: bigint): Promise<number> {
+    if (this.stopping) throw Errors.Stopped;
+    if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
+    try {
+      return await this.lessor.renew(id);
+    } catch (err) {
+      if (err instanceof NotPrimaryError) throw Errors.NotLeader;
+      throw err;
+    }
+  }
+
+  /** Remaining and granted TTL as the leader sees them; throws LeaseNotFound. */
+  leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest): leasepb.LeaseTimeToLiveResponse {
+    if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
+    const l = this.lessor.lookup(req.ID);
+    if (!l) throw Errors.LeaseNotFound;
+    return {
+      header: this.header(),
+      ID: req.ID,
+      TTL: this.lessor.remainingSeconds(l),
+      grantedTTL: l.ttl,
+      keys: req.keys ? l.keys() : [],
+    };
+  }
+
+  leaseLeases(): leasepb.LeaseLeasesResponse {
+    return { header: this.header(), leases: this.lessor.leases().map((l) => ({ ID: l.id })) };
+  }
+
   // ---- maintenance -------------------------------------------------------------------
 
   status() {
@@ -432,7 +498,10 @@ export class EtcdServer {
     if (this.stopping) return;
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
+    this.expiryLoop.stop();
     await this.host.stop();
+    // Renewals waiting on an expiring lease give up rather than hang.
+    this.lessor.demote();
     this.wait.failAll(Errors.Stopped);
     await this.commitBackend();
     await this.storage.close();
