@@ -1,0 +1,222 @@
+// The watch hub: every watcher is either synced (it has been sent every event up
+// to the store's revision, and gets new ones live from store.onWrite) or unsynced
+// (it still needs history, read back from the key bucket in bounded rounds).
+// A watcher whose stream is backed up when a live event arrives becomes unsynced
+// at that event's revision, so nothing is dropped, reordered or sent twice, and
+// a slow stream holds at most what its outlet accepted before saying "full".
+import type { Event } from '../pb/kv.js';
+import type { MvccStore } from '../mvcc/store.js';
+import { prevKvAt, readEvents } from './history.js';
+import { WatchStream, type WatchSend } from './stream.js';
+import { isCreateEvent, type Watcher } from './watcher.js';
+import { WatcherGroup } from './watcher-group.js';
+
+export interface WatchHubOptions {
+  /** Period of progress notifications for watchers that asked for them; etcd's is 10 minutes. */
+  progressIntervalMs?: number;
+  /** Responses of watchers that asked for fragments are split at this size (--max-request-bytes). */
+  maxRequestBytes?: number;
+  /** Revisions read from storage per catch-up round. */
+  maxRevsPerSync?: number;
+  /** Unsynced watchers served per catch-up round (etcd's maxWatchersPerSync). */
+  maxWatchersPerSync?: number;
+}
+
+export interface WatchHubStats {
+  streams: number;
+  synced: number;
+  unsynced: number;
+}
+
+const DEFAULTS = {
+  progressIntervalMs: 10 * 60 * 1000,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxRevsPerSync: 1000,
+  maxWatchersPerSync: 512,
+};
+
+export class WatchHub {
+  private readonly synced = new WatcherGroup();
+  private readonly unsynced = new Set<Watcher>();
+  private readonly streams = new Set<WatchStream>();
+  private readonly opts: typeof DEFAULTS;
+  private readonly unsubscribe: () => void;
+  private syncScheduled = false;
+  private closed = false;
+
+  constructor(
+    readonly store: MvccStore,
+    opts: WatchHubOptions = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+    this.unsubscribe = store.onWrite((events, rev) => this.notify(events, rev));
+  }
+
+  openStream(send: WatchSend): WatchStream {
+    if (this.closed) throw new Error('watch: hub is closed');
+    const s = new WatchStream(this, send, { progressIntervalMs: this.opts.progressIntervalMs, maxRequestBytes: this.opts.maxRequestBytes });
+    this.streams.add(s);
+    return s;
+  }
+
+  stats(): WatchHubStats {
+    return { streams: this.streams.size, synced: this.synced.size, unsynced: this.unsynced.size };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const s of [...this.streams]) s.close();
+    this.closed = true;
+    this.unsubscribe();
+  }
+
+  /** @internal a new watcher: live at once if it wants nothing from history. */
+  add(w: Watcher): void {
+    if (w.minRev > this.store.rev()) this.setSynced(w);
+    else {
+      w.state = 'unsynced';
+      this.unsynced.add(w);
+      w.stream.unsyncedCount++;
+      this.scheduleSync();
+    }
+  }
+
+  /** @internal */
+  remove(w: Watcher): void {
+    if (w.state === 'synced') this.synced.delete(w);
+    else if (w.state === 'unsynced') this.leaveUnsynced(w);
+    w.state = 'canceled';
+  }
+
+  /** @internal */
+  streamDrained(_s: WatchStream): void {
+    this.scheduleSync();
+  }
+
+  /** @internal */
+  streamClosed(s: WatchStream): void {
+    this.streams.delete(s);
+  }
+
+  private setSynced(w: Watcher): void {
+    if (w.state === 'unsynced') this.leaveUnsynced(w);
+    w.state = 'synced';
+    this.synced.add(w);
+    w.stream.maybeSendProgress();
+  }
+
+  private setUnsynced(w: Watcher, minRev: number): void {
+    this.synced.delete(w);
+    w.state = 'unsynced';
+    w.minRev = minRev;
+    this.unsynced.add(w);
+    w.stream.unsyncedCount++;
+  }
+
+  private leaveUnsynced(w: Watcher): void {
+    if (this.unsynced.delete(w)) w.stream.unsyncedCount--;
+  }
+
+  /** Live delivery of one write txn's events (all of revision rev). */
+  private notify(events: readonly Event[], rev: number): void {
+    if (this.synced.size === 0) return;
+    const batches = new Map<Watcher, Event[]>();
+    for (const ev of events) {
+      const key = ev.kv.key;
+      const keyStr = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+      let plain: Event | undefined;
+      let withPrev: Event | undefined;
+      this.synced.forEachMatch(key, keyStr, (w) => {
+        if (rev < w.minRev || !w.accepts(ev.type)) return;
+        let shaped: Event;
+        if (w.prevKv) {
+          withPrev ??= isCreateEvent(ev) ? { type: ev.type, kv: ev.kv } : { type: ev.type, kv: ev.kv, prevKv: ev.prevKv };
+          shaped = withPrev;
+        } else shaped = plain ??= { type: ev.type, kv: ev.kv };
+        const b = batches.get(w);
+        if (b === undefined) batches.set(w, [shaped]);
+        else b.push(shaped);
+      });
+    }
+    let fellBehind = false;
+    for (const [w, evs] of batches) {
+      if (w.stream.blocked) {
+        this.setUnsynced(w, rev);
+        fellBehind = true;
+        continue;
+      }
+      w.stream.sendEvents(w, evs, rev);
+      w.minRev = rev + 1;
+    }
+    if (fellBehind) this.scheduleSync();
+  }
+
+  private scheduleSync(): void {
+    if (this.syncScheduled || this.closed) return;
+    this.syncScheduled = true;
+    setImmediate(() => {
+      this.syncScheduled = false;
+      if (!this.closed) this.syncRound();
+    });
+  }
+
+  /** One bounded catch-up round for the unsynced watchers whose streams have room. */
+  private syncRound(): void {
+    const cur = this.store.rev();
+    const compactRev = this.store.compactRev();
+    const chosen: Watcher[] = [];
+    for (const w of this.unsynced) {
+      if (w.stream.blocked) continue;
+      // A start at or below the compaction would miss what compaction removed there.
+      if (compactRev > 0 && w.minRev <= compactRev) {
+        this.leaveUnsynced(w);
+        w.state = 'compacted';
+        w.stream.sendCompacted(w, compactRev);
+        continue;
+      }
+      if (w.minRev > cur) {
+        this.setSynced(w);
+        continue;
+      }
+      chosen.push(w);
+      if (chosen.length >= this.opts.maxWatchersPerSync) break;
+    }
+    if (chosen.length > 0) {
+      let from = Infinity;
+      for (const w of chosen) from = Math.min(from, w.minRev);
+      const to = Math.min(cur, from + this.opts.maxRevsPerSync - 1);
+      const group = new WatcherGroup();
+      for (const w of chosen) group.add(w);
+      const batches = new Map<Watcher, Event[]>();
+      for (const ev of readEvents(this.store, from, to)) {
+        const key = ev.kv.key;
+        const keyStr = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+        group.forEachMatch(key, keyStr, (w) => {
+          if (ev.kv.modRevision < w.minRev || !w.accepts(ev.type)) return;
+          let shaped = ev;
+          if (w.prevKv && !isCreateEvent(ev)) {
+            const prev = prevKvAt(this.store, key, ev.kv.modRevision);
+            shaped = prev === undefined ? ev : { ...ev, prevKv: prev };
+          }
+          const b = batches.get(w);
+          if (b === undefined) batches.set(w, [shaped]);
+          else b.push(shaped);
+        });
+      }
+      for (const w of chosen) {
+        // A stream that filled up during this round keeps the rest for a later one.
+        if (w.stream.blocked || w.state !== 'unsynced' || w.minRev > to) continue;
+        const evs = batches.get(w);
+        if (evs !== undefined) w.stream.sendEvents(w, evs, to);
+        w.minRev = to + 1;
+        if (w.minRev > cur) this.setSynced(w);
+      }
+    }
+    for (const w of this.unsynced) {
+      if (!w.stream.blocked) {
+        this.scheduleSync();
+        break;
+      }
+    }
+  }
+}
