@@ -171,11 +171,16 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
       );
       return false;
     }
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) {
+      // The connection went away under the handler; 'close' will report the cancel.
+      return false;
+    }
     if (!this.sentHeaders) {
       this.sentHeaders = true;
-      this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
+      stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     }
-    return this.stream.write(frameMessage(bytes));
+    return stream.write(frameMessage(bytes));
   }
 
   end(err?: EtcdError | Error): void {

@@ -2,7 +2,9 @@
 // Used by the benchmark load generator and by etcdctl-ts.
 import { EventEmitter } from 'node:events';
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import type { ConnectionOptions } from 'node:tls';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls, { type ConnectionOptions } from 'node:tls';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { MessageReader, frameMessage } from './frame.js';
 import { decodeGrpcMessage, formatGrpcTimeout } from './status.js';
@@ -17,6 +19,9 @@ export interface GrpcClientOptions {
 }
 
 export type ClientMetadata = Record<string, string | string[]>;
+
+/** Why a connection failed, so calls on it can say more than "transport is closing". */
+const sessionErrors = new WeakMap<ClientHttp2Session, Error>();
 
 const STREAM_WINDOW = 1 << 20;
 const SESSION_WINDOW = 16 << 20;
@@ -54,6 +59,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
   trailers?: IncomingHttpHeaders;
   private done = false;
   private failure?: EtcdError;
+  private streamError?: Error;
   private timer?: NodeJS.Timeout;
   private readonly reader: MessageReader;
 
@@ -61,6 +67,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     private readonly stream: ClientHttp2Stream,
     maxRecv: number,
     timeoutMs: number | undefined,
+    private readonly session?: ClientHttp2Session,
   ) {
     super();
     this.reader = new MessageReader(maxRecv, {
@@ -73,7 +80,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
           ? this.fail(GrpcCode.ResourceExhausted, `grpc: received message larger than max (${e.length} vs. ${maxRecv})`)
           : this.fail(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`),
     });
-    stream.on('error', () => {});
+    stream.on('error', (err: Error) => (this.streamError = err));
     stream.on('response', (headers) => this.onHeaders(headers));
     stream.on('data', (chunk: Buffer) => this.reader.push(chunk));
     stream.on('trailers', (trailers) => this.onTrailers(trailers));
@@ -169,7 +176,10 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     const rst = this.stream.rstCode;
     if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) this.fail(GrpcCode.Unavailable, 'stream refused by server');
     else if (rst === http2.constants.NGHTTP2_CANCEL) this.fail(GrpcCode.Canceled, 'stream cancelled by server');
-    else this.fail(GrpcCode.Unavailable, 'transport is closing');
+    else {
+      const cause = this.streamError ?? (this.session && sessionErrors.get(this.session));
+      this.fail(GrpcCode.Unavailable, cause ? `connection error: ${cause.message}` : 'transport is closing');
+    }
   }
 
   private settle(): void {
@@ -257,8 +267,8 @@ export class GrpcClient {
       ...metadata,
     };
     if (timeoutMs !== undefined) headers['grpc-timeout'] = formatGrpcTimeout(timeoutMs);
-    const stream = this.session().request(headers);
-    return new ClientCall(stream, this.maxRecv, timeoutMs);
+    const session = this.session();
+    return new ClientCall(session.request(headers), this.maxRecv, timeoutMs, session);
   }
 
   private session(): ClientHttp2Session {
@@ -267,17 +277,15 @@ export class GrpcClient {
     const s = this.sessions[i];
     if (s && !s.closed && !s.destroyed) return s;
     const fresh = http2.connect(this.target, {
-      ...this.opts.tls,
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
       peerMaxConcurrentStreams: 1000,
       maxSessionMemory: 256,
+      createConnection: (url: URL) => this.connectSocket(url),
     });
-    fresh.on('error', () => {});
+    fresh.on('error', (err: Error) => sessionErrors.set(fresh, err));
     fresh.on('connect', () => {
       try {
         fresh.setLocalWindowSize(SESSION_WINDOW);
-        // Small requests must not sit behind Nagle waiting for a delayed ACK.
-        fresh.socket.setNoDelay(true);
       } catch {
         // Already torn down; the calls on it fail on their own.
       }
@@ -287,5 +295,21 @@ export class GrpcClient {
     });
     this.sessions[i] = fresh;
     return fresh;
+  }
+
+  /** TCP without Nagle (small requests must not wait for a delayed ACK), TLS with ALPN h2 for https. */
+  private connectSocket(url: URL): Duplex {
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const secure = url.protocol === 'https:';
+    const port = Number(url.port || (secure ? 443 : 80));
+    const socket = net.connect({ host, port, noDelay: true });
+    if (!secure) return socket;
+    return tls.connect({
+      host,
+      servername: net.isIP(host) ? undefined : host,
+      ...this.opts.tls,
+      socket,
+      ALPNProtocols: ['h2'],
+    });
   }
 }

@@ -12,7 +12,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcServer } from '../../src/grpc/server.js';
 import { classify } from '../../src/grpc/mux.js';
-import { grpcClient, testService, unaryJs } from './helpers.js';
+import { GrpcClient } from '../../src/grpc/client.js';
+import { decode, encode, grpcClient, testService, unaryJs } from './helpers.js';
 
 let server: GrpcServer;
 let port: number;
@@ -149,6 +150,12 @@ test('TLS: ALPN h2 serves gRPC with the client certificate visible, http/1.1 ser
     try {
       assert.equal(await unaryJs(c, 'Echo', 'tls'), 'echo:tls');
       assert.equal(seen.lastCall?.tlsPeerCertificate?.subject?.CN, 'etcd-ts-test');
+      const own = new GrpcClient(`https://127.0.0.1:${p}`, { tls: { ca: cert, key, cert } });
+      try {
+        assert.equal(decode(await own.unary('/test.Svc/Echo', encode('own-tls'))), 'echo:own-tls');
+      } finally {
+        own.close();
+      }
       const body = await new Promise<string>((resolve, reject) => {
         https
           .get({ host: '127.0.0.1', port: p, path: '/health', ca: cert, key, cert, agent: false }, (res) => {

@@ -3,6 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import net from 'node:net';
 import { GrpcCode } from '../../src/rpctypes/errors.js';
 import type { GrpcServer } from '../../src/grpc/server.js';
 import { frameMessage } from '../../src/grpc/frame.js';
@@ -138,4 +139,26 @@ test('undecodable request is Internal with grpc-go prefix', async () => {
   m[0] = 7;
   const r = await raw('/test.Svc/Echo', [m]);
   assert.deepEqual(status(r), [GrpcCode.Internal, 'grpc: received unexpected payload format 7']);
+});
+
+test('a connection cut under running handlers cancels them and crashes nothing', async () => {
+  seen.aborted.length = 0;
+  seen.cancelEvents = 0;
+  let socket!: net.Socket;
+  const doomed = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => (socket = net.connect(port, '127.0.0.1')) });
+  doomed.on('error', () => {});
+  const open = (path: string, body: Buffer) => {
+    const req = doomed.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('error', () => {});
+    req.end(body);
+    return req;
+  };
+  open('/test.Svc/Slow', frameMessage(Buffer.from('')));
+  const hang = open('/test.Svc/Hang', frameMessage(Buffer.from('')));
+  await new Promise((r) => hang.once('data', r));
+  socket.destroy();
+  await waitFor(() => seen.aborted.length === 2 && seen.cancelEvents === 1);
+  assert.deepEqual(seen.aborted.sort(), ['context canceled', 'context canceled']);
+  const r = await raw('/test.Svc/Echo', [frameMessage(Buffer.from('alive'))]);
+  assert.deepEqual(messages(r.body), ['echo:alive']);
 });
