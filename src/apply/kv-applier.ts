@@ -26,7 +26,7 @@ import {
 } from '../pb/kv.js';
 import { Errors } from '../rpctypes/errors.js';
 import { applyCompares, type ReadView } from './compare.js';
-import { sortKvs } from './sort.js';
+import { effectiveSortOrder, sortKvs } from './sort.js';
 
 export interface LeaseHooks {
   exists(id: bigint): boolean;
@@ -131,8 +131,9 @@ function header(revision: number): ResponseHeader {
 function rangeIn(rv: ReadView, r: RangeRequest, withHeader = false): RangeResponse {
   const filtered = r.minModRevision !== 0 || r.maxModRevision !== 0 || r.minCreateRevision !== 0 || r.maxCreateRevision !== 0;
   let limit = r.limit;
+  const sortOrder = effectiveSortOrder(r.sortOrder, r.sortTarget);
   // Sorting and filtering need every match; truncate afterwards.
-  if (r.sortOrder !== SortOrder.NONE || filtered) limit = 0;
+  if (sortOrder !== SortOrder.NONE || filtered) limit = 0;
   // One extra tells whether there is more.
   if (limit > 0) limit++;
   const rr = rv.range(r.key, r.rangeEnd, { limit, rev: r.revision, count: r.countOnly });
@@ -146,7 +147,7 @@ function rangeIn(rv: ReadView, r: RangeRequest, withHeader = false): RangeRespon
         (r.minCreateRevision === 0 || kv.createRevision >= r.minCreateRevision),
     );
   }
-  sortKvs(kvs, r.sortOrder, r.sortTarget);
+  sortKvs(kvs, sortOrder, r.sortTarget);
   let more = false;
   if (r.limit > 0 && kvs.length > r.limit) {
     kvs = kvs.slice(0, r.limit);
