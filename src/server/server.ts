@@ -13,6 +13,7 @@ import { codec } from '../pb/codec.js';
 import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
 import { Lessor, ExpiryLoop, NotPrimaryError, minLeaseTtl } from '../lease/index.js';
+import { WatchHub } from '../watch/index.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -53,6 +54,8 @@ export class EtcdServer {
   readonly id: bigint;
   readonly clusterId: bigint;
   readonly membership: Membership;
+  /** Watchers over the member's MVCC store (etcd's watchable store). */
+  watchHub!: WatchHub;
   private host!: RaftHost;
   private storage!: MemberStorage;
   private applier!: Applier;
@@ -127,6 +130,7 @@ export class EtcdServer {
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
     this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
+    this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
       id: this.id,
@@ -503,6 +507,7 @@ export class EtcdServer {
     // Renewals waiting on an expiring lease give up rather than hang.
     this.lessor.demote();
     this.wait.failAll(Errors.Stopped);
+    this.watchHub.close();
     await this.commitBackend();
     await this.storage.close();
   }
