@@ -59,6 +59,13 @@ export class Network {
     this.groups = assign;
   }
 
+  /** Cuts `id` off from everyone, on top of any partition already in place. */
+  isolate(id: NodeId): void {
+    const groups = new Map(this.groups);
+    groups.set(id, 1000 + groups.size + Math.max(0, ...groups.values()));
+    this.groups = groups;
+  }
+
   heal(): void {
     this.groups = new Map();
   }

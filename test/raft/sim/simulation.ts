@@ -52,6 +52,14 @@ export class Simulation {
   private readonly downtime: number;
   /** Chance of crashing right after a Ready was persisted and sent: just after voting or acknowledging. */
   private crashAfterReady: number;
+  /** Chance of crashing right after granting a vote: is the vote durable? */
+  private crashAfterVote: number;
+  /**
+   * Chance of cutting a member off right after a critical Ready (won an election, moved
+   * its commit): what it just sent is lost in flight. This breeds competing uncommitted
+   * entries across terms, the raw material of the paper's Figure 8.
+   */
+  private isolateAfterCritical: number;
   readonly stats = { leaders: 0, applied: 0, messages: 0, crashes: 0, confChanges: 0, transfers: 0, reads: 0, snapshots: 0, livenessSteps: 0 };
 
   constructor(readonly opts: SimOptions) {
@@ -70,6 +78,8 @@ export class Simulation {
     this.partitionRate = this.rng.pick([0.02, 0.04, 0.08]);
     this.downtime = this.rng.pick([1, 4, 30]);
     this.crashAfterReady = this.size > 1 ? this.rng.pick([0, 0.003, 0.01]) : 0;
+    this.crashAfterVote = this.size > 1 ? this.rng.pick([0, 0.1, 0.3]) : 0;
+    this.isolateAfterCritical = this.size > 1 ? this.rng.pick([0, 0.1, 0.3]) : 0;
     this.net = new Network(this.rng.fork(), {
       drop: this.rng.pick([0, 0.02, 0.1, 0.3]),
       duplicate: this.rng.pick([0, 0.05, 0.2]),
@@ -106,7 +116,14 @@ export class Simulation {
           // Like a real transport, report a snapshot that never left.
           if (!this.net.send(this.now, msg) && msg.snapshot && m.alive) m.node!.reportSnapshot(msg.to, false);
         }
-        if (m.alive && this.rng.chance(isCritical(rd) ? this.crashAfterReady * 10 : this.crashAfterReady)) this.crash(m);
+        const critical = isCritical(rd);
+        const voted = rd.messages.some((x) => x.type === MessageType.VoteResp && !x.reject);
+        const pCrash = voted ? Math.max(this.crashAfterVote, this.crashAfterReady * 10) : critical ? this.crashAfterReady * 10 : this.crashAfterReady;
+        if (m.alive && this.rng.chance(pCrash)) this.crash(m);
+        if (critical && this.rng.chance(this.isolateAfterCritical)) {
+          this.net.isolate(m.id);
+          this.healAt = Math.max(this.healAt, this.now + 1 + this.rng.int(15));
+        }
         this.stats.messages++;
       }
       if (!busy) return;
@@ -257,6 +274,8 @@ export class Simulation {
     this.net.heal();
     this.net.faults = NO_FAULTS;
     this.crashAfterReady = 0;
+    this.crashAfterVote = 0;
+    this.isolateAfterCritical = 0;
     this.restartDue(true);
     const marker = new TextEncoder().encode(`final-${this.opts.seed}`);
     let proposedBy: Member | undefined;
