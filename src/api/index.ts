@@ -7,10 +7,12 @@ import { kvImpl } from './kv.js';
 import { maintenanceImpl } from './maintenance.js';
 import { clusterImpl } from './cluster.js';
 import { leaseImpl } from './lease.js';
+import { watchImpl } from './watch.js';
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, metrics: Metrics): void {
   grpc.addService('etcdserverpb.KV', defineService('etcdserverpb.KV', kvImpl(server), metrics));
   grpc.addService('etcdserverpb.Maintenance', defineService('etcdserverpb.Maintenance', maintenanceImpl(server), metrics));
   grpc.addService('etcdserverpb.Cluster', defineService('etcdserverpb.Cluster', clusterImpl(server), metrics));
   grpc.addService('etcdserverpb.Lease', defineService('etcdserverpb.Lease', leaseImpl(server), metrics));
+  grpc.addService('etcdserverpb.Watch', defineService('etcdserverpb.Watch', watchImpl(server), metrics));
 }
