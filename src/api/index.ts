@@ -8,6 +8,8 @@ import { maintenanceImpl } from './maintenance.js';
 import { clusterImpl } from './cluster.js';
 import { leaseImpl } from './lease.js';
 import { watchImpl } from './watch.js';
+import { lockImpl } from './lock.js';
+import { electionImpl } from './election.js';
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, metrics: Metrics): void {
   grpc.addService('etcdserverpb.KV', defineService('etcdserverpb.KV', kvImpl(server), metrics));
@@ -15,4 +17,6 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer, metrics: 
   grpc.addService('etcdserverpb.Cluster', defineService('etcdserverpb.Cluster', clusterImpl(server), metrics));
   grpc.addService('etcdserverpb.Lease', defineService('etcdserverpb.Lease', leaseImpl(server), metrics));
   grpc.addService('etcdserverpb.Watch', defineService('etcdserverpb.Watch', watchImpl(server), metrics));
+  grpc.addService('v3lockpb.Lock', defineService('v3lockpb.Lock', lockImpl(server), metrics));
+  grpc.addService('v3electionpb.Election', defineService('v3electionpb.Election', electionImpl(server), metrics));
 }

@@ -1,0 +1,1 @@
+export { campaign, proclaim, resign, currentLeader, observe, ErrElectionNotLeader, ErrElectionNoLeader, ErrMissingLeaderKey, type LeaderKey } from './election.js';
