@@ -21,6 +21,8 @@ export class LoadGenerator {
 
   static start(): LoadGenerator {
     const child = fork(LOADGEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // A failed send (the child died) is reported through run()'s promise, not as an unhandled event.
+    child.on('error', () => {});
     return new LoadGenerator(child);
   }
 
@@ -40,7 +42,7 @@ export class LoadGenerator {
       const onMessage = (msg: FromLoadgen) => {
         if (msg.type === 'warmed') {
           cpu0 = cpuMicros(serverPid);
-          child.send({ type: 'go' } satisfies ToLoadgen);
+          child.send({ type: 'go' } satisfies ToLoadgen, (err) => err && finish(err));
         } else if (msg.type === 'done') {
           const serverCpu = cpuMicros(serverPid) - cpu0;
           const r = msg.result;
@@ -65,7 +67,8 @@ export class LoadGenerator {
       };
       child.on('message', onMessage);
       child.once('exit', onExit);
-      child.send({ type: 'run', endpoint, spec } satisfies ToLoadgen);
+      if (!child.connected) return finish(new Error('load generator is not running'));
+      child.send({ type: 'run', endpoint, spec } satisfies ToLoadgen, (err) => err && finish(err));
     });
   }
 
