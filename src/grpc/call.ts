@@ -46,6 +46,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 const noop = () => {};
+const MAX_TIMER_MS = 0x7fffffff;
 
 // Listeners shared by every call (no closures per request): the stream carries its call.
 const CALL = Symbol('grpcCall');
@@ -99,7 +100,8 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     if (def.kind !== 'unary') stream.on('drain', onStreamDrain);
     if (timeoutMs !== undefined) {
       this.deadline = Date.now() + timeoutMs;
-      this.timer = setTimeout(() => this.expire(), timeoutMs);
+      // Past ~24.8 days Node would fire the timer at once; such a deadline never comes in practice.
+      if (timeoutMs <= MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), timeoutMs);
     }
   }
 

@@ -86,7 +86,7 @@ export async function startServer(opts: Partial<GrpcServerOptions> = {}) {
 }
 
 /** Polls until cond() holds; bounded by time. */
-export async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not reached in time');

@@ -158,7 +158,7 @@ test('TLS: ALPN h2 serves gRPC with the client certificate visible, http/1.1 ser
       }
       const body = await new Promise<string>((resolve, reject) => {
         https
-          .get({ host: '127.0.0.1', port: p, path: '/health', ca: cert, key, cert, agent: false }, (res) => {
+          .get({ host: '127.0.0.1', port: p, path: '/health', ca: cert, key, cert, agent: false, servername: '' }, (res) => {
             let b = '';
             res.on('data', (d) => (b += d));
             res.on('end', () => resolve(b));

@@ -116,6 +116,12 @@ test('grpc-timeout expiry is DeadlineExceeded with grpc-go text and aborts the h
   await waitFor(() => seen.aborted.length === 1);
 });
 
+test('a deadline beyond the timer range is kept but does not fire', async () => {
+  const r = await raw('/test.Svc/Echo', [frameMessage(Buffer.from('far'))], { 'grpc-timeout': '99999999H' });
+  assert.deepEqual(messages(r.body), ['echo:far']);
+  assert.ok(seen.lastCall!.deadline! > Date.now() + 1e12);
+});
+
 test('oversize message header is refused before the body arrives', async () => {
   const head = Buffer.from([0, 0, 2, 0, 0]); // 131072 bytes announced
   const r = await raw('/test.Svc/Echo', [head, Buffer.alloc(100)]);
