@@ -3,6 +3,7 @@
 import type * as kv from '../pb/kv.js';
 import { CompareResult, CompareTarget, SortOrder, SortTarget } from '../pb/kv.js';
 import type { WatchHub } from '../watch/index.js';
+import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 
 export interface CoordinationServer {
   readonly watchHub: WatchHub;
@@ -64,4 +65,17 @@ export function createRevisionIs(key: Uint8Array, rev: number): kv.Compare {
 /** The key a session's lease owns under a prefix: `<prefix><lease in hex>`, as clientv3/concurrency. */
 export function sessionKey(prefix: Uint8Array, lease: bigint): Buffer {
   return Buffer.concat([prefix, Buffer.from(lease.toString(16))]);
+}
+
+/**
+ * etcd's lock and election services call the KV API as a client and return its
+ * errors as plain errors, so gRPC reports them with code Unknown and etcd's message.
+ */
+export async function asServiceError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof EtcdError && err.code !== GrpcCode.Unknown) throw new EtcdError(GrpcCode.Unknown, err.message);
+    throw err;
+  }
 }

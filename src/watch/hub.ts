@@ -114,7 +114,10 @@ export class WatchHub {
   }
 
   private leaveUnsynced(w: Watcher): void {
-    if (this.unsynced.delete(w)) w.stream.unsyncedCount--;
+    if (!this.unsynced.delete(w)) return;
+    w.stream.unsyncedCount--;
+    // A progress request waiting on this watcher waits no more.
+    if (w.state === 'unsynced') queueMicrotask(() => w.stream.maybeSendProgress());
   }
 
   /** Live delivery of one write txn's events (all of revision rev). */
