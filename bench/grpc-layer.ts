@@ -113,6 +113,8 @@ interface Result {
   seconds: number;
   reqPerSec: number;
   serverCpuUsPerReq: number;
+  /** The load generator's CPU per request (the same GrpcClient for both). */
+  clientCpuUsPerReq: number;
   p50Ms: number;
   p99Ms: number;
 }
@@ -147,7 +149,10 @@ async function loader(connections: number, inflight: number): Promise<void> {
       lats = clients.map(() => []);
       process.send!({ ready: true });
     } else if (m.run !== undefined) {
-      process.send!({ slice: await drive(clients[m.run], req, inflight, m.ms!, lats[m.run]) });
+      const cpu0 = process.cpuUsage();
+      const r = await drive(clients[m.run], req, inflight, m.ms!, lats[m.run]);
+      const cpu = process.cpuUsage(cpu0);
+      process.send!({ slice: { ...r, cpuUs: cpu.user + cpu.system } });
     } else if (m.report) {
       const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)] ?? NaN;
       for (const c of clients) c.close();
@@ -171,15 +176,18 @@ async function stop(proc: ChildProcess, msg?: object): Promise<void> {
 }
 
 async function measureShape(impls: Impl[], connections: number, inflight: number, seconds: number, sliceMs: number): Promise<Result[]> {
-  // GRPC_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers.
+  // GRPC_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers
+  // (GRPC_BENCH_LOADER_ARGS the load generator).
   const execArgv = (process.env.GRPC_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   const servers = impls.map((impl) => forkSelf(['--child', impl], execArgv));
-  const load = forkSelf(['--load', String(connections), String(inflight)]);
+  const loaderArgv = (process.env.GRPC_BENCH_LOADER_ARGS ?? '').split(' ').filter(Boolean);
+  const load = forkSelf(['--load', String(connections), String(inflight)], loaderArgv);
   try {
     const ports = await Promise.all(servers.map((p) => ask<number>(p, {}, 'port')));
     await ask<boolean>(load, {}, 'up');
     await ask<boolean>(load, { ports }, 'ready');
     const cpuUs = impls.map(() => 0);
+    const clientCpuUs = impls.map(() => 0);
     const done = impls.map(() => 0);
     const elapsed = impls.map(() => 0);
     const slices = Math.max(1, Math.ceil((seconds * 1000) / sliceMs));
@@ -188,9 +196,10 @@ async function measureShape(impls: Impl[], connections: number, inflight: number
       if (i % 2 === 1) order.reverse();
       for (const k of order) {
         const before = await ask<NodeJS.CpuUsage>(servers[k], { cpu: true }, 'cpu');
-        const r = await ask<{ done: number; elapsed: number }>(load, { run: k, ms: sliceMs }, 'slice');
+        const r = await ask<{ done: number; elapsed: number; cpuUs: number }>(load, { run: k, ms: sliceMs }, 'slice');
         const after = await ask<NodeJS.CpuUsage>(servers[k], { cpu: true }, 'cpu');
         cpuUs[k] += after.user - before.user + (after.system - before.system);
+        clientCpuUs[k] += r.cpuUs;
         done[k] += r.done;
         elapsed[k] += r.elapsed;
       }
@@ -204,6 +213,7 @@ async function measureShape(impls: Impl[], connections: number, inflight: number
       seconds: +elapsed[k].toFixed(2),
       reqPerSec: Math.round(done[k] / elapsed[k]),
       serverCpuUsPerReq: +(cpuUs[k] / done[k]).toFixed(1),
+      clientCpuUsPerReq: +(clientCpuUs[k] / done[k]).toFixed(1),
       p50Ms: +latency[k].p50.toFixed(3),
       p99Ms: +latency[k].p99.toFixed(3),
     }));
@@ -234,7 +244,7 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(
         `${r.impl.padEnd(6)} ${String(conns).padStart(2)} conns x ${String(inflight).padStart(3)} in flight: ` +
-          `${String(r.reqPerSec).padStart(6)} req/s, server ${r.serverCpuUsPerReq} µs CPU/req, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+          `${String(r.reqPerSec).padStart(6)} req/s, server ${r.serverCpuUsPerReq} µs CPU/req (client ${r.clientCpuUsPerReq}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
       );
     }
   }

@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { MessageReader, frameMessage } from './frame.js';
+import { MessageReader, frameMessage, type MessageSink, type ReadError } from './frame.js';
 import { decodeGrpcMessage, formatGrpcTimeout } from './status.js';
 
 export interface GrpcClientOptions {
@@ -47,47 +47,81 @@ function httpStatusCode(status: number): GrpcCode {
   }
 }
 
+type UnaryCallback = (err: EtcdError | undefined, res?: Uint8Array) => void;
+
+// Listeners shared by every call (no closures per request): the stream carries its call.
+const CALL = Symbol('grpcClientCall');
+type CallStream = ClientHttp2Stream & { [CALL]: ClientCall };
+function onStreamError(this: CallStream, err: Error) {
+  this[CALL].streamError = err;
+}
+function onStreamResponse(this: CallStream, headers: IncomingHttpHeaders) {
+  this[CALL].onHeaders(headers);
+}
+function onStreamData(this: CallStream, chunk: Buffer) {
+  this[CALL].reader.push(chunk);
+}
+function onStreamTrailers(this: CallStream, trailers: IncomingHttpHeaders) {
+  this[CALL].onTrailers(trailers);
+}
+function onStreamDrain(this: CallStream) {
+  this[CALL].emit('drain');
+}
+function onStreamClose(this: CallStream) {
+  this[CALL].onClose();
+}
+
 /**
  * One call from the client side. Events: 'data' (Uint8Array message), 'end'
  * (status OK), 'error' (EtcdError with the status), 'drain'. Async-iterable over
  * its messages; iteration throws the call's error.
  */
-export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array> {
+export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array>, MessageSink {
   /** Response headers, once received. */
   headers?: IncomingHttpHeaders;
   /** Trailers (or trailers-only headers), once received. */
   trailers?: IncomingHttpHeaders;
   private done = false;
   private failure?: EtcdError;
-  private streamError?: Error;
+  /** @internal */ streamError?: Error;
   private timer?: NodeJS.Timeout;
-  private readonly reader: MessageReader;
+  /** @internal */ readonly reader: MessageReader;
+  /** The single response of a unary call. */
+  private response?: Uint8Array;
 
   constructor(
     private readonly stream: ClientHttp2Stream,
-    maxRecv: number,
+    private readonly maxRecv: number,
     timeoutMs: number | undefined,
     private readonly session?: ClientHttp2Session,
+    /** Set for unary calls: gets the outcome instead of 'data'/'end'/'error' events. */
+    private readonly unaryDone?: UnaryCallback,
   ) {
     super();
-    this.reader = new MessageReader(maxRecv, {
-      onMessage: (msg, compressed) => {
-        if (compressed) this.fail(GrpcCode.Internal, 'grpc: compressed flag set with identity or empty encoding');
-        else this.emit('data', msg);
-      },
-      onReadError: (e) =>
-        e.kind === 'tooLarge'
-          ? this.fail(GrpcCode.ResourceExhausted, `grpc: received message larger than max (${e.length} vs. ${maxRecv})`)
-          : this.fail(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`),
-    });
-    stream.on('error', (err: Error) => (this.streamError = err));
-    stream.on('response', (headers) => this.onHeaders(headers));
-    stream.on('data', (chunk: Buffer) => this.reader.push(chunk));
-    stream.on('trailers', (trailers) => this.onTrailers(trailers));
-    stream.on('drain', () => this.emit('drain'));
-    stream.on('close', () => this.onClose());
+    this.reader = new MessageReader(maxRecv, this);
+    (stream as CallStream)[CALL] = this;
+    stream.on('error', onStreamError);
+    stream.on('response', onStreamResponse);
+    stream.on('data', onStreamData);
+    stream.on('trailers', onStreamTrailers);
+    if (!unaryDone) stream.on('drain', onStreamDrain);
+    stream.on('close', onStreamClose);
     if (timeoutMs !== undefined) {
       this.timer = setTimeout(() => this.fail(GrpcCode.DeadlineExceeded, 'context deadline exceeded'), timeoutMs);
+    }
+  }
+
+  /** @internal */ onMessage(msg: Buffer, compressed: boolean): void {
+    if (compressed) this.fail(GrpcCode.Internal, 'grpc: compressed flag set with identity or empty encoding');
+    else if (!this.unaryDone) this.emit('data', msg);
+    else if (this.response === undefined) this.response = msg;
+  }
+
+  /** @internal */ onReadError(e: ReadError): void {
+    if (e.kind === 'tooLarge') {
+      this.fail(GrpcCode.ResourceExhausted, `grpc: received message larger than max (${e.length} vs. ${this.maxRecv})`);
+    } else {
+      this.fail(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`);
     }
   }
 
@@ -147,7 +181,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     }
   }
 
-  private onHeaders(headers: IncomingHttpHeaders): void {
+  /** @internal */ onHeaders(headers: IncomingHttpHeaders): void {
     this.headers = headers;
     const status = Number(headers[':status']);
     if (status !== 200) {
@@ -157,7 +191,7 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     if (headers['grpc-status'] !== undefined) this.onTrailers(headers);
   }
 
-  private onTrailers(trailers: IncomingHttpHeaders): void {
+  /** @internal */ onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.done) return;
     this.trailers = trailers;
     const raw = trailers['grpc-status'];
@@ -165,13 +199,15 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     const message = raw === undefined ? 'server closed the stream without sending trailers' : decodeGrpcMessage(String(trailers['grpc-message'] ?? ''));
     if (code === GrpcCode.OK) {
       this.settle();
-      this.emit('end');
+      if (!this.unaryDone) this.emit('end');
+      else if (this.response !== undefined) this.unaryDone(undefined, this.response);
+      else this.unaryDone(new EtcdError(GrpcCode.Internal, 'grpc: server returned no response message'));
     } else {
       this.fail(code, message);
     }
   }
 
-  private onClose(): void {
+  /** @internal */ onClose(): void {
     if (this.done) return;
     const rst = this.stream.rstCode;
     if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) this.fail(GrpcCode.Unavailable, 'stream refused by server');
@@ -195,7 +231,8 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
     if (!this.stream.closed && !this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
     const err = new EtcdError(code, message);
     this.failure = err;
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.unaryDone) this.unaryDone(err);
+    else if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 }
 
@@ -220,18 +257,10 @@ export class GrpcClient {
     return new Promise((resolve, reject) => {
       let call: ClientCall;
       try {
-        call = this.start(path, metadata, timeoutMs);
+        call = this.start(path, metadata, timeoutMs, (err, res) => (err ? reject(err) : resolve(res!)));
       } catch (err) {
         return reject(err);
       }
-      let res: Uint8Array | undefined;
-      call.on('data', (m: Uint8Array) => {
-        if (res === undefined) res = m;
-      });
-      call.on('error', reject);
-      call.on('end', () =>
-        res === undefined ? reject(new EtcdError(GrpcCode.Internal, 'grpc: server returned no response message')) : resolve(res),
-      );
       call.write(req);
       call.end();
     });
@@ -257,7 +286,12 @@ export class GrpcClient {
     this.sessions.fill(undefined);
   }
 
-  private start(path: string, metadata: ClientMetadata | undefined, timeoutMs: number | undefined): ClientCall {
+  private start(
+    path: string,
+    metadata: ClientMetadata | undefined,
+    timeoutMs: number | undefined,
+    unaryDone?: UnaryCallback,
+  ): ClientCall {
     if (this.closed) throw new EtcdError(GrpcCode.Canceled, 'grpc: the client connection is closing');
     const headers: OutgoingHttpHeaders = {
       ':method': 'POST',
@@ -268,7 +302,7 @@ export class GrpcClient {
     };
     if (timeoutMs !== undefined) headers['grpc-timeout'] = formatGrpcTimeout(timeoutMs);
     const session = this.session();
-    return new ClientCall(session.request(headers), this.maxRecv, timeoutMs, session);
+    return new ClientCall(session.request(headers), this.maxRecv, timeoutMs, session, unaryDone);
   }
 
   private session(): ClientHttp2Session {
