@@ -1,31 +1,51 @@
-// `npm run bench -- [name]`: the KV comparison by default, or another benchmark by name.
+// `npm run bench -- [name] [args…]`: the KV comparison by default, or another benchmark by name.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchKv } from './kv.js';
 
-type Bench = () => Promise<void>;
-
-/** Benchmarks living in modules owned elsewhere, loaded only when asked for. */
-async function fromModule(file: string, exportName: string): Promise<Bench> {
+/** Modules owned by other benchmarks, loaded only when asked for (some run on import). */
+async function load<T>(file: string, exportName: string): Promise<T> {
   const mod = (await import(new URL(file, import.meta.url).href)) as Record<string, unknown>;
-  const fn = mod[exportName];
-  if (typeof fn !== 'function') throw new Error(`bench/${file.replace(/\.js$/, '.ts')} does not export ${exportName}()`);
-  return fn as Bench;
+  if (typeof mod[exportName] !== 'function') throw new Error(`bench/${file.replace(/\.js$/, '.ts')} does not export ${exportName}()`);
+  return mod[exportName] as T;
 }
 
-const BENCHES: Record<string, () => Promise<Bench>> = {
-  kv: async () => benchKv,
-  raft: () => fromModule('./raft.js', 'benchRaft'),
-  grpc: () => fromModule('./grpc-layer.js', 'benchGrpc'),
+/** A benchmark that is a script of its own (it forks itself): run it as a child with the remaining args. */
+function script(file: string, args: string[]): Promise<void> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit' });
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('exit', killChild);
+      if (code === 0) resolve();
+      else reject(new Error(`${file} exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  kv: () => benchKv(),
+  raft: async () => {
+    const benchRaft = await load<() => Promise<{ entriesPerSec: number }>>('./raft.js', 'benchRaft');
+    console.log(`raft: ${(await benchRaft()).entriesPerSec} committed entries/s (3 members in memory)`);
+  },
+  grpc: (args) => script('./grpc-layer.js', args),
+  watch: async () => {
+    const benchWatch = await load<() => unknown>('./watch.js', 'benchWatch');
+    console.log(JSON.stringify(benchWatch(), null, 2));
+  },
 };
 
 async function main(): Promise<void> {
-  const name = process.argv[2] ?? 'kv';
-  const load = BENCHES[name];
-  if (!load) {
+  const [name = 'kv', ...args] = process.argv.slice(2);
+  const bench = BENCHES[name];
+  if (!bench) {
     console.error(`unknown benchmark "${name}"; one of: ${Object.keys(BENCHES).join(', ')}`);
     process.exit(2);
   }
-  const bench = await load();
-  await bench();
+  await bench(args);
 }
 
 main().catch((err) => {
