@@ -72,7 +72,12 @@ async function benchServer(side: Side, env: BenchEnv, dataRoot: string): Promise
     const idleCpuPct = ((cpuMicros(pid) - idle0) / (IDLE_SAMPLE_MS * 1000)) * 100;
     const rssIdleBytes = rssBytes(pid);
 
-    const load = await loadgen.run(member.endpoint, pid, loadWorkload(env.scale));
+    const loadSpec = loadWorkload(env.scale);
+    const load = await loadgen.run(member.endpoint, pid, loadSpec);
+    if (load.errors > 0 || load.requests < loadSpec.total) {
+      // Without the full key set neither the RSS figure nor the ranges (which read a loaded key) mean anything.
+      throw new Error(`${side}: loading stored ${load.requests}/${loadSpec.total} keys with ${load.errors} errors (first: ${load.firstError ?? 'none, time cap reached'})`);
+    }
     await sleep(SETTLE_MS);
     const rssAfterLoadBytes = rssBytes(pid);
     console.log(measurementLine(side, load));

@@ -54,7 +54,7 @@ export function comparisonTable(etcd: ServerResult, ts: ServerResult): string {
     const b = byName.get(a.workload);
     if (!b) continue;
     rows.push([
-      a.workload,
+      a.errors > 0 || b.errors > 0 ? `${a.workload} !` : a.workload,
       num(a.reqPerSec), num(b.reqPerSec), ratio(b.reqPerSec, a.reqPerSec),
       num(a.serverCpuPerReqUs, 1), num(b.serverCpuPerReqUs, 1), ratio(b.serverCpuPerReqUs, a.serverCpuPerReqUs),
       num(a.meanMs, 2), num(b.meanMs, 2), ratio(b.meanMs, a.meanMs),
@@ -69,5 +69,6 @@ export function comparisonTable(etcd: ServerResult, ts: ServerResult): string {
       [`rss after ${etcd.load.requests}/${ts.load.requests} keys`, num(mib(etcd.rssAfterLoadBytes), 1), num(mib(ts.rssAfterLoadBytes), 1), ratio(ts.rssAfterLoadBytes, etcd.rssAfterLoadBytes)],
     ],
   );
-  return `${table(head, rows)}\n\n${mem}`;
+  const note = rows.some((r) => r[0].endsWith(' !')) ? '\n! some requests failed in this workload: see the lines above' : '';
+  return `${table(head, rows)}${note}\n\n${mem}`;
 }
