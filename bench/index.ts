@@ -32,6 +32,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`raft: ${(await benchRaft()).entriesPerSec} committed entries/s (3 members in memory)`);
   },
   grpc: (args) => script('./grpc-layer.js', args),
+  lease: async () => {
+    const benchLease = await load<() => Promise<unknown>>('./lease.js', 'benchLease');
+    console.log(JSON.stringify(await benchLease(), null, 2));
+  },
   watch: async () => {
     const benchWatch = await load<() => unknown>('./watch.js', 'benchWatch');
     console.log(JSON.stringify(benchWatch(), null, 2));
