@@ -15,6 +15,8 @@ export interface TransportOptions {
   username?: string;
   password?: string;
   maxRecvMessageBytes?: number;
+  /** Told of every failed unary attempt (etcdctl logs these as clientv3's retry interceptor does). */
+  onCallError?: (info: { path: string; endpoint: Endpoint; attempt: number; error: EtcdError }) => void;
 }
 
 export interface CallOptions {
@@ -95,6 +97,7 @@ export class Transport {
         return await this.unaryOnce(slot, path, req, metadata, deadline, opts.signal);
       } catch (err) {
         if (!(err instanceof EtcdError)) throw err;
+        this.opts.onCallError?.({ path, endpoint: slot.endpoint, attempt: retries, error: err });
         if (err.message === Errors.InvalidAuthToken.message && this.hasCredentials() && !reauthenticated) {
           // The server rejected the token before doing anything: renewing it and resending is safe.
           reauthenticated = true;
@@ -125,6 +128,11 @@ export class Transport {
     const client = this.clientOf(slot);
     const call = opts.request !== undefined ? client.serverStream(path, opts.request, metadata) : client.bidi(path, metadata);
     return { call, endpoint: slot.endpoint };
+  }
+
+  /** Resolves once some member accepts connections, within the dial timeout (as a blocking dial). */
+  async ready(opts: CallOptions = {}): Promise<void> {
+    await this.pick(opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined, opts.signal);
   }
 
   /** A stream on this endpoint failed in transport: prefer another member next time. */

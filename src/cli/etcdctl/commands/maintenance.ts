@@ -1,0 +1,86 @@
+// alarm list/disarm, defrag, snapshot save, move-leader.
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { AlarmType } from '../../../client/maintenance.js';
+import type { AlarmResponse } from '../../../client/types.js';
+import { CliExit, ExitCode } from '../exit.js';
+import { hexId } from '../format.js';
+import { errorText, fail, type Ctx } from '../context.js';
+import { endpointsFromCluster } from './cluster.js';
+
+export async function alarm(c: Ctx): Promise<void> {
+  const [sub] = c.args;
+  const cli = await c.client();
+  if (sub === 'list') {
+    const r = await cli.maintenance.alarmList(c.timeout()).catch((e) => fail(e));
+    return c.display.alarm(r);
+  }
+  if (sub === 'disarm') {
+    // As clientv3's AlarmDisarm with no member: disarm every raised alarm.
+    const list = await cli.maintenance.alarmList(c.timeout()).catch((e) => fail(e));
+    let r: AlarmResponse = { header: list.header, alarms: [] };
+    for (const a of list.alarms) {
+      const d = await cli.maintenance.alarmDisarm(a.memberID, a.alarm as AlarmType, c.timeout()).catch((e) => fail(e));
+      r = { header: d.header, alarms: [...r.alarms, ...d.alarms] };
+    }
+    return c.display.alarm(r);
+  }
+  throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl alarm"`);
+}
+
+export async function defrag(c: Ctx): Promise<void> {
+  if (c.str('data-dir') !== '') throw new CliExit(ExitCode.Error, 'defragmenting a data directory offline is not available in etcdctl-ts');
+  let failed = false;
+  for (const ep of await endpointsFromCluster(c)) {
+    try {
+      const cli = await c.client([ep]);
+      await cli.maintenance.defragment(c.timeout());
+      c.io.out(`Finished defragmenting etcd member[${ep}]\n`);
+    } catch (err) {
+      failed = true;
+      c.io.err(`Failed to defragment etcd member[${ep}] (${errorText(err)})\n`);
+    }
+  }
+  if (failed) throw new CliExit(ExitCode.Error, '');
+}
+
+export async function snapshot(c: Ctx): Promise<void> {
+  const [sub, path] = c.args;
+  if (sub !== 'save') {
+    if (sub === 'status' || sub === 'restore') throw new CliExit(ExitCode.Error, `snapshot ${sub} is not available in etcdctl-ts`);
+    throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl snapshot"`);
+  }
+  if (c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'snapshot save expects one argument');
+  const eps = c.endpoints();
+  if (eps.length !== 1) throw new CliExit(ExitCode.BadArgs, `snapshot must be requested to one selected node, not multiple [${eps.join(' ')}]`);
+  const cli = await c.client();
+  const partial = `${path}.part`;
+  const fd = openSync(partial, 'w', 0o600);
+  try {
+    for await (const chunk of cli.maintenance.snapshot()) writeSync(fd, chunk);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(partial, { force: true });
+    fail(err);
+  }
+  closeSync(fd);
+  renameSync(partial, path!);
+  c.io.out(`Snapshot saved at ${path}\n`);
+}
+
+export async function moveLeader(c: Ctx): Promise<void> {
+  if (c.args.length !== 1) throw new CliExit(ExitCode.BadArgs, 'must provide target member ID');
+  const text = c.args[0]!;
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliExit(ExitCode.BadArgs, `strconv.ParseUint: parsing "${text}": invalid syntax`);
+  const target = BigInt('0x' + text);
+  for (const ep of c.endpoints()) {
+    const cli = await c.client([ep]);
+    const s = await cli.maintenance.status(c.timeout()).catch(() => undefined);
+    if (!s || s.leader !== s.header?.memberId) continue;
+    const r = await cli.maintenance.moveLeader(target, c.timeout()).catch((e) => fail(e));
+    return c.display.moveLeader(s.leader, target, r);
+  }
+  throw new CliExit(ExitCode.Error, `no leader endpoint given at [${c.endpoints().join(' ')}]`);
+}
+
+export { hexId };

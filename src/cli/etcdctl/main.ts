@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// etcdctl-ts: etcdctl v3's commands, flags, ETCDCTL_* variables, outputs and exit codes.
+import { ETCD_API_VERSION } from '../../server/version.js';
+import { auth, role, user } from './commands/auth.js';
+import { endpoint, member } from './commands/cluster.js';
+import { elect, lock } from './commands/concurrency.js';
+import { compaction, del, DEL_FLAGS, get, GET_FLAGS, put, PUT_FLAGS, txn } from './commands/kv.js';
+import { lease } from './commands/lease.js';
+import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
+import { watch, WATCH_FLAGS } from './commands/watch.js';
+import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
+import { CliExit, ExitCode } from './exit.js';
+import { parseFlags, UsageError, type FlagSpec } from './flags.js';
+
+const b = (name: string, def = 'false', short?: string): FlagSpec => ({ name, kind: 'bool', default: def, short });
+const s = (name: string, def = ''): FlagSpec => ({ name, kind: 'string', default: def });
+
+interface Command {
+  flags: FlagSpec[];
+  run(c: Ctx, exec: string[]): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  get: { flags: GET_FLAGS, run: get },
+  put: { flags: PUT_FLAGS, run: put },
+  del: { flags: DEL_FLAGS, run: del },
+  txn: { flags: [b('interactive', 'false', 'i')], run: txn },
+  compaction: { flags: [b('physical')], run: compaction },
+  watch: { flags: WATCH_FLAGS, run: watch },
+  lease: { flags: [b('keys'), b('once')], run: lease },
+  member: { flags: [s('peer-urls'), b('learner')], run: member },
+  endpoint: { flags: [b('cluster'), { name: 'rev', kind: 'int', default: '0' }], run: endpoint },
+  alarm: { flags: [], run: alarm },
+  defrag: { flags: [b('cluster'), s('data-dir')], run: defrag },
+  snapshot: { flags: [], run: snapshot },
+  'move-leader': { flags: [], run: moveLeader },
+  auth: { flags: [], run: auth },
+  user: { flags: [b('interactive', 'true'), s('new-user-password'), b('no-password'), b('detail')], run: user },
+  role: { flags: [b('prefix'), b('from-key')], run: role },
+  lock: { flags: [{ name: 'ttl', kind: 'int', default: '10' }], run: lock },
+  elect: { flags: [b('listen', 'false', 'l')], run: elect },
+  version: {
+    flags: [],
+    run: async (c) => {
+      c.io.out(`etcdctl version: ${ETCD_API_VERSION}\nAPI version: 3.4\n`);
+    },
+  },
+  check: {
+    flags: [s('load', 's'), s('prefix'), b('auto-compact'), b('auto-defrag')],
+    run: async () => {
+      throw new CliExit(ExitCode.Error, 'check perf and check datascale are not available in etcdctl-ts');
+    },
+  },
+};
+
+function stdio(): CommandIO {
+  let stdinText: Promise<string> | undefined;
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    readStdin() {
+      stdinText ??= new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        process.stdin.on('data', (ch: Buffer) => chunks.push(ch));
+        process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        process.stdin.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+      return stdinText;
+    },
+    async *stdinLines() {
+      // Only newline-terminated lines count, as bufio's ReadString('\n').
+      let buf = '';
+      for await (const chunk of process.stdin) {
+        buf += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          yield buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+        }
+      }
+    },
+  };
+}
+
+/** Runs one command line; resolves with the exit code. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO): Promise<number> {
+  // The command name is the first word that is neither a flag nor a flag's value.
+  let ctx: Ctx | undefined;
+  try {
+    const sep = argv.indexOf('--');
+    const exec = sep >= 0 ? argv.slice(sep + 1) : [];
+    const words = sep >= 0 ? argv.slice(0, sep) : argv;
+    const all = [...GLOBAL_FLAGS];
+    const probe = parseFlags(
+      words,
+      all.concat(Object.values(COMMANDS).flatMap((c) => c.flags).filter((f, i, a) => a.findIndex((g) => g.name === f.name) === i && !all.some((g) => g.name === f.name))),
+    );
+    const name = probe.args[0];
+    if (name === undefined) throw new CliExit(ExitCode.BadArgs, 'a command is required (etcdctl-ts get|put|del|txn|watch|lease|member|endpoint|…)');
+    const cmd = COMMANDS[name];
+    if (!cmd) throw new UsageError(`unknown command "${name}" for "etcdctl"`);
+    const parsed = parseFlags(words.filter((w, i) => i !== words.indexOf(name)), [...GLOBAL_FLAGS, ...cmd.flags]);
+    for (const f of GLOBAL_FLAGS) {
+      const v = env[envName(f.name)];
+      if (v !== undefined && !parsed.changed.has(f.name)) parsed.values.set(f.name, v);
+    }
+    ctx = new Ctx(parsed, parsed.args, io);
+    await cmd.run(ctx, name === 'watch' ? exec : exec);
+    return ExitCode.Success;
+  } catch (err) {
+    if (err instanceof CliExit) {
+      if (err.message !== '') io.err(`Error: ${err.message}\n`);
+      return err.code;
+    }
+    if (err instanceof UsageError) {
+      io.err(`Error: ${err.message}\n`);
+      return ExitCode.Error;
+    }
+    io.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ExitCode.Error;
+  } finally {
+    await ctx?.close();
+  }
+}
+
+export async function main(): Promise<void> {
+  if (process.env.ETCDCTL_API !== undefined && process.env.ETCDCTL_API !== '3') {
+    process.stderr.write(`Error: etcdctl-ts speaks the v3 API only (ETCDCTL_API=${process.env.ETCDCTL_API})\n`);
+    process.exit(ExitCode.BadArgs);
+  }
+  const code = await run(process.argv.slice(2), process.env, stdio());
+  process.stdout.write('', () => process.exit(code));
+}
