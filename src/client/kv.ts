@@ -49,14 +49,19 @@ export function rangeEndOf(key: Uint8Array, o: RangeOptions): Uint8Array {
   return new Uint8Array(0);
 }
 
+/** As clientv3: an empty key with prefix or from-key means every key, sent as "\0". */
+function keyOf(key: Bytes, o: RangeOptions): Uint8Array {
+  const k = toBytes(key);
+  return k.length === 0 && (o.prefix || o.fromKey) && o.rangeEnd === undefined ? new Uint8Array([0]) : k;
+}
+
 const SORT_ORDER = { none: SortOrder.NONE, ascend: SortOrder.ASCEND, descend: SortOrder.DESCEND } as const;
 const SORT_TARGET = { key: SortTarget.KEY, version: SortTarget.VERSION, create: SortTarget.CREATE, mod: SortTarget.MOD, value: SortTarget.VALUE } as const;
 
 export function rangeRequest(key: Bytes, o: GetOptions = {}): RangeRequest {
-  const k = toBytes(key);
   return {
-    key: k,
-    rangeEnd: rangeEndOf(k, o),
+    key: keyOf(key, o),
+    rangeEnd: rangeEndOf(toBytes(key), o),
     limit: o.limit ?? 0,
     revision: o.revision ?? 0,
     sortOrder: SORT_ORDER[o.sortOrder ?? 'none'],
@@ -76,8 +81,7 @@ export function putRequest(key: Bytes, value: Bytes, o: PutOptions = {}): PutReq
 }
 
 export function deleteRequest(key: Bytes, o: DeleteOptions = {}): DeleteRangeRequest {
-  const k = toBytes(key);
-  return { key: k, rangeEnd: rangeEndOf(k, o), prevKv: o.prevKv ?? false };
+  return { key: keyOf(key, o), rangeEnd: rangeEndOf(toBytes(key), o), prevKv: o.prevKv ?? false };
 }
 
 /** Operations inside a transaction. */

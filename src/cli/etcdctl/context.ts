@@ -102,7 +102,7 @@ export class Ctx {
 
   /** A client for `endpoints` (default: --endpoints), after a member answered within --dial-timeout. */
   async client(endpoints = this.endpoints(), withAuth = true): Promise<Client> {
-    const target = `endpoint://client-${randomUUID()}/${endpoints[0] ?? ''}`;
+    const target = `endpoint://client-${randomUUID()}/${c0(endpoints[0] ?? '')}`;
     const c = new Client({
       endpoints,
       dialTimeoutMs: this.dialTimeoutMs,
@@ -128,6 +128,9 @@ export class Ctx {
     await Promise.all(this.clients.map((c) => c.close()));
   }
 }
+
+/** clientv3 names its dial target after the first endpoint without its scheme. */
+const c0 = (ep: string) => ep.replace(/^[a-z]+:\/\//i, '');
 
 /** Go's grpc status error text: "rpc error: code = <Code> desc = <message>". */
 export function grpcErrorText(e: EtcdError): string {
