@@ -27,6 +27,8 @@ export interface EmbeddedEtcd {
   endpoints: string[];
   client: Client;
   member: RunningMember;
+  /** The member's data dir (removed by close() when startEtcd created it). */
+  dataDir: string;
   /** Closes the client, stops the member, removes the data dir it created. */
   close(): Promise<void>;
 }
@@ -35,13 +37,14 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EmbeddedEt
   const { dataDir: givenDir, port = 0, host = '127.0.0.1', logger = silentLogger, client: clientOpts, ...server } = opts;
   const ownedDir = givenDir === undefined ? mkdtempSync(join(tmpdir(), 'etcd-ts-embed-')) : undefined;
   const name = opts.name ?? 'default';
+  const dataDir = givenDir ?? join(ownedDir!, `${name}.etcd`);
   const clientUrl = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   let member: RunningMember;
   try {
     member = await startMember(
       {
         ...defaultServerOptions({ name, ...server }),
-        dataDir: givenDir ?? join(ownedDir!, `${name}.etcd`),
+        dataDir,
         listenClientUrls: [clientUrl],
         advertiseClientUrls: [],
       },
@@ -58,6 +61,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EmbeddedEt
     endpoints,
     client,
     member,
+    dataDir,
     async close() {
       if (closed) return;
       closed = true;

@@ -41,6 +41,14 @@ export function isTransportFailure(err: unknown): boolean {
   return err instanceof EtcdError && err.code === GrpcCode.Unavailable && !err.message.startsWith('etcdserver:');
 }
 
+/**
+ * The request never left this process: the HTTP/2 session failed to connect, so
+ * the stream stayed pending. Safe to resend anywhere, writes included.
+ */
+export function neverSent(err: unknown): boolean {
+  return isTransportFailure(err) && /The pending stream has been canceled|connect E(CONNREFUSED|HOSTUNREACH|NETUNREACH|TIMEDOUT)/.test((err as Error).message);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(canceledError());
@@ -106,7 +114,7 @@ export class Transport {
         }
         const transport = isTransportFailure(err);
         if (transport) this.markDown(slot);
-        if (!opts.idempotent || err.code !== GrpcCode.Unavailable) throw err;
+        if (!(opts.idempotent || neverSent(err)) || err.code !== GrpcCode.Unavailable) throw err;
         if (deadline === undefined && (!transport || retries >= 2 * this.slots.length)) throw err;
         retries++;
         const wait = Math.min(backoff, deadline === undefined ? backoff : deadline - Date.now());
