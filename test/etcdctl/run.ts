@@ -71,3 +71,44 @@ export async function both(real: Member, ts: Member, args: string[], opts: Etcdc
   });
   return { real: norm(a, real), ts: norm(b, ts) };
 }
+
+export interface LongRunning {
+  output(): string;
+  /** Waits until stdout satisfies `done`, bounded by `timeoutMs`. */
+  waitFor(done: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** Sends SIGINT (then SIGKILL after 3 s) and resolves with everything the command printed. */
+  stop(): Promise<{ stdout: string; stderr: string; code: number | null }>;
+  /** Resolves when the command exits on its own. */
+  exited: Promise<{ stdout: string; stderr: string; code: number | null }>;
+}
+
+/** Starts a command that keeps running (watch, lock, elect) with either etcdctl. */
+export function startLong(which: 'etcdctl' | 'etcdctl-ts', endpoint: string, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): LongRunning {
+  const [file, prefix] = which === 'etcdctl' ? ['/usr/bin/etcdctl', []] : [process.execPath, [ETCDCTL_TS]];
+  const child = spawn(file, [...prefix, `--endpoints=${endpoint}`, ...args], { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdin.on('error', () => {});
+  if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
+  const exited = new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => child.on('close', (code) => resolve({ stdout, stderr, code })));
+  return {
+    output: () => stdout,
+    exited,
+    async waitFor(done, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(stdout)) {
+        if (Date.now() > deadline) throw new Error(`${which} ${args.join(' ')}: timed out waiting; stdout so far: ${JSON.stringify(stdout)} stderr: ${JSON.stringify(stderr)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+  };
+}

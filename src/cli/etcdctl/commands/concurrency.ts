@@ -49,10 +49,13 @@ export async function lock(c: Ctx): Promise<void> {
     if (res.status !== 0) throw new CliExit(ExitCode.Error, res.error ? res.error.message : `exit status ${res.status}`);
     return;
   }
-  c.io.out(new TextDecoder().decode(held.key) + '\n');
-  await Promise.race([interrupted(), s.lost]);
+  const k = await cli.kv.get(held.key).catch((e) => fail(e));
+  if (k.kvs.length === 0) throw new CliExit(ExitCode.Error, 'lock lost on init');
+  c.display.get(k);
+  const expired = await Promise.race([interrupted().then(() => false), s.lost.then(() => true)]);
   await cli.lock.unlock(held.key).catch(() => {});
   await s.close();
+  if (expired) throw new CliExit(ExitCode.Error, 'session expired');
 }
 
 export async function elect(c: Ctx): Promise<void> {

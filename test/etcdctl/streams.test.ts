@@ -1,0 +1,111 @@
+// Golden tests of the long-running commands: watch (plain, json, prev-kv, from a
+// revision, with a command per event, interactive), lock and elect. Both etcdctls
+// watch the same etcd-ts member, so they see the very same events.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '../../src/client/index.js';
+import { normalizeStderr, startMember, type Member } from '../helpers/index.js';
+import { startLong, type LongRunning } from './run.js';
+
+let member: Member;
+let client: Client;
+
+before(async () => {
+  member = await startMember('etcd-ts', { name: 'streams' });
+  client = new Client({ endpoints: [member.endpoint] });
+});
+after(async () => {
+  await client?.close();
+  await member?.close();
+});
+
+const lines = (n: number) => (s: string) => s.split('\n').length - 1 >= n;
+const maskLease = (s: string) => s.replace(/\/[0-9a-f]{10,16}\b/g, '/<lease>');
+
+/** Starts the same watch with both etcdctls and waits until both are registered. */
+async function bothWatching(args: string[], opts: { stdin?: string } = {}): Promise<[LongRunning, LongRunning]> {
+  const pair: [LongRunning, LongRunning] = [startLong('etcdctl', member.endpoint, args, opts), startLong('etcdctl-ts', member.endpoint, args, opts)];
+  // Registration isn't printed: give both a moment, bounded, then check they are still running.
+  await new Promise((r) => setTimeout(r, 700));
+  return pair;
+}
+
+async function stopBoth(pair: [LongRunning, LongRunning], expectedLines: number): Promise<void> {
+  await Promise.all(pair.map((p) => p.waitFor(lines(expectedLines))));
+  const [a, b] = await Promise.all(pair.map((p) => p.stop()));
+  assert.equal(maskLease(b!.stdout), maskLease(a!.stdout));
+}
+
+describe('watch, lock and elect match etcdctl 3.4', { concurrency: false }, () => {
+  test('watch a prefix, simple and json, with previous values', async () => {
+    const simple = await bothWatching(['watch', 'w/', '--prefix', '--prev-kv']);
+    const json = await bothWatching(['watch', 'w/', '--prefix', '-w', 'json']);
+    await client.put('w/a', '1');
+    await client.put('w/a', '2');
+    await client.delete('w/a');
+    await stopBoth(simple, 3 + 5 + 4);
+    await Promise.all(json.map((p) => p.waitFor(lines(3))));
+    const [a, b] = await Promise.all(json.map((p) => p.stop()));
+    const mask = (s: string) => s.replace(/"(cluster_id|member_id|raft_term)":\d+/g, '"$1":0');
+    assert.equal(mask(b!.stdout), mask(a!.stdout));
+  });
+
+  test('watch from a past revision replays history', async () => {
+    const rev = (await client.put('h', 'x')).header!.revision;
+    await client.put('h', 'y');
+    const pair = await bothWatching(['watch', 'h', '--rev', String(rev)]);
+    await stopBoth(pair, 6);
+  });
+
+  test('watch runs a command per event with ETCD_WATCH_* set', async () => {
+    const pair = await bothWatching(['watch', 'x', '--', 'sh', '-c', 'echo "$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION"']);
+    await client.put('x', 'v"q');
+    await stopBoth(pair, 4);
+  });
+
+  test('interactive watch takes watch lines from stdin', async () => {
+    const pair = await bothWatching(['watch', '-i'], { stdin: 'watch i1\nbogus\nwatch i2 --prev-kv\n' });
+    await client.put('i1', 'a');
+    await client.put('i2', 'b');
+    await Promise.all(pair.map((p) => p.waitFor(lines(6))));
+    const [a, b] = await Promise.all(pair.map((p) => p.stop()));
+    assert.equal(b!.stdout, a!.stdout);
+    assert.equal(normalizeStderr(b!.stderr), normalizeStderr(a!.stderr));
+  });
+
+  test('watching a compacted revision ends with etcdctl\'s error and exit code', async () => {
+    await client.put('cw', '1');
+    const r = await client.put('cw', '2');
+    await client.kv.compact(r.header!.revision);
+    const pair = [startLong('etcdctl', member.endpoint, ['watch', 'cw', '--rev', '1']), startLong('etcdctl-ts', member.endpoint, ['watch', 'cw', '--rev', '1'])];
+    const timeout = setTimeout(() => pair.forEach((p) => void p.stop()), 8000);
+    const [a, b] = await Promise.all(pair.map((p) => p.exited));
+    clearTimeout(timeout);
+    assert.equal(b!.code, a!.code);
+    assert.equal(b!.stdout, a!.stdout);
+    assert.equal(normalizeStderr(b!.stderr), normalizeStderr(a!.stderr));
+  });
+
+  test('lock prints the ownership key and waits; the second waits for the first', async () => {
+    const first = startLong('etcdctl', member.endpoint, ['lock', 'L']);
+    await first.waitFor(lines(1));
+    const second = startLong('etcdctl-ts', member.endpoint, ['lock', 'L']);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(second.output(), '', 'the lock is held by the first');
+    const a = await first.stop();
+    await second.waitFor(lines(1));
+    const b = await second.stop();
+    assert.equal(maskLease(b.stdout), maskLease(a.stdout));
+    assert.match(b.stdout, /^L\/[0-9a-f]{10,16}\n\n$/);
+  });
+
+  test('elect prints the leader key and proposal', async () => {
+    const a = startLong('etcdctl', member.endpoint, ['elect', 'E', 'p1']);
+    await a.waitFor(lines(2));
+    const ra = await a.stop();
+    const b = startLong('etcdctl-ts', member.endpoint, ['elect', 'E', 'p1']);
+    await b.waitFor(lines(2));
+    const rb = await b.stop();
+    assert.equal(maskLease(rb.stdout), maskLease(ra.stdout));
+  });
+});
