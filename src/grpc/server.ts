@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { GrpcCode } from '../rpctypes/errors.js';
 import { ServerCall, respondTrailersOnly, type CallLimits } from './call.js';
 import { sniff } from './mux.js';
+import { gateH2 } from './authority.js';
 import { grpcTimeoutError, parseGrpcTimeout } from './status.js';
 import type { MethodDef } from './types.js';
 
@@ -69,6 +70,8 @@ export class GrpcServer {
   private readonly sockets = new Set<Socket>();
   private readonly streamingCalls = new Set<ServerCall>();
   private listener?: net.Server;
+  /** Cleartext HTTP/2 connections still in the authority gate (see authority.ts). */
+  private readonly gated = new Set<{ release(): void }>();
   private closing = false;
 
   constructor(private readonly opts: GrpcServerOptions) {
@@ -115,7 +118,11 @@ export class GrpcServer {
     const dispatch = (proto: 'h2' | 'http1', socket: Socket) => {
       if (this.closing) return void socket.destroy();
       if (proto === 'h2') {
-        this.h2.emit('connection', socket);
+        const gate = gateH2(socket, (s) => {
+          this.gated.delete(gate);
+          this.h2.emit('connection', s);
+        });
+        this.gated.add(gate);
       } else {
         this.h1.emit('connection', socket);
         // The sniffer paused the socket; the HTTP/1 parser reads it through 'data' events.
@@ -159,6 +166,7 @@ export class GrpcServer {
     const listener = this.listener;
     const closed = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const call of [...this.streamingCalls]) call.shutdown();
+    for (const g of [...this.gated]) g.release(); // idle connections get their GOAWAY too
     for (const s of this.sessions) this.goAway(s);
     this.h1.closeIdleConnections();
     // Polled with a ref'd timer: a socket whose handle the HTTP/2 session consumed
