@@ -14,7 +14,8 @@ export function toText(v: Uint8Array): string {
 
 /** The range end covering every key with this prefix; "\0" (all keys) for an empty prefix or all 0xff. */
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = prefix.slice();
+  // A copy: Buffer's slice() would be a view, and the caller's key would change.
+  const end = Uint8Array.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
     if (end[i]! < 0xff) {
       end[i]! += 1;

@@ -31,10 +31,18 @@ export interface UnaryOptions extends CallOptions {
 }
 
 const BACKOFF_MS = 50;
+const SERVER_DEADLINE_SLACK_MS = 100;
 const BACKOFF_MAX_MS = 500;
 
 export const canceledError = () => new EtcdError(GrpcCode.Canceled, 'context canceled');
 export const deadlineError = () => new EtcdError(GrpcCode.DeadlineExceeded, 'context deadline exceeded');
+
+/** No member accepted a connection before the deadline: nothing was sent. */
+export class DialError extends EtcdError {
+  constructor() {
+    super(GrpcCode.DeadlineExceeded, 'context deadline exceeded');
+  }
+}
 
 /** Unavailable raised by the transport (connection lost or refused), not by etcd itself. */
 export function isTransportFailure(err: unknown): boolean {
@@ -99,9 +107,16 @@ export class Transport {
     let backoff = BACKOFF_MS;
     let retries = 0;
     for (;;) {
-      const slot = await this.pick(deadline, opts.signal);
+      let slot: Slot;
       try {
-        const metadata = await this.metadata(path, deadline, opts.signal);
+        slot = await this.pick(deadline, opts.signal);
+      } catch (err) {
+        if (err instanceof EtcdError) this.opts.onCallError?.({ path, endpoint: this.slots[this.current]!.endpoint, attempt: retries, error: err });
+        throw err;
+      }
+      // Authentication is a call of its own, with its own retries and reports.
+      const metadata = await this.metadata(path, deadline, opts.signal);
+      try {
         return await this.unaryOnce(slot, path, req, metadata, deadline, opts.signal);
       } catch (err) {
         if (!(err instanceof EtcdError)) throw err;
@@ -136,6 +151,13 @@ export class Transport {
     const client = this.clientOf(slot);
     const call = opts.request !== undefined ? client.serverStream(path, opts.request, metadata) : client.bidi(path, metadata);
     return { call, endpoint: slot.endpoint };
+  }
+
+  /** Fetches a token now (when credentials are set) instead of on the first call. */
+  async login(opts: CallOptions = {}): Promise<void> {
+    if (!this.hasCredentials()) return;
+    this.token = undefined;
+    await this.metadata('', opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined, opts.signal);
   }
 
   /** Resolves once some member accepts connections, within the dial timeout (as a blocking dial). */
@@ -198,8 +220,20 @@ export class Transport {
       const remaining = deadline === undefined ? undefined : deadline - Date.now();
       if (remaining !== undefined && remaining <= 0) return reject(deadlineError());
       let call: ClientCall;
+      let timedOut = false;
       try {
-        call = this.clientOf(slot).serverStream(path, req, metadata, remaining);
+        // The server's deadline trails ours a little, so a call that runs out of
+        // time ends with the client's own "context deadline exceeded", as in Go.
+        const md = remaining === undefined ? metadata : { ...metadata, 'grpc-timeout': `${Math.ceil(remaining) + SERVER_DEADLINE_SLACK_MS}m` };
+        call = this.clientOf(slot).serverStream(path, req, md, undefined);
+        if (remaining !== undefined) {
+          const timer = setTimeout(() => {
+            timedOut = true;
+            call.cancel();
+          }, remaining);
+          call.once('error', () => clearTimeout(timer));
+          call.once('end', () => clearTimeout(timer));
+        }
       } catch (err) {
         return reject(err);
       }
@@ -211,7 +245,7 @@ export class Transport {
       });
       call.on('error', (err: EtcdError) => {
         signal?.removeEventListener('abort', onAbort);
-        reject(err);
+        reject(timedOut ? deadlineError() : err);
       });
       call.on('end', () => {
         signal?.removeEventListener('abort', onAbort);
@@ -262,7 +296,7 @@ export class Transport {
         }
       }
       const left = dialDeadline - Date.now();
-      if (left <= 0) throw deadlineError();
+      if (left <= 0) throw new DialError();
       await sleep(Math.min(backoff, left), signal);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
@@ -283,7 +317,7 @@ function probe(e: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<bo
       resolve(ok);
     };
     const onAbort = () => finish(false);
-    const timer = setTimeout(() => finish(false), Math.max(1, timeoutMs));
+    const timer = setTimeout(() => finish(false), Math.min(Math.max(1, timeoutMs), 10_000));
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('connect', () => finish(true));
     sock.once('error', () => finish(false));

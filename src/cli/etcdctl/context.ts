@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EtcdError, GrpcCode } from '../../rpctypes/errors.js';
 import { Client } from '../../client/client.js';
+import { DialError } from '../../client/transport.js';
 import { Display, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
 import { boolOf, intOf, parseDuration, strOf, type FlagSpec, type Parsed } from './flags.js';
@@ -100,22 +101,23 @@ export class Ctx {
     return secure ? { ca, cert, key, insecureSkipVerify: skip } : undefined;
   }
 
-  /** A client for `endpoints` (default: --endpoints), after a member answered within --dial-timeout. */
-  async client(endpoints = this.endpoints(), withAuth = true): Promise<Client> {
-    const target = `endpoint://client-${randomUUID()}/${c0(endpoints[0] ?? '')}`;
+  /** A client for `endpoints` (default: --endpoints). */
+  async client(endpoints = this.endpoints(), withAuth = true, direct = false): Promise<Client> {
+    const first = c0(endpoints[0] ?? '');
+    const target = direct ? `passthrough:///${first}` : `endpoint://client-${randomUUID()}/${first}`;
     const c = new Client({
       endpoints,
-      dialTimeoutMs: this.dialTimeoutMs,
+      // clientv3 3.4 dials without blocking: an unreachable cluster fails the call at its own deadline.
+      dialTimeoutMs: Number.POSITIVE_INFINITY,
       tls: this.tls(),
       ...(withAuth ? this.credentials() : {}),
-      onCallError: ({ attempt, error }) => this.io.err(retryWarning(target, attempt, error)),
+      onCallError: ({ attempt, error }) => this.io.err(retryWarning(target, attempt, error, direct ? first : undefined)),
     });
     this.clients.push(c);
-    try {
-      await c.transport.ready();
-    } catch (err) {
-      throw new CliExit(ExitCode.BadConnection, err instanceof Error ? err.message : String(err));
-    }
+    // clientv3.New authenticates before returning: bad credentials end the command as a failed connection.
+    await c.transport.login({ timeoutMs: this.commandTimeoutMs }).catch((err) => {
+      throw new CliExit(ExitCode.BadConnection, errorText(err));
+    });
     return c;
   }
 
@@ -138,8 +140,10 @@ export function grpcErrorText(e: EtcdError): string {
 }
 
 /** clientv3's retry interceptor logs each failed unary attempt as a zap warning on stderr. */
-function retryWarning(target: string, attempt: number, e: EtcdError): string {
-  return JSON.stringify({ level: 'warn', ts: goZapTime(new Date()), caller: 'clientv3/retry_interceptor.go:62', msg: 'retrying of unary invoker failed', target, attempt, error: grpcErrorText(e) }) + '\n';
+function retryWarning(target: string, attempt: number, e: EtcdError, directTo?: string): string {
+  const balancer = directTo === undefined ? 'all SubConns are in TransientFailure' : `connection error: desc = "transport: Error while dialing dial tcp ${directTo}: connect: connection refused"`;
+  const error = e instanceof DialError ? `rpc error: code = DeadlineExceeded desc = latest balancer error: ${balancer}` : grpcErrorText(e);
+  return JSON.stringify({ level: 'warn', ts: goZapTime(new Date()), caller: 'clientv3/retry_interceptor.go:62', msg: 'retrying of unary invoker failed', target, attempt, error }) + '\n';
 }
 
 function goZapTime(d: Date): string {

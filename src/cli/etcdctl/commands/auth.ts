@@ -18,7 +18,8 @@ export async function auth(c: Ctx): Promise<void> {
       } catch (err) {
         // As etcdctl: create the root role on demand, then enable again.
         if (err instanceof Error && err.message === 'etcdserver: root user does not have root role') {
-          await cli.auth.roleAdd('root', c.timeout()).catch((e) => fail(e, ExitCode.Error, (m) => `${m}`));
+          await cli.auth.roleAdd('root', c.timeout()).catch((e) => fail(e));
+          await cli.auth.userGrantRole('root', 'root', c.timeout()).catch((e) => fail(e));
           continue;
         }
         fail(err);

@@ -69,8 +69,9 @@ export async function endpointsFromCluster(c: Ctx): Promise<string[]> {
   return r.members.flatMap((m) => m.clientURLs);
 }
 
-async function perEndpoint<T>(c: Ctx, ep: string, run: (cli: Client) => Promise<T>): Promise<T> {
-  const cli = await c.client([ep]);
+/** Status and hashkv dial each endpoint directly, as clientv3's Maintenance(ep) does. */
+async function perEndpoint<T>(c: Ctx, ep: string, run: (cli: Client) => Promise<T>, direct = false): Promise<T> {
+  const cli = await c.client([ep], true, direct);
   return run(cli);
 }
 
@@ -101,14 +102,15 @@ export async function endpoint(c: Ctx): Promise<void> {
       let last: unknown;
       for (const ep of eps) {
         try {
-          list.push({ ep, resp: await perEndpoint(c, ep, (cli) => cli.maintenance.status(c.timeout())) });
+          list.push({ ep, resp: await perEndpoint(c, ep, (cli) => cli.maintenance.status(c.timeout()), true) });
         } catch (err) {
           last = err;
           c.io.err(`Failed to get the status of endpoint ${ep} (${errorText(err)})\n`);
         }
       }
       c.display.endpointStatus(list);
-      if (last !== undefined) fail(last);
+      // Each failure was reported above; etcdctl then exits without an "Error:" line.
+      if (last !== undefined) throw new CliExit(ExitCode.Error, '');
       return;
     }
     case 'hashkv': {
@@ -116,7 +118,7 @@ export async function endpoint(c: Ctx): Promise<void> {
       let last: unknown;
       for (const ep of eps) {
         try {
-          list.push({ ep, resp: await perEndpoint(c, ep, (cli) => cli.maintenance.hashKV(c.int('rev'), c.timeout())) });
+          list.push({ ep, resp: await perEndpoint(c, ep, (cli) => cli.maintenance.hashKV(c.int('rev'), c.timeout()), true) });
         } catch (err) {
           last = err;
           c.io.err(`Failed to get the hash of endpoint ${ep} (${errorText(err)})\n`);
