@@ -4,7 +4,7 @@
 // While one fsync is in flight, new proposals pile up inside Raft and leave
 // together in the next Ready: that is the group commit.
 import { RawNode, MemoryStorage, decodeConfChange, type ConfChange } from '../raft/index.js';
-import { EntryType, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../raft/types.js';
+import { EntryType, type ConfState, type HardState, type Entry, type Message, type NodeId, type SoftState } from '../raft/types.js';
 import type { Wal } from '../wal/index.js';
 import { Errors } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
@@ -42,6 +42,9 @@ export class RaftHost {
   private readsInFlight = new Map<string, PendingRead>();
   private readsAwaitingApply: PendingRead[] = [];
   private readSeq = 0n;
+  /** The last hard state Raft produced, and the last one written to the WAL. */
+  private lastHs: HardState = { term: 0, vote: 0n, commit: 0 };
+  private persistedHs: HardState = this.lastHs;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal?: (e: unknown) => void;
 
@@ -56,6 +59,7 @@ export class RaftHost {
     opts: { appliedIndex: number; confState: ConfState; onFatal?: (e: unknown) => void },
   ) {
     this.appliedIndex = opts.appliedIndex;
+    this.lastHs = this.persistedHs = storage.initialState().hardState;
     this.confState = opts.confState;
     this.fatal = opts.onFatal;
   }
@@ -158,10 +162,16 @@ export class RaftHost {
           await this.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
           this.storage.applySnapshot(rd.snapshot);
         }
-        if (rd.hardState || rd.entries.length) await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+        // A hard state that only moved the commit index need not be written now: the
+        // commit index is recoverable, and skipping it saves a disk round trip per batch.
+        // It rides along with the next write.
+        const voteOrTermChanged = !!rd.hardState && (rd.hardState.term !== this.persistedHs.term || rd.hardState.vote !== this.persistedHs.vote);
+        const mustWrite = rd.entries.length > 0 || voteOrTermChanged;
+        if (rd.hardState) this.lastHs = rd.hardState;
+        const hsToWrite = mustWrite && this.lastHs !== this.persistedHs ? this.lastHs : undefined;
+        const saving = mustWrite ? this.wal.save(hsToWrite, rd.entries, rd.mustSync) : undefined;
         if (rd.hardState) this.storage.setHardState(rd.hardState);
         if (rd.entries.length) this.storage.append(rd.entries);
-        if (rd.messages.length) this.transport.send(rd.messages);
         for (const rs of rd.readStates) {
           const key = Buffer.from(rs.requestCtx).toString('hex');
           const pending = this.readsInFlight.get(key);
@@ -170,8 +180,15 @@ export class RaftHost {
           pending.readIndex = rs.index;
           this.readsAwaitingApply.push(pending);
         }
+        // Committed entries are already durable: apply them while this batch's fsync runs.
         if (rd.committedEntries.length) this.applyCommitted(rd.committedEntries);
         this.releaseReads();
+        if (saving) {
+          await saving;
+          if (hsToWrite) this.persistedHs = hsToWrite;
+        }
+        // Messages may depend on the term, vote and entries just made durable.
+        if (rd.messages.length) this.transport.send(rd.messages);
         this.node.advance(rd);
         this.startReadRound();
       }

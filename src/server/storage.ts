@@ -89,10 +89,13 @@ export async function openStorage(
     confState = loadConf(backend) ?? { voters: [memberId], learners: [] };
     const snap = replay.snapshot ?? { index: 0, term: 0 };
     raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
-    raftStorage.setHardState(replay.hardState);
+    // The commit index is written lazily (see RaftHost), so the WAL's may trail the
+    // snapshot; everything up to the snapshot is committed by definition.
+    const hardState = { ...replay.hardState, commit: Math.max(replay.hardState.commit, snap.index) };
+    raftStorage.setHardState(hardState);
     if (replay.entries.length) raftStorage.append(replay.entries);
     appliedIndex = snap.index;
-    bootIndex = Math.max(replay.hardState.commit, snap.index);
+    bootIndex = hardState.commit;
     opts.logger.info('replayed WAL', {
       'snapshot-index': snap.index,
       'wal-entries': replay.entries.length,

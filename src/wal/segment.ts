@@ -1,6 +1,7 @@
 // Segment files: `%016x-%016x.wal` (sequence, first entry index it was cut for),
 // the same naming as etcd so operators recognise the layout.
 
+import { constants } from 'node:fs';
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodePreamble, type SegmentPreamble } from './format.js';
@@ -84,5 +85,15 @@ export async function createSegment(dir: string, preamble: SegmentPreamble, size
     await unlink(tmp).catch(() => {});
     throw err;
   }
-  return { fh, name, offset: buf.length, lastCrc };
+  await fh.close();
+  return { fh: await openForAppend(join(dir, name)), name, offset: buf.length, lastCrc };
+}
+
+/**
+ * Opens a segment for appending with O_DSYNC: each write returns only once its data
+ * is durable, so a batch costs one write instead of a write plus an fdatasync (one
+ * thread-pool round trip less per group commit).
+ */
+export function openForAppend(path: string): Promise<FileHandle> {
+  return open(path, constants.O_RDWR | constants.O_DSYNC);
 }

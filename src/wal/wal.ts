@@ -1,10 +1,11 @@
 // The write-ahead log of one member: hard state, entries and snapshot markers,
-// appended to segment files and fdatasync'ed before save() resolves.
+// appended to segment files opened with O_DSYNC, so a write is durable when it
+// returns and save() resolves only then.
 //
-// Group commit: writes are serialised through one queue. While a write+fdatasync
-// is in flight, further save() calls wait in the queue; when it finishes, all of
-// them go out as one writev and one fdatasync. Under load the number of fsyncs
-// therefore tracks disk latency, not the number of callers.
+// Group commit: writes are serialised through one queue. While a durable write is
+// in flight, further save() calls wait in the queue; when it finishes, all of them
+// go out as one writev. Under load the number of syncs therefore tracks disk
+// latency, not the number of callers.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { encodeSave, encodeSnapshot, type EncodedBatch } from './format.js';
 import { DirLock } from './lock.js';
 import { scanSegment } from './reader.js';
 import { ReplayBuilder, type WalReplay, type WalSnapshot } from './replay.js';
-import { createSegment, listSegments, parseSegmentName, removeStaleTemps, syncDir, type OpenSegment, type SegmentName } from './segment.js';
+import { createSegment, openForAppend, listSegments, parseSegmentName, removeStaleTemps, syncDir, type OpenSegment, type SegmentName } from './segment.js';
 import { WalCorruptError } from './errors.js';
 
 export interface WalOptions {
@@ -130,7 +131,7 @@ export class Wal {
       }
       const replay = builder.finish();
       const last = segments[segments.length - 1]!;
-      const fh = await open(join(dir, last.name), 'r+');
+      const fh = await openForAppend(join(dir, last.name));
       try {
         if (tail.torn !== undefined) {
           // Zero the torn bytes (rather than only shortening the file) so the
@@ -160,8 +161,8 @@ export class Wal {
   }
 
   /**
-   * Appends entries then the hard state; resolves once they are on disk
-   * (fdatasync'ed) when `sync`, or once written when not.
+   * Appends entries then the hard state; resolves once they are on disk. Every
+   * write is durable (O_DSYNC); `sync` is kept for callers that state their intent.
    */
   save(hardState: HardState | undefined, entries: Entry[], sync = true): Promise<void> {
     try {
@@ -293,10 +294,11 @@ export class Wal {
     }
     if (bytes > 0) {
       if (this.seg.offset + bytes > this.segmentSize && this.seg.offset > this.seg.preambleEnd) await this.cut();
+      const t0 = performance.now();
       await this.writeAll(bufs, bytes);
-      this.dirty = true;
+      // Segments are open with O_DSYNC: the write itself was the sync.
+      this.recordSync(performance.now() - t0);
     }
-    if (this.dirty && group.some((w) => w.sync)) await this.fsync();
     for (const w of group) {
       if (w.lastIndex !== undefined) this.state.lastIndex = w.lastIndex;
       if (w.hardState) this.state.hardState = w.hardState;
@@ -324,7 +326,10 @@ export class Wal {
   private async fsync(): Promise<void> {
     const t0 = performance.now();
     await this.seg.fh.datasync();
-    const ms = performance.now() - t0;
+    this.recordSync(performance.now() - t0);
+  }
+
+  private recordSync(ms: number): void {
     this.dirty = false;
     this.stats.fsyncs++;
     this.stats.lastFsyncMs = ms;
