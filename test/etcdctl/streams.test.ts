@@ -99,6 +99,26 @@ describe('watch, lock and elect match etcdctl 3.4', { concurrency: false }, () =
     assert.match(b.stdout, /^L\/[0-9a-f]{10,16}\n\n$/);
   });
 
+  test('lease keep-alive, timetolive with keys, put with a lease', async () => {
+    const g = await client.lease.grant(60);
+    const id = g.ID.toString(16);
+    await client.put('leased', 'v', { lease: g.ID });
+    for (const args of [['lease', 'timetolive', id, '--keys'], ['lease', 'timetolive', id, '-w', 'json'], ['lease', 'keep-alive', '--once', id], ['put', 'leased', 'w', '--ignore-lease'], ['get', 'leased', '-w', 'fields'], ['lease', 'list', '-w', 'json']]) {
+      const a = startLong('etcdctl', member.endpoint, args);
+      const ra = await a.exited;
+      const b = startLong('etcdctl-ts', member.endpoint, args);
+      const rb = await b.exited;
+      const mask = (t: string) => t.replace(/"(cluster_id|member_id|raft_term|revision|ttl)":\d+/g, '"$1":0').replace(/remaining\(\d+s\)/, 'remaining(<n>s)').replace(/"Revision" : \d+/, '"Revision" : <n>');
+      assert.equal(mask(rb.stdout), mask(ra.stdout), args.join(' '));
+      assert.equal(rb.code, ra.code, args.join(' '));
+    }
+    const pair = [startLong('etcdctl', member.endpoint, ['lease', 'keep-alive', id]), startLong('etcdctl-ts', member.endpoint, ['lease', 'keep-alive', id])];
+    await Promise.all(pair.map((p) => p.waitFor(lines(1))));
+    const [a, b] = await Promise.all(pair.map((p) => p.stop()));
+    assert.equal(b!.stdout.split('\n')[0], a!.stdout.split('\n')[0]);
+    await client.lease.revoke(g.ID);
+  });
+
   test('elect prints the leader key and proposal', async () => {
     const a = startLong('etcdctl', member.endpoint, ['elect', 'E', 'p1']);
     await a.waitFor(lines(2));

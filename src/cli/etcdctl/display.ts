@@ -176,7 +176,7 @@ export class Display {
   }
 
   timeToLive(r: T.LeaseTimeToLiveResponse, keys: boolean): void {
-    const json = { 'response-header': this.flatHeader(r.header), id: r.ID, ttl: r.TTL, 'granted-ttl': r.grantedTTL, keys: r.keys.length ? r.keys : null };
+    const json = { ...this.flatHeader(r.header), id: r.ID, ttl: r.TTL, 'granted-ttl': r.grantedTTL, keys: r.keys.length ? r.keys : null };
     if (this.rpc('etcdserverpb.LeaseTimeToLiveResponse', r, json)) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
@@ -194,7 +194,7 @@ export class Display {
   }
 
   leases(r: T.LeaseLeasesResponse): void {
-    if (this.rpc('etcdserverpb.LeaseLeasesResponse', r, { 'response-header': this.flatHeader(r.header), leases: r.leases.map((l) => ({ id: l.ID })) })) return;
+    if (this.rpc('etcdserverpb.LeaseLeasesResponse', r, { ...this.flatHeader(r.header), leases: r.leases.map((l) => ({ id: l.ID })) })) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
       for (const l of r.leases) this.out(`"ID" : ${l.ID}\n`);
