@@ -98,6 +98,16 @@ describe('etcdctl-ts matches etcdctl 3.4 against etcd 3.4', { concurrency: false
     const b = await etcdctlTs(ts, ['snapshot', 'save', `${files.path}/b.db`]);
     assert.equal(b.code, a.code);
     assert.equal(b.stdout.replace('b.db', 'a.db'), a.stdout);
+    // snapshot status reads the file itself: both etcdctls on the same file.
+    for (const w of ['simple', 'json', 'fields', 'table']) {
+      for (const file of [`${files.path}/a.db`, `${files.path}/b.db`, `${files.path}/missing.db`]) {
+        const args = ['snapshot', 'status', file, '-w', w];
+        const [x, y] = [await etcdctl(real, args), await etcdctlTs(real, args)];
+        assert.equal(y.stdout, x.stdout, args.join(' '));
+        assert.equal(y.code, x.code, args.join(' '));
+        if (x.code !== 0) assert.equal(y.stderr, x.stderr, args.join(' '));
+      }
+    }
   });
 
   test('an unreachable endpoint fails the way etcdctl does', async () => {

@@ -313,6 +313,21 @@ export class Display {
     this.out(`Leadership transferred from ${hexId(leader)} to ${hexId(target)}\n`);
   }
 
+  dbStatus(d: { hash: number; revision: number; totalKey: number; totalSize: number }): void {
+    if (this.format === 'json') {
+      this.out(stringify({ hash: d.hash, revision: d.revision, totalKey: d.totalKey, totalSize: d.totalSize }) + '\n');
+      return;
+    }
+    if (this.format === 'protobuf') this.unsupported();
+    if (this.format === 'fields') {
+      this.out(`"Hash" : ${d.hash}\n"Revision" : ${d.revision}\n"Keys" : ${d.totalKey}\n"Size" : ${d.totalSize}\n`);
+      return;
+    }
+    const row = [d.hash.toString(16), String(d.revision), String(d.totalKey), humanBytes(d.totalSize)];
+    if (this.format === 'table') return this.out(table(['hash', 'revision', 'total keys', 'total size'], [row]));
+    this.out(row.join(', ') + '\n');
+  }
+
   /** Auth commands: the simple line, or the header for fields, or the response for json. */
   authResult(typeName: string, r: { header?: ResponseHeader }, simple: string): void {
     if (this.rpc(typeName, r)) return;

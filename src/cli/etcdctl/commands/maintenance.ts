@@ -6,6 +6,7 @@ import { CliExit, ExitCode } from '../exit.js';
 import { hexId } from '../format.js';
 import { errorText, fail, type Ctx } from '../context.js';
 import { endpointsFromCluster } from './cluster.js';
+import { dbStatus } from './snapshot-status.js';
 
 export async function alarm(c: Ctx): Promise<void> {
   const [sub] = c.args;
@@ -45,8 +46,19 @@ export async function defrag(c: Ctx): Promise<void> {
 
 export async function snapshot(c: Ctx): Promise<void> {
   const [sub, path] = c.args;
+  if (sub === 'status') {
+    if (c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'snapshot status requires exactly one argument');
+    let status;
+    try {
+      status = dbStatus(path!);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new CliExit(ExitCode.Error, e.code === 'ENOENT' ? `stat ${path}: no such file or directory` : e.message);
+    }
+    return c.display.dbStatus(status);
+  }
   if (sub !== 'save') {
-    if (sub === 'status' || sub === 'restore') throw new CliExit(ExitCode.Error, `snapshot ${sub} is not available in etcdctl-ts`);
+    if (sub === 'restore') throw new CliExit(ExitCode.Error, `snapshot ${sub} is not available in etcdctl-ts`);
     throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl snapshot"`);
   }
   if (c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'snapshot save expects one argument');
