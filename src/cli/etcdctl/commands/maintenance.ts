@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'n
 import { AlarmType } from '../../../client/maintenance.js';
 import type { AlarmResponse } from '../../../client/types.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { hexId } from '../format.js';
+import { hexId, humanBytes } from '../format.js';
 import { errorText, fail, type Ctx } from '../context.js';
 import { endpointsFromCluster } from './cluster.js';
 import { dbStatus } from './snapshot-status.js';
@@ -66,9 +66,26 @@ export async function snapshot(c: Ctx): Promise<void> {
   if (eps.length !== 1) throw new CliExit(ExitCode.BadArgs, `snapshot must be requested to one selected node, not multiple [${eps.join(' ')}]`);
   const cli = await c.client();
   const partial = `${path}.part`;
+  // etcdctl 3.4 narrates a snapshot with zap's production logger (epoch-seconds timestamps).
+  const epoch = () => Date.now() / 1000;
+  const log = (caller: string, msg: string, fields: Record<string, unknown> = {}, isoTs = false) =>
+    c.io.err(JSON.stringify({ level: 'info', ts: isoTs ? new Date().toISOString() : epoch(), caller, msg, ...fields }) + '\n');
   const fd = openSync(partial, 'w', 0o600);
+  log('snapshot/v3_snapshot.go:119', 'created temporary db file', { path: partial });
+  const start = process.hrtime.bigint();
+  let size = 0;
   try {
-    for await (const chunk of cli.maintenance.snapshot()) writeSync(fd, chunk);
+    let opened = false;
+    for await (const chunk of cli.maintenance.snapshot()) {
+      if (!opened) {
+        opened = true;
+        log('clientv3/maintenance.go:200', 'opened snapshot stream; downloading', {}, true);
+        log('snapshot/v3_snapshot.go:127', 'fetching snapshot', { endpoint: eps[0] });
+      }
+      writeSync(fd, chunk);
+      size += chunk.length;
+    }
+    log('clientv3/maintenance.go:208', 'completed snapshot read; closing', {}, true);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -76,7 +93,9 @@ export async function snapshot(c: Ctx): Promise<void> {
     fail(err);
   }
   closeSync(fd);
+  log('snapshot/v3_snapshot.go:142', 'fetched snapshot', { endpoint: eps[0], size: humanBytes(size), took: Number(process.hrtime.bigint() - start) / 1e9 });
   renameSync(partial, path!);
+  log('snapshot/v3_snapshot.go:152', 'saved', { path });
   c.io.out(`Snapshot saved at ${path}\n`);
 }
 
