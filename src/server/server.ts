@@ -280,7 +280,9 @@ export class EtcdServer {
 
   private async proposeRaw(req: InternalRaftRequest, id: bigint): Promise<ApplyResult> {
     if (this.stopping) throw Errors.Stopped;
-    const data = internalCodec.encode(req);
+    // An exact-size copy: protobufjs hands out views into shared 8 KiB slabs, and a log
+    // entry outlives them all — each retained entry would pin a whole slab.
+    const data = new Uint8Array(internalCodec.encode(req));
     if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
     const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
     try {

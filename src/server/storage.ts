@@ -129,10 +129,15 @@ export async function openStorage(
     async maybeSnapshot(host, snapshotCount) {
       // The log may only be released up to what the backend holds durably.
       const index = Math.min(durableIndex, host.appliedIndex);
+      // The backend is the state machine's snapshot, so the in-memory log need only
+      // keep a catch-up window, whatever --snapshot-count says about the WAL.
+      if (index - raftStorage.firstIndex() > 2 * CATCH_UP_ENTRIES) {
+        if (index > raftStorage.snapshot().metadata.index) raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
+        raftStorage.compact(index - CATCH_UP_ENTRIES);
+      }
       if (index - lastSnapshotIndex < snapshotCount) return;
       const term = raftStorage.term(index);
-      raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
-      if (index > CATCH_UP_ENTRIES) raftStorage.compact(index - CATCH_UP_ENTRIES);
+      if (index > raftStorage.snapshot().metadata.index) raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
       await wal.saveSnapshot({ index, term });
       await wal.releaseTo(index);
       lastSnapshotIndex = index;
