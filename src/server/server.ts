@@ -22,7 +22,7 @@ import { Wait } from './wait.js';
 import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMemberId, hex } from './ids.js';
 import { openStorage, type MemberStorage } from './storage.js';
 import { Membership, type Member } from './membership.js';
-import { Applier, type ApplyResult } from './applier.js';
+import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 
@@ -34,16 +34,10 @@ interface V2Request {
   Val: string;
 }
 
-interface InternalRaftRequest {
+/** One log entry's request: what the applier applies, plus the proposal's identity. */
+interface InternalRaftRequest extends ApplyRequest {
   header?: { ID: bigint; username: string; authRevision: number };
   v2?: V2Request;
-  range?: kv.RangeRequest;
-  put?: kv.PutRequest;
-  deleteRange?: kv.DeleteRangeRequest;
-  txn?: kv.TxnRequest;
-  compaction?: kv.CompactionRequest;
-  leaseGrant?: leasepb.LeaseGrantRequest;
-  leaseRevoke?: leasepb.LeaseRevokeRequest;
 }
 const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
 
