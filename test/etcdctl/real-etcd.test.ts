@@ -20,7 +20,7 @@ after(async () => {
 
 /** Member IDs in member add/remove output depend on ports and time. */
 /** Members are listed in member-ID order, and IDs differ between the two clusters. */
-const maskIds = (s: string) => s.replace(/^ETCD_INITIAL_CLUSTER="(.*)"$/m, (_, list: string) => `ETCD_INITIAL_CLUSTER="${list.split(',').sort().join(',')}"`).replace(/Member +[0-9a-f]{1,16} /g, 'Member <id> ').replace(/cluster +[0-9a-f]{1,16}/g, 'cluster <id>');
+const maskIds = (s: string) => s.replace(/^ETCD_INITIAL_CLUSTER="(.*)"$/m, (_, list: string) => `ETCD_INITIAL_CLUSTER="${list.split(',').sort().join(',')}"`).replace(/(Member|cluster) +(<lease>|[0-9a-f]{1,16})/g, '$1 <id>');
 
 async function same(args: string[], stdin?: string): Promise<void> {
   const r = await both(real, ts, args, { stdin });
