@@ -32,6 +32,7 @@ export interface WatchResponse {
 interface WatchRequest {
   createRequest?: { key: Uint8Array; rangeEnd: Uint8Array; startRevision: number; progressNotify: boolean; filters: number[]; prevKv: boolean };
   cancelRequest?: { watchId: number };
+  progressRequest?: Record<string, never>;
 }
 
 const RECONNECT_MIN_MS = 50;
@@ -54,7 +55,8 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchResponse
   nextRevision: number;
   private closed = false;
   private failure?: Error;
-  private call?: { cancel(): void; end(): void };
+  private call?: { cancel(): void; end(): void; write(m: Uint8Array): boolean };
+  private readonly method = streamMethod<WatchRequest, WatchResponse>('etcdserverpb.Watch', 'Watch');
   private readonly queue: WatchResponse[] = [];
   private wake?: () => void;
   private readonly done: Promise<void>;
@@ -78,6 +80,16 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchResponse
     this.call?.cancel();
     this.poke();
     await this.done;
+  }
+
+  /** Asks the member for a progress notification: a response with its current revision and no events. */
+  requestProgress(): void {
+    this.call?.write(this.method.request.encode({ progressRequest: {} }));
+  }
+
+  /** A progress notification rather than events, as clientv3's IsProgressNotify. */
+  static isProgressNotify(r: WatchResponse): boolean {
+    return r.events.length === 0 && !r.canceled && !r.created && r.compactRevision === 0 && (r.header?.revision ?? 0) !== 0;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
@@ -113,7 +125,7 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchResponse
   }
 
   private async run(): Promise<void> {
-    const m = streamMethod<WatchRequest, WatchResponse>('etcdserverpb.Watch', 'Watch');
+    const m = this.method;
     let backoff = RECONNECT_MIN_MS;
     let created = false;
     while (!this.closed) {

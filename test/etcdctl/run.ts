@@ -74,6 +74,8 @@ export async function both(real: Member, ts: Member, args: string[], opts: Etcdc
 
 export interface LongRunning {
   output(): string;
+  /** Writes to the command's stdin. */
+  write(text: string): void;
   /** Waits until stdout satisfies `done`, bounded by `timeoutMs`. */
   waitFor(done: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
   /** Sends SIGINT (then SIGKILL after 3 s) and resolves with everything the command printed. */
@@ -95,6 +97,7 @@ export function startLong(which: 'etcdctl' | 'etcdctl-ts', endpoint: string, arg
   const exited = new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => child.on('close', (code) => resolve({ stdout, stderr, code })));
   return {
     output: () => stdout,
+    write: (text) => void child.stdin.write(text),
     exited,
     async waitFor(done, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;

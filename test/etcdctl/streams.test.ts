@@ -73,6 +73,19 @@ describe('watch, lock and elect match etcdctl 3.4', { concurrency: false }, () =
     assert.equal(normalizeStderr(b!.stderr), normalizeStderr(a!.stderr));
   });
 
+  test('interactive progress requests print the current revision', async () => {
+    const pair = await bothWatching(['watch', '-i'], { stdin: 'watch p1\n' });
+    await client.put('p1', 'x');
+    await Promise.all(pair.map((p) => p.waitFor(lines(3))));
+    const rev = (await client.get('p1')).header!.revision;
+    // stdin stays open: write the progress line to both now.
+    for (const p of pair) p.write('progress\n');
+    await Promise.all(pair.map((p) => p.waitFor((s) => s.includes('progress notify:'))));
+    const [a, b] = await Promise.all(pair.map((p) => p.stop()));
+    assert.equal(b!.stdout, a!.stdout);
+    assert.match(b!.stdout, new RegExp(`progress notify: ${rev}\n`));
+  });
+
   test('watching a compacted revision ends with etcdctl\'s error and exit code', async () => {
     await client.put('cw', '1');
     const r = await client.put('cw', '2');

@@ -2,7 +2,7 @@
 // command after "--" runs per event with ETCD_WATCH_* in its environment.
 import { spawnSync } from 'node:child_process';
 import type { Client } from '../../../client/client.js';
-import { WatchCompactedError, type WatchOptions } from '../../../client/watch.js';
+import { WatchCompactedError, Watcher, type WatchOptions } from '../../../client/watch.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { argify } from '../argify.js';
 import { parseFlags } from '../flags.js';
@@ -41,10 +41,12 @@ function watchArgs(args: string[], exec: string[], flags: { prefix: boolean; rev
   return { key: positional[0]!, opts, exec };
 }
 
-async function printWatch(c: Ctx, cli: Client, w: WatchArgs): Promise<void> {
+async function printWatch(c: Ctx, cli: Client, w: WatchArgs, watchers?: Watcher[]): Promise<void> {
   const watcher = cli.watch(w.key, w.opts);
+  watchers?.push(watcher);
   try {
     for await (const r of watcher) {
+      if (Watcher.isProgressNotify(r)) c.io.out(`progress notify: ${r.header!.revision}\n`);
       c.display.watch(r);
       for (const ev of r.events) {
         if (w.exec.length === 0) continue;
@@ -87,13 +89,17 @@ export async function watch(c: Ctx, exec: string[]): Promise<void> {
 async function interactive(c: Ctx): Promise<void> {
   const cli = await c.client();
   const running: Promise<void>[] = [];
+  const watchers: Watcher[] = [];
   for await (const raw of c.io.stdinLines()) {
     const words = argify(raw);
     if (words.length < 1) {
       c.io.err(`Invalid command: ${raw} (watch and progress supported)\n`);
       continue;
     }
-    if (words[0] === 'progress') continue;
+    if (words[0] === 'progress') {
+      for (const w of watchers) w.requestProgress();
+      continue;
+    }
     if (words[0] !== 'watch') {
       c.io.err(`Invalid command ${raw} (only support watch)\n`);
       continue;
@@ -106,7 +112,7 @@ async function interactive(c: Ctx): Promise<void> {
       continue;
     }
     const w = watchArgs(p.args, exec, { prefix: p.values.get('prefix') === 'true', rev: Number(p.values.get('rev')), prevKv: p.values.get('prev-kv') === 'true' }, process.env);
-    running.push(printWatch(c, cli, w));
+    running.push(printWatch(c, cli, w, watchers));
   }
   throw new CliExit(ExitCode.InvalidInput, 'Error reading watch request line: EOF');
 }
