@@ -126,6 +126,25 @@ describe('etcdctl-ts matches etcdctl 3.4', { concurrency: false }, () => {
     await same(['auth', 'enable']);
   });
 
+  test('several endpoints: per-endpoint commands cover each, others fail over', async () => {
+    const eps = `${real.endpoint},${ts.endpoint}`;
+    for (const args of [['endpoint', 'status'], ['endpoint', 'hashkv', '-w', 'json'], ['endpoint', 'health', '-w', 'table']]) {
+      const full = args;
+      const [a, b] = [await etcdctl(eps, full), await etcdctlTs(eps, full)];
+      const norm = (t: string, f: Parameters<typeof normalize>[1]) => normalize(t, f, ts).replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+      // Health runs the endpoints concurrently: compare the rows as a set.
+      const rows = (t: string) => (args[1] === 'health' ? t.split('\n').sort().join('\n') : t);
+      assert.equal(rows(norm(b.stdout, formatOf(full))), rows(norm(a.stdout, formatOf(full))), args.join(' '));
+      assert.equal(b.code, a.code, args.join(' '));
+    }
+    // A dead first endpoint: KV calls go to the live one.
+    const dead = 'http://127.0.0.1:1';
+    const r = await etcdctlTs(`${dead},${ts.endpoint}`, ['get', 'c', '--print-value-only']);
+    const e = await etcdctl(`${dead},${ts.endpoint}`, ['get', 'c', '--print-value-only']);
+    assert.equal(r.stdout, e.stdout);
+    assert.equal(r.code, e.code);
+  });
+
   test('environment variables stand in for global flags', async () => {
     await same(['get', 'c'], undefined);
     const env = { ETCDCTL_WRITE_OUT: 'json' };
