@@ -25,6 +25,7 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     listenClientUrls: c.listenClientUrls,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
+    clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls },
   };
 }
 

@@ -10,11 +10,14 @@ import { Metrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
 import { ETCD_API_VERSION, ETCD_TS_VERSION } from '../server/version.js';
+import { clientTlsOptions, type ClientTlsConfig } from './tls.js';
 
 export interface MemberOptions extends ServerOptions {
   listenClientUrls: URL[];
   advertiseClientUrls: URL[];
   maxConcurrentStreams?: number;
+  /** For https:// client URLs. */
+  clientTls?: ClientTlsConfig;
 }
 
 export interface RunningMember {
@@ -34,7 +37,9 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   const clientUrls: string[] = [];
   try {
     for (const url of opts.listenClientUrls) {
-      if (url.protocol === 'https:' || url.protocol === 'unixs:') throw new Error(`TLS client URLs are not available yet: ${url.href}`);
+      if (url.protocol === 'unixs:') throw new Error(`TLS unix sockets are not available yet: ${url.href}`);
+      const hosts = opts.listenClientUrls.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
+      const tlsOpts = url.protocol === 'https:' ? clientTlsOptions(url, opts.clientTls ?? {}, opts.dataDir, hosts) : undefined;
       const grpc = new GrpcServer({
         maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
         maxConcurrentStreams: opts.maxConcurrentStreams,
@@ -42,7 +47,7 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
       });
       registerServices(grpc, server, metrics);
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      const { port } = await grpc.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2379) });
+      const { port } = await grpc.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2379) }, tlsOpts);
       grpcServers.push(grpc);
       clientUrls.push(`${url.protocol}//${url.hostname}:${port}`);
     }
@@ -58,7 +63,10 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   logger.info('published local member to cluster through raft', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId), 'client-urls': advertised });
   logger.info('enabled capabilities for version', { 'cluster-version': '3.4' });
   for (const u of clientUrls) logger.info('ready to serve client requests');
-  for (const u of clientUrls) logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: u });
+  for (const u of clientUrls) {
+    if (u.startsWith('https:')) logger.info('serving client traffic securely', { address: u });
+    else logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: u });
+  }
 
   let closed = false;
   return {

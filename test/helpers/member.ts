@@ -16,6 +16,8 @@ export interface MemberOptions {
   dataDir?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** 'https' serves clients over TLS (extraArgs then carry the TLS flags); readiness is read from the log. */
+  clientScheme?: 'http' | 'https';
   /** Bound on waiting for readiness; 15 s by default. */
   readyTimeoutMs?: number;
 }
@@ -65,8 +67,8 @@ function command(kind: MemberKind): { file: string; args: string[] } {
   return { file: process.execPath, args: [ETCD_TS_ENTRY] };
 }
 
-export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
-  const client = `http://127.0.0.1:${clientPort}`;
+export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number, clientScheme: 'http' | 'https' = 'http'): string[] {
+  const client = `${clientScheme}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   return [
     '--name', name,
@@ -131,9 +133,10 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   const dataDir = opts.dataDir ?? join(owned!.path, `${name}.etcd`);
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const scheme = opts.clientScheme ?? 'http';
+  const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
   const { file, args: prefix } = command(kind);
-  const args = [...prefix, ...memberFlags(name, dataDir, clientPort, peerPort), ...(opts.extraArgs ?? [])];
+  const args = [...prefix, ...memberFlags(name, dataDir, clientPort, peerPort, scheme), ...(opts.extraArgs ?? [])];
   const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let log = '';
   let child: ChildProcess | undefined;
@@ -173,7 +176,7 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
       }
       // etcd logs the milestone once its client listener is open, so either signal means
       // connections will be served; the milestone is checked only in this run's output.
-      if (log.includes(READY_MILESTONE, logStart) || (await probeHealth(endpoint, 500))) return;
+      if (log.includes(READY_MILESTONE, logStart) || (scheme === 'http' && (await probeHealth(endpoint, 500)))) return;
       await sleep(50);
     }
     await stopProcess('SIGKILL', 1000);

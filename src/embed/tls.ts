@@ -1,0 +1,51 @@
+// Client-port TLS as etcd configures it from --cert-file, --key-file,
+// --trusted-ca-file, --client-cert-auth and --auto-tls.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import type { TlsListenOptions } from '../grpc/server.js';
+
+export interface ClientTlsConfig {
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  /** Refuse clients without a certificate signed by trustedCaFile. */
+  clientCertAuth?: boolean;
+  /** Generate a self-signed certificate when no cert/key are given. */
+  autoTls?: boolean;
+}
+
+/** The TLS options for an https:// client URL; throws etcd's message when none can be had. */
+export function clientTlsOptions(url: URL, cfg: ClientTlsConfig, dataDir: string, hosts: string[]): TlsListenOptions {
+  let certFile = cfg.certFile ?? '';
+  let keyFile = cfg.keyFile ?? '';
+  if ((!certFile || !keyFile) && cfg.autoTls) ({ certFile, keyFile } = selfSignedCert(join(dataDir, 'fixtures', 'client'), hosts));
+  if (!certFile || !keyFile) {
+    throw new Error(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url.href.replace(/\/$/, '')} with HTTPS scheme`);
+  }
+  const opts: TlsListenOptions = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' };
+  if (cfg.trustedCaFile) opts.ca = readFileSync(cfg.trustedCaFile);
+  if (cfg.clientCertAuth) {
+    if (!cfg.trustedCaFile) throw new Error('--client-cert-auth requires --trusted-ca-file in etcd-ts');
+    opts.requestCert = true;
+    opts.rejectUnauthorized = true;
+  }
+  return opts;
+}
+
+/** As etcd's transport.SelfCert: one ECDSA P-256 certificate for the listen hosts, reused across restarts. */
+export function selfSignedCert(dir: string, hosts: string[]): { certFile: string; keyFile: string } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const san = [...new Set(hosts)].map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', '365', '-subj', '/O=etcd',
+    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+    '-addext', 'extendedKeyUsage=serverAuth,clientAuth',
+  ], { stdio: 'ignore' });
+  return { certFile, keyFile };
+}

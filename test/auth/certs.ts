@@ -1,0 +1,45 @@
+// A throwaway PKI laid out as kubeadm lays out etcd's: ca, server, peer and
+// healthcheck-client, all signed by one CA, plus a second CA that signs nothing we trust.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Pki {
+  dir: string;
+  ca: string;
+  server: { cert: string; key: string };
+  peer: { cert: string; key: string };
+  healthcheck: { cert: string; key: string };
+  /** Signed by another CA: must be refused. */
+  stranger: { cert: string; key: string };
+  /** Signed by our CA with CN=<user>, for client-cert authentication. */
+  user(cn: string): { cert: string; key: string };
+}
+
+const ssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'ignore' });
+
+function newCa(dir: string, name: string): void {
+  ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
+}
+
+function issue(dir: string, ca: string, name: string, cn: string, usage: string): { cert: string; key: string } {
+  const ext = join(dir, `${name}.ext`);
+  writeFileSync(ext, `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
+  ssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+  ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+export function makePki(dir: string): Pki {
+  newCa(dir, 'ca');
+  newCa(dir, 'other-ca');
+  return {
+    dir,
+    ca: join(dir, 'ca.crt'),
+    server: issue(dir, 'ca', 'server', 'etcd-server', 'serverAuth,clientAuth'),
+    peer: issue(dir, 'ca', 'peer', 'etcd-peer', 'serverAuth,clientAuth'),
+    healthcheck: issue(dir, 'ca', 'healthcheck-client', 'kube-etcd-healthcheck-client', 'clientAuth'),
+    stranger: issue(dir, 'other-ca', 'stranger', 'root', 'clientAuth'),
+    user: (cn) => issue(dir, 'ca', `user-${cn}`, cn, 'clientAuth'),
+  };
+}
