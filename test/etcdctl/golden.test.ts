@@ -124,6 +124,10 @@ describe('etcdctl-ts matches etcdctl 3.4', { concurrency: false }, () => {
     await same(['user', 'list']);
     await same(['role', 'add', 'r']);
     await same(['auth', 'enable']);
+    await same(['check', 'perf', '--load', 'huge']);
+    await same(['put', '/etcdctl-check-perf/leftover', 'x']);
+    await same(['check', 'perf']);
+    await same(['del', '/etcdctl-check-perf/', '--prefix']);
   });
 
   test('several endpoints: per-endpoint commands cover each, others fail over', async () => {

@@ -4,6 +4,7 @@ import { ETCD_API_VERSION } from '../../server/version.js';
 import { auth, role, user } from './commands/auth.js';
 import { endpoint, member } from './commands/cluster.js';
 import { elect, lock } from './commands/concurrency.js';
+import { check } from './commands/check.js';
 import { compaction, del, DEL_FLAGS, get, GET_FLAGS, put, PUT_FLAGS, txn } from './commands/kv.js';
 import { lease } from './commands/lease.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
@@ -45,12 +46,7 @@ const COMMANDS: Record<string, Command> = {
       c.io.out(`etcdctl version: ${ETCD_API_VERSION}\nAPI version: 3.4\n`);
     },
   },
-  check: {
-    flags: [s('load', 's'), s('prefix'), b('auto-compact'), b('auto-defrag')],
-    run: async () => {
-      throw new CliExit(ExitCode.Error, 'check perf and check datascale are not available in etcdctl-ts');
-    },
-  },
+  check: { flags: [s('load', 's'), s('prefix'), b('auto-compact'), b('auto-defrag')], run: check },
 };
 
 function stdio(): CommandIO {
