@@ -154,6 +154,12 @@ function checkPartition<S, I, O>(
   const seen = new Set<string>();
   const stackNode = new Int32Array(n);
   const stackState: S[] = [];
+  // Observations (steps returning the very state they were given, see Model.step) are
+  // placed as early as possible, which loses nothing: any linearization placing one
+  // later can move it here, since everything that had to precede it is already placed,
+  // and dropping it from later only drops constraints. So the search never branches on
+  // where an observation goes.
+  const stackForced = new Uint8Array(n);
   let depth = 0;
   let state = model.init(key);
   let completedLeft = ops.reduce((k, op) => k + (op.return === undefined ? 0 : 1), 0);
@@ -191,6 +197,7 @@ function checkPartition<S, I, O>(
           seen.add(memo);
           stackNode[depth] = entry;
           stackState[depth] = state;
+          stackForced[depth] = after === state && op.output !== undefined ? 1 : 0;
           depth++;
           state = after;
           a ^= h1[i]!;
@@ -213,16 +220,20 @@ function checkPartition<S, I, O>(
       bestUnplaced = opOf(entry);
       bestState = state;
     }
-    if (depth === 0) return result('illegal');
-    depth--;
-    entry = stackNode[depth]!;
-    state = stackState[depth]!;
-    const i = opOf(entry);
-    a ^= h1[i]!;
-    b ^= h2[i]!;
-    c ^= h3[i]!;
-    unlift(entry);
-    if (ops[i]!.return !== undefined) completedLeft++;
+    let forced: boolean;
+    do {
+      if (depth === 0) return result('illegal');
+      depth--;
+      forced = stackForced[depth] === 1;
+      entry = stackNode[depth]!;
+      state = stackState[depth]!;
+      const i = opOf(entry);
+      a ^= h1[i]!;
+      b ^= h2[i]!;
+      c ^= h3[i]!;
+      unlift(entry);
+      if (ops[i]!.return !== undefined) completedLeft++;
+    } while (forced);
     entry = next[entry]!;
   }
 }
