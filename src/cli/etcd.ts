@@ -25,6 +25,9 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     listenClientUrls: c.listenClientUrls,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
+    bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
+    authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
+    clientCertAuth: c.clientCertAuth,
     clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls },
   };
 }

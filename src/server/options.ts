@@ -21,6 +21,12 @@ export interface ServerOptions {
   backendBatchIntervalMs: number;
   /** Commit early once this many writes are pending, as etcd's backend-batch-limit. */
   backendBatchLimit: number;
+  /** bcrypt cost for stored passwords (--bcrypt-cost); default 10. */
+  bcryptCost?: number;
+  /** Idle lifetime of a simple auth token (--auth-token-ttl); default 300 s. */
+  authTokenTtlSeconds?: number;
+  /** With --client-cert-auth, a request without a token acts as its certificate's CN. */
+  clientCertAuth?: boolean;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;

@@ -25,6 +25,7 @@ import { Membership, type Member } from './membership.js';
 import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
+import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -35,7 +36,7 @@ interface V2Request {
 }
 
 /** One log entry's request: what the applier applies, plus the proposal's identity. */
-interface InternalRaftRequest extends ApplyRequest {
+interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
   header?: { ID: bigint; username: string; authRevision: number };
   v2?: V2Request;
 }
@@ -53,6 +54,8 @@ export class EtcdServer {
   private host!: RaftHost;
   private storage!: MemberStorage;
   private applier!: Applier;
+  /** Users, roles, permissions and tokens: etcd's auth store. */
+  auth!: AuthStore;
   private lessor!: Lessor;
   private expiryLoop!: ExpiryLoop;
   private wait = new Wait();
@@ -124,6 +127,7 @@ export class EtcdServer {
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
     this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
+    this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000 });
     this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
@@ -194,11 +198,22 @@ export class EtcdServer {
         throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
       }
       this.storage.mvcc.setConsistentIndex(e.index);
+      if (isAuthRequest(req)) {
+        this.applyAuthEntry(req, e.index);
+        continue;
+      }
       const result = req.v2 ? this.applyV2(req.v2) : this.applier.apply(req);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
       if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
     }
     this.metrics.proposalsApplied.set(this.host.appliedIndex);
+  }
+
+  private applyAuthEntry(req: InternalRaftRequest, index: number): void {
+    const ai = { username: req.header?.username ?? '', revision: req.header?.authRevision ?? 0 };
+    const result = applyAuth(this.auth, req, ai, index);
+    const id = req.header?.ID;
+    if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
   }
 
   /** Member attributes and the cluster version travel through the log as in etcd 3.4. */
@@ -389,6 +404,23 @@ export class EtcdServer {
       if (Date.now() > deadline) throw Errors.NoLeader;
       await new Promise((r) => setTimeout(r, this.opts.heartbeatMs));
     }
+  }
+
+  // ---- auth -------------------------------------------------------------------------
+
+  /** Proposes one auth request on behalf of `ai`; the admin check happens when it applies. */
+  async proposeAuth(req: AuthRaftRequest, ai?: AuthInfo): Promise<Record<string, unknown>> {
+    const id = this.reqIds.next();
+    const r = await this.proposeRaw({ ...req, header: { ID: id, username: ai?.username ?? '', authRevision: ai?.revision ?? 0 } }, id);
+    const resp = this.unwrap<Record<string, unknown>>(r);
+    return { ...resp, header: this.header() };
+  }
+
+  /** Checks the password here, then issues a token through the log as etcd 3.4 does. */
+  async authenticate(name: string, password: string): Promise<{ token: string }> {
+    await this.auth.checkPassword(name, password);
+    const r = await this.proposeAuth({ authenticate: { name, password: '', simpleToken: SimpleTokens.prefix() } });
+    return r as unknown as { token: string };
   }
 
   // ---- leases ------------------------------------------------------------------------
