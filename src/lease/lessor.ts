@@ -220,6 +220,8 @@ export class Lessor {
 
   /** Re-attaches keys after a restart from what MVCC holds (etcd's store restore does this). */
   restoreKeys(kv: KeyLister): void {
+    // Listing every key costs seconds on a million-key store: skip it when no lease exists.
+    if (this.leaseMap.size === 0) return;
     const all = kv.range(new Uint8Array([0]), new Uint8Array([0])).kvs;
     for (const { key, lease } of all) {
       if (lease === 0n) continue;
