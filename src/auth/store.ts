@@ -32,6 +32,8 @@ export interface AuthInfo {
 export interface AuthStoreOptions {
   bcryptCost: number;
   tokenTtlMs: number;
+  /** Clock for token expiry; Date.now by default. */
+  now?: () => number;
 }
 
 const userCodec = codec<User>('authpb.User');
@@ -55,7 +57,7 @@ export class AuthStore {
     private readonly opts: AuthStoreOptions,
   ) {
     if (!(opts.bcryptCost >= 4 && opts.bcryptCost <= 31)) throw new Error(`invalid bcrypt-cost ${opts.bcryptCost}: must be between 4 and 31`);
-    this.tokens = new SimpleTokens({ ttlMs: opts.tokenTtlMs });
+    this.tokens = new SimpleTokens({ ttlMs: opts.tokenTtlMs, now: opts.now });
     const flag = backend.get('auth', ENABLED_KEY);
     this.enabledFlag = flag !== undefined && flag.length === 1 && flag[0] === 1;
     const r = backend.get('auth', REVISION_KEY);
