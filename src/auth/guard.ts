@@ -4,7 +4,7 @@
 import type { CallContext } from '../grpc/types.js';
 import type { EtcdServer } from '../server/server.js';
 import type * as kv from '../pb/kv.js';
-import { EtcdError } from '../rpctypes/errors.js';
+import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import type { AuthInfo, AuthStore } from './store.js';
 
 type Impl = Record<string, (...args: any[]) => any>;
@@ -43,7 +43,9 @@ function guard(server: EtcdServer, fullName: string, impl: Impl): Impl {
     const fn = impl[method];
     if (!fn) continue;
     out[method] = async (req: any, call: CallContext) => {
-      if (server.auth.enabled) check(server, req, authInfoFromCall(server, call));
+      if (!server.auth.enabled) return fn(req, call);
+      if (fullName === 'etcdserverpb.Maintenance') asRawAuthError(() => check(server, req, authInfoFromCall(server, call)));
+      else check(server, req, authInfoFromCall(server, call));
       return fn(req, call);
     };
   }
@@ -51,7 +53,7 @@ function guard(server: EtcdServer, fullName: string, impl: Impl): Impl {
   if (fullName === 'etcdserverpb.Maintenance' && impl.Snapshot) {
     const snapshot = impl.Snapshot;
     out.Snapshot = (req: any, stream: CallContext) => {
-      if (server.auth.enabled) server.auth.isAdminPermitted(authInfoFromCall(server, stream));
+      if (server.auth.enabled) asRawAuthError(() => server.auth.isAdminPermitted(authInfoFromCall(server, stream)));
       return snapshot(req, stream);
     };
   }
@@ -61,6 +63,17 @@ function guard(server: EtcdServer, fullName: string, impl: Impl): Impl {
 type Check = (s: EtcdServer, req: any, ai: AuthInfo | undefined) => void;
 
 const admin: Check = (s, _req, ai) => s.auth.isAdminPermitted(ai);
+/** etcd's maintenance server returns the auth store's own error unconverted: code Unknown, "auth: …". */
+const maintenanceAdmin: Check = admin;
+
+function asRawAuthError(check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof EtcdError) throw new EtcdError(GrpcCode.Unknown, err.message.replace(/^etcdserver: /, 'auth: '));
+    throw err;
+  }
+}
 const identify: Check = () => {};
 
 const CHECKS: Record<string, Record<string, Check>> = {
@@ -75,7 +88,7 @@ const CHECKS: Record<string, Record<string, Check>> = {
     LeaseGrant: identify,
     LeaseRevoke: (s, r: { ID: bigint }, ai) => checkLeasePuts(s, r.ID, ai),
   },
-  'etcdserverpb.Maintenance': { Defragment: admin, Hash: admin, HashKV: admin, MoveLeader: admin },
+  'etcdserverpb.Maintenance': { Defragment: maintenanceAdmin, Hash: maintenanceAdmin, HashKV: maintenanceAdmin },
   'etcdserverpb.Cluster': { MemberAdd: admin, MemberRemove: admin, MemberUpdate: admin, MemberPromote: admin },
   'v3lockpb.Lock': {
     Lock: (s, r: { name: Uint8Array; lease: bigint }, ai) => checkMutex(s.auth, r.name, ai),
