@@ -88,6 +88,7 @@ export const Errors = {
   Timeout: e(C.Unavailable, 'etcdserver: request timed out'),
   TimeoutDueToLeaderFail: e(C.Unavailable, 'etcdserver: request timed out, possibly due to previous leader failure'),
   TimeoutDueToConnectionLost: e(C.Unavailable, 'etcdserver: request timed out, possibly due to connection lost'),
+  TimeoutLeaderTransfer: e(C.DeadlineExceeded, 'etcdserver: request timed out, leader transfer took too long'),
   Unhealthy: e(C.Unavailable, 'etcdserver: unhealthy cluster'),
   Corrupt: e(C.DataLoss, 'etcdserver: corrupt cluster'),
   NotSupportedForLearner: e(C.Unavailable, 'etcdserver: rpc not supported for learner'),

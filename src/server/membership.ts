@@ -26,16 +26,26 @@ function decodeMember(b: Uint8Array): Member {
 
 export class Membership {
   private members = new Map<bigint, Member>();
+  /** IDs removed from the cluster: they may never rejoin, and their messages are dropped. */
+  private removed = new Set<bigint>();
 
   private constructor(private readonly backend: Backend) {}
 
   static load(backend: Backend): Membership {
     const ms = new Membership(backend);
-    for (const [, v] of backend.range('members', new Uint8Array(0))) {
-      const m = decodeMember(v);
-      ms.members.set(m.id, m);
-    }
+    ms.reload();
     return ms;
+  }
+
+  /** Re-reads the member list, after the backend was replaced by a snapshot. */
+  reload(): void {
+    this.members.clear();
+    this.removed.clear();
+    for (const [, v] of this.backend.range('members', new Uint8Array(0))) {
+      const m = decodeMember(v);
+      this.members.set(m.id, m);
+    }
+    for (const [k] of this.backend.range('members_removed', new Uint8Array(0))) this.removed.add(BigInt('0x' + dec.decode(k)));
   }
 
   static bootstrap(backend: Backend, initial: Member[]): Membership {
@@ -55,6 +65,31 @@ export class Membership {
 
   get(id: bigint): Member | undefined {
     return this.members.get(id);
+  }
+
+  add(m: Member): void {
+    this.save(m);
+  }
+
+  remove(id: bigint): void {
+    this.members.delete(id);
+    this.removed.add(id);
+    this.backend.delete('members', enc.encode(id.toString(16)));
+    this.backend.put('members_removed', enc.encode(id.toString(16)), enc.encode('removed'));
+  }
+
+  isRemoved(id: bigint): boolean {
+    return this.removed.has(id);
+  }
+
+  updatePeerUrls(id: bigint, peerUrls: string[]): void {
+    const m = this.members.get(id);
+    if (m) this.save({ ...m, peerUrls });
+  }
+
+  promote(id: bigint): void {
+    const m = this.members.get(id);
+    if (m) this.save({ ...m, isLearner: false });
   }
 
   setAttributes(id: bigint, name: string, clientUrls: string[]): void {

@@ -4,7 +4,7 @@
 // While one fsync is in flight, new proposals pile up inside Raft and leave
 // together in the next Ready: that is the group commit.
 import { RawNode, MemoryStorage, decodeConfChange, type ConfChange } from '../raft/index.js';
-import { EntryType, type ConfState, type HardState, type Entry, type Message, type NodeId, type SoftState } from '../raft/types.js';
+import { EntryType, type ConfState, type HardState, type Entry, type Message, type NodeId, type SoftState, type Snapshot } from '../raft/types.js';
 import type { Wal } from '../wal/index.js';
 import { Errors } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
@@ -17,6 +17,8 @@ export interface RaftHostHooks {
   onSoftState?(s: SoftState): void;
   /** Called after each apply round with the new applied index. */
   onApplied?(appliedIndex: number): void;
+  /** A snapshot from the leader replaced the log: the state machine must be replaced too. */
+  onSnapshot?(snapshot: Snapshot): void;
 }
 
 export interface Transport {
@@ -106,6 +108,24 @@ export class RaftHost {
     this.kick();
   }
 
+  reportUnreachable(id: NodeId): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(id);
+    this.kick();
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(id, ok);
+    this.kick();
+  }
+
+  transferLeader(transferee: NodeId): void {
+    if (this.stopped) return;
+    this.node.transferLeader(transferee);
+    this.kick();
+  }
+
   /**
    * Resolves with an index such that a read served once `appliedIndex` reaches it is
    * linearizable. Concurrent callers share one ReadIndex round, as etcd batches them.
@@ -161,6 +181,9 @@ export class RaftHost {
         if (rd.snapshot && rd.snapshot.metadata.index > 0) {
           await this.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
           this.storage.applySnapshot(rd.snapshot);
+          this.appliedIndex = rd.snapshot.metadata.index;
+          this.confState = rd.snapshot.metadata.confState;
+          this.hooks.onSnapshot?.(rd.snapshot);
         }
         // A hard state that only moved the commit index need not be written now: the
         // commit index is recoverable, and skipping it saves a disk round trip per batch.

@@ -13,6 +13,7 @@ import { MvccStore } from '../mvcc/index.js';
 import { codec } from '../pb/codec.js';
 import type { Logger } from '../pkg/logger.js';
 import type { RaftHost } from './raft-host.js';
+import { loadBackend } from '../rafthttp/backend-dump.js';
 
 interface WalMetadata {
   NodeID: bigint;
@@ -38,6 +39,8 @@ export interface MemberStorage {
   /** The last index in the log at boot; the member is caught up once it applies it. */
   bootIndex: number;
   saveConfState(cs: ConfState): void;
+  /** Replaces the applied state with a snapshot's backend dump; reopens MVCC over it. */
+  installBackend(dump: Uint8Array): void;
   commit(): Promise<void>;
   maybeSnapshot(host: RaftHost, snapshotCount: number): Promise<void>;
   close(): Promise<void>;
@@ -45,7 +48,14 @@ export interface MemberStorage {
 
 export async function openStorage(
   memberDir: string,
-  opts: { memberId: bigint; clusterId: bigint; logger: Logger; onWalFsync?: (seconds: number) => void },
+  opts: {
+    memberId: bigint;
+    clusterId: bigint;
+    /** The voters of a new cluster; absent when joining an existing one (the leader's snapshot says). */
+    initialVoters?: bigint[];
+    logger: Logger;
+    onWalFsync?: (seconds: number) => void;
+  },
 ): Promise<MemberStorage> {
   const walDir = join(memberDir, 'wal');
   const snapDir = join(memberDir, 'snap');
@@ -63,12 +73,19 @@ export async function openStorage(
   let appliedIndex: number;
   let bootIndex: number;
 
-  if (!existing) {
+  if (!existing && !opts.initialVoters) {
+    // Joining: an empty log; the leader's first snapshot brings the state and membership.
+    if (existsSync(walDir)) mkdirSync(walDir, { recursive: true });
+    wal = await Wal.create(walDir, metadataCodec.encode({ NodeID: memberId, ClusterID: clusterId }), walOpts);
+    confState = { voters: [], learners: [] };
+    appliedIndex = 0;
+    bootIndex = 0;
+  } else if (!existing) {
     if (existsSync(walDir)) mkdirSync(walDir, { recursive: true });
     wal = await Wal.create(walDir, metadataCodec.encode({ NodeID: memberId, ClusterID: clusterId }), walOpts);
     // The initial membership is a snapshot at index 1 rather than log entries: every
     // member of a new cluster starts from the same configuration without an election.
-    confState = { voters: [memberId], learners: [] };
+    confState = { voters: [...opts.initialVoters!], learners: [] };
     const hs: HardState = { term: 1, vote: 0n, commit: 1 };
     await wal.saveSnapshot({ index: 1, term: 1 });
     await wal.save(hs, [], true);
@@ -86,9 +103,10 @@ export async function openStorage(
     const md = metadataCodec.decode(replay.metadata);
     memberId = md.NodeID;
     clusterId = md.ClusterID;
-    confState = loadConf(backend) ?? { voters: [memberId], learners: [] };
+    confState = loadConf(backend) ?? { voters: [], learners: [] };
     const snap = replay.snapshot ?? { index: 0, term: 0 };
-    raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
+    // A member that joined but never received a snapshot has nothing to restore.
+    if (snap.index > 0) raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
     // The commit index is written lazily (see RaftHost), so the WAL's may trail the
     // snapshot; everything up to the snapshot is committed by definition.
     const hardState = { ...replay.hardState, commit: Math.max(replay.hardState.commit, snap.index) };
@@ -107,7 +125,7 @@ export async function openStorage(
   let lastSnapshotIndex = appliedIndex;
   let durableIndex = mvcc.consistentIndex();
 
-  return {
+  const ms: MemberStorage = {
     existing,
     memberId,
     clusterId,
@@ -121,8 +139,13 @@ export async function openStorage(
     saveConfState(cs) {
       saveConf(backend, cs);
     },
+    installBackend(dump) {
+      loadBackend(backend, dump);
+      ms.mvcc = MvccStore.open(backend);
+      durableIndex = 0;
+    },
     async commit() {
-      const index = mvcc.consistentIndex();
+      const index = ms.mvcc.consistentIndex();
       await backend.commit();
       durableIndex = Math.max(durableIndex, index);
     },
@@ -148,6 +171,7 @@ export async function openStorage(
       await backend.close();
     },
   };
+  return ms;
 }
 
 function saveConf(backend: Backend, cs: ConfState): void {

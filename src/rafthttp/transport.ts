@@ -1,0 +1,277 @@
+// A member's Raft transport: an HTTP listener on --listen-peer-urls taking frame
+// streams and snapshots from peers, and one outgoing stream per peer. Messages from
+// another cluster (by cluster ID) or from removed members are refused, as in etcd.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MessageType, type Message, type NodeId } from '../raft/types.js';
+import { encodeMessage, decodeMessage } from '../raft/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { FrameReader } from './frame.js';
+import { Peer } from './peer.js';
+import { HDR_CLUSTER_ID, HDR_FROM, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
+
+export interface RaftReceiver {
+  step(m: Message): void;
+  reportUnreachable(id: NodeId): void;
+  reportSnapshot(id: NodeId, ok: boolean): void;
+}
+
+export interface TransportOptions {
+  memberId: NodeId;
+  clusterId: bigint;
+  listenUrls: URL[];
+  logger: Logger;
+  /** Messages beyond this many per peer, waiting on a slow link, are dropped. */
+  maxQueue?: number;
+}
+
+export interface TransportHooks {
+  raft: RaftReceiver;
+  /** The state machine's contents for a snapshot leaving this member. */
+  snapshotData(): Uint8Array;
+  /** A snapshot arrived: its data must be installed when Raft hands over its metadata. */
+  receiveSnapshot(index: number, data: Uint8Array): void;
+  /** What GET /members answers: the member list a joining member checks itself against. */
+  members(): unknown;
+  isRemoved(id: NodeId): boolean;
+}
+
+export interface PeerInfo {
+  id: NodeId;
+  peerUrls: string[];
+}
+
+const SNAPSHOT_CHUNK = 256 * 1024;
+
+export class RaftTransport {
+  private peers = new Map<NodeId, Peer>();
+  private servers: Server[] = [];
+  private hooks?: TransportHooks;
+  clusterId: bigint;
+  /** Listen URLs with ephemeral ports resolved. */
+  readonly boundUrls: string[] = [];
+
+  private constructor(private readonly opts: TransportOptions) {
+    this.clusterId = opts.clusterId;
+  }
+
+  static async listen(opts: TransportOptions): Promise<RaftTransport> {
+    const t = new RaftTransport(opts);
+    for (const url of opts.listenUrls) {
+      if (url.protocol !== 'http:') throw new Error(`peer URL scheme not available yet: ${url.href}`);
+      const server = createServer((req, res) => t.handle(req, res));
+      server.keepAliveTimeout = 0;
+      server.requestTimeout = 0;
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
+      });
+      t.servers.push(server);
+      t.boundUrls.push(`http://${url.hostname}:${(server.address() as AddressInfo).port}`);
+    }
+    return t;
+  }
+
+  /** Messages arriving before attach() are refused: the member isn't ready for them. */
+  attach(hooks: TransportHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Brings the outgoing links in line with the member list (excluding this member). */
+  setPeers(list: PeerInfo[]): void {
+    const want = new Map(list.filter((p) => p.id !== this.opts.memberId).map((p) => [p.id, p.peerUrls]));
+    for (const [id, peer] of this.peers) {
+      if (!want.has(id)) {
+        peer.close();
+        this.peers.delete(id);
+      }
+    }
+    for (const [id, urls] of want) {
+      const peer = this.peers.get(id);
+      if (peer) {
+        peer.urls = urls;
+        continue;
+      }
+      const p = new Peer(id, urls, this.opts.memberId, {
+        reportUnreachable: (pid) => this.hooks?.raft.reportUnreachable(pid),
+        clusterId: () => this.clusterId,
+      }, this.opts.logger, this.opts.maxQueue ?? 4096);
+      this.peers.set(id, p);
+      p.connect();
+    }
+  }
+
+  /** Whether the stream to a peer is up (etcd's "active since"). */
+  isActive(id: NodeId): boolean {
+    return this.peers.get(id)?.active ?? false;
+  }
+
+  send(messages: Message[]): void {
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (!peer) continue; // unknown or removed member
+      if (m.type === MessageType.Snap) void this.sendSnapshot(peer, m);
+      else peer.send(m);
+    }
+  }
+
+  private async sendSnapshot(peer: Peer, m: Message): Promise<void> {
+    const raft = this.hooks?.raft;
+    if (!raft || !this.hooks) return;
+    let ok = false;
+    try {
+      const data = this.hooks.snapshotData();
+      const msg = encodeMessage(m);
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32BE(msg.length, 0);
+      this.opts.logger.info('sending database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': m.snapshot?.metadata.index, size: data.byteLength });
+      const status = await postStream(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, [head, Buffer.from(msg), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+      ok = status === 204;
+      if (!ok) this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': peer.id.toString(16), status });
+    } catch (err) {
+      this.opts.logger.warn('failed to send database snapshot', { 'remote-peer-id': peer.id.toString(16), error: String(err) });
+    }
+    raft.reportSnapshot(peer.id, ok);
+    if (!ok) raft.reportUnreachable(peer.id);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === PATH_MEMBERS) {
+      if (!this.hooks) return void res.writeHead(503).end('not ready\n');
+      res.writeHead(200, { 'content-type': 'application/json', [HDR_CLUSTER_ID]: this.clusterId.toString(16) });
+      res.end(JSON.stringify(this.hooks.members()));
+      return;
+    }
+    if (req.method !== 'POST' || (path !== PATH_STREAM && path !== PATH_SNAPSHOT)) return void res.writeHead(404).end();
+    const hooks = this.hooks;
+    if (!hooks) return void res.writeHead(503).end('not ready\n');
+    const cid = String(req.headers[HDR_CLUSTER_ID] ?? '');
+    if (cid !== this.clusterId.toString(16)) {
+      this.opts.logger.error('request cluster ID mismatch', { 'local-member-cluster-id': this.clusterId.toString(16), 'remote-peer-cluster-id': cid });
+      res.writeHead(412, { [HDR_CLUSTER_ID]: this.clusterId.toString(16) }).end('cluster ID mismatch\n');
+      return;
+    }
+    const from = BigInt('0x' + String(req.headers[HDR_FROM] ?? '0'));
+    if (hooks.isRemoved(from)) {
+      res.writeHead(410).end('the member has been permanently removed from the cluster\n');
+      return;
+    }
+    if (path === PATH_STREAM) this.receiveStream(req, res, hooks);
+    else this.receiveSnapshot(req, res, hooks);
+  }
+
+  private receiveStream(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
+    req.socket.setNoDelay(true);
+    const reader = new FrameReader();
+    req.on('data', (chunk: Buffer) => {
+      let msgs: Message[];
+      try {
+        msgs = reader.push(chunk);
+      } catch (err) {
+        this.opts.logger.warn('dropping a corrupt peer stream', { error: String(err) });
+        req.destroy();
+        return;
+      }
+      for (const m of msgs) {
+        if (hooks.isRemoved(m.from)) continue;
+        hooks.raft.step(m);
+      }
+    });
+    req.on('end', () => res.writeHead(200).end());
+    req.on('error', () => res.destroy());
+  }
+
+  private receiveSnapshot(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      try {
+        const body = Buffer.concat(chunks);
+        const n = body.readUInt32BE(0);
+        const m = decodeMessage(new Uint8Array(body.subarray(4, 4 + n)));
+        if (m.type !== MessageType.Snap || !m.snapshot) throw new Error('not a snapshot message');
+        const data = new Uint8Array(body.subarray(4 + n));
+        this.opts.logger.info('received database snapshot', { 'remote-peer-id': m.from.toString(16), 'snapshot-index': m.snapshot.metadata.index, size: data.byteLength });
+        hooks.receiveSnapshot(m.snapshot.metadata.index, data);
+        hooks.raft.step(m);
+        res.writeHead(204).end();
+      } catch (err) {
+        this.opts.logger.warn('failed to receive database snapshot', { error: String(err) });
+        res.writeHead(400).end(String(err));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.peers.values()) p.close();
+    this.peers.clear();
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => {
+      s.close(() => r());
+      s.closeAllConnections();
+    })));
+    this.servers = [];
+  }
+}
+
+/** POSTs a body in chunks, honouring back-pressure; resolves with the status code. */
+function postStream(url: URL, clusterId: bigint, from: NodeId, parts: Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', [HDR_CLUSTER_ID]: clusterId.toString(16), [HDR_FROM]: from.toString(16) },
+      timeout: 60_000,
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('snapshot send timed out')));
+    req.on('error', reject);
+    void (async () => {
+      for (const part of parts) {
+        for (let off = 0; off < part.length; off += SNAPSHOT_CHUNK) {
+          if (!req.write(part.subarray(off, off + SNAPSHOT_CHUNK))) await new Promise((r) => req.once('drain', r));
+        }
+      }
+      req.end();
+    })();
+  });
+}
+
+export interface RemoteCluster {
+  clusterId: bigint;
+  members: Array<{ id: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }>;
+}
+
+/** Asks the first peer that answers for the cluster's ID and members (joining an existing cluster). */
+export async function fetchCluster(peerUrls: string[], timeoutMs: number): Promise<RemoteCluster> {
+  const errors: string[] = [];
+  for (const base of peerUrls) {
+    try {
+      return await new Promise<RemoteCluster>((resolve, reject) => {
+        const req = request(new URL(PATH_MEMBERS, base), { method: 'GET', timeout: timeoutMs }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => {
+            if (res.statusCode !== 200) return reject(new Error(`${base}: status ${res.statusCode}`));
+            try {
+              resolve({ clusterId: BigInt('0x' + String(res.headers[HDR_CLUSTER_ID])), members: JSON.parse(body) });
+            } catch (err) {
+              reject(err);
+            }
+          });
+        });
+        req.on('timeout', () => req.destroy(new Error(`${base}: timed out`)));
+        req.on('error', reject);
+        req.end();
+      });
+    } catch (err) {
+      errors.push(String(err instanceof Error ? err.message : err));
+    }
+  }
+  throw new Error(`could not retrieve cluster information from the given URLs: ${errors.join('; ')}`);
+}

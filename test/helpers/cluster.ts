@@ -1,0 +1,149 @@
+// Multi-member etcd-ts clusters of real processes on 127.0.0.1, for tests that kill,
+// restart and add members. Each member's ports and data dir outlive its process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { tmpDir, type TmpDir } from './tmp.js';
+import { ETCD_TS_ENTRY, READY_MILESTONE, probeHealth } from './member.js';
+
+export interface ClusterMemberOptions {
+  name: string;
+  initialCluster: string;
+  state: 'new' | 'existing';
+  extraArgs?: string[];
+}
+
+export class ClusterMember {
+  readonly endpoint: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  private child?: ChildProcess;
+  private exited: Promise<void> = Promise.resolve();
+  private log = '';
+
+  constructor(
+    readonly name: string,
+    readonly clientPort: number,
+    readonly peerPort: number,
+    root: string,
+    public opts: ClusterMemberOptions,
+  ) {
+    this.endpoint = `http://127.0.0.1:${clientPort}`;
+    this.peerUrl = `http://127.0.0.1:${peerPort}`;
+    this.dataDir = join(root, `${name}.etcd`);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  logs(): string {
+    return this.log;
+  }
+
+  /** Spawns the process; call ready() to wait for it to serve. */
+  spawn(): void {
+    const args = [
+      ETCD_TS_ENTRY,
+      '--name', this.name,
+      '--data-dir', this.dataDir,
+      '--listen-client-urls', this.endpoint,
+      '--advertise-client-urls', this.endpoint,
+      '--listen-peer-urls', this.peerUrl,
+      '--initial-advertise-peer-urls', this.peerUrl,
+      '--initial-cluster', this.opts.initialCluster,
+      '--initial-cluster-state', this.opts.state,
+      '--heartbeat-interval', '50',
+      '--election-timeout', '500',
+      ...(this.opts.extraArgs ?? []),
+    ];
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = c;
+    live.add(c);
+    const append = (b: Buffer) => {
+      if (this.log.length < 4 * 1024 * 1024) this.log += b.toString('utf8');
+    };
+    c.stdout!.on('data', append);
+    c.stderr!.on('data', append);
+    this.exited = new Promise((resolve) => c.once('exit', () => {
+      live.delete(c);
+      resolve();
+    }));
+  }
+
+  async ready(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const from = 0;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`member ${this.name} exited\n${this.log}`);
+      if (this.log.includes(READY_MILESTONE, from) && (await probeHealth(this.endpoint, 500))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`member ${this.name} not ready within ${timeoutMs} ms\n${this.log}`);
+  }
+
+  async kill9(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    const c = this.child!;
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.opts = { ...this.opts, state: 'existing' };
+    this.spawn();
+    await this.ready();
+  }
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export interface Cluster {
+  members: ClusterMember[];
+  endpoints(): string[];
+  /** Reserves ports for a member to be added later (not started). */
+  newMember(name: string, initialCluster: string, extraArgs?: string[]): Promise<ClusterMember>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string } = {}): Promise<Cluster> {
+  const dir: TmpDir = tmpDir('cluster');
+  const ports: Array<[number, number]> = [];
+  for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
+  const initialCluster = ports.map(([, p], i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const extra = [...(opts.extraArgs ?? []), ...(opts.token ? ['--initial-cluster-token', opts.token] : [])];
+  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra }));
+  const cluster: Cluster = {
+    members,
+    endpoints: () => members.filter((m) => m.running).map((m) => m.endpoint),
+    async newMember(name, ic, extraArgs) {
+      const m = new ClusterMember(name, await freePort(), await freePort(), dir.path, { name, initialCluster: ic, state: 'existing', extraArgs: [...extra, ...(extraArgs ?? [])] });
+      members.push(m);
+      return m;
+    },
+    async close() {
+      await Promise.all(members.map((m) => m.stop()));
+      dir.cleanup();
+    },
+  };
+  try {
+    for (const m of members) m.spawn();
+    await Promise.all(members.map((m) => m.ready()));
+  } catch (err) {
+    await cluster.close();
+    throw err;
+  }
+  return cluster;
+}
