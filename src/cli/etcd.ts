@@ -23,6 +23,8 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     backendBatchIntervalMs: c.backendBatchIntervalMs > 0 ? c.backendBatchIntervalMs : 100,
     backendBatchLimit: c.backendBatchLimit > 0 ? c.backendBatchLimit : 10000,
     listenClientUrls: c.listenClientUrls,
+    listenPeerUrls: c.listenPeerUrls,
+    strictReconfigCheck: c.strictReconfigCheck,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,

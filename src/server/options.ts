@@ -27,6 +27,10 @@ export interface ServerOptions {
   authTokenTtlSeconds?: number;
   /** With --client-cert-auth, a request without a token acts as its certificate's CN. */
   clientCertAuth?: boolean;
+  /** Where peers reach this member (--listen-peer-urls); none: a member with no peers. */
+  listenPeerUrls?: URL[];
+  /** Refuse membership changes that could cost quorum (--strict-reconfig-check, default true). */
+  strictReconfigCheck?: boolean;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;

@@ -25,6 +25,9 @@ import { Membership, type Member } from './membership.js';
 import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
+import { RaftTransport, fetchCluster, dumpBackend } from '../rafthttp/index.js';
+import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
+import * as reconfig from './reconfig.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
@@ -59,6 +62,10 @@ export class EtcdServer {
   private lessor!: Lessor;
   private expiryLoop!: ExpiryLoop;
   private wait = new Wait();
+  /** The peer network; absent for a member started without --listen-peer-urls. */
+  private transport?: RaftTransport;
+  /** Backend dumps received from the leader, waiting for Raft to hand over their snapshot. */
+  private incomingSnapshot?: { index: number; data: Uint8Array };
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
   private leaderChangedAt = 0;
@@ -93,11 +100,23 @@ export class EtcdServer {
     }));
     const self = initial.find((m) => m.name === opts.name);
     if (!self) throw new Error(`couldn't find local name "${opts.name}" in the initial cluster configuration`);
-    const bootClusterId = deriveClusterId(initial.map((m) => m.id));
+    let bootClusterId = deriveClusterId(initial.map((m) => m.id));
+    const joining = opts.initialClusterState === 'existing' && !Wal.exists(join(memberDir, 'wal'));
+    let remoteMembers: Member[] | undefined;
+    if (joining) {
+      // etcd: the existing cluster assigned this member's ID when it was added; find it by peer URLs.
+      const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000);
+      const listed = remote.members.find((m) => [...m.peerURLs].sort().join(',') === [...self.peerUrls].sort().join(','));
+      if (!listed) throw new Error(`member with peer URLs ${self.peerUrls.join(',')} has not been added to cluster ${hex(remote.clusterId)} (add it with "etcdctl member add" first)`);
+      self.id = BigInt('0x' + listed.id);
+      bootClusterId = remote.clusterId;
+      remoteMembers = remote.members.map((m) => ({ id: BigInt('0x' + m.id), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner }));
+    }
 
     const storage = await openStorage(memberDir, {
       memberId: self.id,
       clusterId: bootClusterId,
+      initialVoters: joining ? undefined : initial.map((m) => m.id),
       logger,
       onWalFsync: (s) => metrics.walFsync.observe(s),
     });
@@ -108,10 +127,18 @@ export class EtcdServer {
       ? Membership.load(storage.backend)
       : Membership.bootstrap(
           storage.backend,
-          initial.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] as string[], isLearner: false })),
+          remoteMembers ?? initial.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] as string[], isLearner: false })),
         );
     const server = new EtcdServer(opts, logger, metrics, { id: storage.memberId, clusterId: storage.clusterId }, membership);
     server.storage = storage;
+    if (opts.listenPeerUrls?.length) {
+      try {
+        server.transport = await RaftTransport.listen({ memberId: storage.memberId, clusterId: storage.clusterId, listenUrls: opts.listenPeerUrls, logger });
+      } catch (err) {
+        await storage.close();
+        throw err;
+      }
+    }
     await server.boot();
     return server;
   }
@@ -149,12 +176,13 @@ export class EtcdServer {
       storage.wal,
       {
         applyEntries: (entries) => this.applyEntries(entries),
-        onConfChange: (_cc, confState, index) => this.onConfChange(confState, index),
+        onConfChange: (cc, confState, index) => this.onConfChange(cc, confState, index),
         onSoftState: (s) => this.onSoftState(s),
         onApplied: (index) => this.onApplied(index),
+        onSnapshot: (snap) => this.installSnapshot(snap),
       },
       logger,
-      undefined,
+      this.transport,
       {
         appliedIndex: storage.appliedIndex,
         confState: storage.confState,
@@ -169,6 +197,20 @@ export class EtcdServer {
     this.metrics.clusterVersion.set({ cluster_version: ETCD_CLUSTER_VERSION }, 1);
     this.metrics.serverId.set({ server_id: hex(this.id) }, 1);
     this.metrics.quotaBackendBytes.set(opts.quotaBackendBytes);
+    this.transport?.attach({
+      raft: {
+        step: (m) => this.host.step(m),
+        reportUnreachable: (id) => this.host.reportUnreachable(id),
+        reportSnapshot: (id, ok) => this.host.reportSnapshot(id, ok),
+      },
+      snapshotData: () => dumpBackend(this.storage.backend),
+      receiveSnapshot: (index, data) => {
+        if (!this.incomingSnapshot || this.incomingSnapshot.index <= index) this.incomingSnapshot = { index, data };
+      },
+      members: () => this.members().map((m) => ({ id: hex(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+      isRemoved: (id) => this.membership.isRemoved(id),
+    });
+    this.syncPeers();
     this.host.start(opts.heartbeatMs);
     // A single voter needs no election timeout to pass: campaign at once.
     if (storage.confState.voters.length === 1 && storage.confState.voters[0] === this.id) node.campaign();
@@ -228,9 +270,61 @@ export class EtcdServer {
     return { resp: {} };
   }
 
-  private onConfChange(confState: ConfState, index: number): void {
+  private onConfChange(cc: ConfChange, confState: ConfState, index: number): void {
+    const { reqId, member } = reconfig.decodeContext(cc);
+    // Entries the backend already holds (replayed, or covered by an installed snapshot) are not re-applied.
+    if (index > this.storage.mvcc.consistentIndex()) {
+      if (cc.type === ConfChangeType.RemoveNode) this.membership.remove(cc.nodeId);
+      else if (cc.type === ConfChangeType.UpdateNode && member) this.membership.updatePeerUrls(cc.nodeId, member.peerUrls);
+      else if (cc.type === ConfChangeType.AddNode && this.membership.get(cc.nodeId)?.isLearner) this.membership.promote(cc.nodeId);
+      else if (member) this.membership.add({ ...member, isLearner: cc.type === ConfChangeType.AddLearnerNode });
+      this.storage.mvcc.setConsistentIndex(index);
+      this.logger.info('applied a membership change', { type: ConfChangeType[cc.type], 'member-id': hex(cc.nodeId), index });
+    }
     this.storage.saveConfState(confState);
-    if (index > this.storage.mvcc.consistentIndex()) this.storage.mvcc.setConsistentIndex(index);
+    // A member joining now must be sent a snapshot whose configuration lists it.
+    const rs = this.storage.raftStorage;
+    if (index > rs.snapshot().metadata.index && index <= rs.lastIndex()) rs.createSnapshot(index, confState, new Uint8Array(0));
+    this.syncPeers();
+    if (reqId !== undefined && this.wait.isRegistered(reqId)) this.wait.trigger(reqId, { resp: {} });
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.id) {
+      this.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': hex(this.id) });
+      setImmediate(() => void this.stop());
+    }
+  }
+
+  private syncPeers(): void {
+    this.transport?.setPeers(this.membership.list().map((m) => ({ id: m.id, peerUrls: m.peerUrls })));
+  }
+
+  /** The leader's backend replaces ours; everything derived from it is rebuilt. */
+  private installSnapshot(snap: Snapshot): void {
+    const incoming = this.incomingSnapshot;
+    if (!incoming || incoming.index !== snap.metadata.index) throw new Error(`no database received for snapshot at index ${snap.metadata.index}`);
+    this.incomingSnapshot = undefined;
+    this.expiryLoop.stop();
+    this.lessor.demote();
+    this.storage.installBackend(incoming.data);
+    const mvcc = this.storage.mvcc;
+    const electionTick = Math.max(2, Math.round(this.opts.electionTimeoutMs / this.opts.heartbeatMs));
+    this.lessor = new Lessor({ backend: this.storage.backend, keys: mvcc, minTtlSeconds: minLeaseTtl(electionTick, this.opts.heartbeatMs) });
+    this.lessor.restoreKeys(mvcc);
+    this.expiryLoop = new ExpiryLoop(
+      this.lessor,
+      (id) => this.leaseRevoke({ ID: id }),
+      (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
+    );
+    this.expiryLoop.start();
+    this.applier = new Applier(mvcc, { logger: this.logger, lessor: this.lessor });
+    // Watchers were tied to the replaced store: their streams end and clients resume.
+    this.watchHub.close();
+    this.watchHub = new WatchHub(mvcc, { maxRequestBytes: this.opts.maxRequestBytes });
+    this.membership.reload();
+    this.storage.saveConfState(snap.metadata.confState);
+    this.syncPeers();
+    void this.commitBackend();
+    if (this.host.lead !== 0n) this.readyResolve();
+    this.logger.info('applied snapshot', { 'snapshot-index': snap.metadata.index, 'consistent-index': mvcc.consistentIndex(), revision: mvcc.rev() });
   }
 
   private onSoftState(s: SoftState): void {
@@ -526,12 +620,97 @@ export class EtcdServer {
     if (r.err) throw r.err;
   }
 
+  // ---- cluster membership -------------------------------------------------------------
+
+  private isStarted = (id: bigint): boolean => id === this.id || (this.transport?.isActive(id) ?? false);
+
+  private strict(): boolean {
+    return this.opts.strictReconfigCheck ?? true;
+  }
+
+  private async proposeConfChange(type: ConfChangeType, m: Member): Promise<Member[]> {
+    if (this.stopping) throw Errors.Stopped;
+    const reqId = this.reqIds.next();
+    const done = this.wait.register<ApplyResult>(reqId, this.requestTimeoutMs, this.timeoutError());
+    try {
+      this.host.proposeConfChange(reconfig.confChange(type, m, reqId));
+    } catch (err) {
+      this.wait.fail(reqId, err instanceof ProposalDroppedError ? this.dropError(err) : err);
+    }
+    this.unwrap(await done);
+    return this.members();
+  }
+
+  async memberAdd(peerUrls: string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }> {
+    const urls = reconfig.checkPeerUrls(peerUrls);
+    const members = this.members();
+    // etcd names a new member by its URLs and the time it was added.
+    const id = deriveMemberId(urls, '', Math.floor(Date.now() / 1000));
+    if (this.membership.get(id) || this.membership.isRemoved(id)) throw Errors.MemberExist;
+    reconfig.checkUrlsFree(members, urls);
+    if (isLearner) {
+      if (members.filter((m) => m.isLearner).length >= reconfig.MAX_LEARNERS) throw Errors.TooManyLearners;
+    } else if (this.strict()) {
+      reconfig.checkCanAddVoter(members, this.isStarted);
+    }
+    const member: Member = { id, name: '', peerUrls: urls, clientUrls: [], isLearner };
+    const after = await this.proposeConfChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, member);
+    return { member, members: after };
+  }
+
+  async memberRemove(id: bigint): Promise<Member[]> {
+    const m = this.membership.get(id);
+    if (!m) throw Errors.MemberNotFound;
+    if (this.strict()) reconfig.checkCanRemoveVoter(this.members(), id, this.isStarted);
+    return this.proposeConfChange(ConfChangeType.RemoveNode, m);
+  }
+
+  async memberUpdate(id: bigint, peerUrls: string[]): Promise<Member[]> {
+    const urls = reconfig.checkPeerUrls(peerUrls);
+    const m = this.membership.get(id);
+    if (!m) throw Errors.MemberNotFound;
+    reconfig.checkUrlsFree(this.members(), urls, id);
+    return this.proposeConfChange(ConfChangeType.UpdateNode, { ...m, peerUrls: urls });
+  }
+
+  async memberPromote(id: bigint): Promise<Member[]> {
+    const m = this.membership.get(id);
+    if (!m) throw Errors.MemberNotFound;
+    if (!m.isLearner) throw Errors.MemberNotLearner;
+    // etcd: the learner must have replicated at least 90% of the leader's log.
+    const progress = this.host.node.status().progress;
+    if (progress) {
+      const leaderMatch = progress.get(this.id)?.match ?? 0;
+      const learnerMatch = progress.get(id)?.match ?? 0;
+      if (learnerMatch < leaderMatch * 0.9) throw Errors.LearnerNotReady;
+    } else if (!this.isStarted(id)) {
+      throw Errors.LearnerNotReady;
+    }
+    return this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false });
+  }
+
+  /** Hands leadership to a voter and waits until it leads (etcd's MoveLeader). */
+  async moveLeader(target: bigint): Promise<void> {
+    if (!this.host.isLeader) throw Errors.NotLeader;
+    const m = this.membership.get(target);
+    if (!m || m.isLearner) throw Errors.BadLeaderTransferee;
+    if (target === this.id) return;
+    this.host.transferLeader(target);
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (this.host.lead !== target) {
+      if (this.stopping) throw Errors.Stopped;
+      if (Date.now() > deadline) throw Errors.TimeoutLeaderTransfer;
+      await new Promise((r) => setTimeout(r, this.opts.heartbeatMs / 2));
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     this.expiryLoop.stop();
     await this.host.stop();
+    await this.transport?.close();
     // Renewals waiting on an expiring lease give up rather than hang.
     this.lessor.demote();
     this.wait.failAll(Errors.Stopped);
