@@ -8,6 +8,7 @@ import { codec } from '../pb/codec.js';
 import { Errors } from '../rpctypes/errors.js';
 import { PermType, covers, grantedIntervals, type Permission } from './perm.js';
 import { SimpleTokens } from './token.js';
+import { JwtTokens, parseJwtOptions } from './jwt.js';
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
@@ -32,6 +33,8 @@ export interface AuthInfo {
 export interface AuthStoreOptions {
   bcryptCost: number;
   tokenTtlMs: number;
+  /** etcd's --auth-token: 'simple' (default) or a jwt spec. */
+  tokenSpec?: string;
   /** Clock for token expiry; Date.now by default. */
   now?: () => number;
 }
@@ -49,6 +52,8 @@ export class AuthStore {
   private enabledFlag = false;
   private rev = 0;
   readonly tokens: SimpleTokens;
+  /** Set with --auth-token jwt,…: tokens are signed claims instead of simple tokens. */
+  private readonly jwt?: JwtTokens;
   /** Merged grants per user, valid for one auth revision. */
   private permCache = new Map<string, { rev: number; read: ReturnType<typeof grantedIntervals>; write: ReturnType<typeof grantedIntervals> }>();
 
@@ -58,6 +63,9 @@ export class AuthStore {
   ) {
     if (!(opts.bcryptCost >= 4 && opts.bcryptCost <= 31)) throw new Error(`invalid bcrypt-cost ${opts.bcryptCost}: must be between 4 and 31`);
     this.tokens = new SimpleTokens({ ttlMs: opts.tokenTtlMs, now: opts.now });
+    const spec = opts.tokenSpec ?? 'simple';
+    if (spec.startsWith('jwt')) this.jwt = new JwtTokens(parseJwtOptions(spec, opts.now));
+    else if (spec !== 'simple') throw new Error(`unknown token type ${JSON.stringify(spec.split(',')[0])}`);
     const flag = backend.get('auth', ENABLED_KEY);
     this.enabledFlag = flag !== undefined && flag.length === 1 && flag[0] === 1;
     const r = backend.get('auth', REVISION_KEY);
@@ -204,6 +212,7 @@ export class AuthStore {
   authenticate(name: string, prefix: string, index: number): string {
     if (!this.enabledFlag) throw Errors.AuthNotEnabled;
     if (!this.users.has(name)) throw Errors.AuthFailed;
+    if (this.jwt) return this.jwt.assign(name, this.rev);
     return this.tokens.assign(prefix, index, name);
   }
 
@@ -236,6 +245,12 @@ export class AuthStore {
 
   /** A token's user at the current revision; throws InvalidAuthToken for unknown or expired tokens. */
   authInfoFromToken(token: string): AuthInfo {
+    if (this.jwt) {
+      // A JWT carries the revision it was issued at: older than the store's, it is stale.
+      const claims = this.jwt.info(token);
+      if (!claims) throw Errors.InvalidAuthToken;
+      return claims;
+    }
     const user = this.tokens.user(token);
     if (user === undefined) throw Errors.InvalidAuthToken;
     return { username: user, revision: this.rev };

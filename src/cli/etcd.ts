@@ -29,6 +29,7 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
+    authToken: c.authToken || undefined,
     clientCertAuth: c.clientCertAuth,
     clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls },
   };

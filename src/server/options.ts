@@ -25,6 +25,8 @@ export interface ServerOptions {
   bcryptCost?: number;
   /** Idle lifetime of a simple auth token (--auth-token-ttl); default 300 s. */
   authTokenTtlSeconds?: number;
+  /** --auth-token: 'simple' (default) or 'jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]'. */
+  authToken?: string;
   /** With --client-cert-auth, a request without a token acts as its certificate's CN. */
   clientCertAuth?: boolean;
   /** Where peers reach this member (--listen-peer-urls); none: a member with no peers. */

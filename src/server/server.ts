@@ -25,6 +25,7 @@ import { Membership, type Member } from './membership.js';
 import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
+import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { RaftTransport, fetchCluster, dumpBackend } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
@@ -154,7 +155,7 @@ export class EtcdServer {
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
     this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
-    this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000 });
+    this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
     this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
