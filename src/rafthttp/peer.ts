@@ -11,6 +11,8 @@ import { HDR_CLUSTER_ID, HDR_FROM, HDR_TO, PATH_STREAM } from './paths.js';
 export interface PeerHooks {
   reportUnreachable(id: NodeId): void;
   clusterId(): bigint;
+  /** A peer answered 410: this member was removed from the cluster. */
+  removedSelf(): void;
 }
 
 const RECONNECT_MS = 100;
@@ -103,6 +105,7 @@ export class Peer {
         if (res.statusCode === 412 || res.statusCode === 410) {
           this.logger.error('peer rejected the stream', { 'remote-peer-id': this.id.toString(16), status: res.statusCode, error: body.trim() });
         }
+        if (res.statusCode === 410) this.hooks.removedSelf();
         this.broken(req);
       });
     });

@@ -34,6 +34,8 @@ export interface TransportHooks {
   /** What GET /members answers: the member list a joining member checks itself against. */
   members(): unknown;
   isRemoved(id: NodeId): boolean;
+  /** Peers say this member was removed from the cluster. */
+  onRemovedSelf(): void;
 }
 
 export interface PeerInfo {
@@ -96,6 +98,7 @@ export class RaftTransport {
       const p = new Peer(id, urls, this.opts.memberId, {
         reportUnreachable: (pid) => this.hooks?.raft.reportUnreachable(pid),
         clusterId: () => this.clusterId,
+        removedSelf: () => this.hooks?.onRemovedSelf(),
       }, this.opts.logger, this.opts.maxQueue ?? 4096);
       this.peers.set(id, p);
       p.connect();
@@ -175,7 +178,12 @@ export class RaftTransport {
         return;
       }
       for (const m of msgs) {
-        if (hooks.isRemoved(m.from)) continue;
+        if (hooks.isRemoved(m.from)) {
+          // etcd answers a removed member with 410 Gone so that it stops itself.
+          if (!res.headersSent) res.writeHead(410).end('the member has been permanently removed from the cluster\n');
+          req.destroy();
+          return;
+        }
         hooks.raft.step(m);
       }
     });

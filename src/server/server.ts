@@ -210,6 +210,7 @@ export class EtcdServer {
       },
       members: () => this.members().map((m) => ({ id: hex(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
       isRemoved: (id) => this.membership.isRemoved(id),
+      onRemovedSelf: () => this.removedFromCluster(),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -288,10 +289,13 @@ export class EtcdServer {
     if (index > rs.snapshot().metadata.index && index <= rs.lastIndex()) rs.createSnapshot(index, confState, new Uint8Array(0));
     this.syncPeers();
     if (reqId !== undefined && this.wait.isRegistered(reqId)) this.wait.trigger(reqId, { resp: {} });
-    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.id) {
-      this.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': hex(this.id) });
-      setImmediate(() => void this.stop());
-    }
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.id) this.removedFromCluster();
+  }
+
+  private removedFromCluster(): void {
+    if (this.stopping) return;
+    this.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': hex(this.id) });
+    setImmediate(() => void this.stop());
   }
 
   private syncPeers(): void {
