@@ -29,7 +29,6 @@ import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type 
 import { RaftTransport, fetchCluster, dumpBackend } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
-import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
