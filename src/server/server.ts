@@ -154,7 +154,6 @@ export class EtcdServer {
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
     this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
-    this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000 });
     this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
     this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
     const raftStorage = storage.raftStorage;
