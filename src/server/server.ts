@@ -320,6 +320,8 @@ export class EtcdServer {
     );
     this.expiryLoop.start();
     this.applier = new Applier(mvcc, { logger: this.logger, lessor: this.lessor });
+    // Users, roles and the enabled flag arrive with the leader's backend.
+    this.auth = new AuthStore(this.storage.backend, { bcryptCost: this.opts.bcryptCost ?? 10, tokenTtlMs: (this.opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: this.opts.authToken });
     // Watchers were tied to the replaced store: their streams end and clients resume.
     this.watchHub.close();
     this.watchHub = new WatchHub(mvcc, { maxRequestBytes: this.opts.maxRequestBytes });
