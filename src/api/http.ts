@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { EtcdServer } from '../server/server.js';
 import type { Metrics } from '../metrics/index.js';
+import { AlarmType } from '../server/alarms.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../server/version.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -26,6 +27,14 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
       case '/health':
         void health(server).then((h) => send(res, h.ok ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify(h.body)));
         return;
+      case '/livez':
+        send(res, 200, 'text/plain; charset=utf-8', 'ok');
+        return;
+      case '/readyz':
+        // As etcd 3.5: not ready without a leader or with a corrupt store.
+        if (server.leader === 0n || server.alarms.has(AlarmType.CORRUPT)) send(res, 503, 'text/plain; charset=utf-8', 'not ok');
+        else send(res, 200, 'text/plain; charset=utf-8', 'ok');
+        return;
       case '/version':
         send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
         return;
@@ -41,8 +50,9 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
   };
 }
 
-/** As etcd: healthy when there is a leader and a linearizable read succeeds in time. */
+/** As etcd 3.4: healthy when no alarm is raised, there is a leader and a linearizable read succeeds in time. */
 async function health(server: EtcdServer): Promise<{ ok: boolean; body: { health: string; reason?: string } }> {
+  if (server.alarms.get(AlarmType.NONE).length > 0) return { ok: false, body: { health: 'false' } };
   if (server.leader === 0n) return { ok: false, body: { health: 'false' } };
   try {
     await withTimeout(server.linearizableReadNotify(), 1000);

@@ -1,19 +1,19 @@
 // etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag` use.
 import type { EtcdServer } from '../server/server.js';
+import type { AlarmRequest } from '../server/alarms.js';
 
 export function maintenanceImpl(s: EtcdServer) {
   return {
     Status: async () => s.status(),
     Hash: async () => s.hash(),
     HashKV: async (req: { revision: number }) => s.hashKV(req.revision),
-    // AlarmType NONE with action GET lists alarms; none are raised until quotas land.
     MoveLeader: async (req: { targetID: bigint }) => {
       await s.moveLeader(BigInt(req.targetID));
       return { header: s.header() };
     },
-    Alarm: async () => ({ header: s.header(), alarms: [] }),
+    Alarm: (req: AlarmRequest) => s.alarm(req),
     Defragment: async () => {
-      await s.commitBackend();
+      await s.defragment();
       return { header: s.header() };
     },
   };

@@ -32,5 +32,10 @@ export interface Backend {
   size(): number;
   /** Bytes actually holding data (size() minus free pages). */
   sizeInUse(): number;
+  /**
+   * Rewrites the backend without its free pages, returning them to the file system.
+   * Reads and writes keep working meanwhile; commits issued during it complete after it.
+   */
+  defrag(): Promise<void>;
   close(): Promise<void>;
 }

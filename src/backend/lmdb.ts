@@ -2,8 +2,8 @@
 // Writes collect in a WriteBuffer; commit() writes the buffer in a single LMDB write
 // transaction, so a crash leaves either the whole batch or none of it. A batch being
 // committed stays readable as an overlay until LMDB has made it visible.
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BUCKETS, type Backend, type BucketName } from './backend.js';
 import { mergeLayers, WriteBuffer } from './write-buffer.js';
@@ -16,33 +16,69 @@ export interface LmdbBackendOptions {
 type BinaryDb = Database<Buffer, Buffer>;
 
 export class LmdbBackend implements Backend {
-  private readonly dbs = new Map<BucketName, BinaryDb>();
+  private dbs: Map<BucketName, BinaryDb>;
   private batch = new WriteBuffer();
   /** Batches handed to commit() and not yet visible in LMDB, newest first. */
   private inflight: WriteBuffer[] = [];
   private lastCommit: Promise<void> = Promise.resolve();
   private closed = false;
+  /**
+   * The directory whose lock file the open environment uses: the backend's own, or
+   * after a defrag the one the compacted copy was written to (its data file has
+   * since been moved into the backend's directory).
+   */
+  private envDir: string;
+  private defrags = 0;
 
   private constructor(
     readonly path: string,
-    private readonly env: RootDatabase<Buffer, Buffer>,
+    private env: RootDatabase<Buffer, Buffer>,
+    private readonly mapSize: number,
   ) {
-    for (const name of BUCKETS) {
-      this.dbs.set(name, env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }) as BinaryDb);
-    }
+    this.envDir = path;
+    this.dbs = openBuckets(env);
   }
 
   static open(path: string, opts: LmdbBackendOptions = {}): LmdbBackend {
-    const env = open<Buffer, Buffer>({
-      path,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      maxDbs: BUCKETS.length + 2,
-      mapSize: opts.mapSize ?? 8 * 1024 ** 3,
-      // Batches are committed explicitly; no implicit event-turn batching.
-      cache: false,
-    });
-    return new LmdbBackend(path, env);
+    removeDefragLeftovers(path);
+    const mapSize = opts.mapSize ?? 8 * 1024 ** 3;
+    return new LmdbBackend(path, openEnv(path, mapSize), mapSize);
+  }
+
+  /**
+   * Copies the environment with LMDB's compacting copy into a fresh directory, opens
+   * the copy and switches reads to it, then moves its data file over the old one (an
+   * atomic rename: a crash leaves either file whole). Commits issued meanwhile queue
+   * behind it and stay readable from the write overlay, so nothing stops serving.
+   */
+  defrag(): Promise<void> {
+    this.assertOpen();
+    void this.commit();
+    const prev = this.lastCommit;
+    const done = (async () => {
+      await prev;
+      // No dot in the name: lmdb-js takes a path with an extension for a single file.
+      const dir = `${this.path}-defrag-${++this.defrags}`;
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      try {
+        await this.env.backup(dir, true);
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+      const old = this.env;
+      const oldDir = this.envDir;
+      this.env = openEnv(dir, this.mapSize);
+      this.dbs = openBuckets(this.env);
+      this.envDir = dir;
+      await old.close();
+      renameSync(join(dir, 'data.mdb'), join(this.path, 'data.mdb'));
+      if (oldDir !== this.path) rmSync(oldDir, { recursive: true, force: true });
+    })();
+    // A failed defrag leaves the old environment serving; later commits go on.
+    this.lastCommit = done.catch(() => undefined);
+    return done;
   }
 
   get(bucket: BucketName, key: Uint8Array): Uint8Array | undefined {
@@ -124,6 +160,7 @@ export class LmdbBackend implements Backend {
     await this.lastCommit.catch(() => undefined);
     this.closed = true;
     await this.env.close();
+    if (this.envDir !== this.path) rmSync(this.envDir, { recursive: true, force: true });
   }
 
   private db(bucket: BucketName): BinaryDb {
@@ -135,6 +172,37 @@ export class LmdbBackend implements Backend {
   private assertOpen(): void {
     if (this.closed) throw new Error('backend: closed');
   }
+}
+
+function openEnv(path: string, mapSize: number): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    maxDbs: BUCKETS.length + 2,
+    mapSize,
+    // Batches are committed explicitly; no implicit event-turn batching.
+    cache: false,
+  });
+}
+
+function openBuckets(env: RootDatabase<Buffer, Buffer>): Map<BucketName, BinaryDb> {
+  const dbs = new Map<BucketName, BinaryDb>();
+  for (const name of BUCKETS) dbs.set(name, env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }) as BinaryDb);
+  return dbs;
+}
+
+/** A defrag's directory outlives it only by a crash; the data file in path is authoritative. */
+function removeDefragLeftovers(path: string): void {
+  const parent = dirname(path);
+  const prefix = `${basename(path)}-defrag-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix)) rmSync(join(parent, n), { recursive: true, force: true });
 }
 
 function asBuffer(b: Uint8Array): Buffer {

@@ -114,6 +114,11 @@ export class MemoryBackend implements Backend {
     return n;
   }
 
+  /** Nothing to reclaim: memory holds no free pages. */
+  async defrag(): Promise<void> {
+    await this.commit();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -26,9 +26,13 @@ import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
+import { currentAuthInfo } from '../auth/context.js';
+import { checkWriteAtApply } from '../auth/kv-check.js';
 import { RaftTransport, fetchCluster, dumpBackend } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
+import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
+import { BackendQuota, quotaCost } from './quota.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -42,6 +46,7 @@ interface V2Request {
 interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
   header?: { ID: bigint; username: string; authRevision: number };
   v2?: V2Request;
+  alarm?: AlarmRequest;
 }
 const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
 
@@ -59,6 +64,9 @@ export class EtcdServer {
   private applier!: Applier;
   /** Users, roles, permissions and tokens: etcd's auth store. */
   auth!: AuthStore;
+  /** Raised alarms (NOSPACE, CORRUPT), changed only by applied entries. */
+  alarms!: AlarmStore;
+  private quota!: BackendQuota;
   private lessor!: Lessor;
   private expiryLoop!: ExpiryLoop;
   private wait = new Wait();
@@ -155,6 +163,8 @@ export class EtcdServer {
     );
     this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
     this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
+    this.alarms = new AlarmStore(storage.backend);
+    this.quota = new BackendQuota(opts.quotaBackendBytes, () => this.storage.backend.size());
     this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
@@ -245,8 +255,20 @@ export class EtcdServer {
         this.applyAuthEntry(req, e.index);
         continue;
       }
-      const result = req.v2 ? this.applyV2(req.v2) : this.applier.apply(req);
+      // Checked again where every member agrees: the grants may have changed since the request was.
+      const denied = checkWriteAtApply(this.auth, req, { username: req.header?.username ?? '', revision: req.header?.authRevision ?? 0 });
+      if (denied) {
+        const waiter = req.header?.ID;
+        if (waiter !== undefined && this.wait.isRegistered(waiter)) this.wait.trigger(waiter, { err: denied });
+        continue;
+      }
+      const result = req.v2 ? this.applyV2(req.v2) : req.alarm ? this.applyAlarm(req.alarm) : this.applyWithQuota(req);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
+      if (result.err === Errors.NoSpace && !this.alarms.has(AlarmType.NOSPACE)) {
+        // The write went over the quota: raise NOSPACE through the log before answering.
+        this.raiseNoSpace().finally(() => id !== undefined && this.wait.isRegistered(id) && this.wait.trigger(id, result));
+        continue;
+      }
       if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
     }
     this.metrics.proposalsApplied.set(this.host.appliedIndex);
@@ -269,6 +291,56 @@ export class EtcdServer {
       this.membership.setClusterVersion(r.Val);
     }
     return { resp: {} };
+  }
+
+  // ---- alarms and quota --------------------------------------------------------------
+
+  /** While NOSPACE is raised, writes that add data are refused; otherwise one over the quota is applied and reported. */
+  private applyWithQuota(req: InternalRaftRequest): ApplyResult {
+    const adds = quotaCost(req) > 0;
+    if (adds && this.alarms.has(AlarmType.NOSPACE)) return { err: Errors.NoSpace };
+    const ok = !adds || this.quota.available(req);
+    const result = this.applier.apply(req);
+    if (!result.err && !ok) return { err: Errors.NoSpace };
+    return result;
+  }
+
+  private applyAlarm(r: AlarmRequest): ApplyResult {
+    const alarms: AlarmMember[] = [];
+    if (r.action === AlarmAction.GET) {
+      alarms.push(...this.alarms.get(r.alarm));
+    } else if (r.action === AlarmAction.ACTIVATE) {
+      const raised = this.alarms.get(r.alarm).length > 0;
+      alarms.push(this.alarms.activate(r.memberID, r.alarm));
+      if (!raised) this.logger.warn('alarm raised', { alarm: AlarmType[r.alarm], from: hex(r.memberID) });
+    } else if (r.action === AlarmAction.DEACTIVATE) {
+      const m = this.alarms.deactivate(r.memberID, r.alarm);
+      if (m) alarms.push(m);
+      if (m && !this.alarms.has(r.alarm)) this.logger.warn('alarm disarmed', { alarm: AlarmType[r.alarm], from: hex(r.memberID) });
+    }
+    return { resp: { alarms } };
+  }
+
+  private async raiseNoSpace(): Promise<void> {
+    this.logger.warn('message exceeded backend quota; raising alarm', { 'quota-size-bytes': this.opts.quotaBackendBytes });
+    try {
+      await this.alarm({ action: AlarmAction.ACTIVATE, memberID: this.id, alarm: AlarmType.NOSPACE });
+    } catch (err) {
+      this.logger.warn('failed to raise the NOSPACE alarm', { error: String(err) });
+    }
+  }
+
+  /** Refuses a write that would take the backend over its quota, raising NOSPACE as etcd's quota servers do. */
+  private async checkQuota(req: InternalRaftRequest): Promise<void> {
+    if (this.quota.available(req)) return;
+    await this.raiseNoSpace();
+    throw Errors.NoSpace;
+  }
+
+  /** Maintenance.Alarm: every action, GET included, goes through the log. */
+  async alarm(r: AlarmRequest): Promise<{ header: kv.ResponseHeader; alarms: AlarmMember[] }> {
+    const res = this.unwrap<{ alarms: AlarmMember[] }>(await this.propose({ alarm: r }));
+    return { header: this.header(), alarms: res.alarms };
   }
 
   private onConfChange(cc: ConfChange, confState: ConfState, index: number): void {
@@ -383,7 +455,9 @@ export class EtcdServer {
 
   private propose(req: InternalRaftRequest): Promise<ApplyResult> {
     const id = this.reqIds.next();
-    req.header = { ID: id, username: '', authRevision: 0 };
+    // Written on a client's behalf: its user and auth revision go with the entry.
+    const ai = currentAuthInfo();
+    req.header = { ID: id, username: ai?.username ?? '', authRevision: ai?.revision ?? 0 };
     return this.proposeRaw(req, id);
   }
 
@@ -452,6 +526,7 @@ export class EtcdServer {
 
   async put(req: kv.PutRequest): Promise<kv.PutResponse> {
     this.applier.check({ put: req }, this.opts);
+    await this.checkQuota({ put: req });
     const r = this.unwrap<kv.PutResponse>(await this.propose({ put: req }));
     r.header = this.header(r.header?.revision);
     return r;
@@ -473,6 +548,7 @@ export class EtcdServer {
       resp.header = this.header();
       return resp;
     }
+    await this.checkQuota({ txn: req });
     const r = this.unwrap<kv.TxnResponse>(await this.propose({ txn: req }));
     r.header = this.header(r.header?.revision);
     return r;
@@ -528,6 +604,7 @@ export class EtcdServer {
   async leaseGrant(req: leasepb.LeaseGrantRequest): Promise<leasepb.LeaseGrantResponse> {
     // etcd picks a positive 63-bit ID when the client leaves it 0.
     while (req.ID === 0n) req.ID = randomBytes(8).readBigUInt64BE(0) & 0x7fffffffffffffffn;
+    await this.checkQuota({ leaseGrant: req });
     const r = this.unwrap<leasepb.LeaseGrantResponse>(await this.propose({ leaseGrant: req }));
     r.header = this.header(r.header?.revision);
     return r;
@@ -582,9 +659,18 @@ export class EtcdServer {
       raftIndex: this.storage.raftStorage.lastIndex(),
       raftTerm: st.hardState.term,
       raftAppliedIndex: this.host.appliedIndex,
-      errors: [] as string[],
+      errors: [...(this.host.lead === 0n ? [Errors.NoLeader.message] : []), ...this.alarms.get(AlarmType.NONE).map(alarmString)],
       isLearner: this.membership.get(this.id)?.isLearner ?? false,
     };
+  }
+
+  /** Returns the backend's free pages to the file system while the member keeps serving. */
+  async defragment(): Promise<void> {
+    this.logger.info('starting defragment');
+    await this.storage.backend.defrag();
+    this.metrics.dbTotalSize.set(this.storage.backend.size());
+    this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
+    this.logger.info('finished defragment');
   }
 
   hashKV(revision: number) {
