@@ -6,6 +6,8 @@ import type { EtcdServer } from '../server/server.js';
 import type * as kv from '../pb/kv.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import type { AuthInfo, AuthStore } from './store.js';
+import { checkDelete, checkPut, checkTxn } from './kv-check.js';
+import { runAs } from './context.js';
 
 type Impl = Record<string, (...args: any[]) => any>;
 type Define<T> = (fullName: string, impl: Impl, metrics: T) => any;
@@ -44,9 +46,11 @@ function guard(server: EtcdServer, fullName: string, impl: Impl): Impl {
     if (!fn) continue;
     out[method] = async (req: any, call: CallContext) => {
       if (!server.auth.enabled) return fn(req, call);
+      const ai = fullName === 'etcdserverpb.Maintenance' ? undefined : authInfoFromCall(server, call);
       if (fullName === 'etcdserverpb.Maintenance') asRawAuthError(() => check(server, req, authInfoFromCall(server, call)));
-      else check(server, req, authInfoFromCall(server, call));
-      return fn(req, call);
+      else check(server, req, ai);
+      // Proposals made for this call name its user, for the check again at apply.
+      return runAs(ai, () => fn(req, call));
     };
   }
   if (fullName === 'etcdserverpb.Watch' && impl.Watch) out.Watch = guardWatch(server, impl.Watch);
@@ -79,9 +83,10 @@ const identify: Check = () => {};
 const CHECKS: Record<string, Record<string, Check>> = {
   'etcdserverpb.KV': {
     Range: (s, r: kv.RangeRequest, ai) => s.auth.isRangePermitted(ai, r.key, r.rangeEnd),
-    Put: (s, r: kv.PutRequest, ai) => checkPut(s, r, ai),
+    // A lease already holding keys this user may not write cannot be attached to more.
+    Put: (s, r: kv.PutRequest, ai) => checkPut(s.auth, r, ai, (id) => checkLeasePuts(s, id, ai)),
     DeleteRange: (s, r: kv.DeleteRangeRequest, ai) => checkDelete(s.auth, r, ai),
-    Txn: (s, r: kv.TxnRequest, ai) => checkTxn(s, r, ai),
+    Txn: (s, r: kv.TxnRequest, ai) => checkTxn(s.auth, r, ai, (id) => checkLeasePuts(s, id, ai)),
     Compact: identify,
   },
   'etcdserverpb.Lease': {
@@ -109,29 +114,6 @@ const CHECKS: Record<string, Record<string, Check>> = {
     },
   },
 };
-
-function checkPut(s: EtcdServer, r: kv.PutRequest, ai: AuthInfo | undefined): void {
-  s.auth.isPutPermitted(ai, r.key);
-  // A lease already holding keys this user may not write cannot be attached to more.
-  if (r.lease) checkLeasePuts(s, r.lease, ai);
-  if (r.prevKv) s.auth.isRangePermitted(ai, r.key, EMPTY);
-}
-
-function checkDelete(store: AuthStore, r: kv.DeleteRangeRequest, ai: AuthInfo | undefined): void {
-  store.isDeleteRangePermitted(ai, r.key, r.rangeEnd);
-  if (r.prevKv) store.isRangePermitted(ai, r.key, r.rangeEnd);
-}
-
-/** Every compare and every operation of both branches, as etcd's checkTxnReqsPermission. */
-function checkTxn(s: EtcdServer, r: kv.TxnRequest, ai: AuthInfo | undefined): void {
-  for (const c of r.compare) s.auth.isRangePermitted(ai, c.key, c.rangeEnd);
-  for (const op of [...r.success, ...r.failure]) {
-    if (op.requestRange) s.auth.isRangePermitted(ai, op.requestRange.key, op.requestRange.rangeEnd);
-    else if (op.requestPut) checkPut(s, op.requestPut, ai);
-    else if (op.requestDeleteRange) checkDelete(s.auth, op.requestDeleteRange, ai);
-    else if (op.requestTxn) checkTxn(s, op.requestTxn, ai);
-  }
-}
 
 /** Revoking a lease deletes its keys: the user must be able to write each of them. */
 function checkLeasePuts(s: EtcdServer, id: bigint, ai: AuthInfo | undefined): void {

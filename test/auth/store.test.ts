@@ -149,3 +149,24 @@ test('simple tokens: format, expiry, and invalidation on password change or user
   s.userDelete('u');
   assert.throws(() => s.authInfoFromToken(t3), Errors.InvalidAuthToken, 'user deleted');
 });
+
+test('committed writes are checked again at apply, against the revision they were checked at', async () => {
+  const { checkWriteAtApply } = await import('../../src/auth/kv-check.js');
+  const s = newStore();
+  s.roleAdd('w');
+  s.roleGrantPermission('w', { permType: PermType.WRITE, key: b('w/'), rangeEnd: b('w0') });
+  s.userAdd('u', 'pw', false);
+  s.userGrantRole('u', 'w');
+  const put = (key: string) => ({ key: b(key), value: b('v'), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false });
+  assert.equal(checkWriteAtApply(s, { put: put('x') }, { username: '', revision: 0 }), undefined, 'auth off: anything goes');
+  enableWithRoot(s);
+  const ai = { username: 'u', revision: s.revision };
+  assert.equal(checkWriteAtApply(s, { put: put('w/a') }, ai), undefined);
+  assert.equal(checkWriteAtApply(s, { put: put('x') }, ai), Errors.PermissionDenied);
+  assert.equal(checkWriteAtApply(s, { put: put('w/a') }, { username: '', revision: 0 }), Errors.UserEmpty);
+  const txn = { compare: [], success: [{ requestPut: put('w/a') }, { requestPut: put('x') }], failure: [] };
+  assert.equal(checkWriteAtApply(s, { txn } as any, ai), Errors.PermissionDenied, 'one forbidden op refuses the txn');
+  s.roleRevokePermission('w', b('w/'), b('w0'));
+  assert.equal(checkWriteAtApply(s, { put: put('w/a') }, ai), Errors.AuthOldRevision, 'grants changed after the request was checked');
+  assert.equal(checkWriteAtApply(s, { put: put('w/a') }, { username: 'u', revision: s.revision }), Errors.PermissionDenied);
+});
