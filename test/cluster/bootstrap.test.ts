@@ -55,7 +55,7 @@ test('3 members: one leader, etcd IDs, member list, any member serves, no quorum
   assert.notEqual(put.code, 0);
   assert.match(put.stderr, /etcdserver: (request timed out|no leader|leader changed)/);
   assert.ok(Date.now() - started < 12_000, 'the request timeout bounds a write without quorum');
-  const get = await etcdctl(survivor.endpoint, ['--command-timeout=8s', 'get', 'k0'], { timeoutMs: 20_000 });
+  const get = await etcdctl(survivor.endpoint, ['--command-timeout=3s', 'get', 'k0'], { timeoutMs: 20_000 });
   assert.notEqual(get.code, 0);
   assert.match(get.stderr, /no leader|request timed out|deadline exceeded/);
   const local = await clients[0]!.get('k0', { serializable: true });
