@@ -25,7 +25,17 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
       case '/health':
-        void health(server).then((h) => send(res, h.ok ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify(h.body)));
+        if (req.method !== 'GET') {
+          (res as ServerResponse).setHeader('Allow', 'GET');
+          goError(res, 405, 'Method Not Allowed');
+          return;
+        }
+        void health(server, excludedAlarms(req.url ?? '/')).then((h) => {
+          (h.ok ? metrics.healthSuccess : metrics.healthFailures).inc();
+          // As Go's net/http: a failure goes out through http.Error, with its newline.
+          if (h.ok) send(res, 200, 'text/plain; charset=utf-8', JSON.stringify(h.body));
+          else goError(res, 503, JSON.stringify(h.body));
+        });
         return;
       case '/livez':
         send(res, 200, 'text/plain; charset=utf-8', 'ok');
@@ -50,9 +60,20 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
   };
 }
 
-/** As etcd 3.4: healthy when no alarm is raised, there is a leader and a linearizable read succeeds in time. */
-async function health(server: EtcdServer): Promise<{ ok: boolean; body: { health: string; reason?: string } }> {
-  if (server.alarms.get(AlarmType.NONE).length > 0) return { ok: false, body: { health: 'false' } };
+/** Go's http.Error: plain text, no sniffing, the message and a newline. */
+function goError(res: Res, status: number, message: string): void {
+  (res as ServerResponse).setHeader('X-Content-Type-Options', 'nosniff');
+  send(res, status, 'text/plain; charset=utf-8', message + '\n');
+}
+
+/** Alarm names given as ?exclude=NOSPACE do not make /health fail. */
+function excludedAlarms(url: string): Set<string> {
+  return new Set(new URL(url, 'http://localhost').searchParams.getAll('exclude'));
+}
+
+/** As etcd 3.4: healthy when no (unexcluded) alarm is raised, there is a leader and a linearizable read succeeds in time. */
+async function health(server: EtcdServer, excluded: Set<string>): Promise<{ ok: boolean; body: { health: string; reason?: string } }> {
+  if (server.alarms.get(AlarmType.NONE).some((a) => !excluded.has(AlarmType[a.alarm]))) return { ok: false, body: { health: 'false' } };
   if (server.leader === 0n) return { ok: false, body: { health: 'false' } };
   try {
     await withTimeout(server.linearizableReadNotify(), 1000);
