@@ -54,11 +54,19 @@ function guard(server: EtcdServer, fullName: string, impl: Impl): Impl {
     };
   }
   if (fullName === 'etcdserverpb.Watch' && impl.Watch) out.Watch = guardWatch(server, impl.Watch);
+  // Server streams: checked once, before the first message.
   if (fullName === 'etcdserverpb.Maintenance' && impl.Snapshot) {
     const snapshot = impl.Snapshot;
-    out.Snapshot = (req: any, stream: CallContext) => {
+    out.Snapshot = async (req: any, stream: CallContext) => {
       if (server.auth.enabled) asRawAuthError(() => server.auth.isAdminPermitted(authInfoFromCall(server, stream)));
       return snapshot(req, stream);
+    };
+  }
+  if (fullName === 'v3electionpb.Election' && impl.Observe) {
+    const observe = impl.Observe;
+    out.Observe = async (req: { name: Uint8Array }, stream: CallContext) => {
+      if (server.auth.enabled) checkPrefixRead(server.auth, req.name, authInfoFromCall(server, stream));
+      return observe(req, stream);
     };
   }
   return out;

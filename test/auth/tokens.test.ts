@@ -124,7 +124,7 @@ for (const kind of ['etcd-ts', 'etcd'] as MemberKind[]) {
     }
   });
 
-  test(`${kind}: lease revoke and lock need write permission on the keys they touch`, async () => {
+  test(`${kind}: lease revoke, lock and election need permission on the keys they touch`, async () => {
     const m = members.get(kind)!;
     const root = ['--user', 'root:rootpw'];
     for (const s of [['user', 'add', 'bob', '--new-user-password=b'], ['user', 'grant-role', 'bob', 'app']]) {
@@ -145,6 +145,11 @@ for (const kind of ['etcd-ts', 'etcd'] as MemberKind[]) {
     const okLock = await ctl(m, ['--user', 'bob:b', 'lock', 'app/lock', 'echo', 'held']);
     assert.equal(okLock.code, 0, okLock.stderr);
     assert.equal(okLock.stdout, 'held\n');
+    const elect = await ctl(m, ['--user', 'bob:b', 'elect', 'secret-election', 'me']);
+    assert.notEqual(elect.code, 0);
+    assert.match(elect.stderr, /permission denied/);
+    const leader = await ctl(m, ['--user', 'bob:b', 'elect', '-l', 'secret-election']);
+    assert.notEqual(leader.code, 0, 'observing a forbidden election is refused');
     assert.equal((await ctl(m, [...root, 'get', 'secret', '--print-value-only'])).stdout, 's\n');
   });
 }
