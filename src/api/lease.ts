@@ -11,7 +11,7 @@ export function leaseImpl(s: EtcdServer) {
     LeaseRevoke: (req: leasepb.LeaseRevokeRequest) => s.leaseRevoke(req),
     LeaseTimeToLive: async (req: leasepb.LeaseTimeToLiveRequest): Promise<leasepb.LeaseTimeToLiveResponse> => {
       try {
-        return s.leaseTimeToLive(req);
+        return await s.leaseTimeToLiveAnywhere(req);
       } catch (err) {
         // etcd answers a missing lease with TTL -1 rather than an error.
         if (err !== Errors.LeaseNotFound) throw err;

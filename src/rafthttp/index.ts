@@ -1,3 +1,3 @@
-export { RaftTransport, fetchCluster, type TransportHooks, type TransportOptions, type RaftReceiver, type PeerInfo, type RemoteCluster } from './transport.js';
+export { RaftTransport, LeaseForwardError, fetchCluster, type TransportHooks, type TransportOptions, type RaftReceiver, type PeerInfo, type RemoteCluster } from './transport.js';
 export { dumpBackend, loadBackend } from './backend-dump.js';
 export { encodeFrames, FrameReader } from './frame.js';

@@ -5,3 +5,5 @@ export const PATH_MEMBERS = '/members';
 export const HDR_CLUSTER_ID = 'x-etcd-cluster-id';
 export const HDR_FROM = 'x-server-from';
 export const HDR_TO = 'x-raft-to';
+/** Lease calls a follower forwards to the leader, which alone keeps lease TTLs. */
+export const PATH_LEASE = '/leases/';

@@ -8,7 +8,7 @@ import { encodeMessage, decodeMessage } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { FrameReader } from './frame.js';
 import { Peer } from './peer.js';
-import { HDR_CLUSTER_ID, HDR_FROM, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
+import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
 
 export interface RaftReceiver {
   step(m: Message): void;
@@ -36,6 +36,8 @@ export interface TransportHooks {
   isRemoved(id: NodeId): boolean;
   /** Peers say this member was removed from the cluster. */
   onRemovedSelf(): void;
+  /** A lease call forwarded by a follower (JSON in, JSON out; errors by message). */
+  leaseCall(op: string, body: unknown): Promise<unknown>;
 }
 
 export interface PeerInfo {
@@ -44,6 +46,9 @@ export interface PeerInfo {
 }
 
 const SNAPSHOT_CHUNK = 256 * 1024;
+
+/** The leader's answer to a forwarded lease call was an error with this message. */
+export class LeaseForwardError extends Error {}
 
 export class RaftTransport {
   private peers = new Map<NodeId, Peer>();
@@ -147,6 +152,7 @@ export class RaftTransport {
       res.end(JSON.stringify(this.hooks.members()));
       return;
     }
+    if (req.method === 'POST' && path.startsWith(PATH_LEASE)) return this.receiveLeaseCall(path.slice(PATH_LEASE.length), req, res);
     if (req.method !== 'POST' || (path !== PATH_STREAM && path !== PATH_SNAPSHOT)) return void res.writeHead(404).end();
     const hooks = this.hooks;
     if (!hooks) return void res.writeHead(503).end('not ready\n');
@@ -210,6 +216,48 @@ export class RaftTransport {
         this.opts.logger.warn('failed to receive database snapshot', { error: String(err) });
         res.writeHead(400).end(String(err));
       }
+    });
+  }
+
+  private receiveLeaseCall(op: string, req: IncomingMessage, res: ServerResponse): void {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const hooks = this.hooks;
+      if (!hooks) return void res.writeHead(503).end();
+      hooks.leaseCall(op, JSON.parse(body || '{}')).then(
+        (out) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out)),
+        (err: unknown) => res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) })),
+      );
+    });
+  }
+
+  /** Sends a lease call to the leader; rejects with the leader's error message. */
+  forwardLeaseCall(peerUrls: string[], op: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = request(new URL(PATH_LEASE + op, peerUrls[0]), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [HDR_CLUSTER_ID]: this.clusterId.toString(16), [HDR_FROM]: this.opts.memberId.toString(16) },
+        timeout: timeoutMs,
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            const o = JSON.parse(text) as { error?: string };
+            if (res.statusCode === 200) resolve(o);
+            else reject(new LeaseForwardError(o.error ?? `status ${res.statusCode}`));
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new LeaseForwardError('timeout')));
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
     });
   }
 

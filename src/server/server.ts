@@ -28,7 +28,7 @@ import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { currentAuthInfo } from '../auth/context.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
-import { RaftTransport, fetchCluster, dumpBackend } from '../rafthttp/index.js';
+import { RaftTransport, LeaseForwardError, fetchCluster, dumpBackend } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
@@ -220,6 +220,7 @@ export class EtcdServer {
       members: () => this.members().map((m) => ({ id: hex(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
+      leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -619,6 +620,10 @@ export class EtcdServer {
   /** Renews on the leader (not through the log); returns the TTL. */
   async leaseRenew(id: bigint): Promise<number> {
     if (this.stopping) throw Errors.Stopped;
+    if (!this.host.isLeader && this.transport) {
+      const out = (await this.forwardLease('renew', { id: id.toString(16) })) as { ttl: number };
+      return out.ttl;
+    }
     if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
     try {
       return await this.lessor.renew(id);
@@ -629,6 +634,13 @@ export class EtcdServer {
   }
 
   /** Remaining and granted TTL as the leader sees them; throws LeaseNotFound. */
+  /** leaseTimeToLive on any member: a follower asks the leader. */
+  async leaseTimeToLiveAnywhere(req: leasepb.LeaseTimeToLiveRequest): Promise<leasepb.LeaseTimeToLiveResponse> {
+    if (this.host.isLeader || !this.transport) return this.leaseTimeToLive(req);
+    const out = (await this.forwardLease('ttl', { id: req.ID.toString(16), keys: !!req.keys })) as { ttl: number; grantedTTL: number; keys: string[] };
+    return { header: this.header(), ID: req.ID, TTL: out.ttl, grantedTTL: out.grantedTTL, keys: out.keys.map((k) => Buffer.from(k, 'base64')) };
+  }
+
   leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest): leasepb.LeaseTimeToLiveResponse {
     if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
     const l = this.lessor.lookup(req.ID);
@@ -640,6 +652,31 @@ export class EtcdServer {
       grantedTTL: l.ttl,
       keys: req.keys ? l.keys() : [],
     };
+  }
+
+  /** Followers hand lease renewals and TTL queries to the leader, which alone tracks expiry (as etcd's /leases). */
+  private async forwardLease(op: string, body: unknown): Promise<unknown> {
+    const lead = this.host.lead;
+    const leader = lead === 0n ? undefined : this.membership.get(lead);
+    if (!leader || !this.transport) throw lead === 0n ? Errors.NoLeader : Errors.NotLeader;
+    try {
+      return await this.transport.forwardLeaseCall(leader.peerUrls, op, body, this.requestTimeoutMs);
+    } catch (err) {
+      const known = Object.values(Errors).find((e) => err instanceof LeaseForwardError && e.message === err.message);
+      throw known ?? Errors.Timeout;
+    }
+  }
+
+  /** A lease call forwarded to this member as leader. */
+  private async leaseCall(op: string, body: { id?: string; keys?: boolean }): Promise<unknown> {
+    const id = BigInt('0x' + (body.id ?? '0'));
+    if (!this.host.isLeader) throw Errors.NotLeader;
+    if (op === 'renew') return { ttl: await this.leaseRenew(id) };
+    if (op === 'ttl') {
+      const r = this.leaseTimeToLive({ ID: id, keys: !!body.keys });
+      return { ttl: r.TTL, grantedTTL: r.grantedTTL, keys: r.keys.map((k) => Buffer.from(k).toString('base64')) };
+    }
+    throw new Error(`unknown lease call ${op}`);
   }
 
   leaseLeases(): leasepb.LeaseLeasesResponse {

@@ -70,3 +70,22 @@ test('member add (learner), join with the printed settings, promote, move-leader
   while (!c.members[0]!.logs().includes('permanently removed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.match(c.members[0]!.logs(), /the member has been permanently removed from the cluster/);
 });
+
+test('leases on a follower: keep-alive and time-to-live are answered by the leader', async (t) => {
+  const c = await startCluster(3);
+  t.after(() => c.close());
+  const st = JSON.parse((await etcdctl(c.endpoints(), ['endpoint', 'status', '-w', 'json'])).stdout) as Array<{ Endpoint: string; Status: { leader: number; header: { member_id: number } } }>;
+  const follower = st.find((s) => s.Status.leader !== s.Status.header.member_id)!.Endpoint;
+  const grant = await etcdctl(follower, ['lease', 'grant', '60']);
+  const id = /lease ([0-9a-f]+) granted with TTL\(60s\)/.exec(grant.stdout)?.[1];
+  assert.ok(id, grant.stdout + grant.stderr);
+  await etcdctl(follower, ['put', 'leased', 'v', `--lease=${id}`]);
+  const ka = await etcdctl(follower, ['lease', 'keep-alive', '--once', id]);
+  assert.equal(ka.code, 0, ka.stderr);
+  assert.match(ka.stdout, new RegExp(`lease ${id} keepalived with TTL\\(60\\)`));
+  const ttl = await etcdctl(follower, ['lease', 'timetolive', id, '--keys']);
+  assert.match(ttl.stdout, new RegExp(`lease ${id} granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[leased\\]\\)`));
+  const missing = await etcdctl(follower, ['lease', 'keep-alive', '--once', '1234']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /requested lease not found/);
+});
