@@ -21,6 +21,7 @@ export function defineService(
     const res = codec<any>(m.responseType);
     const grpcType = m.requestStream && m.responseStream ? 'bidi_stream' : m.responseStream ? 'server_stream' : m.requestStream ? 'client_stream' : 'unary';
     const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
+    const handling = metrics.grpcHandling.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handled = (code: number) => metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, grpcCodeName(code)).inc();
     const notAvailable = () => new EtcdError(GrpcCode.Unimplemented, `etcd-ts: ${svc}.${m.name} is not available yet`);
     if (!m.requestStream && !m.responseStream) {
@@ -31,6 +32,7 @@ export function defineService(
         encode: res.encode,
         handler: async (r: unknown, call: CallContext) => {
           started.inc();
+          const t0 = process.hrtime.bigint();
           try {
             if (!fn) throw notAvailable();
             const v = await (fn as UnaryImpl)(r, call);
@@ -39,6 +41,8 @@ export function defineService(
           } catch (err) {
             handled(err instanceof EtcdError ? err.code : GrpcCode.Unknown);
             throw err;
+          } finally {
+            handling.observe(Number(process.hrtime.bigint() - t0) / 1e9);
           }
         },
       };
