@@ -6,6 +6,23 @@ import { startMember, type Member, type MemberKind } from '../helpers/member.js'
 import { etcdctl } from '../helpers/etcdctl.js';
 import { tmpDir, type TmpDir } from '../helpers/tmp.js';
 import { makePki, type Pki } from './certs.js';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+
+/** GET over HTTPS with an optional client certificate; the status and body, or the connection error. */
+function httpsGet(url: string, cert?: { cert: string; key: string }): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request(url, { ca: readFileSync(pki.ca), cert: cert && readFileSync(cert.cert), key: cert && readFileSync(cert.key), timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ error: err.message }));
+    req.end();
+  });
+}
 
 let dir: TmpDir;
 let pki: Pki;
@@ -43,6 +60,9 @@ for (const kind of kinds) {
       assert.notEqual(noCert.code, 0, 'a client without a certificate must be refused');
       const stranger = await etcdctl(m, [...quick, '--cacert', pki.ca, '--cert', pki.stranger.cert, '--key', pki.stranger.key, 'get', 'x']);
       assert.notEqual(stranger.code, 0, 'a certificate from another CA must be refused');
+      // kubeadm's liveness probe: /health with the healthcheck-client certificate.
+      assert.deepEqual(await httpsGet(`${m.endpoint}/health`, pki.healthcheck), { status: 200, body: '{"health":"true"}' });
+      assert.ok('error' in (await httpsGet(`${m.endpoint}/health`)), '/health without a client certificate is refused');
       const plain = await etcdctl(m.endpoint.replace('https:', 'http:'), [...quick, 'get', 'x']);
       assert.notEqual(plain.code, 0, 'plaintext on the TLS port must be refused');
     });
