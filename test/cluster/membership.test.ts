@@ -17,7 +17,7 @@ test('member add (learner), join with the printed settings, promote, move-leader
   const joiner = await c.newMember('m4', '');
   const add = await etcdctl(eps, ['member', 'add', 'm4', `--peer-urls=${joiner.peerUrl}`, '--learner']);
   assert.equal(add.code, 0, add.stderr);
-  assert.match(add.stdout, /^Member [0-9a-f]+ added to cluster [0-9a-f]+\n\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]+"\nETCD_INITIAL_ADVERTISE_PEER_URLS="[^"]+"\nETCD_INITIAL_CLUSTER_STATE="existing"\n$/);
+  assert.match(add.stdout, /^Member +[0-9a-f]+ added to cluster +[0-9a-f]+\n\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]+"\nETCD_INITIAL_ADVERTISE_PEER_URLS="[^"]+"\nETCD_INITIAL_CLUSTER_STATE="existing"\n$/);
   const printed = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!;
   for (const m of c.members) assert.ok(printed.includes(`${m.name}=${m.peerUrl}`), printed);
 
@@ -59,7 +59,7 @@ test('member add (learner), join with the printed settings, promote, move-leader
   const id1 = idOf(list, c.members[0]!.peerUrl)!;
   const rm = await etcdctl(joiner.endpoint, ['member', 'remove', id1]);
   assert.equal(rm.code, 0, rm.stderr);
-  assert.match(rm.stdout, new RegExp(`Member ${id1} removed from cluster [0-9a-f]+`));
+  assert.match(rm.stdout, new RegExp(`Member +${id1} removed from cluster +[0-9a-f]+`));
   const gone = await etcdctl(joiner.endpoint, ['member', 'remove', id1]);
   assert.match(gone.stderr, /etcdserver: member not found/);
   const put = await etcdctl([c.members[1]!.endpoint], ['put', 'after-remove', 'ok']);
