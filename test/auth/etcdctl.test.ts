@@ -167,8 +167,12 @@ test('permission matrix: read, write and readwrite grants on keys, ranges, prefi
     await denied(bo, ['user', 'list']);
     await denied(bo, ['role', 'add', 'x']);
     assert.match((await ok(bo, ['user', 'get', 'bo'])).stdout, /Roles: both/);
-    // Maintenance that etcd keeps for root.
+    // Maintenance and membership that etcd keeps for root.
     await denied(bo, ['endpoint', 'hashkv']);
+    assert.notEqual((await both(ms, [...bo, 'defrag'])).code, 0, 'defrag is refused');
+    await denied(bo, ['member', 'add', 'extra', '--peer-urls=http://127.0.0.1:1']);
+    await denied(bo, ['member', 'remove', '1234']);
+    for (const m of ms) assert.equal((await run(m, [...bo, 'member', 'list'])).code, 0, `${m.kind}: listing members is open`);
     // Status is open to any authenticated user (its figures differ between servers).
     for (const m of ms) assert.equal((await run(m, [...bo, 'endpoint', 'status'])).code, 0, m.kind);
   } finally {
