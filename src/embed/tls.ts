@@ -14,6 +14,8 @@ export interface ClientTlsConfig {
   clientCertAuth?: boolean;
   /** Generate a self-signed certificate when no cert/key are given. */
   autoTls?: boolean;
+  /** PEM certificate revocation list (--client-crl-file): revoked client certificates are refused. */
+  crlFile?: string;
 }
 
 /** The TLS options for an https:// client URL; throws etcd's message when none can be had. */
@@ -26,6 +28,7 @@ export function clientTlsOptions(url: URL, cfg: ClientTlsConfig, dataDir: string
   }
   const opts: TlsListenOptions = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' };
   if (cfg.trustedCaFile) opts.ca = readFileSync(cfg.trustedCaFile);
+  if (cfg.crlFile) opts.crl = readFileSync(cfg.crlFile);
   if (cfg.clientCertAuth) {
     if (!cfg.trustedCaFile) throw new Error('--client-cert-auth requires --trusted-ca-file in etcd-ts');
     opts.requestCert = true;

@@ -14,6 +14,8 @@ export interface Pki {
   stranger: { cert: string; key: string };
   /** Signed by our CA with CN=<user>, for client-cert authentication. */
   user(cn: string): { cert: string; key: string };
+  /** A CRL from our CA revoking the given certificates; returns its path. */
+  revoke(certs: string[]): string;
 }
 
 const ssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'ignore' });
@@ -30,6 +32,16 @@ function issue(dir: string, ca: string, name: string, cn: string, usage: string)
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
+function revoke(dir: string, certs: string[]): string {
+  const cnf = join(dir, 'crl.cnf');
+  writeFileSync(cnf, '[ca]\ndefault_ca=CA_default\n[CA_default]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n');
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'crlnumber'), '1000\n');
+  for (const c of certs) ssl(['ca', '-config', cnf, '-revoke', c, '-keyfile', 'ca.key', '-cert', 'ca.crt'], dir);
+  ssl(['ca', '-config', cnf, '-gencrl', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-out', 'crl.pem'], dir);
+  return join(dir, 'crl.pem');
+}
+
 export function makePki(dir: string): Pki {
   newCa(dir, 'ca');
   newCa(dir, 'other-ca');
@@ -41,5 +53,6 @@ export function makePki(dir: string): Pki {
     healthcheck: issue(dir, 'ca', 'healthcheck-client', 'kube-etcd-healthcheck-client', 'clientAuth'),
     stranger: issue(dir, 'other-ca', 'stranger', 'root', 'clientAuth'),
     user: (cn) => issue(dir, 'ca', `user-${cn}`, cn, 'clientAuth'),
+    revoke: (certs) => revoke(dir, certs),
   };
 }

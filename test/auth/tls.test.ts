@@ -68,6 +68,18 @@ for (const kind of kinds) {
     });
   });
 
+  test(`${kind}: a client certificate on the CRL is refused`, async () => {
+    const revoked = pki.user(`revoked-${kind}`);
+    const crl = pki.revoke([revoked.cert]);
+    const flags = ['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.ca, '--client-cert-auth', '--client-crl-file', crl];
+    await withMember(kind, flags, async (m) => {
+      const ok = await etcdctl(m, ['--cacert', pki.ca, '--cert', pki.peer.cert, '--key', pki.peer.key, 'put', 'k', 'v']);
+      assert.equal(ok.code, 0, ok.stderr);
+      const refused = await etcdctl(m, [...quick, '--cacert', pki.ca, '--cert', revoked.cert, '--key', revoked.key, 'get', 'k']);
+      assert.notEqual(refused.code, 0, 'a revoked certificate must be refused');
+    });
+  });
+
   test(`${kind}: server-only TLS and auto-TLS`, async () => {
     await withMember(kind, ['--cert-file', pki.server.cert, '--key-file', pki.server.key], async (m) => {
       const r = await etcdctl(m, ['--cacert', pki.ca, 'put', 'k', 'v']);
