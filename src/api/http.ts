@@ -4,6 +4,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { EtcdServer } from '../server/server.js';
 import type { Metrics } from '../metrics/index.js';
 import { AlarmType } from '../server/alarms.js';
+import { gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../server/version.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -21,6 +22,7 @@ function send(res: Res, status: number, contentType: string, body: string): void
 }
 
 export function httpHandler(server: EtcdServer, metrics: Metrics) {
+  let gateway: ReturnType<typeof gatewayHandler> | undefined;
   return (req: Req, res: Res): void => {
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
@@ -55,6 +57,11 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
         );
         return;
       default:
+        if (isGatewayPath(path)) {
+          gateway ??= gatewayHandler(gatewayMethods(server, metrics));
+          gateway(req, res, path);
+          return;
+        }
         send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
     }
   };

@@ -338,10 +338,10 @@ export class EtcdServer {
     throw Errors.NoSpace;
   }
 
-  /** Maintenance.Alarm: every action, GET included, goes through the log. */
-  async alarm(r: AlarmRequest): Promise<{ header: kv.ResponseHeader; alarms: AlarmMember[] }> {
+  /** Maintenance.Alarm: every action, GET included, goes through the log; as etcd's, the answer carries no header. */
+  async alarm(r: AlarmRequest): Promise<{ alarms: AlarmMember[] }> {
     const res = this.unwrap<{ alarms: AlarmMember[] }>(await this.propose({ alarm: r }));
-    return { header: this.header(), alarms: res.alarms };
+    return { alarms: res.alarms };
   }
 
   private onConfChange(cc: ConfChange, confState: ConfState, index: number): void {
