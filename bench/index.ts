@@ -36,6 +36,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
     const benchLease = await load<() => Promise<unknown>>('./lease.js', 'benchLease');
     console.log(JSON.stringify(await benchLease(), null, 2));
   },
+  coord: async () => {
+    const benchCoord = await load<() => Promise<void>>('./coord.js', 'benchCoord');
+    await benchCoord();
+  },
   watch: async () => {
     const benchWatch = await load<() => unknown>('./watch.js', 'benchWatch');
     console.log(JSON.stringify(benchWatch(), null, 2));
