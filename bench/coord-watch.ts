@@ -43,6 +43,10 @@ export interface DeliveryResult extends LatencySummary {
   eventsPerSec: number;
   /** Server CPU per delivered event, µs. */
   serverCpuPerEventUs: number;
+  /** This process's CPU (writer and watch client) per delivered event, µs: near a full core, the client limits the rate. */
+  clientCpuPerEventUs: number;
+  /** Client CPU over the phase as % of one core. */
+  clientCpuPct: number;
   errors: string[];
 }
 
@@ -54,6 +58,12 @@ export function fanOut(streams: number, watchersPerStream: number, keys: number)
 }
 
 const deliveryKey = (k: number) => enc.encode(`bench/watch/${String(k).padStart(6, '0')}`);
+
+/** Cancels a stream this benchmark is done with; its own cancellation is not an error to record. */
+function endQuietly(call: ClientCall): void {
+  call.removeAllListeners('error');
+  call.cancel();
+}
 
 /** A watch stream with `keys.length` watchers created on it; resolves once every create is acknowledged. */
 async function openWatchStream(client: GrpcClient, keys: Uint8Array[], onEvents: (events: Event[]) => void, errors: string[]): Promise<ClientCall> {
@@ -115,6 +125,7 @@ export async function measureDelivery(endpoint: string, pid: number, c: Delivery
     }
     const expectedMax = c.puts * fan;
     const cpu0 = cpuMicros(pid);
+    const ownCpu0 = process.cpuUsage();
     const start = performance.now();
     const deadline = start + c.timeCapMs;
     let seq = 0;
@@ -137,6 +148,7 @@ export async function measureDelivery(endpoint: string, pid: number, c: Delivery
     const drainUntil = performance.now() + 5_000;
     while (events < expected && performance.now() < drainUntil && errors.length === 0) await sleep(5);
     const serverCpu = cpuMicros(pid) - cpu0;
+    const own = process.cpuUsage(ownCpu0);
     if (events < expected) errors.push(`${expected - events} of ${expected} events not delivered within 5 s of the last put`);
     if (expected > expectedMax) throw new Error('more puts than the case allows');
     const elapsed = (lastEventAt || performance.now()) - start;
@@ -147,11 +159,13 @@ export async function measureDelivery(endpoint: string, pid: number, c: Delivery
       events,
       eventsPerSec: (events * 1000) / elapsed,
       serverCpuPerEventUs: events > 0 ? serverCpu / events : NaN,
+      clientCpuPerEventUs: events > 0 ? (own.user + own.system) / events : NaN,
+      clientCpuPct: ((own.user + own.system) / 1000 / (performance.now() - start)) * 100,
       errors,
       ...summarize(latencies, events),
     };
   } finally {
-    for (const call of calls) call.cancel();
+    for (const call of calls) endQuietly(call);
     writer.close();
     for (const w of watchClients) w.close();
   }
@@ -182,7 +196,7 @@ export async function measureIdleWatchers(endpoint: string, pid: number, watcher
     if (errors.length > 0) throw new Error(`idle watchers: ${errors[0]}`);
     return { watchers, rssBeforeBytes, rssAfterBytes, bytesPerWatcher: (rssAfterBytes - rssBeforeBytes) / watchers };
   } finally {
-    for (const call of calls) call.cancel();
+    for (const call of calls) endQuietly(call);
     client.close();
   }
 }

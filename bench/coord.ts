@@ -48,7 +48,7 @@ async function benchOne(kind: ServerKind, scale: number, dataRoot: string): Prom
       const r = await measureDelivery(member.endpoint, member.pid, c);
       console.log(
         `${kind.padEnd(8)} watch ${r.name}: ${r.events}/${r.expectedEvents} events from ${r.puts} puts, ${r.eventsPerSec.toFixed(0)} events/s, ` +
-          `p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms, server cpu ${r.serverCpuPerEventUs.toFixed(1)} µs/event${r.errors.length ? `  ERRORS ${r.errors.length} (${r.errors[0]})` : ''}`,
+          `p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms, server cpu ${r.serverCpuPerEventUs.toFixed(1)} µs/event, client cpu ${r.clientCpuPerEventUs.toFixed(1)} µs/event (${r.clientCpuPct.toFixed(0)}% of a core)${r.errors.length ? `  ERRORS ${r.errors.length} (${r.errors[0]})` : ''}`,
       );
       delivery.push(r);
     }
@@ -82,6 +82,8 @@ export function coordTables(etcd: CoordResult | undefined, ts: CoordResult | und
         { metric: 'put→event p50 ms', etcd: a?.p50Ms ?? NaN, ts: b?.p50Ms ?? NaN },
         { metric: 'put→event p99 ms', etcd: a?.p99Ms ?? NaN, ts: b?.p99Ms ?? NaN },
         { metric: 'server cpu µs/event', etcd: a?.serverCpuPerEventUs ?? NaN, ts: b?.serverCpuPerEventUs ?? NaN },
+        // The client shares the machine: when it nears a core, it and not the server sets events/s.
+        { metric: 'client cpu % of a core', etcd: a?.clientCpuPct ?? NaN, ts: b?.clientCpuPct ?? NaN },
       ],
       notes,
     });
