@@ -82,6 +82,12 @@ export class ClusterMember {
     throw new Error(`member ${this.name} not ready within ${timeoutMs} ms\n${this.log}`);
   }
 
+  /** Sends `sig` to the running process (e.g. SIGSTOP/SIGCONT to pause it); false when not running. */
+  signal(sig: NodeJS.Signals): boolean {
+    if (!this.running) return false;
+    return this.child!.kill(sig);
+  }
+
   async kill9(): Promise<void> {
     if (!this.running) return;
     this.child!.kill('SIGKILL');

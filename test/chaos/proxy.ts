@@ -1,0 +1,193 @@
+// A fault-injecting TCP proxy in front of one member's peer port. Every member dials
+// that member at the same advertised URL, so the proxy tells the directed links
+// apart by the rafthttp header naming the sender (x-server-from) and keeps one fault
+// per directed link (sender → this member): pass, drop (the link's connections are
+// black-holed: bytes read and discarded, as a partition loses packets), or delay.
+// A connection that lost bytes can never carry traffic again (its frame stream is
+// torn), so healing a dropped link closes its connections and the sender redials.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export type LinkFault = { kind: 'pass' } | { kind: 'drop' } | { kind: 'delay'; ms: number };
+
+export const PASS: LinkFault = { kind: 'pass' };
+
+/** Headers larger than this are not rafthttp's: such a connection is passed through unclassified. */
+const MAX_HEADER_BYTES = 16 * 1024;
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** Traffic counters, for tests to see that faults actually bit. */
+export interface ProxyStats {
+  connections: number;
+  forwardedBytes: number;
+  droppedBytes: number;
+  delayedChunks: number;
+}
+
+/** The member ID a peer request names as its sender (hex, as rafthttp writes it), or undefined. */
+export function senderOf(head: Buffer): string | undefined {
+  const text = head.toString('latin1');
+  const m = /\r\nx-server-from:[ \t]*([0-9a-fA-F]+)[ \t]*\r\n/i.exec(text);
+  return m ? BigInt('0x' + m[1]!).toString(16) : undefined;
+}
+
+class Conn {
+  dropped = false;
+  /** When the last chunk queued in each direction leaves: delays never reorder bytes. */
+  private releaseAt = [0, 0];
+  private timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly from: string | undefined,
+    readonly down: Socket,
+    readonly up: Socket,
+    private readonly proxy: PeerProxy,
+  ) {}
+
+  /** Moves one chunk across, under the link's current fault. */
+  forward(chunk: Buffer, toUpstream: boolean): void {
+    const dst = toUpstream ? this.up : this.down;
+    const fault = this.proxy.faultOf(this.from);
+    if (this.dropped || fault.kind === 'drop') {
+      this.dropped = true;
+      this.proxy.stats.droppedBytes += chunk.length;
+      return;
+    }
+    const dir = toUpstream ? 0 : 1;
+    const now = performance.now();
+    const delay = fault.kind === 'delay' ? fault.ms : 0;
+    const at = Math.max(now + delay, this.releaseAt[dir]!);
+    this.releaseAt[dir] = at;
+    if (at <= now) {
+      this.proxy.stats.forwardedBytes += chunk.length;
+      dst.write(chunk);
+      return;
+    }
+    this.proxy.stats.delayedChunks++;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.dropped || dst.destroyed) return;
+      this.proxy.stats.forwardedBytes += chunk.length;
+      dst.write(chunk);
+    }, at - now);
+    this.timers.add(t);
+  }
+
+  destroy(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.down.destroy();
+    this.up.destroy();
+    this.proxy.forget(this);
+  }
+}
+
+export class PeerProxy {
+  readonly stats: ProxyStats = { connections: 0, forwardedBytes: 0, droppedBytes: 0, delayedChunks: 0 };
+  private server?: Server;
+  private readonly faults = new Map<string, LinkFault>();
+  private readonly conns = new Set<Conn>();
+  private readonly pending = new Set<Socket>();
+  private closed = false;
+
+  /** @param targetPort the member's real peer port, on 127.0.0.1 */
+  constructor(readonly listenPort: number, readonly targetPort: number) {}
+
+  listen(): Promise<void> {
+    const server = createServer((s) => this.accept(s));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listenPort, '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** The fault on the link from sender `from` (a member ID in hex); unclassified connections always pass. */
+  faultOf(from: string | undefined): LinkFault {
+    return from === undefined ? PASS : (this.faults.get(from) ?? PASS);
+  }
+
+  /** Sets the fault on the link from `from` (member ID, hex) to this proxy's member. */
+  setFault(from: string, fault: LinkFault): void {
+    assertFault(fault);
+    const id = BigInt('0x' + from).toString(16);
+    if (fault.kind === 'pass') this.faults.delete(id);
+    else this.faults.set(id, fault);
+    if (fault.kind === 'drop') {
+      for (const c of this.conns) if (c.from === id) c.dropped = true;
+      return;
+    }
+    // Torn streams go; the sender redials onto the healed link.
+    for (const c of [...this.conns]) if (c.from === id && c.dropped) c.destroy();
+  }
+
+  /** Every link into this member passes again. */
+  heal(): void {
+    for (const from of [...this.faults.keys()]) this.setFault(from, PASS);
+  }
+
+  /** Connections currently open through the proxy. */
+  get openConnections(): number {
+    return this.conns.size + this.pending.size;
+  }
+
+  forget(c: Conn): void {
+    this.conns.delete(c);
+  }
+
+  private accept(down: Socket): void {
+    if (this.closed) {
+      down.destroy();
+      return;
+    }
+    this.stats.connections++;
+    this.pending.add(down);
+    down.setNoDelay(true);
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (head.indexOf(HEADER_END) < 0 && head.length < MAX_HEADER_BYTES) return;
+      down.off('data', onData);
+      down.pause();
+      this.pending.delete(down);
+      this.splice(down, head, senderOf(head));
+    };
+    down.on('data', onData);
+    down.on('error', () => down.destroy());
+    down.once('close', () => this.pending.delete(down));
+  }
+
+  private splice(down: Socket, head: Buffer, from: string | undefined): void {
+    if (this.closed || down.destroyed) {
+      down.destroy();
+      return;
+    }
+    const up = connect(this.targetPort, '127.0.0.1');
+    up.setNoDelay(true);
+    const c = new Conn(from, down, up, this);
+    this.conns.add(c);
+    c.forward(head, true);
+    down.on('data', (b: Buffer) => c.forward(b, true));
+    up.on('data', (b: Buffer) => c.forward(b, false));
+    // Either side ending ends the connection: half-open streams would only confuse the sender.
+    for (const s of [down, up]) {
+      s.on('error', () => c.destroy());
+      s.once('close', () => c.destroy());
+    }
+    down.resume();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.conns]) c.destroy();
+    for (const s of [...this.pending]) s.destroy();
+    this.pending.clear();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function assertFault(f: LinkFault): void {
+  if (f.kind === 'delay' && !(Number.isFinite(f.ms) && f.ms >= 0 && f.ms <= 60_000)) {
+    throw new Error(`link delay must be within [0, 60000] ms: ${f.ms}`);
+  }
+}

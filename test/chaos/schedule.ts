@@ -1,0 +1,124 @@
+// Fault schedules: a list of faults, each held for a while and then healed, written
+// so that a printed schedule (with its seed) can be replayed. Faults that target "the
+// leader" pick whichever member leads when the fault starts.
+import type { ProxiedCluster } from './proxied-cluster.js';
+import { Random } from './random.js';
+
+export type Fault =
+  /** The member (or the current leader) cut off from every other member, both ways. */
+  | { kind: 'isolate'; member: number | 'leader' }
+  /** The listed members on one side, the rest on the other. */
+  | { kind: 'partition'; minority: number[] }
+  /** Traffic from `from` to `to` is lost; the other way still flows. */
+  | { kind: 'one-way'; from: number | 'leader'; to: number | 'follower' }
+  /** Every link into and out of the member is slowed by `ms`. */
+  | { kind: 'slow'; member: number | 'leader'; ms: number }
+  /** SIGSTOP, then SIGCONT when the fault heals. */
+  | { kind: 'pause'; member: number | 'leader' };
+
+export interface Step {
+  fault: Fault;
+  holdMs: number;
+  /** Quiet time after healing, before the next step. */
+  gapMs: number;
+}
+
+export function describeFault(f: Fault): string {
+  switch (f.kind) {
+    case 'isolate': return `isolate ${f.member}`;
+    case 'partition': return `partition [${f.minority.join(',')}]`;
+    case 'one-way': return `one-way ${f.from}->${f.to}`;
+    case 'slow': return `slow ${f.member} +${f.ms}ms`;
+    case 'pause': return `pause ${f.member}`;
+  }
+}
+
+export function describeSchedule(steps: readonly Step[]): string {
+  return steps.map((s) => `${describeFault(s.fault)} for ${s.holdMs}ms, gap ${s.gapMs}ms`).join('; ');
+}
+
+/** A random schedule of `count` steps for a cluster of `size`, replayable from `seed`. */
+export function randomSchedule(seed: number, size: number, count: number): Step[] {
+  const rnd = new Random(seed);
+  const member = (): number | 'leader' => (rnd.next() < 0.5 ? 'leader' : rnd.int(0, size - 1));
+  const minority = Math.floor((size - 1) / 2);
+  const steps: Step[] = [];
+  for (let i = 0; i < count; i++) {
+    let fault: Fault;
+    switch (rnd.int(0, 4)) {
+      case 0: fault = { kind: 'isolate', member: member() }; break;
+      case 1: {
+        const all = Array.from({ length: size }, (_, j) => j);
+        const side: number[] = [];
+        for (let k = rnd.int(1, Math.max(1, minority)); k > 0; k--) side.push(all.splice(rnd.int(0, all.length - 1), 1)[0]!);
+        fault = { kind: 'partition', minority: side.sort() };
+        break;
+      }
+      case 2: fault = rnd.next() < 0.5 ? { kind: 'one-way', from: 'leader', to: 'follower' } : { kind: 'one-way', from: rnd.int(0, size - 1), to: 'follower' }; break;
+      case 3: fault = { kind: 'slow', member: member(), ms: rnd.int(20, 200) }; break;
+      default: fault = { kind: 'pause', member: member() };
+    }
+    steps.push({ fault, holdMs: rnd.int(500, 2500), gapMs: rnd.int(200, 1200) });
+  }
+  return steps;
+}
+
+/** Applies `f`; resolves to the members it targeted (for logs), after resolving 'leader'. */
+export async function applyFault(c: ProxiedCluster, f: Fault): Promise<string> {
+  const size = c.members.length;
+  const resolve = async (m: number | 'leader'): Promise<number> => {
+    if (m !== 'leader') return m;
+    const l = await c.leader();
+    return l >= 0 ? l : 0;
+  };
+  switch (f.kind) {
+    case 'isolate': {
+      const m = await resolve(f.member);
+      c.partition([m], others(size, [m]));
+      return `isolated m${m + 1}`;
+    }
+    case 'partition':
+      c.partition(f.minority, others(size, f.minority));
+      return `partitioned ${f.minority.map((m) => `m${m + 1}`).join(',')}`;
+    case 'one-way': {
+      const from = await resolve(f.from);
+      const to = f.to === 'follower' ? (from + 1) % size : f.to === from ? (from + 1) % size : f.to;
+      c.link(from, to, { kind: 'drop' });
+      return `dropping m${from + 1}->m${to + 1}`;
+    }
+    case 'slow': {
+      const m = await resolve(f.member);
+      for (const o of others(size, [m])) {
+        c.link(m, o, { kind: 'delay', ms: f.ms });
+        c.link(o, m, { kind: 'delay', ms: f.ms });
+      }
+      return `slowed m${m + 1} by ${f.ms}ms`;
+    }
+    case 'pause': {
+      const m = await resolve(f.member);
+      c.pause(m);
+      return `paused m${m + 1}`;
+    }
+  }
+}
+
+export function others(size: number, xs: number[]): number[] {
+  return Array.from({ length: size }, (_, i) => i).filter((i) => !xs.includes(i));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the steps in order: apply, hold, heal, gap. Returns what each step did. */
+export async function runSchedule(c: ProxiedCluster, steps: readonly Step[]): Promise<string[]> {
+  const log: string[] = [];
+  for (const s of steps) {
+    try {
+      log.push(await applyFault(c, s.fault));
+      await sleep(s.holdMs);
+    } finally {
+      c.heal();
+    }
+    await sleep(s.gapMs);
+  }
+  return log;
+}
