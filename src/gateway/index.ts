@@ -11,7 +11,7 @@ import { GrpcCode } from '../rpctypes/errors.js';
 import { ROUTES } from './routes.js';
 import { binaryToJson, goJsonMessage, jsonToBinary, JsonInputError, methodTypes } from './jsonpb.js';
 import { errorBody, grpcErrorOf, httpStatusOf, streamErrorBody } from './status.js';
-import { JsonValueSplitter } from './json-stream.js';
+import { JsonValueSplitter, parseJsonExact } from './json-stream.js';
 import type { MethodTable } from './services.js';
 
 export { gatewayMethods, type MethodTable } from './services.js';
@@ -35,7 +35,7 @@ interface Bound {
 }
 
 export function isGatewayPath(path: string): boolean {
-  return path.startsWith('/v3/');
+  return path.startsWith('/v3/') || path.startsWith('/v3beta/');
 }
 
 export function gatewayHandler(methods: MethodTable): (req: Req, res: Res, path: string) => void {
@@ -50,7 +50,9 @@ export function gatewayHandler(methods: MethodTable): (req: Req, res: Res, path:
     bound.set(path, b);
     return b;
   };
-  return (req, res, path) => {
+  return (req, res, requested) => {
+    // etcd 3.4 still answers the 3.3 clients' /v3beta prefix.
+    const path = requested.startsWith('/v3beta/') ? `/v3/${requested.slice('/v3beta/'.length)}` : requested;
     if (req.method === 'OPTIONS') return void plain(res, 200, '');
     const b = ROUTES.has(path) ? bind(path) : undefined;
     if (!b) return void plain(res, 404, 'Not Found\n');
@@ -99,7 +101,7 @@ function parseRequest(b: Bound, text: string): unknown {
   // An empty body is an empty request, as Go's decoder treats io.EOF.
   let json: unknown = {};
   try {
-    if (text.trim() !== '') json = JSON.parse(text);
+    if (text.trim() !== '') json = parseJsonExact(text);
   } catch (err) {
     throw new JsonInputError(goJsonMessage(text, err));
   }

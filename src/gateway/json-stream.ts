@@ -46,3 +46,40 @@ export class JsonValueSplitter {
     return this.depth > 0;
   }
 }
+
+/**
+ * JSON.parse that keeps integers beyond 2^53 exact: Go's decoder reads int64 and uint64
+ * fields (lease and member IDs) from bare numbers, so such literals become strings,
+ * which the protobuf conversion takes for 64-bit fields.
+ */
+export function parseJsonExact(text: string): unknown {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (ch === '\\') escaped = true;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      continue;
+    }
+    if ((ch === '-' || (ch >= '0' && ch <= '9')) && !/[0-9A-Za-z.]/.test(text[i - 1] ?? '')) {
+      let j = i + 1;
+      while (j < text.length && /[0-9]/.test(text[j]!)) j++;
+      const literal = text.slice(i, j);
+      const isInteger = !/[.eE]/.test(text[j] ?? '');
+      if (isInteger && !Number.isSafeInteger(Number(literal)) && /^-?[0-9]+$/.test(literal)) {
+        out += text.slice(last, i) + `"${literal}"`;
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return JSON.parse(last === 0 ? text : out + text.slice(last));
+}

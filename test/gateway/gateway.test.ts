@@ -94,6 +94,12 @@ test('gateway lease, cluster and maintenance as etcd 3.4', async () => {
   await same('/v3/kv/lease/leases', {});
   await same('/v3/lease/timetolive', { ID: '7587861231285799685', keys: true });
   await same('/v3/lease/timetolive', { ID: 1 });
+  // A 64-bit ID as a bare JSON number keeps every digit, as Go's decoder reads it.
+  const exact = await same('/v3/lease/timetolive', '{"ID": 7587861231285799685}');
+  assert.equal((exact.body as any).TTL !== '-1', true, 'the lease is found');
+  // The 3.3 clients' prefix is still served.
+  await same('/v3beta/kv/range', { key: b64('foo') });
+  await same('/v3alpha/kv/range', { key: b64('foo') });
   await same('/v3/lease/revoke', { ID: '7587861231285799685' });
   assert.equal((await same('/v3/lease/revoke', { ID: 1 })).status, 404);
   await same('/v3/cluster/member/list', {});
