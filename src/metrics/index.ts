@@ -23,6 +23,7 @@ export class Metrics {
 
   readonly walFsync = this.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.', expBuckets(0.001, 2, 14));
   readonly backendCommit = this.histogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.', expBuckets(0.001, 2, 14));
+  readonly backendDefrag = this.histogram('etcd_disk_backend_defrag_duration_seconds', 'The latency distribution of backend defragmentation.', expBuckets(0.1, 2, 13));
   readonly dbTotalSize = this.gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.');
   readonly dbTotalSizeInUse = this.gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.');
   readonly keysTotal = this.gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.');

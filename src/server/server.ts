@@ -704,7 +704,9 @@ export class EtcdServer {
   /** Returns the backend's free pages to the file system while the member keeps serving. */
   async defragment(): Promise<void> {
     this.logger.info('starting defragment');
+    const started = process.hrtime.bigint();
     await this.storage.backend.defrag();
+    this.metrics.backendDefrag.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.dbTotalSize.set(this.storage.backend.size());
     this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
     this.logger.info('finished defragment');

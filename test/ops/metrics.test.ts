@@ -19,6 +19,7 @@ const NAMES = [
   'etcd_disk_wal_fsync_duration_seconds_bucket',
   'etcd_disk_wal_fsync_duration_seconds_count',
   'etcd_disk_backend_commit_duration_seconds_count',
+  'etcd_disk_backend_defrag_duration_seconds_count',
   'etcd_mvcc_db_total_size_in_bytes',
   'etcd_mvcc_db_total_size_in_use_in_bytes',
   'etcd_debugging_mvcc_keys_total',
@@ -128,6 +129,14 @@ test('etcd-ts metrics move with the work the member does', async () => {
   assert.equal(value(now, 'etcd_server_quota_backend_bytes'), 2 * 1024 ** 3);
   assert.ok(value(now, 'process_resident_memory_bytes') > 1024 * 1024);
   assert.ok(value(now, 'process_cpu_seconds_total') > 0);
+
+  const c2 = grpcKv(ts);
+  try {
+    await c2.maintenance.defragment({});
+  } finally {
+    c2.close();
+  }
+  assert.equal(value(await scrape(ts), 'etcd_disk_backend_defrag_duration_seconds_count'), value(now, 'etcd_disk_backend_defrag_duration_seconds_count') + 1);
 
   const h = value(now, 'etcd_server_health_success');
   await fetch(`${ts.endpoint}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
