@@ -31,7 +31,7 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
     authToken: c.authToken || undefined,
     clientCertAuth: c.clientCertAuth,
-    clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls, crlFile: c.clientCrlFile || undefined },
+    clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls, crlFile: c.clientCrlFile || undefined, cipherSuites: c.cipherSuites },
   };
 }
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import type { TlsListenOptions } from '../grpc/server.js';
+import { opensslCiphers } from './cipher-suites.js';
 
 export interface ClientTlsConfig {
   certFile?: string;
@@ -16,6 +17,8 @@ export interface ClientTlsConfig {
   autoTls?: boolean;
   /** PEM certificate revocation list (--client-crl-file): revoked client certificates are refused. */
   crlFile?: string;
+  /** Go names of the TLS 1.2 suites to allow (--cipher-suites); empty: the runtime's defaults. */
+  cipherSuites?: string[];
 }
 
 /** The TLS options for an https:// client URL; throws etcd's message when none can be had. */
@@ -29,6 +32,7 @@ export function clientTlsOptions(url: URL, cfg: ClientTlsConfig, dataDir: string
   const opts: TlsListenOptions = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' };
   if (cfg.trustedCaFile) opts.ca = readFileSync(cfg.trustedCaFile);
   if (cfg.crlFile) opts.crl = readFileSync(cfg.crlFile);
+  if (cfg.cipherSuites?.length) opts.ciphers = opensslCiphers(cfg.cipherSuites);
   if (cfg.clientCertAuth) {
     if (!cfg.trustedCaFile) throw new Error('--client-cert-auth requires --trusted-ca-file in etcd-ts');
     opts.requestCert = true;

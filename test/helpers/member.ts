@@ -48,6 +48,7 @@ export interface Member {
 }
 
 export const READY_MILESTONE = 'ready to serve client requests';
+const SECURE_MILESTONE = 'serving client traffic securely';
 const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const LOG_LIMIT = 4 * 1024 * 1024;
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -176,7 +177,9 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
       }
       // etcd logs the milestone once its client listener is open, so either signal means
       // connections will be served; the milestone is checked only in this run's output.
-      if (log.includes(READY_MILESTONE, logStart) || (scheme === 'http' && (await probeHealth(endpoint, 500)))) return;
+      // etcd 3.4 with --logger=zap never logs the milestone; over TLS its secure-serving line stands in.
+      if (log.includes(READY_MILESTONE, logStart) || (scheme === 'https' && log.includes(SECURE_MILESTONE, logStart))) return;
+      if (scheme === 'http' && (await probeHealth(endpoint, 500))) return;
       await sleep(50);
     }
     await stopProcess('SIGKILL', 1000);
