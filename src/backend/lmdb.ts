@@ -29,6 +29,8 @@ export class LmdbBackend implements Backend {
    */
   private envDir: string;
   private defrags = 0;
+  /** The data file's size, -1 when it must be read again (the quota asks on every write). */
+  private cachedSize = -1;
 
   private constructor(
     readonly path: string,
@@ -74,6 +76,7 @@ export class LmdbBackend implements Backend {
       this.envDir = dir;
       await old.close();
       renameSync(join(dir, 'data.mdb'), join(this.path, 'data.mdb'));
+      this.cachedSize = -1;
       if (oldDir !== this.path) rmSync(oldDir, { recursive: true, force: true });
     })();
     // A failed defrag leaves the old environment serving; later commits go on.
@@ -130,6 +133,7 @@ export class LmdbBackend implements Backend {
       });
       await this.env.flushed;
     })().finally(() => {
+      this.cachedSize = -1;
       const i = this.inflight.indexOf(batch);
       if (i >= 0) this.inflight.splice(i, 1);
     });
@@ -137,12 +141,15 @@ export class LmdbBackend implements Backend {
     return done;
   }
 
+  /** The file only changes size when a batch is written or a defrag swaps it: cached until then. */
   size(): number {
+    if (this.cachedSize >= 0) return this.cachedSize;
     try {
-      return statSync(join(this.path, 'data.mdb')).size;
+      this.cachedSize = statSync(join(this.path, 'data.mdb')).size;
     } catch {
       return 0;
     }
+    return this.cachedSize;
   }
 
   sizeInUse(): number {
