@@ -30,51 +30,94 @@ export function senderOf(head: Buffer): string | undefined {
   return m ? BigInt('0x' + m[1]!).toString(16) : undefined;
 }
 
+/** Bytes in one direction of a connection, released in order, each no earlier than its due time. */
+class Lane {
+  /** A null chunk is the end of the stream: the destination is ended after what came before. */
+  private queue: Array<{ at: number; chunk: Buffer | null }> = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly dst: Socket, private readonly stats: ProxyStats) {}
+
+  push(chunk: Buffer | null, delayMs: number): void {
+    const now = performance.now();
+    const last = this.queue.at(-1)?.at ?? 0;
+    this.queue.push({ at: Math.max(now + delayMs, last), chunk });
+    if (delayMs > 0 && chunk) this.stats.delayedChunks++;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.timer) return;
+    while (this.queue.length) {
+      const head = this.queue[0]!;
+      const wait = head.at - performance.now();
+      if (wait > 0) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, wait);
+        return;
+      }
+      this.queue.shift();
+      if (this.dst.destroyed) continue;
+      if (head.chunk === null) {
+        this.dst.end();
+      } else {
+        this.stats.forwardedBytes += head.chunk.length;
+        this.dst.write(head.chunk);
+      }
+    }
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue = [];
+  }
+}
+
 class Conn {
   dropped = false;
-  /** When the last chunk queued in each direction leaves: delays never reorder bytes. */
-  private releaseAt = [0, 0];
-  private timers = new Set<NodeJS.Timeout>();
+  private readonly toUp: Lane;
+  private readonly toDown: Lane;
 
   constructor(
     readonly from: string | undefined,
     readonly down: Socket,
     readonly up: Socket,
     private readonly proxy: PeerProxy,
-  ) {}
+  ) {
+    this.toUp = new Lane(up, proxy.stats);
+    this.toDown = new Lane(down, proxy.stats);
+  }
+
+  private delayMs(): number | 'drop' {
+    const fault = this.proxy.faultOf(this.from);
+    if (this.dropped || fault.kind === 'drop') return 'drop';
+    return fault.kind === 'delay' ? fault.ms : 0;
+  }
 
   /** Moves one chunk across, under the link's current fault. */
   forward(chunk: Buffer, toUpstream: boolean): void {
-    const dst = toUpstream ? this.up : this.down;
-    const fault = this.proxy.faultOf(this.from);
-    if (this.dropped || fault.kind === 'drop') {
+    const d = this.delayMs();
+    if (d === 'drop') {
       this.dropped = true;
       this.proxy.stats.droppedBytes += chunk.length;
       return;
     }
-    const dir = toUpstream ? 0 : 1;
-    const now = performance.now();
-    const delay = fault.kind === 'delay' ? fault.ms : 0;
-    const at = Math.max(now + delay, this.releaseAt[dir]!);
-    this.releaseAt[dir] = at;
-    if (at <= now) {
-      this.proxy.stats.forwardedBytes += chunk.length;
-      dst.write(chunk);
-      return;
-    }
-    this.proxy.stats.delayedChunks++;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (this.dropped || dst.destroyed) return;
-      this.proxy.stats.forwardedBytes += chunk.length;
-      dst.write(chunk);
-    }, at - now);
-    this.timers.add(t);
+    (toUpstream ? this.toUp : this.toDown).push(chunk, d);
+  }
+
+  /** One side ended: the other is ended after the bytes still on their way to it. */
+  ended(fromUpstream: boolean): void {
+    const d = this.delayMs();
+    if (d === 'drop') return this.destroy();
+    (fromUpstream ? this.toDown : this.toUp).push(null, d);
   }
 
   destroy(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.toUp.clear();
+    this.toDown.clear();
     this.down.destroy();
     this.up.destroy();
     this.proxy.forget(this);
@@ -93,7 +136,8 @@ export class PeerProxy {
   constructor(readonly listenPort: number, readonly targetPort: number) {}
 
   listen(): Promise<void> {
-    const server = createServer((s) => this.accept(s));
+    // Half-open sockets: an end is forwarded in order, after the bytes still delayed before it.
+    const server = createServer({ allowHalfOpen: true }, (s) => this.accept(s));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -161,7 +205,7 @@ export class PeerProxy {
       down.destroy();
       return;
     }
-    const up = connect(this.targetPort, '127.0.0.1');
+    const up = connect({ port: this.targetPort, host: '127.0.0.1', allowHalfOpen: true });
     up.setNoDelay(true);
     const c = new Conn(from, down, up, this);
     this.conns.add(c);
@@ -169,9 +213,14 @@ export class PeerProxy {
     down.on('data', (b: Buffer) => c.forward(b, true));
     up.on('data', (b: Buffer) => c.forward(b, false));
     // Either side ending ends the connection: half-open streams would only confuse the sender.
+    down.on('end', () => c.ended(false));
+    up.on('end', () => c.ended(true));
     for (const s of [down, up]) {
       s.on('error', () => c.destroy());
-      s.once('close', () => c.destroy());
+      // Both sides closed (or one reset): the connection is gone.
+      s.once('close', () => {
+        if (down.destroyed && up.destroyed) c.destroy();
+      });
     }
     down.resume();
   }

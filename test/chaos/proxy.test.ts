@@ -1,0 +1,89 @@
+// The peer proxy on its own: links told apart by x-server-from, each link passed,
+// black-holed, delayed and healed without touching the others.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import { PeerProxy, senderOf } from './proxy.js';
+import { freePort } from '../helpers/ports.js';
+
+/** An echo server standing in for a member's peer port: answers each POST with its sender and body. */
+async function peerStub(): Promise<{ server: Server; port: number }> {
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => res.end(`${req.headers['x-server-from'] ?? '-'}:${body}`));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { server, port };
+}
+
+function post(port: number, from: string | undefined, body: string, timeoutMs: number): Promise<{ text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/raft/stream', headers: from ? { 'X-Server-From': from } : {}, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ text, ms: performance.now() - started }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('senderOf reads the rafthttp sender from a request head, case-insensitively and without leading zeros', () => {
+  assert.equal(senderOf(Buffer.from('POST /raft/stream HTTP/1.1\r\nHost: x\r\nX-Server-From: 00ab12\r\n\r\n')), 'ab12');
+  assert.equal(senderOf(Buffer.from('GET /members HTTP/1.1\r\nHost: x\r\n\r\n')), undefined);
+});
+
+test('each directed link passes, drops, delays and heals on its own', async (t) => {
+  const stub = await peerStub();
+  const proxy = new PeerProxy(await freePort(), stub.port);
+  await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    await new Promise((r) => stub.server.close(r));
+  });
+
+  assert.equal((await post(proxy.listenPort, 'a1', 'hello', 2000)).text, 'a1:hello');
+
+  proxy.setFault('a1', { kind: 'drop' });
+  await assert.rejects(post(proxy.listenPort, 'a1', 'lost', 400), /timed out/);
+  // Another sender's link, and unclassified requests, still pass.
+  assert.equal((await post(proxy.listenPort, 'b2', 'other', 2000)).text, 'b2:other');
+  assert.equal((await post(proxy.listenPort, undefined, 'anon', 2000)).text, '-:anon');
+  assert.ok(proxy.stats.droppedBytes > 0);
+
+  proxy.setFault('a1', { kind: 'delay', ms: 150 });
+  const slow = await post(proxy.listenPort, 'a1', 'slow', 3000);
+  assert.equal(slow.text, 'a1:slow');
+  // Delayed both ways: the request and the answer.
+  assert.ok(slow.ms >= 280, `a delayed round trip took ${slow.ms.toFixed(0)} ms`);
+
+  proxy.heal();
+  const fast = await post(proxy.listenPort, 'a1', 'back', 2000);
+  assert.equal(fast.text, 'a1:back');
+  assert.ok(fast.ms < 150, `a healed round trip took ${fast.ms.toFixed(0)} ms`);
+  assert.equal(proxy.faultOf('a1').kind, 'pass');
+});
+
+test('a dropped link\'s open connections are closed on heal and closing the proxy leaves nothing open', async () => {
+  const stub = await peerStub();
+  const proxy = new PeerProxy(await freePort(), stub.port);
+  await proxy.listen();
+  try {
+    proxy.setFault('c3', { kind: 'drop' });
+    const pending = post(proxy.listenPort, 'c3', 'held', 5000);
+    for (let i = 0; i < 50 && proxy.openConnections === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(proxy.openConnections, 1);
+    proxy.heal();
+    await assert.rejects(pending);
+    for (let i = 0; i < 50 && proxy.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(proxy.openConnections, 0);
+  } finally {
+    await proxy.close();
+    await new Promise((r) => stub.server.close(r));
+  }
+  assert.equal(proxy.openConnections, 0);
+});
