@@ -1,7 +1,7 @@
 // Clients that keep putting, reading and compare-and-swapping a few keys through
 // recordedKv, each bound to one member, so that the history shows what every member
 // answered while faults came and went.
-import { grpcKv, type GrpcKv } from '../helpers/grpc.js';
+import { grpcKv, type CallOptions, type GrpcKv, type Msg } from '../helpers/grpc.js';
 import { Recorder, recordedKv, type KvRecorder } from '../linearizability/recorder.js';
 import type { KvOperation } from '../linearizability/kv-model.js';
 import { Random } from './random.js';
@@ -18,6 +18,11 @@ export interface WorkloadOptions {
   thinkMs?: number;
   /** Pause after a failed call, so an unreachable member does not fill the history with unknowns; 250 ms by default. */
   backoffMs?: number;
+  /**
+   * Reads answered from the member's own store without a quorum (etcd's serializable
+   * range), which may be stale: a workload for showing that the checks catch anomalies.
+   */
+  serializableReads?: boolean;
 }
 
 export interface WorkloadStats {
@@ -52,7 +57,8 @@ export class Workload {
 
   private async run(id: number, conn: GrpcKv): Promise<void> {
     const rnd = new Random(this.opts.seed * 1000 + id + 1);
-    const kv = recordedKv(conn.kv, this.recorder, id, { timeoutMs: this.opts.timeoutMs ?? 1000 });
+    const client = this.opts.serializableReads ? { ...conn.kv, range: (req: Msg, o?: CallOptions) => conn.kv.range({ ...req, serializable: true }, o) } : conn.kv;
+    const kv = recordedKv(client, this.recorder, id, { timeoutMs: this.opts.timeoutMs ?? 1000 });
     // The value this client last saw per key: a swap from it has a fair chance to win.
     const seen = new Map<string, string | null>();
     for (let n = 0; !this.stopping && n < MAX_CALLS_PER_CLIENT; n++) {
