@@ -13,10 +13,12 @@ interface Args {
   histories: number;
   steps: number;
   size: number;
+  /** 1: reads are serializable (may be stale): a self-check that failures are reported. */
+  serializable: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { minutes: 1, seed: Date.now() % 1_000_000, histories: Infinity, steps: 3, size: 3 };
+  const a: Args = { minutes: 1, seed: Date.now() % 1_000_000, histories: Infinity, steps: 3, size: 3, serializable: 0 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!.replace(/^--?/, '');
     const raw = argv[++i];
@@ -28,7 +30,8 @@ function parseArgs(argv: string[]): Args {
       case 'histories': a.histories = Math.floor(v); break;
       case 'steps': a.steps = Math.max(1, Math.floor(v)); break;
       case 'size': a.size = Math.floor(v); break;
-      default: throw new Error(`unknown flag --${flag} (have --minutes, --seed, --histories, --steps, --size)`);
+      case 'serializable': a.serializable = v > 0 ? 1 : 0; break;
+      default: throw new Error(`unknown flag --${flag} (have --minutes, --seed, --histories, --steps, --size, --serializable)`);
     }
   }
   if (a.size < 3 || a.size > 5) throw new Error('--size must be 3..5');
@@ -61,6 +64,7 @@ async function main(): Promise<number> {
         keys: [0, 1, 2].map((k) => `chaos/${seed}/k${k}`),
         clients: 2 * args.size,
         seed,
+        serializableReads: args.serializable === 1,
       });
       const started = Date.now();
       w.start();
@@ -98,7 +102,7 @@ async function main(): Promise<number> {
     await cluster?.close();
   }
   console.log(`chaos: ${checked} histories checked, ${operations} operations, ${acked} acknowledged writes, ${failures.length} failed, ${unknown} inconclusive`);
-  for (const f of failures) console.log(`FAILED ${f.report}\n  reproduce: npm run chaos -- --seed ${f.seed} --histories 1 --steps ${args.steps} --size ${args.size}`);
+  for (const f of failures) console.log(`FAILED ${f.report}\n  reproduce: npm run chaos -- --seed ${f.seed} --histories 1 --steps ${args.steps} --size ${args.size}${args.serializable ? ' --serializable 1' : ''}`);
   return failures.length === 0 ? 0 : 1;
 }
 

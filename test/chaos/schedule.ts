@@ -14,10 +14,21 @@ export type Fault =
   /** Every link into and out of the member is slowed by `ms`. */
   | { kind: 'slow'; member: number | 'leader'; ms: number }
   /** SIGSTOP, then SIGCONT when the fault heals. */
-  | { kind: 'pause'; member: number | 'leader' };
+  | { kind: 'pause'; member: number | 'leader' }
+  /** kill -9, restarted from its data dir when the fault heals. */
+  | { kind: 'crash'; member: number | 'leader' }
+  /** The member cut off and reconnected every `periodMs` while the fault holds. */
+  | { kind: 'flap'; member: number | 'leader'; periodMs: number };
+
+/** What applying a fault did, and how to undo what healing the links does not. */
+export interface Applied {
+  did: string;
+  undo?: () => Promise<void>;
+}
 
 export interface Step {
-  fault: Fault;
+  /** Held together. */
+  faults: Fault[];
   holdMs: number;
   /** Quiet time after healing, before the next step. */
   gapMs: number;
@@ -30,11 +41,13 @@ export function describeFault(f: Fault): string {
     case 'one-way': return `one-way ${f.from}->${f.to}`;
     case 'slow': return `slow ${f.member} +${f.ms}ms`;
     case 'pause': return `pause ${f.member}`;
+    case 'crash': return `crash ${f.member}`;
+    case 'flap': return `flap ${f.member} every ${f.periodMs}ms`;
   }
 }
 
 export function describeSchedule(steps: readonly Step[]): string {
-  return steps.map((s) => `${describeFault(s.fault)} for ${s.holdMs}ms, gap ${s.gapMs}ms`).join('; ');
+  return steps.map((s) => `${s.faults.map(describeFault).join(' + ')} for ${s.holdMs}ms, gap ${s.gapMs}ms`).join('; ');
 }
 
 /** A random schedule of `count` steps for a cluster of `size`, replayable from `seed`. */
@@ -42,29 +55,33 @@ export function randomSchedule(seed: number, size: number, count: number): Step[
   const rnd = new Random(seed);
   const member = (): number | 'leader' => (rnd.next() < 0.5 ? 'leader' : rnd.int(0, size - 1));
   const minority = Math.floor((size - 1) / 2);
-  const steps: Step[] = [];
-  for (let i = 0; i < count; i++) {
-    let fault: Fault;
-    switch (rnd.int(0, 4)) {
-      case 0: fault = { kind: 'isolate', member: member() }; break;
+  const one = (): Fault => {
+    switch (rnd.int(0, 6)) {
+      case 0: return { kind: 'isolate', member: member() };
       case 1: {
         const all = Array.from({ length: size }, (_, j) => j);
         const side: number[] = [];
         for (let k = rnd.int(1, Math.max(1, minority)); k > 0; k--) side.push(all.splice(rnd.int(0, all.length - 1), 1)[0]!);
-        fault = { kind: 'partition', minority: side.sort() };
-        break;
+        return { kind: 'partition', minority: side.sort((x, y) => x - y) };
       }
-      case 2: fault = rnd.next() < 0.5 ? { kind: 'one-way', from: 'leader', to: 'follower' } : { kind: 'one-way', from: rnd.int(0, size - 1), to: 'follower' }; break;
-      case 3: fault = { kind: 'slow', member: member(), ms: rnd.int(20, 200) }; break;
-      default: fault = { kind: 'pause', member: member() };
+      case 2: return rnd.next() < 0.5 ? { kind: 'one-way', from: 'leader', to: 'follower' } : { kind: 'one-way', from: rnd.int(0, size - 1), to: 'follower' };
+      case 3: return { kind: 'slow', member: member(), ms: rnd.int(20, 200) };
+      case 4: return { kind: 'crash', member: member() };
+      case 5: return { kind: 'flap', member: member(), periodMs: rnd.int(100, 600) };
+      default: return { kind: 'pause', member: member() };
     }
-    steps.push({ fault, holdMs: rnd.int(500, 2500), gapMs: rnd.int(200, 1200) });
+  };
+  const steps: Step[] = [];
+  for (let i = 0; i < count; i++) {
+    // Now and then two faults at once (a slow link and a crash, a pause and a partition…).
+    const faults = rnd.next() < 0.3 ? [one(), one()] : [one()];
+    steps.push({ faults, holdMs: rnd.int(500, 2500), gapMs: rnd.int(200, 1200) });
   }
   return steps;
 }
 
-/** Applies `f`; resolves to the members it targeted (for logs), after resolving 'leader'. */
-export async function applyFault(c: ProxiedCluster, f: Fault): Promise<string> {
+/** Applies `f`, resolving 'leader' to whichever member leads now. */
+export async function applyFault(c: ProxiedCluster, f: Fault): Promise<Applied> {
   const size = c.members.length;
   const resolve = async (m: number | 'leader'): Promise<number> => {
     if (m !== 'leader') return m;
@@ -75,16 +92,16 @@ export async function applyFault(c: ProxiedCluster, f: Fault): Promise<string> {
     case 'isolate': {
       const m = await resolve(f.member);
       c.partition([m], others(size, [m]));
-      return `isolated m${m + 1}`;
+      return { did: `isolated m${m + 1}` };
     }
     case 'partition':
       c.partition(f.minority, others(size, f.minority));
-      return `partitioned ${f.minority.map((m) => `m${m + 1}`).join(',')}`;
+      return { did: `partitioned ${f.minority.map((m) => `m${m + 1}`).join(',')}` };
     case 'one-way': {
       const from = await resolve(f.from);
       const to = f.to === 'follower' ? (from + 1) % size : f.to === from ? (from + 1) % size : f.to;
       c.link(from, to, { kind: 'drop' });
-      return `dropping m${from + 1}->m${to + 1}`;
+      return { did: `dropping m${from + 1}->m${to + 1}` };
     }
     case 'slow': {
       const m = await resolve(f.member);
@@ -92,12 +109,37 @@ export async function applyFault(c: ProxiedCluster, f: Fault): Promise<string> {
         c.link(m, o, { kind: 'delay', ms: f.ms });
         c.link(o, m, { kind: 'delay', ms: f.ms });
       }
-      return `slowed m${m + 1} by ${f.ms}ms`;
+      return { did: `slowed m${m + 1} by ${f.ms}ms` };
     }
     case 'pause': {
       const m = await resolve(f.member);
       c.pause(m);
-      return `paused m${m + 1}`;
+      return { did: `paused m${m + 1}` };
+    }
+    case 'crash': {
+      const m = await resolve(f.member);
+      const member = c.members[m]!;
+      c.resume(m);
+      await member.kill9();
+      return { did: `crashed m${m + 1}`, undo: () => member.restart() };
+    }
+    case 'flap': {
+      const m = await resolve(f.member);
+      let stopped = false;
+      const loop = (async () => {
+        for (let i = 0; !stopped && i < 1000; i++) {
+          if (i % 2 === 0) c.partition([m], others(size, [m]));
+          else for (const p of c.proxies) p.heal();
+          await sleep(f.periodMs);
+        }
+      })();
+      return {
+        did: `flapping m${m + 1}`,
+        undo: async () => {
+          stopped = true;
+          await loop;
+        },
+      };
     }
   }
 }
@@ -112,10 +154,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runSchedule(c: ProxiedCluster, steps: readonly Step[]): Promise<string[]> {
   const log: string[] = [];
   for (const s of steps) {
+    const applied: Applied[] = [];
     try {
-      log.push(await applyFault(c, s.fault));
+      for (const f of s.faults) applied.push(await applyFault(c, f));
+      log.push(applied.map((a) => a.did).join(' + '));
       await sleep(s.holdMs);
     } finally {
+      for (const a of applied) await a.undo?.();
       c.heal();
     }
     await sleep(s.gapMs);
