@@ -54,7 +54,11 @@ export function defineService(
         encode: res.encode,
         handler: (...args: any[]) => {
           started.inc();
-          if (!fn) throw notAvailable();
+          if (!fn) {
+            // The stream is the handler's last argument; end it rather than leave the client waiting.
+            (args[args.length - 1] as { end(err: EtcdError): void }).end(notAvailable());
+            return;
+          }
           return (fn as (...a: any[]) => any)(...args);
         },
       } as MethodDef<any, any>;
