@@ -264,6 +264,7 @@ export class EtcdServer {
         continue;
       }
       const result = req.v2 ? this.applyV2(req.v2) : req.alarm ? this.applyAlarm(req.alarm) : this.applyWithQuota(req);
+      this.countApplied(req);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
       if (result.err === Errors.NoSpace && !this.alarms.has(AlarmType.NOSPACE)) {
         // The write went over the quota: raise NOSPACE through the log before answering.
@@ -517,8 +518,16 @@ export class EtcdServer {
 
   // ---- KV ----------------------------------------------------------------------------
 
+  /** etcd's etcd_mvcc_*_total: requests applied to the store by kind. */
+  private countApplied(req: InternalRaftRequest): void {
+    if (req.put) this.metrics.putTotal.inc();
+    else if (req.deleteRange) this.metrics.deleteTotal.inc();
+    else if (req.txn) this.metrics.txnTotal.inc();
+  }
+
   async range(req: kv.RangeRequest): Promise<kv.RangeResponse> {
     this.applier.check({ range: req }, this.opts);
+    this.metrics.rangeTotal.inc();
     if (!req.serializable) await this.linearizableReadNotify();
     const resp = this.applier.range(req);
     resp.header = this.header();
@@ -546,6 +555,7 @@ export class EtcdServer {
       // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
       if (!req.success.concat(req.failure).every((op) => op.requestRange?.serializable)) await this.linearizableReadNotify();
       const resp = this.applier.txnReadOnly(req);
+      this.metrics.txnTotal.inc();
       resp.header = this.header();
       return resp;
     }

@@ -122,6 +122,8 @@ test('etcd-ts metrics move with the work the member does', async () => {
   grew('grpc_server_handled_total', 10, { grpc_method: 'Put', grpc_code: 'OK' });
   grew('grpc_server_handling_seconds_count', 10, { grpc_method: 'Put' });
   grew('grpc_server_handled_total', 1, { grpc_method: 'Range', grpc_code: 'OK' });
+  grew('etcd_mvcc_put_total', 10);
+  grew('etcd_mvcc_range_total', 1);
   assert.ok(value(now, 'etcd_debugging_mvcc_keys_total') >= 10);
   assert.ok(value(now, 'etcd_mvcc_db_total_size_in_bytes') > 0);
   assert.ok(value(now, 'etcd_mvcc_db_total_size_in_use_in_bytes') > 0);
