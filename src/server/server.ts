@@ -408,8 +408,6 @@ export class EtcdServer {
   }
 
   private onSoftState(s: SoftState): void {
-    const had = this.metrics.hasLeader;
-    void had;
     this.metrics.hasLeader.set(s.lead !== 0n ? 1 : 0);
     this.metrics.isLeader.set(s.lead === this.id ? 1 : 0);
     if (s.lead !== this.id && this.lessor.isPrimary) this.lessor.demote();
