@@ -31,6 +31,16 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
     authToken: c.authToken || undefined,
     clientCertAuth: c.clientCertAuth,
+    peerTls: {
+      certFile: c.peerCertFile || undefined,
+      keyFile: c.peerKeyFile || undefined,
+      trustedCaFile: c.peerTrustedCaFile || undefined,
+      clientCertAuth: c.peerClientCertAuth,
+      autoTls: c.peerAutoTls,
+      crlFile: c.peerCrlFile || undefined,
+      allowedCn: c.peerCertAllowedCn || undefined,
+      cipherSuites: c.cipherSuites,
+    },
     clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls, crlFile: c.clientCrlFile || undefined, cipherSuites: c.cipherSuites },
   };
 }

@@ -1,3 +1,4 @@
 export { RaftTransport, LeaseForwardError, fetchCluster, type TransportHooks, type TransportOptions, type RaftReceiver, type PeerInfo, type RemoteCluster } from './transport.js';
 export { dumpBackend, loadBackend } from './backend-dump.js';
 export { encodeFrames, FrameReader } from './frame.js';
+export { resolvePeerTls, type PeerTls, type PeerTlsConfig } from './tls.js';

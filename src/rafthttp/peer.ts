@@ -2,11 +2,13 @@
 // stream of message frames. Messages queue while a write is pending and leave together
 // (batching); the queue is bounded, and a full queue or a broken stream drops messages
 // and tells Raft the peer is unreachable, as etcd's rafthttp does.
-import { request, type ClientRequest, Agent } from 'node:http';
+import { type ClientRequest, Agent } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../pkg/logger.js';
 import { encodeFrames } from './frame.js';
 import { HDR_CLUSTER_ID, HDR_FROM, HDR_TO, PATH_STREAM } from './paths.js';
+import { peerAgent, peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
 
 export interface PeerHooks {
   reportUnreachable(id: NodeId): void;
@@ -26,7 +28,7 @@ export class Peer {
   private reconnectTimer?: NodeJS.Timeout;
   private urlIndex = 0;
   private warnedDown = false;
-  private agent = new Agent({ keepAlive: false });
+  private readonly agent: Agent;
 
   constructor(
     readonly id: NodeId,
@@ -35,7 +37,10 @@ export class Peer {
     private readonly hooks: PeerHooks,
     private readonly logger: Logger,
     private readonly maxQueue: number,
-  ) {}
+    private readonly tls?: PeerTls,
+  ) {
+    this.agent = peerAgent(tls) ?? new Agent({ keepAlive: false });
+  }
 
   get active(): boolean {
     return this.writable;
@@ -77,7 +82,9 @@ export class Peer {
     if (this.closed || this.connecting || this.req || this.reconnectTimer) return;
     this.connecting = true;
     const url = new URL(PATH_STREAM, this.urls[this.urlIndex % this.urls.length]);
-    const req = request(url, {
+    let req: ClientRequest;
+    try {
+      req = peerRequest(url, {
       method: 'POST',
       agent: this.agent,
       headers: {
@@ -86,11 +93,24 @@ export class Peer {
         [HDR_FROM]: this.self.toString(16),
         [HDR_TO]: this.id.toString(16),
       },
-    });
+      }, this.tls);
+    } catch (err) {
+      this.connecting = false;
+      if (this.warnedDown) return;
+      this.warnedDown = true;
+      this.logger.error('cannot dial peer', { 'remote-peer-id': this.id.toString(16), error: String(err) });
+      return;
+    }
     this.req = req;
     req.setNoDelay(true);
-    req.on('socket', (s) => s.once('connect', () => {
+    // Over TLS the link is up only once the handshake succeeds, not at the TCP connect.
+    const upEvent = url.protocol === 'https:' ? 'secureConnect' : 'connect';
+    req.on('socket', (s) => s.once(upEvent, () => {
       if (this.req !== req) return;
+      if (upEvent === 'secureConnect' && !peerCnAllowed(s as TLSSocket, this.tls?.allowedCn)) {
+        this.logger.warn('peer certificate common name not allowed', { 'remote-peer-id': this.id.toString(16) });
+        return void req.destroy();
+      }
       this.connecting = false;
       this.writable = true;
       if (this.warnedDown) this.logger.info('peer became active', { 'remote-peer-id': this.id.toString(16) });

@@ -1,7 +1,9 @@
 // A member's Raft transport: an HTTP listener on --listen-peer-urls taking frame
 // streams and snapshots from peers, and one outgoing stream per peer. Messages from
 // another cluster (by cluster ID) or from removed members are refused, as in etcd.
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { encodeMessage, decodeMessage } from '../raft/index.js';
@@ -9,6 +11,7 @@ import type { Logger } from '../pkg/logger.js';
 import { FrameReader } from './frame.js';
 import { Peer } from './peer.js';
 import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
+import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
 
 export interface RaftReceiver {
   step(m: Message): void;
@@ -23,6 +26,8 @@ export interface TransportOptions {
   logger: Logger;
   /** Messages beyond this many per peer, waiting on a slow link, are dropped. */
   maxQueue?: number;
+  /** Required for https:// listen URLs and https:// peers. */
+  tls?: PeerTls;
 }
 
 export interface TransportHooks {
@@ -65,8 +70,7 @@ export class RaftTransport {
   static async listen(opts: TransportOptions): Promise<RaftTransport> {
     const t = new RaftTransport(opts);
     for (const url of opts.listenUrls) {
-      if (url.protocol !== 'http:') throw new Error(`peer URL scheme not available yet: ${url.href}`);
-      const server = createServer((req, res) => t.handle(req, res));
+      const server = t.createListener(url);
       server.keepAliveTimeout = 0;
       server.requestTimeout = 0;
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -75,9 +79,27 @@ export class RaftTransport {
         server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
       });
       t.servers.push(server);
-      t.boundUrls.push(`http://${url.hostname}:${(server.address() as AddressInfo).port}`);
+      t.boundUrls.push(`${url.protocol}//${url.hostname}:${(server.address() as AddressInfo).port}`);
     }
     return t;
+  }
+
+  private createListener(url: URL): Server {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    if (url.protocol === 'http:') return createServer(handler);
+    if (url.protocol !== 'https:') throw new Error(`peer URL scheme not available: ${url.href}`);
+    const tls = this.opts.tls;
+    if (!tls) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url.href.replace(/\/$/, '')} with HTTPS scheme`);
+    const server = createHttpsServer(tls.listen, handler);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (peerCnAllowed(socket, tls.allowedCn)) return;
+      this.opts.logger.warn('rejected peer connection: certificate common name not allowed', { 'remote-addr': socket.remoteAddress, 'allowed-cn': tls.allowedCn });
+      socket.destroy();
+    });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      this.opts.logger.warn('rejected peer connection', { 'remote-addr': socket.remoteAddress, error: err.message });
+    });
+    return server as unknown as Server;
   }
 
   /** Messages arriving before attach() are refused: the member isn't ready for them. */
@@ -104,7 +126,7 @@ export class RaftTransport {
         reportUnreachable: (pid) => this.hooks?.raft.reportUnreachable(pid),
         clusterId: () => this.clusterId,
         removedSelf: () => this.hooks?.onRemovedSelf(),
-      }, this.opts.logger, this.opts.maxQueue ?? 4096);
+      }, this.opts.logger, this.opts.maxQueue ?? 4096, this.opts.tls);
       this.peers.set(id, p);
       p.connect();
     }
@@ -134,7 +156,7 @@ export class RaftTransport {
       const head = Buffer.allocUnsafe(4);
       head.writeUInt32BE(msg.length, 0);
       this.opts.logger.info('sending database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': m.snapshot?.metadata.index, size: data.byteLength });
-      const status = await postStream(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, [head, Buffer.from(msg), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+      const status = await postStream(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, this.opts.tls, [head, Buffer.from(msg), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
       ok = status === 204;
       if (!ok) this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': peer.id.toString(16), status });
     } catch (err) {
@@ -236,11 +258,11 @@ export class RaftTransport {
   /** Sends a lease call to the leader; rejects with the leader's error message. */
   forwardLeaseCall(peerUrls: string[], op: string, body: unknown, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const req = request(new URL(PATH_LEASE + op, peerUrls[0]), {
+      const req = peerRequest(new URL(PATH_LEASE + op, peerUrls[0]), {
         method: 'POST',
         headers: { 'content-type': 'application/json', [HDR_CLUSTER_ID]: this.clusterId.toString(16), [HDR_FROM]: this.opts.memberId.toString(16) },
         timeout: timeoutMs,
-      });
+      }, this.opts.tls);
       req.on('response', (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -273,13 +295,13 @@ export class RaftTransport {
 }
 
 /** POSTs a body in chunks, honouring back-pressure; resolves with the status code. */
-function postStream(url: URL, clusterId: bigint, from: NodeId, parts: Buffer[]): Promise<number> {
+function postStream(url: URL, clusterId: bigint, from: NodeId, tls: PeerTls | undefined, parts: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
+    const req = peerRequest(url, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', [HDR_CLUSTER_ID]: clusterId.toString(16), [HDR_FROM]: from.toString(16) },
       timeout: 60_000,
-    });
+    }, tls);
     req.on('response', (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
@@ -303,12 +325,12 @@ export interface RemoteCluster {
 }
 
 /** Asks the first peer that answers for the cluster's ID and members (joining an existing cluster). */
-export async function fetchCluster(peerUrls: string[], timeoutMs: number): Promise<RemoteCluster> {
+export async function fetchCluster(peerUrls: string[], timeoutMs: number, tls?: PeerTls): Promise<RemoteCluster> {
   const errors: string[] = [];
   for (const base of peerUrls) {
     try {
       return await new Promise<RemoteCluster>((resolve, reject) => {
-        const req = request(new URL(PATH_MEMBERS, base), { method: 'GET', timeout: timeoutMs }, (res) => {
+        const req = peerRequest(new URL(PATH_MEMBERS, base), { method: 'GET', timeout: timeoutMs }, tls, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (body += c));

@@ -1,5 +1,7 @@
 // What the server needs from the member's configuration: a narrow, already-validated
 // view, so the server never parses flags itself.
+import type { PeerTlsConfig } from '../rafthttp/tls.js';
+
 export interface InitialMember {
   name: string;
   peerUrls: string[];
@@ -31,6 +33,8 @@ export interface ServerOptions {
   clientCertAuth?: boolean;
   /** Where peers reach this member (--listen-peer-urls); none: a member with no peers. */
   listenPeerUrls?: URL[];
+  /** For https:// peer URLs (--peer-* security flags). */
+  peerTls?: PeerTlsConfig;
   /** Refuse membership changes that could cost quorum (--strict-reconfig-check, default true). */
   strictReconfigCheck?: boolean;
 }

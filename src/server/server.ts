@@ -28,7 +28,7 @@ import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { currentAuthInfo } from '../auth/context.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
-import { RaftTransport, LeaseForwardError, fetchCluster, dumpBackend } from '../rafthttp/index.js';
+import { RaftTransport, LeaseForwardError, fetchCluster, dumpBackend, resolvePeerTls } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
@@ -111,9 +111,10 @@ export class EtcdServer {
     let bootClusterId = deriveClusterId(initial.map((m) => m.id));
     const joining = opts.initialClusterState === 'existing' && !Wal.exists(join(memberDir, 'wal'));
     let remoteMembers: Member[] | undefined;
+    const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? []);
     if (joining) {
       // etcd: the existing cluster assigned this member's ID when it was added; find it by peer URLs.
-      const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000);
+      const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000, peerTls);
       const listed = remote.members.find((m) => [...m.peerURLs].sort().join(',') === [...self.peerUrls].sort().join(','));
       if (!listed) throw new Error(`member with peer URLs ${self.peerUrls.join(',')} has not been added to cluster ${hex(remote.clusterId)} (add it with "etcdctl member add" first)`);
       self.id = BigInt('0x' + listed.id);
@@ -141,7 +142,7 @@ export class EtcdServer {
     server.storage = storage;
     if (opts.listenPeerUrls?.length) {
       try {
-        server.transport = await RaftTransport.listen({ memberId: storage.memberId, clusterId: storage.clusterId, listenUrls: opts.listenPeerUrls, logger });
+        server.transport = await RaftTransport.listen({ memberId: storage.memberId, clusterId: storage.clusterId, listenUrls: opts.listenPeerUrls, logger, tls: peerTls });
       } catch (err) {
         await storage.close();
         throw err;

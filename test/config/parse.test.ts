@@ -329,7 +329,7 @@ proxy: 'off'
   assert.equal(c.peerAutoTls, true);
   assert.equal(c.peerCertFile, '');
   assert.equal(c.proxy, 'off');
-  assert.deepEqual(r.notYetAvailable, ['enable-v2', 'peer-auto-tls']);
+  assert.deepEqual(r.notYetAvailable, ['enable-v2']);
 });
 
 test('with a config file, other flags and ETCD_* variables are ignored', () => {

@@ -11,6 +11,8 @@ export interface ClusterMemberOptions {
   initialCluster: string;
   state: 'new' | 'existing';
   extraArgs?: string[];
+  /** Scheme of the peer URLs; 'https' needs --peer-* TLS flags in extraArgs. */
+  peerScheme?: 'http' | 'https';
 }
 
 export class ClusterMember {
@@ -29,7 +31,7 @@ export class ClusterMember {
     public opts: ClusterMemberOptions,
   ) {
     this.endpoint = `http://127.0.0.1:${clientPort}`;
-    this.peerUrl = `http://127.0.0.1:${peerPort}`;
+    this.peerUrl = `${opts.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
     this.dataDir = join(root, `${name}.etcd`);
   }
 
@@ -124,18 +126,19 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string } = {}): Promise<Cluster> {
+export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string; peerScheme?: 'http' | 'https' } = {}): Promise<Cluster> {
   const dir: TmpDir = tmpDir('cluster');
   const ports: Array<[number, number]> = [];
   for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
-  const initialCluster = ports.map(([, p], i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const peerScheme = opts.peerScheme ?? 'http';
+  const initialCluster = ports.map(([, p], i) => `m${i + 1}=${peerScheme}://127.0.0.1:${p}`).join(',');
   const extra = [...(opts.extraArgs ?? []), ...(opts.token ? ['--initial-cluster-token', opts.token] : [])];
-  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra }));
+  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra, peerScheme }));
   const cluster: Cluster = {
     members,
     endpoints: () => members.filter((m) => m.running).map((m) => m.endpoint),
     async newMember(name, ic, extraArgs) {
-      const m = new ClusterMember(name, await freePort(), await freePort(), dir.path, { name, initialCluster: ic, state: 'existing', extraArgs: [...extra, ...(extraArgs ?? [])] });
+      const m = new ClusterMember(name, await freePort(), await freePort(), dir.path, { name, initialCluster: ic, state: 'existing', extraArgs: [...extra, ...(extraArgs ?? [])], peerScheme });
       members.push(m);
       return m;
     },
