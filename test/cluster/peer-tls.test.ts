@@ -1,8 +1,10 @@
 // Peer traffic over mutual TLS: three members with https peer URLs and
 // --peer-client-cert-auth elect a leader and replicate; a member whose peer
-// certificate comes from another CA is refused by the others and cannot join.
+// certificate comes from another CA is refused by the others and cannot join; --peer-auto-tls members talk over self-signed certificates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startCluster } from '../helpers/cluster.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -51,4 +53,16 @@ test('https peer URLs with client-cert auth: leader, replication, foreign-CA mem
   assert.match(list.stdout, new RegExp(`, unstarted, , ${stranger.peerUrl.replace(/[.]/g, '\\.')}, , true`));
   const after = await etcdctl(c.members[1]!.endpoint, ['put', 'still-serving', 'yes']);
   assert.equal(after.code, 0, after.stderr);
+});
+
+test('--peer-auto-tls: self-signed peer certificates under <data-dir>/fixtures/peer, peers not verified', { timeout: 30_000 }, async (t) => {
+  const c = await startCluster(3, { peerScheme: 'https', extraArgs: ['--peer-auto-tls'] });
+  t.after(() => c.close());
+  for (const m of c.members) {
+    assert.ok(existsSync(join(m.dataDir, 'fixtures', 'peer', 'cert.pem')), `${m.name} has its self-signed peer certificate`);
+  }
+  const put = await etcdctl(c.members[1]!.endpoint, ['put', 'auto-tls', 'v']);
+  assert.equal(put.code, 0, put.stderr);
+  const got = await etcdctl(c.members[0]!.endpoint, ['get', 'auto-tls']);
+  assert.equal(got.stdout, 'auto-tls\nv\n');
 });
