@@ -40,6 +40,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
     const benchCoord = await load<() => Promise<void>>('./coord.js', 'benchCoord');
     await benchCoord();
   },
+  cluster: async () => {
+    const benchCluster = await load<() => Promise<void>>('./cluster.js', 'benchCluster');
+    await benchCluster();
+  },
   watch: async () => {
     const benchWatch = await load<() => unknown>('./watch.js', 'benchWatch');
     console.log(JSON.stringify(benchWatch(), null, 2));
