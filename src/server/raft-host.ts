@@ -29,7 +29,15 @@ interface PendingRead {
   ctx: Uint8Array;
   resolvers: Array<{ resolve: (index: number) => void; reject: (e: unknown) => void }>;
   readIndex?: number;
+  sentAt: number;
 }
+
+/**
+ * A ReadIndex request or its answer can be lost (a dropped peer message, a leader
+ * that changed in between); like etcd 3.5, ask again with the same context rather
+ * than wait for the request timeout — the first answer for that context wins.
+ */
+const READ_INDEX_RETRY_MS = 500;
 
 export class RaftHost {
   appliedIndex: number;
@@ -69,6 +77,7 @@ export class RaftHost {
   start(tickMs: number): void {
     this.ticker = setInterval(() => {
       this.node.tick();
+      this.retryStaleReads();
       this.kick();
     }, tickMs);
     this.kick();
@@ -154,12 +163,25 @@ export class RaftHost {
     });
   }
 
+  private retryStaleReads(): void {
+    const now = Date.now();
+    for (const p of this.readsInFlight.values()) {
+      if (now - p.sentAt < READ_INDEX_RETRY_MS) continue;
+      p.sentAt = now;
+      this.node.readIndex(p.ctx);
+    }
+  }
+
   private startReadRound(): void {
     if (this.readBatch.length === 0) return;
     this.readSeq += 1n;
-    const ctx = new Uint8Array(8);
-    new DataView(ctx.buffer).setBigUint64(0, this.readSeq);
-    const pending: PendingRead = { ctx, resolvers: this.readBatch };
+    // The leader keys pending reads by context across all members: make it unique
+    // cluster-wide with this member's ID, or two followers' reads would collide.
+    const ctx = new Uint8Array(16);
+    const view = new DataView(ctx.buffer);
+    view.setBigUint64(0, BigInt.asUintN(64, this.id));
+    view.setBigUint64(8, this.readSeq);
+    const pending: PendingRead = { ctx, resolvers: this.readBatch, sentAt: Date.now() };
     this.readBatch = [];
     this.readsInFlight.set(Buffer.from(ctx).toString('hex'), pending);
     this.node.readIndex(ctx);
