@@ -4,17 +4,12 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { EtcdServer } from '../server/server.js';
 import type { Metrics } from '../metrics/index.js';
 import { AlarmType } from '../server/alarms.js';
-import { gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
+import { CORS, gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../server/version.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
-const CORS = {
-  'Access-Control-Allow-Headers': 'accept, content-type, authorization',
-  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
-  'Access-Control-Allow-Origin': '*',
-};
 
 function send(res: Res, status: number, contentType: string, body: string): void {
   (res as ServerResponse).writeHead(status, { ...CORS, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });

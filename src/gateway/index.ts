@@ -19,7 +19,8 @@ export { gatewayMethods, type MethodTable } from './services.js';
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
-const CORS = {
+/** The CORS headers etcd sends on every HTTP response of the client port. */
+export const CORS = {
   'Access-Control-Allow-Headers': 'accept, content-type, authorization',
   'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
   'Access-Control-Allow-Origin': '*',

@@ -6,7 +6,8 @@ import type { KeyValue } from '../pb/kv.js';
 
 const TWO_64 = 1n << 64n;
 
-function varintLen(n: number): number {
+/** Bytes of an unsigned protobuf varint (non-negative n). */
+export function varintLen(n: number): number {
   let len = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);

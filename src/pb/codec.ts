@@ -59,35 +59,20 @@ function longToBigint(v: any, unsigned: boolean): bigint {
 
 const EMPTY = new Uint8Array(0);
 
+const INT64_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
 function scalarConverter(field: PB.Field): (v: any) => any {
-  switch (field.type) {
-    case 'int64':
-    case 'uint64':
-    case 'sint64':
-    case 'fixed64':
-    case 'sfixed64':
-      if (ID_FIELDS.has(field.name)) {
-        const unsigned = field.type === 'uint64' || field.type === 'fixed64';
-        return (v) => longToBigint(v, unsigned);
-      }
-      return longToNumber;
-    case 'bytes':
-      return (v) => v;
-    default:
-      return (v) => v;
-  }
+  if (!INT64_TYPES.has(field.type)) return (v) => v;
+  if (!ID_FIELDS.has(field.name)) return longToNumber;
+  const unsigned = field.type === 'uint64' || field.type === 'fixed64';
+  return (v) => longToBigint(v, unsigned);
 }
 
 function defaultOf(field: PB.Field): any {
   if (field.repeated) return [];
   if (field.resolvedType instanceof protobuf.Type) return undefined;
+  if (INT64_TYPES.has(field.type)) return ID_FIELDS.has(field.name) ? 0n : 0;
   switch (field.type) {
-    case 'int64':
-    case 'uint64':
-    case 'sint64':
-    case 'fixed64':
-    case 'sfixed64':
-      return ID_FIELDS.has(field.name) ? 0n : 0;
     case 'bytes':
       return EMPTY;
     case 'string':

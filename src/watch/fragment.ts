@@ -4,15 +4,8 @@
 // event is never split, and a response that fits (or holds one event) goes whole.
 import type { Event, KeyValue } from '../pb/kv.js';
 import type { WatchResult } from './types.js';
+import { varintLen } from '../mvcc/kv-codec.js';
 
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
 
 const int64Len = (n: number): number => (n === 0 ? 0 : 1 + (n < 0 ? 10 : varintLen(n)));
 const bytesLen = (n: number): number => (n === 0 ? 0 : 1 + varintLen(n) + n);
