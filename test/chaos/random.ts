@@ -1,18 +1,13 @@
-// A small seeded generator (mulberry32): fault schedules and client choices replay from a seed.
+// A small seeded generator: fault schedules and client choices replay from a seed.
+import { mulberry32 } from '../helpers/rng.js';
+
 export class Random {
-  private s: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer: ${seed}`);
-    this.s = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [lo, hi]. */

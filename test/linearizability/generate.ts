@@ -2,20 +2,12 @@
 // overlapping intervals, each takes effect at a random point inside its interval, and
 // the outputs come from applying them to a sequential etcd store in that order.
 import type { KvInput, KvOperation, KvOutput } from './kv-model.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 export type Rng = () => number;
 
-/** A small seeded generator (mulberry32), so that failures replay. */
-export function rng(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so that failures replay. */
+export const rng = (seed: number): Rng => mulberry32(seed);
 
 export interface GenerateOptions {
   seed: number;

@@ -14,21 +14,13 @@ import {
   type RaftConfig,
   type ReadState,
 } from '../../src/raft/index.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** Deterministic [0,1) source for tests (mulberry32). */
-export function seeded(seed: number): () => number {
-  let s = (seed * 0x9e3779b9) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic [0,1) source for tests; the seed is scrambled so nearby seeds diverge. */
+export const seeded = (seed: number): (() => number) => mulberry32((seed * 0x9e3779b9) >>> 0);
 
 export type Knobs = Partial<Omit<RaftConfig, 'id' | 'storage'>>;
 
