@@ -77,6 +77,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A member removed from the cluster stops itself; like etcd, the process then exits.
+  void member.server.stopped.then(() => {
+    if (!stopping) process.exit(0);
+  });
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));
 }

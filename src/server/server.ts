@@ -82,6 +82,9 @@ export class EtcdServer {
   private readyResolve!: () => void;
   /** Resolves once this member has a leader and has applied its own bootstrap entries. */
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+  private stoppedResolve!: () => void;
+  /** Resolves once the member has stopped, asked to or on its own (removed from the cluster). */
+  readonly stopped: Promise<void> = new Promise((r) => (this.stoppedResolve = r));
 
   private constructor(
     readonly opts: ServerOptions,
@@ -857,6 +860,7 @@ export class EtcdServer {
     this.watchHub.close();
     await this.commitBackend();
     await this.storage.close();
+    this.stoppedResolve();
   }
 }
 
