@@ -67,6 +67,25 @@ export class BoltFile {
     return this.entriesOfPage(this.pageAt(root));
   }
 
+  /** The key/values of one top-level bucket in key order, one at a time: a large bucket need not fit in an array. */
+  *iterate(bucket: BoltEntry): Generator<BoltEntry> {
+    const root = bucket.value.length >= 8 ? Buffer.from(bucket.value.buffer, bucket.value.byteOffset, bucket.value.length).readBigUInt64LE(0) : 0n;
+    if (root === 0n) {
+      yield* this.entriesOfPage(Buffer.from(bucket.value.buffer, bucket.value.byteOffset, bucket.value.length).subarray(16));
+      return;
+    }
+    yield* this.walkPage(this.pageAt(root));
+  }
+
+  private *walkPage(p: Buffer): Generator<BoltEntry> {
+    if (p.readUInt16LE(8) & BRANCH) {
+      const count = p.readUInt16LE(10);
+      for (let i = 0; i < count; i++) yield* this.walkPage(this.pageAt(p.readBigUInt64LE(PAGE_HEADER + i * ELEMENT + 8)));
+      return;
+    }
+    yield* this.entriesOfPage(p);
+  }
+
   private pageAt(id: bigint): Buffer {
     const off = Number(id) * this.pageSize;
     if (off + PAGE_HEADER > this.buf.length) throw new Error(`page ${id} beyond the end of the file`);

@@ -19,7 +19,8 @@ interface WalMetadata {
   NodeID: bigint;
   ClusterID: bigint;
 }
-const metadataCodec = codec<WalMetadata>('etcdserverpb.Metadata');
+/** The WAL's metadata record: which member and cluster the log belongs to. */
+export const metadataCodec = codec<WalMetadata>('etcdserverpb.Metadata');
 const CONF_STATE_KEY = new TextEncoder().encode('confState');
 
 /** Entries kept in memory after a snapshot so slow followers can catch up without one (etcd: 5000). */
@@ -174,7 +175,8 @@ export async function openStorage(
   return ms;
 }
 
-function saveConf(backend: Backend, cs: ConfState): void {
+/** Raft's voters and learners, kept beside the applied state so a restart knows them. */
+export function saveConf(backend: Backend, cs: ConfState): void {
   const json = JSON.stringify({ voters: cs.voters.map(String), learners: cs.learners.map(String) });
   backend.put('meta', CONF_STATE_KEY, new TextEncoder().encode(json));
 }
