@@ -13,7 +13,7 @@ function cleanEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
   return { ...env, ETCDCTL_API: '3', ...extra };
 }
 
-export function etcdctlTs(member: Member | string, args: string[], opts: EtcdctlOptions = {}): Promise<EtcdctlResult> {
+export function etcdctlTs(member: Member | string, args: string[], opts: EtcdctlOptions & { stdinBytes?: Uint8Array } = {}): Promise<EtcdctlResult> {
   const endpoint = typeof member === 'string' ? member : member.endpoint;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ export function etcdctlTs(member: Member | string, args: string[], opts: Etcdctl
       resolve({ stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8'), code: code ?? (signal ? 128 : -1) });
     });
     child.stdin.on('error', () => {});
-    child.stdin.end(opts.stdin ?? '');
+    child.stdin.end(opts.stdinBytes ?? opts.stdin ?? '');
   });
 }
 

@@ -41,6 +41,8 @@ export interface CommandIO {
   out(s: string): void;
   err(s: string): void;
   readStdin(): Promise<string>;
+  /** All of stdin as bytes (put's value: binary values pass unchanged, as etcdctl's). */
+  readStdinBytes(): Promise<Uint8Array>;
   /** Lines of stdin as they arrive (interactive txn and watch). */
   stdinLines(): AsyncIterable<string>;
 }
@@ -57,7 +59,7 @@ export class Ctx {
     readonly io: CommandIO,
   ) {
     const format = strOf(flags, 'write-out');
-    if (!['simple', 'json', 'fields', 'table', 'protobuf'].includes(format)) throw new CliExit(ExitCode.BadFeature, 'unsupported output format');
+    if (!['simple', 'json', 'fields', 'table', 'protobuf', 'k8s', 'k8s-json'].includes(format)) throw new CliExit(ExitCode.BadFeature, 'unsupported output format');
     this.display = new Display(format as OutputFormat, boolOf(flags, 'hex'), io.out, io.err);
     this.commandTimeoutMs = parseDuration(strOf(flags, 'command-timeout'));
     this.dialTimeoutMs = parseDuration(strOf(flags, 'dial-timeout'));

@@ -6,8 +6,12 @@ import { codec } from '../../pb/codec.js';
 import { pbJson, stringify } from './gojson.js';
 import { goQuote, hex16, hexId, hexPad16, humanBytes, table } from './format.js';
 import { CliExit, ExitCode } from './exit.js';
+import { k8sJson, k8sYaml } from './k8s/print.js';
 
-export type OutputFormat = 'simple' | 'json' | 'fields' | 'table' | 'protobuf';
+export type OutputFormat = 'simple' | 'json' | 'fields' | 'table' | 'protobuf' | 'k8s' | 'k8s-json';
+
+/** Outputs of etcdctl-ts's own, for get only. */
+export const K8S_FORMATS: readonly OutputFormat[] = ['k8s', 'k8s-json'];
 
 export interface EpHealth { ep: string; health: boolean; took: string; error: string }
 export interface EpStatus { ep: string; resp: T.StatusResponse }
@@ -64,6 +68,8 @@ export class Display {
   }
 
   get(r: RangeResponse): void {
+    if (this.format === 'k8s') return this.out(k8sYaml(r.kvs));
+    if (this.format === 'k8s-json') return this.out(k8sJson(r.kvs));
     if (this.rpc('etcdserverpb.RangeResponse', r)) return;
     if (this.format === 'fields') {
       this.hdr(r.header);

@@ -10,6 +10,7 @@ import { lease } from './commands/lease.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
 import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
+import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
@@ -50,19 +51,19 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function stdio(): CommandIO {
-  let stdinText: Promise<string> | undefined;
+  let stdinBytes: Promise<Buffer> | undefined;
+  const readAll = () =>
+    (stdinBytes ??= new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      process.stdin.on('data', (ch: Buffer) => chunks.push(ch));
+      process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
+      process.stdin.on('error', () => resolve(Buffer.concat(chunks)));
+    }));
   return {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    readStdin() {
-      stdinText ??= new Promise((resolve) => {
-        const chunks: Buffer[] = [];
-        process.stdin.on('data', (ch: Buffer) => chunks.push(ch));
-        process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        process.stdin.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      });
-      return stdinText;
-    },
+    readStdin: async () => (await readAll()).toString('utf8'),
+    readStdinBytes: readAll,
     async *stdinLines() {
       // Only newline-terminated lines count, as bufio's ReadString('\n').
       let buf = '';
@@ -100,6 +101,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO)
       const v = env[envName(f.name)];
       if (v !== undefined && !parsed.changed.has(f.name)) parsed.values.set(f.name, v);
     }
+    const format = parsed.values.get('write-out') ?? '';
+    if (K8S_FORMATS.includes(format as OutputFormat) && name !== 'get') throw new CliExit(ExitCode.BadFeature, `${format} not supported as output format`);
     ctx = new Ctx(parsed, parsed.args, io);
     await cmd.run(ctx, name === 'watch' ? exec : exec);
     return ExitCode.Success;

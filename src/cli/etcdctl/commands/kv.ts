@@ -57,9 +57,9 @@ export async function get(c: Ctx): Promise<void> {
   c.display.get(res);
 }
 
-async function readValue(c: Ctx): Promise<string> {
-  const v = await c.io.readStdin();
-  if (v === '') throw bad('put command needs 1 argument and input from stdin or 2 arguments');
+async function readValue(c: Ctx): Promise<Uint8Array> {
+  const v = await c.io.readStdinBytes();
+  if (v.length === 0) throw bad('put command needs 1 argument and input from stdin or 2 arguments');
   return v;
 }
 
@@ -68,10 +68,10 @@ function leaseOf(text: string): bigint {
   return BigInt('0x' + text);
 }
 
-export function putOp(c: Pick<Ctx, 'bool' | 'str'>, args: string[], stdinValue?: string): RequestOp {
+export function putOp(c: Pick<Ctx, 'bool' | 'str'>, args: string[], stdinValue?: string | Uint8Array): RequestOp {
   const key = args[0]!;
   if (c.bool('ignore-value') && args.length === 2) throw bad("put command needs only 1 argument when 'ignore-value' is set");
-  let value = args[1] ?? stdinValue;
+  let value: string | Uint8Array | undefined = args[1] ?? stdinValue;
   if (value === undefined && c.bool('ignore-value')) value = '';
   if (value === undefined) throw bad('put command needs 1 argument and input from stdin or 2 arguments');
   return Op.put(key, value, { lease: leaseOf(c.str('lease')), prevKv: c.bool('prev-kv'), ignoreValue: c.bool('ignore-value'), ignoreLease: c.bool('ignore-lease') });
