@@ -2,3 +2,4 @@ export { RaftTransport, LeaseForwardError, fetchCluster, type TransportHooks, ty
 export { dumpBackend, loadBackend } from './backend-dump.js';
 export { encodeFrames, FrameReader } from './frame.js';
 export { resolvePeerTls, type PeerTls, type PeerTlsConfig } from './tls.js';
+export { PATH_HASHKV, serveHashKV, fetchPeerHashKV, PeerHashKVError, type PeerHashKV } from './hashkv.js';

@@ -12,6 +12,7 @@ import { FrameReader } from './frame.js';
 import { Peer } from './peer.js';
 import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
 import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
+import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
 
 export interface RaftReceiver {
   step(m: Message): void;
@@ -43,6 +44,8 @@ export interface TransportHooks {
   onRemovedSelf(): void;
   /** A lease call forwarded by a follower (JSON in, JSON out; errors by message). */
   leaseCall(op: string, body: unknown): Promise<unknown>;
+  /** The key-value store's hash at a revision, for peers' corruption checks (throws Compacted / FutureRev). */
+  hashKV?(revision: number): PeerHashKV;
 }
 
 export interface PeerInfo {
@@ -175,6 +178,11 @@ export class RaftTransport {
       return;
     }
     if (req.method === 'POST' && path.startsWith(PATH_LEASE)) return this.receiveLeaseCall(path.slice(PATH_LEASE.length), req, res);
+    if (path === PATH_HASHKV) {
+      const hashKV = this.hooks?.hashKV;
+      if (!hashKV) return void res.writeHead(503).end('not ready\n');
+      return serveHashKV(req, res, this.clusterId, hashKV);
+    }
     if (req.method !== 'POST' || (path !== PATH_STREAM && path !== PATH_SNAPSHOT)) return void res.writeHead(404).end();
     const hooks = this.hooks;
     if (!hooks) return void res.writeHead(503).end('not ready\n');
@@ -281,6 +289,11 @@ export class RaftTransport {
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
+  }
+
+  /** Asks a peer for its key-value store's hash at `revision` (GET /members/hashkv). */
+  peerHashKV(peerUrl: string, revision: number, timeoutMs: number): Promise<PeerHashKV> {
+    return fetchPeerHashKV(peerUrl, revision, timeoutMs, this.opts.tls, this.clusterId);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,11 @@ export interface ApplyRequest {
   leaseRevoke?: leasepb.LeaseRevokeRequest;
 }
 
+/** While a CORRUPT alarm is raised, etcd refuses every KV and lease request that reaches the log. */
+export function refusedWhileCorrupt(req: ApplyRequest): boolean {
+  return !!(req.put || req.range || req.deleteRange || req.txn || req.compaction || req.leaseGrant || req.leaseRevoke);
+}
+
 export class Applier {
   private readonly kv: KvApplier;
 

@@ -37,6 +37,10 @@ export interface ServerOptions {
   peerTls?: PeerTlsConfig;
   /** Refuse membership changes that could cost quorum (--strict-reconfig-check, default true). */
   strictReconfigCheck?: boolean;
+  /** Compare this member's key-value hash with its peers' before serving (--experimental-initial-corrupt-check). */
+  initialCorruptCheck?: boolean;
+  /** Leader's interval between corruption checks; 0 or absent: off (--experimental-corrupt-check-time). */
+  corruptCheckTimeMs?: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
