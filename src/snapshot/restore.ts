@@ -78,7 +78,7 @@ export async function restoreSnapshot(cfg: RestoreConfig, log: RestoreLog = () =
         }
       }
       Membership.bootstrap(backend, cluster.members);
-      for (const m of cluster.members) log('added member', { 'cluster-id': cluster.clusterId.toString(16), 'added-peer-id': m.id.toString(16), 'added-peer-peer-urls': m.peerUrls });
+      for (const m of cluster.members) log('added member', { 'cluster-id': cluster.clusterId.toString(16), 'local-member-id': '0', 'added-peer-id': m.id.toString(16), 'added-peer-peer-urls': m.peerUrls });
       saveConf(backend, { voters: cluster.members.map((m) => m.id), learners: [] });
       // Raft restarts at `index`; applies from the new log must not be skipped as already applied.
       writeConsistentIndex(backend, index);

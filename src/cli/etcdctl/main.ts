@@ -9,6 +9,7 @@ import { compaction, del, DEL_FLAGS, get, GET_FLAGS, put, PUT_FLAGS, txn } from 
 import { lease } from './commands/lease.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
+import { RESTORE_FLAGS } from '../etcdutl/commands/snapshot.js';
 import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
 import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
@@ -34,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
   endpoint: { flags: [b('cluster'), { name: 'rev', kind: 'int', default: '0' }], run: endpoint },
   alarm: { flags: [], run: alarm },
   defrag: { flags: [b('cluster'), s('data-dir')], run: defrag },
-  snapshot: { flags: [], run: snapshot },
+  snapshot: { flags: RESTORE_FLAGS, run: snapshot },
   'move-leader': { flags: [], run: moveLeader },
   auth: { flags: [], run: auth },
   user: { flags: [b('interactive', 'true'), s('new-user-password'), b('no-password'), b('detail')], run: user },

@@ -7,6 +7,7 @@ import { hexId, humanBytes } from '../format.js';
 import { errorText, fail, type Ctx } from '../context.js';
 import { endpointsFromCluster } from './cluster.js';
 import { dbStatus } from './snapshot-status.js';
+import { snapshotRestore } from '../../etcdutl/commands/snapshot.js';
 
 export async function alarm(c: Ctx): Promise<void> {
   const [sub] = c.args;
@@ -58,7 +59,7 @@ export async function snapshot(c: Ctx): Promise<void> {
     return c.display.dbStatus(status);
   }
   if (sub !== 'save') {
-    if (sub === 'restore') throw new CliExit(ExitCode.Error, `snapshot ${sub} is not available in etcdctl-ts`);
+    if (sub === 'restore') return snapshotRestore(c.flags, c.args.slice(1), c.io);
     throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl snapshot"`);
   }
   if (c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'snapshot save expects one argument');
