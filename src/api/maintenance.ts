@@ -1,6 +1,8 @@
-// etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag` use.
+// etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag|snapshot save` use.
 import type { EtcdServer } from '../server/server.js';
 import type { AlarmRequest } from '../server/alarms.js';
+import type { ServerWritable } from '../grpc/types.js';
+import { sendSnapshot, type SnapshotResponse } from './snapshot.js';
 
 export function maintenanceImpl(s: EtcdServer) {
   return {
@@ -17,5 +19,6 @@ export function maintenanceImpl(s: EtcdServer) {
       // etcd answers a defragment with an empty response, header included.
       return {};
     },
+    Snapshot: (_req: object, stream: ServerWritable<SnapshotResponse>) => sendSnapshot(s, stream),
   };
 }

@@ -17,6 +17,14 @@ export const BUCKETS = [
 
 export type BucketName = (typeof BUCKETS)[number];
 
+/** A point-in-time read-only view of committed data; later commits do not show through it. */
+export interface BackendView {
+  /** Ascending entries with start <= key < end (start omitted: from the bucket's start; end omitted: to its end). */
+  range(bucket: BucketName, start?: Uint8Array, end?: Uint8Array): IterableIterator<[Uint8Array, Uint8Array]>;
+  /** Releases the view; ranging over it afterwards is an error. */
+  close(): void;
+}
+
 export interface Backend {
   /** The value under key, seeing uncommitted writes of the current batch. */
   get(bucket: BucketName, key: Uint8Array): Uint8Array | undefined;
@@ -37,5 +45,10 @@ export interface Backend {
    * Reads and writes keep working meanwhile; commits issued during it complete after it.
    */
   defrag(): Promise<void>;
+  /**
+   * Commits the current batch, then opens a view of everything committed at that
+   * point (etcd's backend.Snapshot): writes and commits go on while it is open.
+   */
+  snapshotView(): Promise<BackendView>;
   close(): Promise<void>;
 }

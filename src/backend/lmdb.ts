@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { BUCKETS, type Backend, type BucketName } from './backend.js';
+import { BUCKETS, type Backend, type BackendView, type BucketName } from './backend.js';
 import { mergeLayers, WriteBuffer } from './write-buffer.js';
 
 export interface LmdbBackendOptions {
@@ -139,6 +139,32 @@ export class LmdbBackend implements Backend {
     });
     this.lastCommit = done;
     return done;
+  }
+
+  async snapshotView(): Promise<BackendView> {
+    this.assertOpen();
+    await this.commit();
+    this.assertOpen();
+    // An LMDB read transaction sees the last committed state for as long as it lives.
+    const txn = this.env.useReadTransaction();
+    const dbs = this.dbs;
+    let open = true;
+    return {
+      range(bucket, start, end) {
+        if (!open) throw new Error('backend: snapshot view closed');
+        const db = dbs.get(bucket);
+        if (db === undefined) throw new Error(`backend: unknown bucket ${bucket}`);
+        const opts = { transaction: txn, ...(start === undefined ? {} : { start: asBuffer(start) }), ...(end === undefined ? {} : { end: asBuffer(end) }) };
+        return (function* () {
+          for (const { key, value } of db.getRange(opts)) yield [key, value] as [Uint8Array, Uint8Array];
+        })();
+      },
+      close() {
+        if (!open) return;
+        open = false;
+        txn.done();
+      },
+    };
   }
 
   /** The file only changes size when a batch is written or a defrag swaps it: cached until then. */

@@ -1,6 +1,6 @@
 // An in-memory backend for tests and the simulation: same batching and
 // read-your-writes behaviour as LmdbBackend, with committed data in sorted arrays.
-import { BUCKETS, type Backend, type BucketName } from './backend.js';
+import { BUCKETS, type Backend, type BackendView, type BucketName } from './backend.js';
 import { bytesToKey } from './bytes.js';
 import { mergeLayers, WriteBuffer } from './write-buffer.js';
 
@@ -40,6 +40,15 @@ class SortedBucket {
     this.entries.delete(k);
     this.bytes -= old[0].byteLength + old[1].byteLength;
     this.keys.splice(this.lowerBound(k), 1);
+  }
+
+  /** A frozen copy: later sets and deletes do not reach it. */
+  copy(): SortedBucket {
+    const c = new SortedBucket();
+    for (const k of this.keys) c.keys.push(k);
+    for (const [k, e] of this.entries) c.entries.set(k, e);
+    c.bytes = this.bytes;
+    return c;
   }
 
   *scan(start: string, end: string | undefined): IterableIterator<[Uint8Array, Uint8Array]> {
@@ -97,6 +106,24 @@ export class MemoryBackend implements Backend {
         else b.set(k, w.key, w.value);
       }
     }
+  }
+
+  async snapshotView(): Promise<BackendView> {
+    await this.commit();
+    // Values are never mutated in place (set replaces the pair), so copying the index suffices.
+    const frozen = new Map<BucketName, SortedBucket>([...this.buckets].map(([name, b]) => [name, b.copy()]));
+    let open = true;
+    return {
+      range(bucket, start, end) {
+        if (!open) throw new Error('backend: snapshot view closed');
+        const b = frozen.get(bucket);
+        if (b === undefined) throw new Error(`backend: unknown bucket ${bucket}`);
+        return b.scan(start === undefined ? '' : bytesToKey(start), end === undefined ? undefined : bytesToKey(end));
+      },
+      close() {
+        open = false;
+      },
+    };
   }
 
   /** Drops the uncommitted batch, as a crash would. */

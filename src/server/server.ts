@@ -33,6 +33,7 @@ import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js
 import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
 import { BackendQuota, quotaCost } from './quota.js';
+import type { BackendView } from '../backend/backend.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -722,6 +723,12 @@ export class EtcdServer {
     this.metrics.dbTotalSize.set(this.storage.backend.size());
     this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
     this.logger.info('finished defragment');
+  }
+
+  /** A point-in-time view of the applied state (etcd's backend.Snapshot); applying goes on while it is open. */
+  async backendSnapshotView(): Promise<BackendView> {
+    await this.commitBackend();
+    return this.storage.backend.snapshotView();
   }
 
   hashKV(revision: number) {
