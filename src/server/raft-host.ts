@@ -12,8 +12,13 @@ import type { Logger } from '../pkg/logger.js';
 export interface RaftHostHooks {
   /** Committed normal entries, in log order; must be applied synchronously. */
   applyEntries(entries: Entry[]): void;
-  /** A committed membership change, after Raft applied it to its configuration. */
-  onConfChange(cc: ConfChange, confState: ConfState, index: number): void;
+  /**
+   * A committed membership change, after Raft applied it to its configuration; when
+   * validateConfChange refused it, Raft's configuration is unchanged and `rejected` says why.
+   */
+  onConfChange(cc: ConfChange, confState: ConfState, index: number, rejected?: unknown): void;
+  /** Checks a committed membership change before Raft applies it; an error makes it a no-op. */
+  validateConfChange?(cc: ConfChange, index: number): unknown;
   onSoftState?(s: SoftState): void;
   /** Called after each apply round with the new applied index. */
   onApplied?(appliedIndex: number): void;
@@ -254,8 +259,9 @@ export class RaftHost {
         if (batch.length) this.hooks.applyEntries(batch);
         batch = [];
         const cc = decodeConfChange(e.data);
-        this.confState = this.node.applyConfChange(cc);
-        this.hooks.onConfChange(cc, this.confState, e.index);
+        const rejected = this.hooks.validateConfChange?.(cc, e.index);
+        if (rejected === undefined) this.confState = this.node.applyConfChange(cc);
+        this.hooks.onConfChange(cc, this.confState, e.index, rejected);
       } else {
         batch.push(e);
       }

@@ -2,31 +2,35 @@
 // member (so every member applies the same member list), checked first against
 // etcd's rules so that a change that could cost the cluster its quorum is refused.
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
-import { Errors } from '../rpctypes/errors.js';
+import { Errors, type EtcdError } from '../rpctypes/errors.js';
 import type { Member } from './membership.js';
 
 interface ContextJson {
   reqId: string;
   member: { id: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean };
+  /** An AddNode that promotes a learner, as etcd's ConfigChangeContext.IsPromote. */
+  isPromote?: boolean;
 }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function confChange(type: ConfChangeType, m: Member, reqId: bigint): ConfChange {
+export function confChange(type: ConfChangeType, m: Member, reqId: bigint, isPromote = false): ConfChange {
   const ctx: ContextJson = {
     reqId: reqId.toString(16),
     member: { id: m.id.toString(16), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner },
+    ...(isPromote ? { isPromote } : {}),
   };
   return { type, nodeId: m.id, context: enc.encode(JSON.stringify(ctx)) };
 }
 
-export function decodeContext(cc: ConfChange): { reqId?: bigint; member?: Member } {
+export function decodeContext(cc: ConfChange): { reqId?: bigint; member?: Member; isPromote?: boolean } {
   if (cc.context.length === 0) return {};
   const o = JSON.parse(dec.decode(cc.context)) as Partial<ContextJson>;
   const m = o.member;
   return {
     reqId: o.reqId ? BigInt('0x' + o.reqId) : undefined,
+    isPromote: o.isPromote,
     member: m && { id: BigInt('0x' + m.id), name: m.name ?? '', peerUrls: m.peerURLs ?? [], clientUrls: m.clientURLs ?? [], isLearner: !!m.isLearner },
   };
 }
@@ -70,3 +74,48 @@ export function checkCanRemoveVoter(members: Member[], id: bigint, isStarted: (i
 
 /** etcd allows one learner at a time. */
 export const MAX_LEARNERS = 1;
+
+export interface MemberView {
+  list(): Member[];
+  get(id: bigint): Member | undefined;
+  isRemoved(id: bigint): boolean;
+}
+
+/**
+ * etcd's ValidateConfigurationChange, run where every member agrees: on the committed
+ * change, against the member list as the entries before it left it. Checks made when
+ * the request arrived can be overtaken by a concurrent change through another member;
+ * a change failing here is applied as a no-op and its caller gets the error.
+ */
+export function validateConfChange(cc: ConfChange, members: MemberView): EtcdError | undefined {
+  const id = cc.nodeId;
+  if (members.isRemoved(id)) return Errors.MemberNotFound; // etcd's ErrIDRemoved answers as not found
+  const existing = members.get(id);
+  const { member, isPromote } = decodeContext(cc);
+  switch (cc.type) {
+    case ConfChangeType.AddNode:
+    case ConfChangeType.AddLearnerNode: {
+      // Contexts written before the promote flag existed: an AddNode of a known learner promotes it.
+      if (isPromote || (isPromote === undefined && cc.type === ConfChangeType.AddNode && existing?.isLearner)) {
+        if (!existing) return Errors.MemberNotFound;
+        if (!existing.isLearner) return Errors.MemberNotLearner;
+        return undefined;
+      }
+      if (existing) return Errors.MemberExist;
+      const used = new Set(members.list().flatMap((m) => m.peerUrls));
+      if ((member?.peerUrls ?? []).some((u) => used.has(u))) return Errors.PeerURLExist;
+      if (cc.type === ConfChangeType.AddLearnerNode && members.list().filter((m) => m.isLearner).length + 1 > MAX_LEARNERS) return Errors.TooManyLearners;
+      return undefined;
+    }
+    case ConfChangeType.RemoveNode:
+      return existing ? undefined : Errors.MemberNotFound;
+    case ConfChangeType.UpdateNode: {
+      if (!existing) return Errors.MemberNotFound;
+      const used = new Set(members.list().filter((m) => m.id !== id).flatMap((m) => m.peerUrls));
+      if ((member?.peerUrls ?? []).some((u) => used.has(u))) return Errors.PeerURLExist;
+      return undefined;
+    }
+    default:
+      throw new Error(`unknown conf change type ${String(cc.type)}`);
+  }
+}

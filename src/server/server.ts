@@ -51,6 +51,9 @@ interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
 }
 const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
 
+/** How often a membership change not yet applied is proposed again. */
+const CONF_CHANGE_RETRY_MS = 500;
+
 /** etcd's grpc overhead allowance on top of --max-request-bytes. */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -191,7 +194,8 @@ export class EtcdServer {
       storage.wal,
       {
         applyEntries: (entries) => this.applyEntries(entries),
-        onConfChange: (cc, confState, index) => this.onConfChange(cc, confState, index),
+        onConfChange: (cc, confState, index, rejected) => this.onConfChange(cc, confState, index, rejected),
+        validateConfChange: (cc, index) => this.validateConfChange(cc, index),
         onSoftState: (s) => this.onSoftState(s),
         onApplied: (index) => this.onApplied(index),
         onSnapshot: (snap) => this.installSnapshot(snap),
@@ -350,16 +354,30 @@ export class EtcdServer {
     return { alarms: res.alarms };
   }
 
-  private onConfChange(cc: ConfChange, confState: ConfState, index: number): void {
+  /** Entries the backend already holds were validated when first applied: the member list shows the outcome. */
+  private validateConfChange(cc: ConfChange, index: number): unknown {
+    if (index > this.storage.mvcc.consistentIndex()) return reconfig.validateConfChange(cc, this.membership);
+    const known = this.membership.get(cc.nodeId) !== undefined || this.membership.isRemoved(cc.nodeId);
+    return cc.type === ConfChangeType.RemoveNode || known ? undefined : Errors.MemberNotFound;
+  }
+
+  private onConfChange(cc: ConfChange, confState: ConfState, index: number, rejected?: unknown): void {
     const { reqId, member } = reconfig.decodeContext(cc);
+    const fresh = index > this.storage.mvcc.consistentIndex();
     // Entries the backend already holds (replayed, or covered by an installed snapshot) are not re-applied.
-    if (index > this.storage.mvcc.consistentIndex()) {
+    if (fresh && rejected === undefined) {
       if (cc.type === ConfChangeType.RemoveNode) this.membership.remove(cc.nodeId);
       else if (cc.type === ConfChangeType.UpdateNode && member) this.membership.updatePeerUrls(cc.nodeId, member.peerUrls);
       else if (cc.type === ConfChangeType.AddNode && this.membership.get(cc.nodeId)?.isLearner) this.membership.promote(cc.nodeId);
       else if (member) this.membership.add({ ...member, isLearner: cc.type === ConfChangeType.AddLearnerNode });
-      this.storage.mvcc.setConsistentIndex(index);
       this.logger.info('applied a membership change', { type: ConfChangeType[cc.type], 'member-id': hex(cc.nodeId), index });
+    } else if (fresh) {
+      this.logger.warn('rejected a membership change at apply', { type: ConfChangeType[cc.type], 'member-id': hex(cc.nodeId), index, error: String((rejected as Error).message ?? rejected) });
+    }
+    if (fresh) this.storage.mvcc.setConsistentIndex(index);
+    if (rejected !== undefined) {
+      if (reqId !== undefined && this.wait.isRegistered(reqId)) this.wait.trigger(reqId, { err: rejected as EtcdError });
+      return;
     }
     this.storage.saveConfState(confState);
     // A member joining now must be sent a snapshot whose configuration lists it.
@@ -778,16 +796,28 @@ export class EtcdServer {
     return this.opts.strictReconfigCheck ?? true;
   }
 
-  private async proposeConfChange(type: ConfChangeType, m: Member): Promise<Member[]> {
+  private async proposeConfChange(type: ConfChangeType, m: Member, isPromote = false): Promise<Member[]> {
     if (this.stopping) throw Errors.Stopped;
     const reqId = this.reqIds.next();
     const done = this.wait.register<ApplyResult>(reqId, this.requestTimeoutMs, this.timeoutError());
+    const cc = reconfig.confChange(type, m, reqId, isPromote);
+    const propose = () => {
+      try {
+        this.host.proposeConfChange(cc);
+      } catch (err) {
+        this.wait.fail(reqId, err instanceof ProposalDroppedError ? this.dropError(err) : err);
+      }
+    };
+    propose();
+    // A leader with a membership change still unapplied drops the next one (Raft allows
+    // one at a time). Proposing again is safe: a copy applied after the first is
+    // refused by the apply-time check, and only the first answers the caller.
+    const retry = setInterval(() => this.wait.isRegistered(reqId) && !this.stopping && propose(), CONF_CHANGE_RETRY_MS);
     try {
-      this.host.proposeConfChange(reconfig.confChange(type, m, reqId));
-    } catch (err) {
-      this.wait.fail(reqId, err instanceof ProposalDroppedError ? this.dropError(err) : err);
+      this.unwrap(await done);
+    } finally {
+      clearInterval(retry);
     }
-    this.unwrap(await done);
     return this.members();
   }
 
@@ -836,7 +866,7 @@ export class EtcdServer {
     } else if (!this.isStarted(id)) {
       throw Errors.LearnerNotReady;
     }
-    return this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false });
+    return this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false }, true);
   }
 
   /** Hands leadership to a voter and waits until it leads (etcd's MoveLeader). */
