@@ -1,8 +1,9 @@
 // check perf: etcdctl's 60-second write load at a fixed rate, judged on throughput,
-// slowest request and standard deviation. (check datascale is not available.)
+// slowest request and standard deviation; check datascale lives in datascale.ts.
 import { randomInt } from 'node:crypto';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
+import { checkDatascale } from './datascale.js';
 
 const PERF = {
   s: { limit: 150, clients: 50, duration: 60 },
@@ -29,7 +30,7 @@ function randomKey(prefix: string): Buffer {
 
 export async function check(c: Ctx): Promise<void> {
   const [sub] = c.args;
-  if (sub === 'datascale') throw new CliExit(ExitCode.Error, 'check datascale is not available in etcdctl-ts');
+  if (sub === 'datascale') return checkDatascale(c);
   if (sub !== 'perf') throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl check"`);
   const model = ALIAS[c.str('load')];
   if (!model) throw new CliExit(ExitCode.BadFeature, `unknown load option ${c.str('load')}`);
