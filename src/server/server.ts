@@ -419,9 +419,8 @@ export class EtcdServer {
     this.applier = new Applier(mvcc, { logger: this.logger, lessor: this.lessor });
     // Users, roles and the enabled flag arrive with the leader's backend.
     this.auth = new AuthStore(this.storage.backend, { bcryptCost: this.opts.bcryptCost ?? 10, tokenTtlMs: (this.opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: this.opts.authToken });
-    // Watchers were tied to the replaced store: their streams end and clients resume.
-    this.watchHub.close();
-    this.watchHub = new WatchHub(mvcc, { maxRequestBytes: this.opts.maxRequestBytes });
+    // Watchers carry on over the new store: they catch up from its history, or learn it was compacted.
+    this.watchHub.restore(mvcc);
     this.membership.reload();
     this.storage.saveConfState(snap.metadata.confState);
     this.syncPeers();

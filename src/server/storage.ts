@@ -154,10 +154,11 @@ export async function openStorage(
       // The log may only be released up to what the backend holds durably.
       const index = Math.min(durableIndex, host.appliedIndex);
       // The backend is the state machine's snapshot, so the in-memory log need only
-      // keep a catch-up window, whatever --snapshot-count says about the WAL.
-      if (index - raftStorage.firstIndex() > 2 * CATCH_UP_ENTRIES) {
+      // keep a catch-up window; a --snapshot-count below etcd's window narrows it too.
+      const catchUp = Math.max(1, Math.min(CATCH_UP_ENTRIES, snapshotCount));
+      if (index - raftStorage.firstIndex() > 2 * catchUp) {
         if (index > raftStorage.snapshot().metadata.index) raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
-        raftStorage.compact(index - CATCH_UP_ENTRIES);
+        raftStorage.compact(index - catchUp);
       }
       if (index - lastSnapshotIndex < snapshotCount) return;
       const term = raftStorage.term(index);

@@ -40,16 +40,36 @@ export class WatchHub {
   private readonly unsynced = new Set<Watcher>();
   private readonly streams = new Set<WatchStream>();
   private readonly opts: typeof DEFAULTS;
-  private readonly unsubscribe: () => void;
+  private unsubscribe: () => void;
   private syncScheduled = false;
   private closed = false;
+  private current: MvccStore;
 
-  constructor(
-    readonly store: MvccStore,
-    opts: WatchHubOptions = {},
-  ) {
+  constructor(store: MvccStore, opts: WatchHubOptions = {}) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.current = store;
     this.unsubscribe = store.onWrite((events, rev) => this.notify(events, rev));
+  }
+
+  get store(): MvccStore {
+    return this.current;
+  }
+
+  /**
+   * The store was replaced (a snapshot from the leader was installed). As etcd's
+   * watchable store does on restore, every synced watcher goes back to catching up,
+   * now from the new store: it gets the events after the last one it was sent, or,
+   * when the new store compacted them away, a cancel with the compacted revision.
+   */
+  restore(store: MvccStore): void {
+    if (this.closed) throw new Error('watch: hub is closed');
+    this.unsubscribe();
+    this.current = store;
+    this.unsubscribe = store.onWrite((events, rev) => this.notify(events, rev));
+    const synced: Watcher[] = [];
+    this.synced.forEach((w) => synced.push(w));
+    for (const w of synced) this.setUnsynced(w, w.minRev);
+    this.scheduleSync();
   }
 
   openStream(send: WatchSend): WatchStream {

@@ -36,6 +36,11 @@ export class WatcherGroup {
     return removed;
   }
 
+  forEach(fn: (w: Watcher) => void): void {
+    for (const set of this.byKey.values()) for (const w of set) fn(w);
+    for (const w of this.ranges) fn(w);
+  }
+
   /** Calls fn for every watcher whose range holds key. */
   forEachMatch(key: Uint8Array, keyStr: string, fn: (w: Watcher) => void): void {
     const set = this.byKey.get(keyStr);
