@@ -11,7 +11,7 @@ export interface BackendSnapshotOptions {
   entriesPerTurn?: number;
 }
 
-const DEFAULT_ENTRIES_PER_TURN = 20_000;
+const DEFAULT_ENTRIES_PER_TURN = 4096;
 const COALESCE_BYTES = 1 << 20;
 
 /** Writes every bucket of `view` into a new bbolt file at `path`; resolves with its layout. */

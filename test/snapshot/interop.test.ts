@@ -151,7 +151,7 @@ test('writes go on during a snapshot, and the snapshot holds exactly one revisio
     const later = duringSnapshot.filter((r) => r > top);
     assert.ok(later.length > 0, `writes made during the snapshot are not in it (top ${top}, during ${duringSnapshot.join(',')})`);
   } finally {
-    client.close();
+    await client.close();
     await m.close();
   }
 });
