@@ -89,29 +89,30 @@ export class Ctx {
     return { username: user.slice(0, i), password: user.slice(i + 1) };
   }
 
-  private tls() {
+  /** TLS from --cacert/--cert/--key/--insecure-transport, or their `flagPrefix`ed twins (make-mirror's --dest-*). */
+  private tls(flagPrefix = '') {
     const read = (flag: string) => {
-      const path = this.str(flag);
-      if (path === '' && this.flags.changed.has(flag)) throw new CliExit(ExitCode.BadArgs, `empty string is passed to --${flag} option`);
+      const path = this.str(flagPrefix + flag);
+      if (path === '' && this.flags.changed.has(flagPrefix + flag)) throw new CliExit(ExitCode.BadArgs, `empty string is passed to --${flagPrefix + flag} option`);
       return path === '' ? undefined : readFileSync(path);
     };
     const ca = read('cacert');
     const cert = read('cert');
     const key = read('key');
-    const skip = this.bool('insecure-skip-tls-verify');
-    const secure = ca !== undefined || cert !== undefined || !this.bool('insecure-transport');
+    const skip = flagPrefix === '' && this.bool('insecure-skip-tls-verify');
+    const secure = ca !== undefined || cert !== undefined || !this.bool(flagPrefix + 'insecure-transport');
     return secure ? { ca, cert, key, insecureSkipVerify: skip } : undefined;
   }
 
   /** A client for `endpoints` (default: --endpoints). */
-  async client(endpoints = this.endpoints(), withAuth = true, direct = false): Promise<Client> {
+  async client(endpoints = this.endpoints(), withAuth = true, direct = false, tlsFlagPrefix = ''): Promise<Client> {
     const first = c0(endpoints[0] ?? '');
     const target = direct ? `passthrough:///${first}` : `endpoint://client-${randomUUID()}/${first}`;
     const c = new Client({
       endpoints,
       // clientv3 3.4 dials without blocking: an unreachable cluster fails the call at its own deadline.
       dialTimeoutMs: Number.POSITIVE_INFINITY,
-      tls: this.tls(),
+      tls: this.tls(tlsFlagPrefix),
       ...(withAuth ? this.credentials() : {}),
       onCallError: ({ attempt, error }) => this.io.err(retryWarning(target, attempt, error, direct ? first : undefined)),
     });

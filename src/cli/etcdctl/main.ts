@@ -7,6 +7,7 @@ import { elect, lock } from './commands/concurrency.js';
 import { check } from './commands/check.js';
 import { compaction, del, DEL_FLAGS, get, GET_FLAGS, put, PUT_FLAGS, txn } from './commands/kv.js';
 import { lease } from './commands/lease.js';
+import { makeMirror, MIRROR_FLAGS } from './commands/mirror.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
 import { RESTORE_FLAGS } from '../etcdutl/commands/snapshot.js';
@@ -48,6 +49,7 @@ const COMMANDS: Record<string, Command> = {
       c.io.out(`etcdctl version: ${ETCD_API_VERSION}\nAPI version: 3.4\n`);
     },
   },
+  'make-mirror': { flags: MIRROR_FLAGS, run: makeMirror },
   check: { flags: [s('load', 's'), s('prefix'), b('auto-compact'), b('auto-defrag')], run: check },
 };
 
