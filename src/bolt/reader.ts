@@ -93,14 +93,14 @@ export class BoltFile {
     return this.buf.subarray(off, off + (overflow + 1) * this.pageSize);
   }
 
-  private entriesOfPage(p: Buffer): BoltEntry[] {
+  /** Appends the page's entries (a branch: its subtree's) to `out`; spreading would overflow the stack on large buckets. */
+  private entriesOfPage(p: Buffer, out: BoltEntry[] = []): BoltEntry[] {
     const flags = p.readUInt16LE(8);
     const count = p.readUInt16LE(10);
-    const out: BoltEntry[] = [];
     for (let i = 0; i < count; i++) {
       const e = PAGE_HEADER + i * ELEMENT;
       if (flags & BRANCH) {
-        out.push(...this.entriesOfPage(this.pageAt(p.readBigUInt64LE(e + 8))));
+        this.entriesOfPage(this.pageAt(p.readBigUInt64LE(e + 8)), out);
       } else if (flags & LEAF) {
         const eflags = p.readUInt32LE(e);
         const pos = p.readUInt32LE(e + 4);
