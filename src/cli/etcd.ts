@@ -25,6 +25,8 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     listenClientUrls: c.listenClientUrls,
     listenPeerUrls: c.listenPeerUrls,
     strictReconfigCheck: c.strictReconfigCheck,
+    initialCorruptCheck: c.experimentalInitialCorruptCheck,
+    corruptCheckTimeMs: c.experimentalCorruptCheckTimeMs,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,

@@ -115,7 +115,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-read-timeout', key: 'proxyReadTimeoutMs', kind: U, section: 'v2 Proxy (to be deprecated in v4)', usage: 'Read timeout in milliseconds.', notYetAvailable: true },
 
   { name: 'experimental-initial-corrupt-check', key: 'experimentalInitialCorruptCheck', kind: B, section: 'Experimental feature', usage: 'Check for data corruption before serving traffic.' },
-  { name: 'experimental-corrupt-check-time', key: 'experimentalCorruptCheckTimeMs', kind: D, section: 'Experimental feature', usage: 'Time between cluster corruption checks.', notYetAvailable: true },
+  { name: 'experimental-corrupt-check-time', key: 'experimentalCorruptCheckTimeMs', kind: D, section: 'Experimental feature', usage: 'Time between cluster corruption checks.' },
   { name: 'experimental-enable-v2v3', key: 'experimentalEnableV2v3', kind: S, section: 'Experimental feature', usage: 'Serve v2 requests from the v3 store under this prefix.', notYetAvailable: true },
   { name: 'experimental-backend-bbolt-freelist-type', key: 'experimentalBackendBboltFreelistType', kind: S, section: 'Experimental feature', usage: "bbolt freelist type ('array' or 'map').", notYetAvailable: true },
   { name: 'experimental-enable-lease-checkpoint', key: 'experimentalEnableLeaseCheckpoint', kind: B, section: 'Experimental feature', usage: 'Leader checkpoints lease remaining TTLs to followers.', notYetAvailable: true },

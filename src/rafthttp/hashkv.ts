@@ -60,7 +60,7 @@ export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId
       h = hashByRev(revision);
     } catch (err) {
       const text = err instanceof EtcdError ? mvccText(err) : String(err instanceof Error ? err.message : err);
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(text + '\n');
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(text + '\n');
       return;
     }
     // Go's encoding/json with omitempty: zero fields are left out; etcd's header carries only the revision.

@@ -82,7 +82,9 @@ export class AlarmStore {
   }
 }
 
-/** Go's proto String() of an AlarmMember, as etcd puts it in a status's errors. */
+/** Go's proto String() of an AlarmMember, as etcd puts it in a status's errors (proto3 leaves zero fields out). */
 export function alarmString(m: AlarmMember): string {
-  return `memberID:${m.memberID} alarm:${AlarmType[m.alarm] ?? m.alarm} `;
+  const id = m.memberID !== 0n ? `memberID:${m.memberID} ` : '';
+  const alarm = m.alarm !== AlarmType.NONE ? `alarm:${AlarmType[m.alarm] ?? m.alarm} ` : '';
+  return id + alarm;
 }

@@ -22,7 +22,7 @@ import { Wait } from './wait.js';
 import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMemberId, hex } from './ids.js';
 import { openStorage, type MemberStorage } from './storage.js';
 import { Membership, type Member } from './membership.js';
-import { Applier, type ApplyRequest, type ApplyResult } from './applier.js';
+import { Applier, refusedWhileCorrupt, type ApplyRequest, type ApplyResult } from './applier.js';
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
@@ -34,6 +34,7 @@ import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
 import { BackendQuota, quotaCost } from './quota.js';
 import type { BackendView } from '../backend/backend.js';
+import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -80,6 +81,7 @@ export class EtcdServer {
   private incomingSnapshot?: { index: number; data: Uint8Array };
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
+  private corruptMonitor?: CorruptionMonitor;
   private leaderChangedAt = 0;
   private stopping = false;
   private readonly requestTimeoutMs: number;
@@ -151,6 +153,16 @@ export class EtcdServer {
       try {
         server.transport = await RaftTransport.listen({ memberId: storage.memberId, clusterId: storage.clusterId, listenUrls: opts.listenPeerUrls, logger, tls: peerTls });
       } catch (err) {
+        await storage.close();
+        throw err;
+      }
+    }
+    if (opts.initialCorruptCheck && storage.existing && server.transport) {
+      // etcd checks a restarting member against its peers before it serves anything.
+      try {
+        await checkInitialHashKV(server.corruptCheckDeps());
+      } catch (err) {
+        await server.transport.close();
         await storage.close();
         throw err;
       }
@@ -230,6 +242,7 @@ export class EtcdServer {
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
       leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
+      hashKV: (rev) => this.storage.mvcc.hashKV(rev),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -239,6 +252,31 @@ export class EtcdServer {
     this.commitTimer = setInterval(() => void this.commitBackend(), opts.backendBatchIntervalMs);
     this.commitTimer.unref?.();
     this.expiryLoop.start();
+    if (opts.corruptCheckTimeMs && opts.corruptCheckTimeMs > 0 && this.transport) {
+      this.corruptMonitor = new CorruptionMonitor(
+        {
+          ...this.corruptCheckDeps(),
+          isLeader: () => this.host.isLeader,
+          linearizableReadNotify: () => this.linearizableReadNotify(),
+          raiseCorrupt: async (memberID) => void (await this.alarm({ action: AlarmAction.ACTIVATE, memberID, alarm: AlarmType.CORRUPT })),
+        },
+        opts.corruptCheckTimeMs,
+      );
+      this.corruptMonitor.start();
+    }
+  }
+
+  private corruptCheckDeps(): CorruptCheckDeps {
+    const transport = this.transport;
+    if (!transport) throw new Error('corruption checks need the peer transport');
+    return {
+      memberId: this.id,
+      logger: this.logger,
+      requestTimeoutMs: this.requestTimeoutMs,
+      hashByRev: (rev) => this.storage.mvcc.hashKV(rev),
+      peers: () => this.membership.list().filter((m) => m.id !== this.id),
+      fetchHashKV: (url, rev, timeoutMs) => transport.peerHashKV(url, rev, timeoutMs),
+    };
   }
 
   // ---- apply -----------------------------------------------------------------------
@@ -308,6 +346,7 @@ export class EtcdServer {
 
   /** While NOSPACE is raised, writes that add data are refused; otherwise one over the quota is applied and reported. */
   private applyWithQuota(req: InternalRaftRequest): ApplyResult {
+    if (this.alarms.has(AlarmType.CORRUPT) && refusedWhileCorrupt(req)) return { err: Errors.Corrupt };
     const adds = quotaCost(req) > 0;
     if (adds && this.alarms.has(AlarmType.NOSPACE)) return { err: Errors.NoSpace };
     const ok = !adds || this.quota.available(req);
@@ -887,6 +926,7 @@ export class EtcdServer {
     if (this.stopping) return;
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
+    this.corruptMonitor?.stop();
     this.expiryLoop.stop();
     await this.host.stop();
     await this.transport?.close();
