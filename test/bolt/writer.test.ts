@@ -100,6 +100,16 @@ test('many revision keys span two branch levels and read back in order', () => {
   assert.ok(summary.size < n * 64, `compact file: ${summary.size} bytes`);
 });
 
+test('a bucket of 200 000 keys reads back whole (the reader does not recurse per entry)', () => {
+  const n = 200_000;
+  const entries: Entries = [];
+  for (let i = 0; i < n; i++) entries.push([revKey(i + 2), Buffer.from('v')]);
+  const { file } = build([['key', entries]]);
+  const got = readAll(file).get('key')!;
+  assert.equal(got.length, n);
+  assert.deepEqual(got[n - 1], entries[n - 1]);
+});
+
 test('a value larger than a page lands on overflow pages next to small ones', () => {
   const big = Buffer.alloc(100 * 1024);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;

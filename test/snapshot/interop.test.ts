@@ -87,6 +87,15 @@ test('the real etcdctl saves, checks and restores an etcd-ts snapshot, and the r
     assert.equal(ours.code, 0, ours.stderr);
     assert.deepEqual(JSON.parse(ours.stdout), real);
 
+    // etcdctl-ts saves the same database from the same member.
+    const file2 = join(tmp.path, 'snap-ts.db');
+    const savedTs = await run(process.execPath, [ETCDCTL_TS, `--endpoints=${source.endpoint}`, 'snapshot', 'save', file2]);
+    assert.equal(savedTs.code, 0, savedTs.stderr);
+    assert.equal(savedTs.stdout, `Snapshot saved at ${file2}\n`);
+    const status2 = await run('/usr/bin/etcdctl', ['snapshot', 'status', file2, '-w', 'json']);
+    assert.equal(status2.code, 0, status2.stderr);
+    assert.deepEqual(JSON.parse(status2.stdout), real);
+
     const dataDir = join(tmp.path, 'restored.etcd');
     const peer = `http://127.0.0.1:${await freePort()}`;
     const restore = await run('/usr/bin/etcdctl', ['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'm1', '--initial-cluster', `m1=${peer}`, '--initial-advertise-peer-urls', peer]);
