@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { etcdctl, startMember, type Member } from '../helpers/index.js';
+import { etcdctl, freePort, startMember, type Member } from '../helpers/index.js';
+import { ClusterMember } from '../helpers/cluster.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const ETCDUTL_TS = join(repoRoot, 'bin', 'etcdutl-ts.js');
@@ -90,4 +91,40 @@ export async function getAll(target: Member | string): Promise<JsonRange> {
 /** The fields a restore must keep, lease IDs as JSON.parse reads them (both sides round alike). */
 export function kvFacts(r: JsonRange): string[] {
   return (r.kvs ?? []).map((kv) => `${kv.key}=${kv.value ?? ''} c${kv.create_revision} m${kv.mod_revision} v${kv.version} l${kv.lease ?? 0}`);
+}
+
+/**
+ * Restores one snapshot into three fresh data dirs under root (m1 and m3 by etcdutl-ts,
+ * m2 by etcdctl-ts: they share the restore) and starts them as a new three-member cluster.
+ */
+export async function restoreThreeMembers(snapPath: string, root: string, token: string): Promise<ClusterMember[]> {
+  const ports: Array<[number, number]> = [];
+  for (let i = 0; i < 3; i++) ports.push([await freePort(), await freePort()]);
+  const initialCluster = ports.map(([, p], i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, root, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: ['--initial-cluster-token', token] }));
+  for (const m of members) {
+    const tool = m.name === 'm2' ? etcdctlTs : etcdutlTs;
+    await ok(tool(['snapshot', 'restore', snapPath, '--data-dir', m.dataDir, '--name', m.name, '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-advertise-peer-urls', m.peerUrl]));
+  }
+  try {
+    for (const m of members) m.spawn();
+    await Promise.all(members.map((m) => m.ready()));
+  } catch (err) {
+    await Promise.all(members.map((m) => m.stop()));
+    throw err;
+  }
+  return members;
+}
+
+/** Waits (bounded) until every member serves `key` at mod revision `rev` from its own state. */
+export async function expectReplicated(members: ClusterMember[], key: string, rev: number): Promise<void> {
+  for (const m of members) {
+    let seen: JsonRange | undefined;
+    for (let i = 0; i < 50; i++) {
+      seen = JSON.parse((await ok(etcdctl(m.endpoint, ['get', key, '--consistency=s', '-w', 'json']))).stdout) as JsonRange;
+      if (seen.kvs?.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (seen?.kvs?.[0]?.mod_revision !== rev) throw new Error(`member ${m.name} serves ${key} at ${JSON.stringify(seen?.kvs)}, want mod revision ${rev}`);
+  }
 }

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { etcdctl, freePort, startMember, tmpDir } from '../helpers/index.js';
-import { ClusterMember } from '../helpers/cluster.js';
-import { etcdctlOffline, etcdctlTs, etcdutlTs, getAll, kvFacts, ok, realEtcdSnapshot, type JsonRange } from '../etcdutl/util.js';
+import type { ClusterMember } from '../helpers/cluster.js';
+import { etcdctlOffline, etcdutlTs, expectReplicated, getAll, kvFacts, ok, realEtcdSnapshot, restoreThreeMembers, type JsonRange } from '../etcdutl/util.js';
 
 const dir = tmpDir('snapshot-restore');
 const snapPath = join(dir.path, 'real.db');
@@ -58,37 +58,18 @@ test('a real etcd snapshot restored by etcdutl-ts boots etcd-ts with the same ke
 
 test('one snapshot restored into a new three-member etcd-ts cluster: every member serves it and a write replicates', async () => {
   const root = tmpDir('snapshot-restore-3');
-  const ports: Array<[number, number]> = [];
-  for (let i = 0; i < 3; i++) ports.push([await freePort(), await freePort()]);
-  const initialCluster = ports.map(([, p], i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
-  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, root.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: ['--initial-cluster-token', 'restored'] }));
+  let members: ClusterMember[] = [];
   try {
+    members = await restoreThreeMembers(snapPath, root.path, 'restored');
     for (const m of members) {
-      // etcdctl-ts and etcdutl-ts share the restore: one member through each path.
-      const tool = m.name === 'm2' ? etcdctlTs : etcdutlTs;
-      await ok(tool(['snapshot', 'restore', snapPath, '--data-dir', m.dataDir, '--name', m.name, '--initial-cluster', initialCluster, '--initial-cluster-token', 'restored', '--initial-advertise-peer-urls', m.peerUrl]));
-    }
-    for (const m of members) m.spawn();
-    await Promise.all(members.map((m) => m.ready()));
-    const ranges = await Promise.all(members.map((m) => getAll(m.endpoint)));
-    for (const r of ranges) {
-      assert.equal(r.header.revision, real.range.header.revision);
-      assert.deepEqual(kvFacts(r), kvFacts(real.range));
+      const r = await getAll(m.endpoint);
+      assert.equal(r.header.revision, real.range.header.revision, m.name);
+      assert.deepEqual(kvFacts(r), kvFacts(real.range), m.name);
     }
     const list = await ok(etcdctl(members[0]!.endpoint, ['member', 'list']));
-    assert.equal(list.stdout.trim().split('\n').length, 3);
-
+    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split(', ')[2]).sort(), ['m1', 'm2', 'm3']);
     await ok(etcdctl(members[0]!.endpoint, ['put', 'replicated', 'yes']));
-    const want = real.range.header.revision + 1;
-    for (const m of members) {
-      let seen: JsonRange | undefined;
-      for (let i = 0; i < 50; i++) {
-        seen = JSON.parse((await ok(etcdctl(m.endpoint, ['get', 'replicated', '--consistency=s', '-w', 'json']))).stdout) as JsonRange;
-        if (seen.kvs?.length) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(seen?.kvs?.[0]?.mod_revision, want, `member ${m.name}`);
-    }
+    await expectReplicated(members, 'replicated', real.range.header.revision + 1);
   } finally {
     await Promise.all(members.map((m) => m.stop()));
     root.cleanup();
