@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
-import { etcdctl, grpcKv, grpcFailure, probeHealth } from '../helpers/index.js';
+import { etcdctl, grpcKv, grpcFailure, probeHealth, READY_MILESTONE } from '../helpers/index.js';
 import { Client } from '../../src/client/index.js';
 import { LmdbBackend } from '../../src/backend/index.js';
 import { decodeKeyValue, encodeKeyValue } from '../../src/mvcc/index.js';
@@ -130,8 +130,14 @@ test('3 members with both checks on', async (t) => {
   await t.test('without it the member starts; the leader raises CORRUPT and the cluster refuses writes', async () => {
     const victim = c.members.find((m) => !m.running)!;
     victim.opts = { ...victim.opts, extraArgs: (victim.opts.extraArgs ?? []).filter((a) => a !== INITIAL_CHECK) };
+    const served = (): number => victim.logs().split(READY_MILESTONE).length;
+    const before = served();
     victim.spawn();
-    await victim.ready();
+    // Not ready(): that also waits for /health, which the alarm about to be raised turns false.
+    await waitUntil('the member to serve', 15_000, () => {
+      if (!victim.running) throw new Error(`member exited\n${victim.logs()}`);
+      return served() > before;
+    });
     const raisedAt = Date.now();
     await waitUntil('the CORRUPT alarm', 10_000, async () => (await etcdctl(c.endpoints(), ['alarm', 'list'])).stdout.includes('CORRUPT'));
     const detectMs = Date.now() - raisedAt;
@@ -161,5 +167,10 @@ test('3 members with both checks on', async (t) => {
     const lease = await etcdctl(c.endpoints(), ['lease', 'grant', '30']);
     assert.match(lease.stderr, /etcdserver: corrupt cluster/);
     assert.equal(await probeHealth(c.members[0]!.endpoint, 1000), false);
+
+    // Disarming lifts the refusal, but the data still differs: the next pass raises it again.
+    const disarm = await etcdctl(c.endpoints(), ['alarm', 'disarm']);
+    assert.equal(disarm.stdout, 'alarm:CORRUPT \n');
+    await waitUntil('the alarm raised again', 5000, async () => (await etcdctl(c.endpoints(), ['alarm', 'list'])).stdout.includes('CORRUPT'));
   });
 });
