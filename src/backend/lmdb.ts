@@ -29,6 +29,10 @@ export class LmdbBackend implements Backend {
    */
   private envDir: string;
   private defrags = 0;
+  /** Snapshot views not yet closed, with the environment they read. */
+  private readonly views = new Set<{ env: RootDatabase<Buffer, Buffer>; closed: Promise<void> }>();
+  /** Environments replaced by a defrag, closing once the views still reading them close. */
+  private retiring: Promise<void>[] = [];
   /** The data file's size, -1 when it must be read again (the quota asks on every write). */
   private cachedSize = -1;
 
@@ -74,10 +78,21 @@ export class LmdbBackend implements Backend {
       this.env = openEnv(dir, this.mapSize);
       this.dbs = openBuckets(this.env);
       this.envDir = dir;
-      await old.close();
-      renameSync(join(dir, 'data.mdb'), join(this.path, 'data.mdb'));
+      const retire = async () => {
+        await old.close();
+        if (oldDir !== this.path) rmSync(oldDir, { recursive: true, force: true });
+      };
+      const pinned = [...this.views].filter((v) => v.env === old).map((v) => v.closed);
+      if (pinned.length === 0) {
+        await retire();
+        renameSync(join(dir, 'data.mdb'), join(this.path, 'data.mdb'));
+      } else {
+        // Open snapshot views still read the old environment: it closes after them. The
+        // rename only swaps the directory entry; their mapping keeps the old file.
+        renameSync(join(dir, 'data.mdb'), join(this.path, 'data.mdb'));
+        this.retiring.push(Promise.all(pinned).then(retire));
+      }
       this.cachedSize = -1;
-      if (oldDir !== this.path) rmSync(oldDir, { recursive: true, force: true });
     })();
     // A failed defrag leaves the old environment serving; later commits go on.
     this.lastCommit = done.catch(() => undefined);
@@ -149,6 +164,10 @@ export class LmdbBackend implements Backend {
     const txn = this.env.useReadTransaction();
     const dbs = this.dbs;
     let open = true;
+    let release!: () => void;
+    const entry = { env: this.env, closed: new Promise<void>((r) => (release = r)) };
+    this.views.add(entry);
+    const views = this.views;
     return {
       range(bucket, start, end) {
         if (!open) throw new Error('backend: snapshot view closed');
@@ -163,6 +182,8 @@ export class LmdbBackend implements Backend {
         if (!open) return;
         open = false;
         txn.done();
+        views.delete(entry);
+        release();
       },
     };
   }
@@ -192,6 +213,7 @@ export class LmdbBackend implements Backend {
     if (this.closed) return;
     await this.lastCommit.catch(() => undefined);
     this.closed = true;
+    await Promise.all(this.retiring);
     await this.env.close();
     if (this.envDir !== this.path) rmSync(this.envDir, { recursive: true, force: true });
   }

@@ -76,3 +76,27 @@ for (const kind of ['memory', 'lmdb'] as const) {
     }
   });
 }
+
+test('lmdb: a defrag while a snapshot view is open leaves the view readable to its end', async () => {
+  const dir = tmpDir('etcd-ts-view-defrag');
+  const be = LmdbBackend.open(join(dir.path, 'db'));
+  try {
+    for (let i = 0; i < 2000; i++) be.put('key', b(`k${String(i).padStart(5, '0')}`), Buffer.alloc(100, 1));
+    await be.commit();
+    const view = await be.snapshotView();
+    const it = view.range('key');
+    assert.equal(s(it.next().value![0]), 'k00000');
+    await be.defrag();
+    be.put('key', b('after-defrag'), b('1'));
+    await be.commit();
+    let rest = 0;
+    for (let r = it.next(); !r.done; r = it.next()) rest++;
+    assert.equal(rest, 1999);
+    assert.equal(list(view.range('key', b('after'), b('b'))).length, 0);
+    view.close();
+    assert.equal([...be.range('key', b(''))].length, 2001);
+  } finally {
+    await be.close();
+    dir.cleanup();
+  }
+});
