@@ -26,7 +26,7 @@ export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<Snapsho
     const view = await s.backendSnapshotView();
     let total: number;
     try {
-      total = (await writeBackendSnapshot(view, file)).size;
+      total = (await writeBackendSnapshot(view, file, { signal: stream.signal })).size;
     } finally {
       view.close();
     }

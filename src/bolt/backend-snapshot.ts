@@ -9,6 +9,8 @@ import { BoltWriter, type BoltSummary, type PageSink } from './writer.js';
 export interface BackendSnapshotOptions {
   /** Entries written between two yields to the event loop. */
   entriesPerTurn?: number;
+  /** Stops the build between two turns (the file is left partial); the promise rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_ENTRIES_PER_TURN = 4096;
@@ -26,7 +28,10 @@ export async function writeBackendSnapshot(view: BackendView, path: string, opts
       w.beginBucket(Buffer.from(bucket));
       for (const [k, v] of view.range(bucket)) {
         w.put(k, v);
-        if (++n % perTurn === 0) await nextTurn();
+        if (++n % perTurn === 0) {
+          await nextTurn();
+          opts.signal?.throwIfAborted();
+        }
       }
     }
     const summary = w.finish();

@@ -100,3 +100,19 @@ test('lmdb: a defrag while a snapshot view is open leaves the view readable to i
     dir.cleanup();
   }
 });
+
+test('an aborted build stops between turns and rejects', async () => {
+  const dir = tmpDir('etcd-ts-view-abort');
+  const be = new MemoryBackend();
+  try {
+    for (let i = 0; i < 1000; i++) be.put('key', b(`k${String(i).padStart(5, '0')}`), b('v'));
+    const view = await be.snapshotView();
+    const ac = new AbortController();
+    ac.abort(new Error('client went away'));
+    await assert.rejects(writeBackendSnapshot(view, join(dir.path, 'snap.db'), { entriesPerTurn: 10, signal: ac.signal }), /client went away/);
+    view.close();
+  } finally {
+    await be.close();
+    dir.cleanup();
+  }
+});
