@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { BoltFile } from '../../src/bolt/reader.js';
-import { etcdctl, freePort, startMember, tmpDir, type Member } from '../helpers/index.js';
+import { etcdctl, freePort, grpcKv, startMember, tmpDir, type Member, type Msg } from '../helpers/index.js';
 
 const ETCDCTL_TS = fileURLToPath(new URL('../../../bin/etcdctl-ts.js', import.meta.url));
 
@@ -164,3 +164,43 @@ test('writes go on during a snapshot, and the snapshot holds exactly one revisio
     await m.close();
   }
 });
+
+/** Every SnapshotResponse of one Maintenance.Snapshot call, as the wire carries them. */
+function snapshotMessages(m: Member): Promise<Msg[]> {
+  const g = grpcKv(m);
+  return new Promise<Msg[]>((resolve, reject) => {
+    const msgs: Msg[] = [];
+    const call = (g.raw.maintenance as unknown as { snapshot(req: Msg, opts: object): NodeJS.EventEmitter }).snapshot({}, { deadline: new Date(Date.now() + 20_000) });
+    call.on('data', (msg: Msg) => msgs.push(msg));
+    call.on('error', reject);
+    call.on('end', () => resolve(msgs));
+  }).finally(() => g.close());
+}
+
+for (const kind of ['etcd', 'etcd-ts'] as const) {
+  test(`${kind}: the snapshot stream is 32 KiB chunks counting remaining_bytes down to 0, then the SHA-256`, { timeout: 30_000 }, async () => {
+    const m = await startMember(kind);
+    try {
+      // Enough data for several chunks and an uneven last one.
+      for (let i = 0; i < 20; i++) await ok(m, ['put', `k${i}`, 'v'.repeat(5000 + i)]);
+      const msgs = await snapshotMessages(m);
+      assert.ok(msgs.length >= 4, `${msgs.length} messages`);
+      const data = msgs.slice(0, -1);
+      const total = data.reduce((n, x) => n + (x.blob as Buffer).length, 0);
+      assert.equal(total % 4096, 0, 'whole pages');
+      let sent = 0;
+      for (const [i, x] of data.entries()) {
+        const blob = x.blob as Buffer;
+        if (i < data.length - 1) assert.equal(blob.length, 32 * 1024);
+        sent += blob.length;
+        assert.equal(x.remainingBytes, String(total - sent));
+        assert.equal(x.header, null, 'no header, as etcd 3.4 sends none');
+      }
+      const last = msgs[msgs.length - 1];
+      assert.equal(last.remainingBytes, '0');
+      assert.deepEqual(last.blob, createHash('sha256').update(Buffer.concat(data.map((x) => x.blob as Buffer))).digest());
+    } finally {
+      await m.close();
+    }
+  });
+}
