@@ -20,7 +20,8 @@ export interface SnapshotResponse {
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<SnapshotResponse>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'etcd-ts-snapshot-'));
+  // Built on the data dir's disk, not in os.tmpdir(), which may be memory-backed.
+  const dir = mkdtempSync(join(s.opts.dataDir ?? tmpdir(), 'snapshot-tmp-'));
   const file = join(dir, 'db');
   try {
     const view = await s.backendSnapshotView();

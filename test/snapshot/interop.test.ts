@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -69,6 +69,7 @@ test('the real etcdctl saves, checks and restores an etcd-ts snapshot, and the r
     const saved = await etcdctl(source, ['snapshot', 'save', file]);
     assert.equal(saved.code, 0, saved.stderr);
     assert.equal(saved.stdout, `Snapshot saved at ${file}\n`);
+    assert.deepEqual(readdirSync(source.dataDir).filter((n) => n.startsWith('snapshot-tmp-')), [], 'the build file is removed');
     // The database, then its SHA-256: what `snapshot restore` verifies.
     const bytes = readFileSync(file);
     assert.equal(bytes.length % 512, 32);
