@@ -15,6 +15,7 @@ import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
 import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { preflight } from './help/cli.js';
 
 const b = (name: string, def = 'false', short?: string): FlagSpec => ({ name, kind: 'bool', default: def, short });
 const s = (name: string, def = ''): FlagSpec => ({ name, kind: 'string', default: def });
@@ -90,16 +91,19 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO)
     const sep = argv.indexOf('--');
     const exec = sep >= 0 ? argv.slice(sep + 1) : [];
     const words = sep >= 0 ? argv.slice(0, sep) : argv;
-    const all = [...GLOBAL_FLAGS];
-    const probe = parseFlags(
-      words,
-      all.concat(Object.values(COMMANDS).flatMap((c) => c.flags).filter((f, i, a) => a.findIndex((g) => g.name === f.name) === i && !all.some((g) => g.name === f.name))),
-    );
-    const name = probe.args[0];
-    if (name === undefined) throw new CliExit(ExitCode.BadArgs, 'a command is required (etcdctl-ts get|put|del|txn|watch|lease|member|endpoint|…)');
+    const all = [...GLOBAL_FLAGS, b('help', 'false', 'h')];
+    const union = all.concat(Object.values(COMMANDS).flatMap((c) => c.flags).filter((f, i, a) => a.findIndex((g) => g.name === f.name) === i && !all.some((g) => g.name === f.name)));
+    const answer = preflight(words);
+    if (answer) {
+      io.out(answer.stdout);
+      io.err(answer.stderr);
+      return answer.code;
+    }
+    const probe = parseFlags(words, union);
+    const name = probe.args[0]!;
     const cmd = COMMANDS[name];
-    if (!cmd) throw new UsageError(`unknown command "${name}" for "etcdctl"`);
-    const parsed = parseFlags(words.filter((w, i) => i !== words.indexOf(name)), [...GLOBAL_FLAGS, ...cmd.flags]);
+    if (!cmd) throw new CliExit(ExitCode.Error, `"${name}" is not available in etcdctl-ts`);
+    const parsed = parseFlags(words.filter((w, i) => i !== words.indexOf(name)), [...GLOBAL_FLAGS, ...cmd.flags, b('help', 'false', 'h')]);
     for (const f of GLOBAL_FLAGS) {
       const v = env[envName(f.name)];
       if (v !== undefined && !parsed.changed.has(f.name)) parsed.values.set(f.name, v);
