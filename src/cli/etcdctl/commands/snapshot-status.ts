@@ -2,7 +2,7 @@
 // snapshot.Status computes them (CRC-32C over bucket names, keys and values).
 import { statSync } from 'node:fs';
 import { crc32c } from '../../../pkg/crc32c.js';
-import { BoltFile } from '../bolt.js';
+import { BoltFile } from '../../../bolt/reader.js';
 
 export interface DbStatus {
   hash: number;
