@@ -36,6 +36,14 @@ class Writer {
     }
     this.buf[this.pos++] = v;
   }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+  setU32(at: number, v: number): void {
+    this.view.setUint32(at, v);
+  }
   id(v: NodeId): void {
     this.ensure(8);
     this.view.setBigUint64(this.pos, v);
@@ -122,11 +130,37 @@ function readSnapshot(r: Reader): Snapshot {
   return { metadata: { index, term, confState }, data: r.bytes() };
 }
 
-export function encodeMessage(m: Message): Uint8Array {
+function sizeHint(m: Message): number {
   let size = 64 + (m.context?.length ?? 0);
   for (const e of m.entries) size += e.data.length + 24;
   if (m.snapshot) size += m.snapshot.data.length + 32 + 8 * (m.snapshot.metadata.confState.voters.length + m.snapshot.metadata.confState.learners.length);
+  return size;
+}
+
+export function encodeMessage(m: Message): Uint8Array {
+  const w = new Writer(sizeHint(m));
+  writeMessage(w, m);
+  return w.finish();
+}
+
+/**
+ * Several messages in one buffer, each preceded by its length as 4 bytes big-endian:
+ * the peer stream's framing, written without an intermediate buffer per message.
+ */
+export function encodeMessageFrames(messages: readonly Message[]): Uint8Array {
+  let size = 0;
+  for (const m of messages) size += 4 + sizeHint(m);
   const w = new Writer(size);
+  for (const m of messages) {
+    const at = w.pos;
+    w.u32(0);
+    writeMessage(w, m);
+    w.setU32(at, w.pos - at - 4);
+  }
+  return w.finish();
+}
+
+function writeMessage(w: Writer, m: Message): void {
   w.u8(m.type);
   w.id(m.to);
   w.id(m.from);
@@ -145,7 +179,6 @@ export function encodeMessage(m: Message): Uint8Array {
   }
   if (m.snapshot) writeSnapshot(w, m.snapshot);
   if (m.context !== undefined) w.bytes(m.context);
-  return w.finish();
 }
 
 export function decodeMessage(b: Uint8Array): Message {

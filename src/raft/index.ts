@@ -14,5 +14,5 @@ export {
   ErrUnavailable,
   ErrSnapOutOfDate,
 } from './errors.js';
-export { encodeMessage, decodeMessage, encodeConfChange, decodeConfChange } from './codec.js';
+export { encodeMessage, encodeMessageFrames, decodeMessage, encodeConfChange, decodeConfChange } from './codec.js';
 export * from './types.js';

@@ -68,6 +68,15 @@ export class RawNode {
     this.raft.step(newMessage(MessageType.Prop, NONE, { from: this.raft.id, entries: [newEntry(0, 0, data)] }));
   }
 
+  /**
+   * Proposes several entries in one MsgProp: a follower forwards them to the leader as
+   * one message, which takes them all or none. Throws ProposalDroppedError as propose().
+   */
+  proposeBatch(data: readonly Uint8Array[]): void {
+    if (data.length === 0) return;
+    this.raft.step(newMessage(MessageType.Prop, NONE, { from: this.raft.id, entries: data.map((d) => newEntry(0, 0, d)) }));
+  }
+
   proposeConfChange(cc: ConfChange): void {
     const e = newEntry(0, 0, encodeConfChange(cc), EntryType.ConfChange);
     this.raft.step(newMessage(MessageType.Prop, NONE, { from: this.raft.id, entries: [e] }));

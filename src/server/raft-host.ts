@@ -3,7 +3,7 @@
 //   persist hard state + entries (fsync) → send messages → apply committed → advance.
 // While one fsync is in flight, new proposals pile up inside Raft and leave
 // together in the next Ready: that is the group commit.
-import { RawNode, MemoryStorage, decodeConfChange, type ConfChange } from '../raft/index.js';
+import { RawNode, MemoryStorage, ProposalDroppedError, decodeConfChange, type ConfChange } from '../raft/index.js';
 import { EntryType, type ConfState, type HardState, type Entry, type Message, type NodeId, type SoftState, type Snapshot } from '../raft/types.js';
 import type { Wal } from '../wal/index.js';
 import { Errors } from '../rpctypes/errors.js';
@@ -57,6 +57,9 @@ export class RaftHost {
   private readsInFlight = new Map<string, PendingRead>();
   private readsAwaitingApply: PendingRead[] = [];
   private readSeq = 0n;
+  /** Proposals since the last loop turn: they enter Raft together, as one MsgProp. */
+  private proposals: Uint8Array[] = [];
+  private proposalDropped: Array<(err: unknown) => void> = [];
   /** The last hard state Raft produced, and the last one written to the WAL. */
   private lastHs: HardState = { term: 0, vote: 0n, commit: 0 };
   private persistedHs: HardState = this.lastHs;
@@ -92,6 +95,9 @@ export class RaftHost {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     await this.loopDone;
+    for (const f of this.proposalDropped) f(Errors.Stopped);
+    this.proposals = [];
+    this.proposalDropped = [];
     for (const r of [...this.readBatch]) r.reject(Errors.Stopped);
     this.readBatch = [];
     for (const p of [...this.readsInFlight.values(), ...this.readsAwaitingApply]) for (const r of p.resolvers) r.reject(Errors.Stopped);
@@ -103,11 +109,31 @@ export class RaftHost {
     return this.lead === this.id && this.lead !== 0n;
   }
 
-  /** Throws ProposalDroppedError when there is no leader or a transfer is under way. */
-  propose(data: Uint8Array): void {
+  /**
+   * Queues a proposal for the next loop turn, where all queued ones enter Raft as one
+   * message (a follower forwards them to the leader in one frame). Throws
+   * ProposalDroppedError at once when there is no leader; a drop found later (a leader
+   * transfer, too many uncommitted entries) is reported through onDropped.
+   */
+  propose(data: Uint8Array, onDropped: (err: unknown) => void): void {
     if (this.stopped) throw Errors.Stopped;
-    this.node.propose(data);
+    if (this.lead === 0n) throw new ProposalDroppedError('no leader');
+    this.proposals.push(data);
+    this.proposalDropped.push(onDropped);
     this.kick();
+  }
+
+  private flushProposals(): void {
+    if (this.proposals.length === 0) return;
+    const data = this.proposals;
+    const dropped = this.proposalDropped;
+    this.proposals = [];
+    this.proposalDropped = [];
+    try {
+      this.node.proposeBatch(data);
+    } catch (err) {
+      for (const f of dropped) f(err);
+    }
   }
 
   proposeConfChange(cc: ConfChange): void {
@@ -195,6 +221,7 @@ export class RaftHost {
   private async run(): Promise<void> {
     this.running = true;
     try {
+      this.flushProposals();
       this.startReadRound();
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
@@ -218,6 +245,12 @@ export class RaftHost {
         const voteOrTermChanged = !!rd.hardState && (rd.hardState.term !== this.persistedHs.term || rd.hardState.vote !== this.persistedHs.vote);
         const mustWrite = rd.entries.length > 0 || voteOrTermChanged;
         if (rd.hardState) this.lastHs = rd.hardState;
+        // A leader's appends may leave before its own write: it counts its own copy only
+        // once persisted (Raft's onPersisted at advance), so the followers' writes overlap
+        // its fsync instead of following it. Not when this Ready moved the term or vote:
+        // those must be durable before anyone hears of them.
+        const sendEarly = rd.messages.length > 0 && this.lead === this.id && !voteOrTermChanged;
+        if (sendEarly) this.transport.send(rd.messages);
         const hsToWrite = mustWrite && this.lastHs !== this.persistedHs ? this.lastHs : undefined;
         const saving = mustWrite ? this.wal.save(hsToWrite, rd.entries, rd.mustSync) : undefined;
         if (rd.hardState) this.storage.setHardState(rd.hardState);
@@ -238,8 +271,9 @@ export class RaftHost {
           if (hsToWrite) this.persistedHs = hsToWrite;
         }
         // Messages may depend on the term, vote and entries just made durable.
-        if (rd.messages.length) this.transport.send(rd.messages);
+        if (rd.messages.length && !sendEarly) this.transport.send(rd.messages);
         this.node.advance(rd);
+        this.flushProposals();
         this.startReadRound();
       }
     } catch (err) {
@@ -248,7 +282,7 @@ export class RaftHost {
     } finally {
       this.running = false;
     }
-    if (!this.stopped && (this.node.hasReady() || this.readBatch.length)) this.kick();
+    if (!this.stopped && (this.node.hasReady() || this.readBatch.length || this.proposals.length)) this.kick();
   }
 
   private applyCommitted(entries: Entry[]): void {

@@ -531,7 +531,7 @@ export class EtcdServer {
     const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
     try {
       this.metrics.proposalsPending.inc();
-      this.host.propose(data);
+      this.host.propose(data, (err) => this.wait.fail(id, err instanceof ProposalDroppedError ? this.dropError(err) : err));
     } catch (err) {
       this.metrics.proposalsPending.dec();
       this.wait.fail(id, err instanceof ProposalDroppedError ? this.dropError(err) : err);
@@ -843,6 +843,8 @@ export class EtcdServer {
       try {
         this.host.proposeConfChange(cc);
       } catch (err) {
+        // The leader holds one unapplied change at a time: the retry below proposes this one again.
+        if (err instanceof ProposalDroppedError && /conf change is already pending/.test(err.message)) return;
         this.wait.fail(reqId, err instanceof ProposalDroppedError ? this.dropError(err) : err);
       }
     };
