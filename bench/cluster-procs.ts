@@ -58,7 +58,9 @@ export class BenchMember {
   spawn(state: 'new' | 'existing'): void {
     if (this.running) throw new Error(`member ${this.name} is already running`);
     const file = this.kind === 'etcd' ? ETCD_BIN : process.execPath;
-    const pre = this.kind === 'etcd' ? [] : [ETCD_TS_ENTRY];
+    // BENCH_CPU_PROF=<dir>: each etcd-ts member writes a V8 CPU profile there when it exits.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    const pre = this.kind === 'etcd' ? [] : [...prof, ETCD_TS_ENTRY];
     const args = [
       ...pre,
       '--name', this.name,

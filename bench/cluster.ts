@@ -39,10 +39,13 @@ function workloads(scale: number): WorkloadSpec[] {
     valueSize: VALUE_SIZE,
     rangeKey: 0,
   };
-  return [
+  const all: WorkloadSpec[] = [
     { ...common, name: `put c=${CLIENTS}`, op: 'put' },
     { ...common, name: `range-l c=${CLIENTS}`, op: 'range-linearizable' },
   ];
+  // BENCH_OPS=put: only the workloads whose op is listed (comma-separated).
+  const ops = process.env.BENCH_OPS?.split(',');
+  return ops ? all.filter((w) => ops.includes(w.op)) : all;
 }
 
 const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
@@ -95,7 +98,8 @@ async function benchSide(side: ServerKind, scale: number, root: string): Promise
       console.log(line(side, m));
       ms.push(m);
     }
-    const failoverMs = await measureFailover(cluster, FAILOVER_TRIALS);
+    // BENCH_FAILOVER=0 skips the failover trials (for quick load-only runs).
+    const failoverMs = process.env.BENCH_FAILOVER === '0' ? [] : await measureFailover(cluster, FAILOVER_TRIALS);
     console.log(`${side.padEnd(8)} failover     ${failoverMs.map((t) => `${num(t)} ms`).join(', ')} (kill -9 leader → first put through a survivor)`);
     return { side, workloads: ms, failoverMs };
   } catch (err) {
