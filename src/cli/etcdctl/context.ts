@@ -6,6 +6,7 @@ import { EtcdError, GrpcCode } from '../../rpctypes/errors.js';
 import { Client } from '../../client/client.js';
 import { DialError } from '../../client/transport.js';
 import { Display, type OutputFormat } from './display.js';
+import { askPassword } from './password.js';
 import { CliExit, ExitCode } from './exit.js';
 import { boolOf, intOf, parseDuration, strOf, type FlagSpec, type Parsed } from './flags.js';
 
@@ -45,6 +46,10 @@ export interface CommandIO {
   readStdinBytes(): Promise<Uint8Array>;
   /** Lines of stdin as they arrive (interactive txn and watch). */
   stdinLines(): AsyncIterable<string>;
+  /** One line of stdin, without its newline; undefined at the end. */
+  readLine(): Promise<string | undefined>;
+  /** One white-space delimited word of stdin, as fmt.Scanf("%s"). */
+  readToken(): Promise<string>;
 }
 
 export class Ctx {
@@ -73,7 +78,10 @@ export class Ctx {
     return this.str('endpoints').split(',').filter((e) => e !== '');
   }
 
-  private credentials(): { username?: string; password?: string } {
+  private asked: Promise<string> | undefined;
+
+  /** --user and --password; a --user without ":password" is asked for once, as etcdctl does. */
+  private async credentials(): Promise<{ username?: string; password?: string }> {
     const user = this.str('user');
     const password = this.str('password');
     if (user === '') {
@@ -85,7 +93,7 @@ export class Ctx {
       return { username: user, password };
     }
     const i = user.indexOf(':');
-    if (i < 0) throw new CliExit(ExitCode.BadArgs, 'password is not given (interactive password input is not available in etcdctl-ts; use --password)');
+    if (i < 0) return { username: user, password: await (this.asked ??= askPassword(this.io, 'Password: ')) };
     return { username: user.slice(0, i), password: user.slice(i + 1) };
   }
 
@@ -113,7 +121,7 @@ export class Ctx {
       // clientv3 3.4 dials without blocking: an unreachable cluster fails the call at its own deadline.
       dialTimeoutMs: Number.POSITIVE_INFINITY,
       tls: this.tls(tlsFlagPrefix),
-      ...(withAuth ? this.credentials() : {}),
+      ...(withAuth ? withPassword(await this.credentials()) : {}),
       onCallError: ({ attempt, error }) => this.io.err(retryWarning(target, attempt, error, direct ? first : undefined)),
     });
     this.clients.push(c);
@@ -133,6 +141,9 @@ export class Ctx {
     await Promise.all(this.clients.map((c) => c.close()));
   }
 }
+
+/** clientv3 authenticates only with both a name and a password; otherwise calls go unauthenticated. */
+const withPassword = (c: { username?: string; password?: string }) => (c.username && c.password ? c : {});
 
 /** clientv3 names its dial target after the first endpoint without its scheme. */
 const c0 = (ep: string) => ep.replace(/^[a-z]+:\/\//i, '');

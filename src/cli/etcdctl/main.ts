@@ -16,6 +16,7 @@ import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { preflight } from './help/cli.js';
+import { StdinReader } from './stdin.js';
 
 const b = (name: string, def = 'false', short?: string): FlagSpec => ({ name, kind: 'bool', default: def, short });
 const s = (name: string, def = ''): FlagSpec => ({ name, kind: 'string', default: def });
@@ -55,31 +56,17 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function stdio(): CommandIO {
-  let stdinBytes: Promise<Buffer> | undefined;
-  const readAll = () =>
-    (stdinBytes ??= new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      process.stdin.on('data', (ch: Buffer) => chunks.push(ch));
-      process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
-      process.stdin.on('error', () => resolve(Buffer.concat(chunks)));
-    }));
+  const stdin = new StdinReader(process.stdin);
+  let rest: Promise<Buffer> | undefined;
+  const readAll = () => (rest ??= stdin.rest());
   return {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     readStdin: async () => (await readAll()).toString('utf8'),
     readStdinBytes: readAll,
-    async *stdinLines() {
-      // Only newline-terminated lines count, as bufio's ReadString('\n').
-      let buf = '';
-      for await (const chunk of process.stdin) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          yield buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-        }
-      }
-    },
+    stdinLines: () => stdin.lines(),
+    readLine: () => stdin.line(),
+    readToken: () => stdin.token(),
   };
 }
 

@@ -3,6 +3,7 @@ import { prefixEnd } from '../../../client/bytes.js';
 import type { PermissionType } from '../../../client/auth.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
+import { readPasswordInteractive } from '../password.js';
 
 const bad = (m: string) => new CliExit(ExitCode.BadArgs, m);
 const dec = new TextDecoder();
@@ -36,15 +37,22 @@ export async function auth(c: Ctx): Promise<void> {
   throw bad(`unknown command "${sub ?? ''}" for "etcdctl auth"`);
 }
 
-async function password(c: Ctx, user: string): Promise<{ name: string; password: string }> {
-  if (c.bool('no-password')) return { name: user, password: '' };
+/** user add's name and password: --no-password, --new-user-password, name:password, or asked for. */
+async function newUser(c: Ctx, arg: string): Promise<{ name: string; password: string }> {
+  if (c.bool('no-password')) return { name: arg, password: '' };
   const fromFlag = c.str('new-user-password');
-  if (fromFlag !== '') return { name: user, password: fromFlag };
-  const i = user.indexOf(':');
-  if (i >= 0) return { name: user.slice(0, i), password: user.slice(i + 1) };
-  if (c.bool('interactive')) throw bad('reading a password from a terminal is not available in etcdctl-ts; use --interactive=false, --new-user-password or name:password');
-  const line = (await c.io.readStdin()).split('\n')[0] ?? '';
-  return { name: user, password: line };
+  if (fromFlag !== '') return { name: arg, password: fromFlag };
+  const i = arg.indexOf(':');
+  if (i >= 0) {
+    if (i === 0) throw bad('empty user name is not allowed');
+    return { name: arg.slice(0, i), password: arg.slice(i + 1) };
+  }
+  return { name: arg, password: await askedPassword(c, arg) };
+}
+
+/** Interactive: prompted twice on the terminal; otherwise one word from stdin. */
+function askedPassword(c: Ctx, name: string): Promise<string> {
+  return c.bool('interactive') ? readPasswordInteractive(c.io, name) : c.io.readToken();
 }
 
 export async function user(c: Ctx): Promise<void> {
@@ -56,7 +64,7 @@ export async function user(c: Ctx): Promise<void> {
   switch (sub) {
     case 'add': {
       need(1, 'user add command requires user name as its argument');
-      const { name, password: pw } = await password(c, rest[0]!);
+      const { name, password: pw } = await newUser(c, rest[0]!);
       const cli = await c.client();
       const r = await cli.auth.userAdd(name, pw, { noPassword: c.bool('no-password'), ...c.timeout() }).catch((e) => fail(e));
       return d.authResult('etcdserverpb.AuthUserAddResponse', r, `User ${name} created\n`);
@@ -80,7 +88,7 @@ export async function user(c: Ctx): Promise<void> {
     }
     case 'passwd': {
       need(1, 'user passwd command requires user name as its argument');
-      const { password: pw } = await password(c, rest[0]!);
+      const pw = await askedPassword(c, rest[0]!);
       const cli = await c.client();
       const r = await cli.auth.userChangePassword(rest[0]!, pw, c.timeout()).catch((e) => fail(e));
       return d.authResult('etcdserverpb.AuthUserChangePasswordResponse', r, 'Password updated\n');
