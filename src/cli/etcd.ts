@@ -7,7 +7,7 @@ import { startMember, type MemberOptions } from '../embed/member.js';
 import { createLogger, type LogLevel } from '../pkg/logger.js';
 import { DEFAULT_QUOTA_BACKEND_BYTES } from '../server/options.js';
 
-function memberOptions(c: EtcdConfig): MemberOptions {
+function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOptions {
   return {
     name: c.name,
     dataDir: c.dataDir,
@@ -27,6 +27,8 @@ function memberOptions(c: EtcdConfig): MemberOptions {
     strictReconfigCheck: c.strictReconfigCheck,
     initialCorruptCheck: c.experimentalInitialCorruptCheck,
     corruptCheckTimeMs: c.experimentalCorruptCheckTimeMs,
+    autoCompactionMode: c.autoCompactionMode,
+    autoCompactionRetention,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
@@ -54,14 +56,14 @@ async function main(): Promise<void> {
     if (parsed.stderr) process.stderr.write(parsed.stderr);
     process.exit(parsed.exit);
   }
-  const { config, warnings, notYetAvailable } = parsed;
+  const { config, warnings, notYetAvailable, autoCompactionRetention } = parsed;
   const logger = createLogger({ level: (config.logLevel as LogLevel) || 'info', outputs: config.logOutputs });
   for (const w of warnings) logger.warn(w);
   for (const f of notYetAvailable) logger.warn('flag is accepted but not available yet in etcd-ts', { flag: f });
 
   let member: Awaited<ReturnType<typeof startMember>>;
   try {
-    member = await startMember(memberOptions(config), logger);
+    member = await startMember(memberOptions(config, autoCompactionRetention), logger);
   } catch (err) {
     logger.error('failed to start etcd-ts', { error: err instanceof Error ? err.message : String(err) });
     process.exit(1);

@@ -72,8 +72,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'strict-reconfig-check', key: 'strictReconfigCheck', kind: B, section: 'Clustering', usage: 'Reject membership changes that would lose quorum.' },
   { name: 'enable-v2', key: 'enableV2', kind: B, section: 'Clustering', usage: 'Serve the etcd v2 API.', notYetAvailable: true },
   { name: 'pre-vote', key: 'preVote', kind: B, section: 'Clustering', usage: 'Run a pre-vote phase before each election.' },
-  { name: 'auto-compaction-retention', key: 'autoCompactionRetention', kind: S, section: 'Clustering', usage: 'Auto-compaction retention (0 disables auto-compaction).', notYetAvailable: true },
-  { name: 'auto-compaction-mode', key: 'autoCompactionMode', kind: S, section: 'Clustering', usage: "How to read --auto-compaction-retention: 'periodic' (a duration, hours when unitless) or 'revision' (a revision count).", notYetAvailable: true },
+  { name: 'auto-compaction-retention', key: 'autoCompactionRetention', kind: S, section: 'Clustering', usage: 'Auto-compaction retention (0 disables auto-compaction).' },
+  { name: 'auto-compaction-mode', key: 'autoCompactionMode', kind: S, section: 'Clustering', usage: "How to read --auto-compaction-retention: 'periodic' (a duration, hours when unitless) or 'revision' (a revision count)." },
 
   { name: 'cert-file', key: 'certFile', kind: S, section: 'Security', usage: 'TLS certificate for client connections.' },
   { name: 'key-file', key: 'keyFile', kind: S, section: 'Security', usage: 'TLS key for client connections.' },

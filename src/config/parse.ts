@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgv } from './argv.js';
 import { deriveInitialCluster, parseInitialCluster, verifyBootstrap } from './cluster.js';
+import { parseCompactionRetention } from './compaction.js';
 import { loadConfigFile } from './config-file.js';
 import { defaultConfig } from './defaults.js';
 import { applyEnv } from './env.js';
@@ -92,11 +93,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedConfi
     const cluster = parseInitialCluster(cfg.initialClusterText);
     if ('error' in cluster) return fatal(`error setting up initial cluster: ${cluster.error}`);
     cfg.initialCluster = cluster.cluster;
-    // A member with data already restarts from it; --initial-cluster only matters for a new one.
-    if (!existsSync(cfg.walDir !== '' ? cfg.walDir : join(cfg.dataDir, 'member', 'wal'))) {
-      const why = verifyBootstrap(cfg);
-      if (why !== undefined) return fatal(why);
-    }
   }
-  return { config: cfg, warnings, notYetAvailable: notYetAvailable(cfg) };
+  // etcd reads the retention after the initial cluster and before bootstrapping the member.
+  const retention = parseCompactionRetention(cfg.autoCompactionMode, cfg.autoCompactionRetention);
+  if ('error' in retention) return fatal(retention.error);
+  // A member with data already restarts from it; --initial-cluster only matters for a new one.
+  if (cfg.discovery === '' && cfg.discoverySrv === '' && !existsSync(cfg.walDir !== '' ? cfg.walDir : join(cfg.dataDir, 'member', 'wal'))) {
+    const why = verifyBootstrap(cfg);
+    if (why !== undefined) return fatal(why);
+  }
+  return { config: cfg, warnings, notYetAvailable: notYetAvailable(cfg), autoCompactionRetention: retention.retention };
 }

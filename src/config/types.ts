@@ -124,6 +124,8 @@ export interface ParsedConfig {
   warnings: string[];
   /** Flag names (without dashes) set to a non-default value whose feature is not implemented yet. */
   notYetAvailable: string[];
+  /** --auto-compaction-retention read for --auto-compaction-mode: milliseconds (periodic) or revisions (revision); 0: off. */
+  autoCompactionRetention: number;
 }
 
 export interface ConfigExit {

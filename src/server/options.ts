@@ -41,6 +41,12 @@ export interface ServerOptions {
   initialCorruptCheck?: boolean;
   /** Leader's interval between corruption checks; 0 or absent: off (--experimental-corrupt-check-time). */
   corruptCheckTimeMs?: number;
+  /** How --auto-compaction-retention reads (--auto-compaction-mode); default 'periodic'. */
+  autoCompactionMode?: 'periodic' | 'revision';
+  /** Parsed --auto-compaction-retention: milliseconds (periodic) or revisions (revision); 0 or absent: off. */
+  autoCompactionRetention?: number;
+  /** Tests only (no flag): replaces auto-compaction's interval (periodic: retention/10, revision: 5 minutes). */
+  autoCompactionIntervalMs?: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;

@@ -35,6 +35,7 @@ import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type
 import { BackendQuota, quotaCost } from './quota.js';
 import type { BackendView } from '../backend/backend.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt.js';
+import { newCompactor, type Compactor } from './compactor.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -82,6 +83,7 @@ export class EtcdServer {
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
   private corruptMonitor?: CorruptionMonitor;
+  private compactor?: Compactor;
   private leaderChangedAt = 0;
   private stopping = false;
   private readonly requestTimeoutMs: number;
@@ -264,6 +266,13 @@ export class EtcdServer {
       );
       this.corruptMonitor.start();
     }
+    this.compactor = newCompactor(
+      { mode: opts.autoCompactionMode ?? 'periodic', retention: opts.autoCompactionRetention ?? 0, intervalMs: opts.autoCompactionIntervalMs },
+      { logger: this.logger, rev: () => this.storage.mvcc.rev(), compact: async (revision) => void (await this.compact({ revision, physical: false })) },
+    );
+    // As in etcd, only the leader's compactor acts; leadership changes resume or pause it.
+    if (!this.host.isLeader) this.compactor?.pause();
+    this.compactor?.run();
   }
 
   private corruptCheckDeps(): CorruptCheckDeps {
@@ -472,6 +481,8 @@ export class EtcdServer {
     this.metrics.hasLeader.set(s.lead !== 0n ? 1 : 0);
     this.metrics.isLeader.set(s.lead === this.id ? 1 : 0);
     if (s.lead !== this.id && this.lessor.isPrimary) this.lessor.demote();
+    if (s.lead === this.id) this.compactor?.resume();
+    else this.compactor?.pause();
     if (s.lead !== 0n) {
       this.metrics.leaderChanges.inc();
       this.leaderChangedAt = Date.now();
@@ -929,6 +940,7 @@ export class EtcdServer {
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     this.corruptMonitor?.stop();
+    this.compactor?.stop();
     this.expiryLoop.stop();
     await this.host.stop();
     await this.transport?.close();
