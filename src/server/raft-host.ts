@@ -1,8 +1,9 @@
 // The I/O edge around the pure Raft core: it owns the clock (ticks), the durable
 // log (WAL) and the peer transport, and runs etcd's Ready loop:
-//   persist hard state + entries (fsync) → send messages → apply committed → advance.
-// While one fsync is in flight, new proposals pile up inside Raft and leave
-// together in the next Ready: that is the group commit.
+//   persist hard state + entries (fsync) → send messages → apply committed → advance
+// (a leader's appends leave before its fsync: see run()). While one fsync is in
+// flight, new proposals pile up in the host's queue and enter Raft together in the
+// next turn: that is the group commit.
 import { RawNode, MemoryStorage, ProposalDroppedError, decodeConfChange, type ConfChange } from '../raft/index.js';
 import { EntryType, type ConfState, type HardState, type Entry, type Message, type NodeId, type SoftState, type Snapshot } from '../raft/types.js';
 import type { Wal } from '../wal/index.js';
