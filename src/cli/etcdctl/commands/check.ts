@@ -3,7 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
-import { checkDatascale } from './datascale.js';
+import { checkDatascale, cleanUp } from './datascale.js';
 
 const PERF = {
   s: { limit: 150, clients: 50, duration: 60 },
@@ -80,8 +80,7 @@ export async function check(c: Ctx): Promise<void> {
   c.io.out('\n');
   const total = (Date.now() - start) / 1000;
   const del = await cli.kv.delete(prefix, { prefix: true, timeoutMs: 30_000 }).catch((e) => fail(e));
-  if (c.bool('auto-compact')) await cli.kv.compact(del.header!.revision, { physical: true }).catch(() => {});
-  if (c.bool('auto-defrag')) await cli.maintenance.defragment().catch(() => {});
+  await cleanUp(c, cli, del.header!.revision);
 
   const rps = (latencies.length + [...errors.values()].reduce((a, b) => a + b, 0)) / total;
   const slowest = latencies.length ? Math.max(...latencies) : 0;

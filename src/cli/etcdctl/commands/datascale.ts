@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import type { Client } from '../../../client/client.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
 import { CounterBar } from '../progress.js';
@@ -73,6 +74,23 @@ async function residentMemory(c: Ctx, endpoint: string): Promise<number> {
   return value;
 }
 
+/** --auto-compact and --auto-defrag after a check, each step announced as etcdctl does. */
+export async function cleanUp(c: Ctx, cli: Client, revision: number): Promise<void> {
+  if (c.bool('auto-compact')) {
+    c.io.out(`Compacting with revision ${revision}\n`);
+    await cli.kv.compact(revision, { physical: true, timeoutMs: 30_000 }).catch((e) => fail(e));
+    c.io.out(`Compacted with revision ${revision}\n`);
+  }
+  if (c.bool('auto-defrag')) {
+    for (const ep of c.endpoints()) {
+      c.io.out(`Defragmenting ${goQuote(ep)}\n`);
+      const one = await c.client([ep], true, true);
+      await one.maintenance.defragment({ timeoutMs: 30_000 }).catch((e) => fail(e));
+      c.io.out(`Defragmented ${goQuote(ep)}\n`);
+    }
+  }
+}
+
 export async function checkDatascale(c: Ctx): Promise<void> {
   const model = ALIAS[c.str('load')];
   if (!model) throw new CliExit(ExitCode.BadFeature, `unknown load option ${c.str('load')}`);
@@ -116,20 +134,7 @@ export async function checkDatascale(c: Ctx): Promise<void> {
     throw new CliExit(ExitCode.Error, '');
   }
   const del = await cli.kv.delete(prefix, { prefix: true }).catch((e) => fail(e));
-  if (c.bool('auto-compact')) {
-    const rev = del.header!.revision;
-    c.io.out(`Compacting with revision ${rev}\n`);
-    await cli.kv.compact(rev, { physical: true, timeoutMs: 30_000 }).catch((e) => fail(e));
-    c.io.out(`Compacted with revision ${rev}\n`);
-  }
-  if (c.bool('auto-defrag')) {
-    for (const ep of c.endpoints()) {
-      c.io.out(`Defragmenting ${goQuote(ep)}\n`);
-      const one = await c.client([ep], true, true);
-      await one.maintenance.defragment({ timeoutMs: 30_000 }).catch((e) => fail(e));
-      c.io.out(`Defragmented ${goQuote(ep)}\n`);
-    }
-  }
+  await cleanUp(c, cli, del.header!.revision);
   if (errors.size > 0) {
     c.io.out('FAIL: too many errors\n');
     for (const [k, v] of errors) c.io.out(`FAIL: ERROR(${k}) -> ${v}\n`);
