@@ -11,6 +11,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
   return {
     name: c.name,
     dataDir: c.dataDir,
+    walDir: c.walDir || undefined,
     initialCluster: [...c.initialCluster.entries()].map(([name, urls]) => ({ name, peerUrls: urls.map((u) => u.href.replace(/\/$/, '')) })),
     initialClusterToken: c.initialClusterToken,
     initialClusterState: c.initialClusterState,

@@ -10,6 +10,8 @@ export interface InitialMember {
 export interface ServerOptions {
   name: string;
   dataDir: string;
+  /** A dedicated WAL directory (etcd's --wal-dir); default <data-dir>/member/wal. */
+  walDir?: string;
   initialCluster: InitialMember[];
   initialClusterToken: string;
   initialClusterState: 'new' | 'existing';

@@ -120,7 +120,8 @@ export class EtcdServer {
     const self = initial.find((m) => m.name === opts.name);
     if (!self) throw new Error(`couldn't find local name "${opts.name}" in the initial cluster configuration`);
     let bootClusterId = deriveClusterId(initial.map((m) => m.id));
-    const joining = opts.initialClusterState === 'existing' && !Wal.exists(join(memberDir, 'wal'));
+    const walDir = opts.walDir || join(memberDir, 'wal');
+    const joining = opts.initialClusterState === 'existing' && !Wal.exists(walDir);
     let remoteMembers: Member[] | undefined;
     const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? []);
     if (joining) {
@@ -134,6 +135,7 @@ export class EtcdServer {
     }
 
     const storage = await openStorage(memberDir, {
+      walDir,
       memberId: self.id,
       clusterId: bootClusterId,
       initialVoters: joining ? undefined : initial.map((m) => m.id),

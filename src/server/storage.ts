@@ -52,13 +52,15 @@ export async function openStorage(
   opts: {
     memberId: bigint;
     clusterId: bigint;
+    /** Where the WAL lives (etcd's --wal-dir); default <member-dir>/wal. */
+    walDir?: string;
     /** The voters of a new cluster; absent when joining an existing one (the leader's snapshot says). */
     initialVoters?: bigint[];
     logger: Logger;
     onWalFsync?: (seconds: number) => void;
   },
 ): Promise<MemberStorage> {
-  const walDir = join(memberDir, 'wal');
+  const walDir = opts.walDir || join(memberDir, 'wal');
   const snapDir = join(memberDir, 'snap');
   mkdirSync(snapDir, { recursive: true });
   const existing = Wal.exists(walDir);
