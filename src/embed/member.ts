@@ -6,6 +6,7 @@ import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
 import { registerServices } from '../api/index.js';
 import { httpHandler } from '../api/http.js';
+import { removeSnapshotLeftovers } from '../api/snapshot.js';
 import { Metrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
@@ -30,6 +31,8 @@ export interface RunningMember {
 export async function startMember(opts: MemberOptions, logger: Logger): Promise<RunningMember> {
   logger.info('starting etcd-ts', { 'etcd-version': ETCD_API_VERSION, 'etcd-ts-version': ETCD_TS_VERSION, 'node-version': process.version, 'data-dir': opts.dataDir, name: opts.name });
   const metrics = new Metrics();
+  const stale = removeSnapshotLeftovers(opts.dataDir);
+  if (stale.length) logger.warn('removed unfinished snapshot files', { files: stale });
   const server = await EtcdServer.start(opts, logger, metrics);
   logger.info('starting etcd server', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId) });
 
