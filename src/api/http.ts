@@ -16,7 +16,8 @@ function send(res: Res, status: number, contentType: string, body: string): void
   res.end(body);
 }
 
-export function httpHandler(server: EtcdServer, metrics: Metrics) {
+export function httpHandler(server: EtcdServer, metrics: Metrics, opts: { grpcGateway?: boolean } = {}) {
+  const serveGateway = opts.grpcGateway ?? true;
   let gateway: ReturnType<typeof gatewayHandler> | undefined;
   return (req: Req, res: Res): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -52,12 +53,12 @@ export function httpHandler(server: EtcdServer, metrics: Metrics) {
         );
         return;
       default:
-        if (isGatewayPath(path)) {
+        if (serveGateway && isGatewayPath(path)) {
           gateway ??= gatewayHandler(gatewayMethods(server, metrics));
           gateway(req, res, path);
           return;
         }
-        send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+        goError(res, 404, '404 page not found');
     }
   };
 }

@@ -12,6 +12,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     name: c.name,
     dataDir: c.dataDir,
     walDir: c.walDir || undefined,
+    enableGrpcGateway: c.enableGrpcGateway,
     initialCluster: [...c.initialCluster.entries()].map(([name, urls]) => ({ name, peerUrls: urls.map((u) => u.href.replace(/\/$/, '')) })),
     initialClusterToken: c.initialClusterToken,
     initialClusterState: c.initialClusterState,

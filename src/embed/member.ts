@@ -19,6 +19,8 @@ export interface MemberOptions extends ServerOptions {
   maxConcurrentStreams?: number;
   /** For https:// client URLs. */
   clientTls?: ClientTlsConfig;
+  /** etcd's --enable-grpc-gateway: the JSON gateway under /v3/ (default on). */
+  enableGrpcGateway?: boolean;
 }
 
 export interface RunningMember {
@@ -46,7 +48,7 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
       const grpc = new GrpcServer({
         maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
         maxConcurrentStreams: opts.maxConcurrentStreams,
-        http: httpHandler(server, metrics),
+        http: httpHandler(server, metrics, { grpcGateway: opts.enableGrpcGateway }),
       });
       registerServices(grpc, server, metrics);
       const host = url.hostname.replace(/^\[|\]$/g, '');
