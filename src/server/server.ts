@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { RawNode, MemoryStorage, ProposalDroppedError } from '../raft/index.js';
 import { EntryType, type ConfState, type Entry, type SoftState } from '../raft/types.js';
 import { Wal } from '../wal/index.js';
-import { codec } from '../pb/codec.js';
+import type { MessageCodec } from '../pb/codec.js';
+import { internalRequestCodec } from '../pb/internal-request.js';
 import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
 import { Lessor, ExpiryLoop, NotPrimaryError, minLeaseTtl } from '../lease/index.js';
@@ -51,7 +52,7 @@ interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
   v2?: V2Request;
   alarm?: AlarmRequest;
 }
-const internalCodec = codec<InternalRaftRequest>('etcdserverpb.InternalRaftRequest');
+const internalCodec: MessageCodec<InternalRaftRequest> = internalRequestCodec;
 
 /** How often a membership change not yet applied is proposed again. */
 const CONF_CHANGE_RETRY_MS = 500;
@@ -537,9 +538,8 @@ export class EtcdServer {
 
   private async proposeRaw(req: InternalRaftRequest, id: bigint): Promise<ApplyResult> {
     if (this.stopping) throw Errors.Stopped;
-    // An exact-size copy: protobufjs hands out views into shared 8 KiB slabs, and a log
-    // entry outlives them all — each retained entry would pin a whole slab.
-    const data = new Uint8Array(internalCodec.encode(req));
+    // Exact-size and unshared (the codec copies out of protobufjs's slabs): the entry outlives them.
+    const data = internalCodec.encode(req);
     if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
     const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
     try {
