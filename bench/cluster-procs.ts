@@ -60,7 +60,9 @@ export class BenchMember {
     const file = this.kind === 'etcd' ? ETCD_BIN : process.execPath;
     // BENCH_CPU_PROF=<dir>: each etcd-ts member writes a V8 CPU profile there when it exits.
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-    const pre = this.kind === 'etcd' ? [] : [...prof, ETCD_TS_ENTRY];
+    // BENCH_NODE_FLAGS="--a --b": Node/V8 flags for the etcd-ts members only (not the load generators).
+    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+    const pre = this.kind === 'etcd' ? [] : [...nodeFlags, ...prof, ETCD_TS_ENTRY];
     const args = [
       ...pre,
       '--name', this.name,

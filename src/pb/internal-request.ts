@@ -59,6 +59,26 @@ function plainPut(req: any): { header: InternalRequestHeader; put: InternalPutRe
 
 // ---- encoding ----------------------------------------------------------------------
 
+// Encoded entries are carved from slabs of their own rather than each getting an
+// ArrayBuffer (an allocation that costs more than the encoding). Log entries are
+// created and compacted in index order, so a slab holds entries of one stretch of
+// the log and is freed with them; nothing short-lived shares it.
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_ENTRY = 4 * 1024;
+let slab = new Uint8Array(0);
+let slabPos = 0;
+
+function entryBytes(n: number): Uint8Array {
+  if (n > SLAB_MAX_ENTRY) return new Uint8Array(n);
+  if (slabPos + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const b = slab.subarray(slabPos, slabPos + n);
+  slabPos += n;
+  return b;
+}
+
 function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
@@ -129,8 +149,7 @@ function encodePlainPut(req: { header: InternalRequestHeader; put: InternalPutRe
     (userLen > 0 ? 1 + varintSize(userLen) + userLen : 0) +
     (h.authRevision !== 0 ? 1 + u64Size(revLo, revHi) : 0);
   const total = 1 + varintSize(putLen) + putLen + 2 + varintSize(headerLen) + headerLen;
-  // Exactly sized and unshared: a log entry outlives any pooled slab.
-  const o = new Out(new Uint8Array(total));
+  const o = new Out(entryBytes(total));
   o.byte(TAG_PUT);
   o.varint(putLen);
   if (keyLen > 0) {

@@ -77,12 +77,14 @@ test('a plain put decodes to the same object as the reflection codec, views and 
   }
 });
 
-test('encoded entries are exact-size arrays of their own', () => {
-  const req = plainPut(rng(3));
-  const data = internalRequestCodec.encode(req);
-  assert.equal(data.byteOffset, 0);
-  assert.equal(data.buffer.byteLength, data.byteLength);
-  const other = internalRequestCodec.encode({ header: req.header, deleteRange: { key: Buffer.from('a'), rangeEnd: Buffer.alloc(0), prevKv: false } });
+test('encoded entries are exact-size and never overwritten by later encodings', () => {
+  const rand = rng(3);
+  const reqs = Array.from({ length: 400 }, () => plainPut(rand));
+  const encoded = reqs.map((r) => internalRequestCodec.encode(r));
+  reqs.forEach((r, i) => assert.deepEqual(Buffer.from(encoded[i]), Buffer.from(reflect.encode(r)), `entry ${i}`));
+  const header = reqs[0].header;
+  const other = internalRequestCodec.encode({ header, deleteRange: { key: Buffer.from('a'), rangeEnd: Buffer.alloc(0), prevKv: false } });
+  // The reflection path copies out of protobufjs's shared slab.
   assert.equal(other.byteOffset, 0);
   assert.equal(other.buffer.byteLength, other.byteLength);
 });
