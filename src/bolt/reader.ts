@@ -1,7 +1,9 @@
 // Reads a bbolt file (etcd's backend and its snapshots) just far enough for
 // `snapshot status`: the newest valid meta page, buckets and their key/values in
-// key order. Read-only; the page layout is bbolt's on-disk format.
-import { readFileSync } from 'node:fs';
+// key order. Read-only; the page layout is bbolt's on-disk format. A file opened with
+// openFile() is read a page at a time with positional reads, so memory stays bounded
+// by the tree's depth rather than the file's size.
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 
 const MAGIC = 0xed0cdaed;
 const PAGE_HEADER = 16;
@@ -17,13 +19,53 @@ export interface BoltEntry {
   isBucket: boolean;
 }
 
+/** Where pages come from: a whole buffer, or a file read piece by piece. */
+export interface BoltPageSource {
+  readonly length: number;
+  /** `len` bytes at `off` (fewer only past the end). */
+  read(off: number, len: number): Buffer;
+  close(): void;
+}
+
+function bufferSource(buf: Buffer): BoltPageSource {
+  return { length: buf.length, read: (off, len) => buf.subarray(off, off + len), close() {} };
+}
+
+function fileSource(path: string): BoltPageSource {
+  const fd = openSync(path, 'r');
+  let open = true;
+  const length = fstatSync(fd).size;
+  return {
+    length,
+    read(off, len) {
+      if (!open) throw new Error('bolt: file closed');
+      const n = Math.max(0, Math.min(len, length - off));
+      const out = Buffer.allocUnsafe(n);
+      for (let done = 0; done < n; ) {
+        const r = readSync(fd, out, done, n - done, off + done);
+        if (r === 0) throw new Error(`bolt: short read at ${off + done}`);
+        done += r;
+      }
+      return out;
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
 export class BoltFile {
   readonly pageSize: number;
   /** Pages in use (meta's high-water mark): tx.Size() is this times the page size. */
   readonly highWater: bigint;
   private readonly root: bigint;
+  private readonly src: BoltPageSource;
 
-  constructor(private readonly buf: Buffer) {
+  constructor(buf: Buffer);
+  constructor(src: BoltPageSource);
+  constructor(bufOrSrc: Buffer | BoltPageSource) {
+    this.src = Buffer.isBuffer(bufOrSrc) ? bufferSource(bufOrSrc) : bufOrSrc;
     const metas = [0, 1].map((i) => this.meta(i)).filter((m) => m !== undefined);
     if (metas.length === 0) throw new Error('invalid database');
     const m = metas.sort((a, b) => (a!.txid > b!.txid ? -1 : 1))[0]!;
@@ -36,19 +78,36 @@ export class BoltFile {
     return new BoltFile(readFileSync(path));
   }
 
+  /** Opens a file for page-at-a-time reads; close() releases it. */
+  static openFile(path: string): BoltFile {
+    const src = fileSource(path);
+    try {
+      return new BoltFile(src);
+    } catch (err) {
+      src.close();
+      throw err;
+    }
+  }
+
+  /** Releases the file of a BoltFile from openFile() (a no-op for one over a buffer). */
+  close(): void {
+    this.src.close();
+  }
+
   get size(): number {
     return Number(this.highWater) * this.pageSize;
   }
 
   private meta(i: number): { pageSize: number; root: bigint; pgid: bigint; txid: bigint } | undefined {
     // Page 0's meta tells the page size; a fresh file uses 4096 for the second page too.
-    const probeSize = i === 0 ? 0 : this.buf.length >= PAGE_HEADER + 8 ? this.buf.readUInt32LE(PAGE_HEADER + 8) : 4096;
+    const probeSize = i === 0 ? 0 : this.src.length >= PAGE_HEADER + 12 ? this.src.read(PAGE_HEADER + 8, 4).readUInt32LE(0) : 4096;
     const off = i * probeSize;
-    if (off + PAGE_HEADER + 64 > this.buf.length) return undefined;
-    if ((this.buf.readUInt16LE(off + 8) & META) === 0) return undefined;
-    const m = off + PAGE_HEADER;
-    if (this.buf.readUInt32LE(m) !== MAGIC || this.buf.readUInt32LE(m + 4) !== 2) return undefined;
-    return { pageSize: this.buf.readUInt32LE(m + 8), root: this.buf.readBigUInt64LE(m + 16), pgid: this.buf.readBigUInt64LE(m + 40), txid: this.buf.readBigUInt64LE(m + 48) };
+    if (off + PAGE_HEADER + 64 > this.src.length) return undefined;
+    const b = this.src.read(off, PAGE_HEADER + 64);
+    if ((b.readUInt16LE(8) & META) === 0) return undefined;
+    const m = PAGE_HEADER;
+    if (b.readUInt32LE(m) !== MAGIC || b.readUInt32LE(m + 4) !== 2) return undefined;
+    return { pageSize: b.readUInt32LE(m + 8), root: b.readBigUInt64LE(m + 16), pgid: b.readBigUInt64LE(m + 40), txid: b.readBigUInt64LE(m + 48) };
   }
 
   /** Every entry of the root bucket (the named buckets), in key order. */
@@ -88,9 +147,9 @@ export class BoltFile {
 
   private pageAt(id: bigint): Buffer {
     const off = Number(id) * this.pageSize;
-    if (off + PAGE_HEADER > this.buf.length) throw new Error(`page ${id} beyond the end of the file`);
-    const overflow = this.buf.readUInt32LE(off + 12);
-    return this.buf.subarray(off, off + (overflow + 1) * this.pageSize);
+    if (off + PAGE_HEADER > this.src.length) throw new Error(`page ${id} beyond the end of the file`);
+    const overflow = this.src.read(off + 12, 4).readUInt32LE(0);
+    return this.src.read(off, (overflow + 1) * this.pageSize);
   }
 
   /** Appends the page's entries (a branch: its subtree's) to `out`; spreading would overflow the stack on large buckets. */

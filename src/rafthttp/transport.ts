@@ -13,6 +13,8 @@ import { Peer } from './peer.js';
 import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
 import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
 import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
+import { buildSnapshotFile, receiveSnapshotBody, snapshotBodyLength, writeSnapshotBody, type SnapshotFile } from './snapshot-stream.js';
+import type { BackendView } from '../backend/backend.js';
 
 export interface RaftReceiver {
   step(m: Message): void;
@@ -33,10 +35,14 @@ export interface TransportOptions {
 
 export interface TransportHooks {
   raft: RaftReceiver;
-  /** The state machine's contents for a snapshot leaving this member. */
-  snapshotData(): Uint8Array;
-  /** A snapshot arrived: its data must be installed when Raft hands over its metadata. */
-  receiveSnapshot(index: number, data: Uint8Array): void;
+  /** A point-in-time view of the applied state, for a snapshot leaving this member. */
+  snapshotView(): Promise<BackendView>;
+  /** Where an outgoing snapshot's database file is built (the data dir: a real disk). */
+  snapshotScratchDir(): string;
+  /** Where incoming snapshot databases are written: member/snap. */
+  snapshotDir(): string;
+  /** A snapshot's database arrived at `path`: it must be installed when Raft hands over its metadata. */
+  receiveSnapshot(index: number, path: string): void;
   /** What GET /members answers: the member list a joining member checks itself against. */
   members(): unknown;
   isRemoved(id: NodeId): boolean;
@@ -52,8 +58,6 @@ export interface PeerInfo {
   id: NodeId;
   peerUrls: string[];
 }
-
-const SNAPSHOT_CHUNK = 256 * 1024;
 
 /** The leader's answer to a forwarded lease call was an error with this message. */
 export class LeaseForwardError extends Error {}
@@ -150,23 +154,31 @@ export class RaftTransport {
   }
 
   private async sendSnapshot(peer: Peer, m: Message): Promise<void> {
-    const raft = this.hooks?.raft;
-    if (!raft || !this.hooks) return;
+    const hooks = this.hooks;
+    if (!hooks || !m.snapshot) return;
+    const index = m.snapshot.metadata.index;
     let ok = false;
+    let file: SnapshotFile | undefined;
     try {
-      const data = this.hooks.snapshotData();
+      const view = await hooks.snapshotView();
+      try {
+        file = await buildSnapshotFile(view, hooks.snapshotScratchDir(), index);
+      } finally {
+        view.close();
+      }
       const msg = encodeMessage(m);
-      const head = Buffer.allocUnsafe(4);
-      head.writeUInt32BE(msg.length, 0);
-      this.opts.logger.info('sending database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': m.snapshot?.metadata.index, size: data.byteLength });
-      const status = await postStream(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, this.opts.tls, [head, Buffer.from(msg), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+      this.opts.logger.info('sending database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': index, 'consistent-index': file.consistentIndex, size: file.size });
+      const status = await postSnapshot(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, this.opts.tls, msg, file);
       ok = status === 204;
-      if (!ok) this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': peer.id.toString(16), status });
+      if (ok) this.opts.logger.info('sent database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': index, size: file.size });
+      else this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': peer.id.toString(16), status });
     } catch (err) {
       this.opts.logger.warn('failed to send database snapshot', { 'remote-peer-id': peer.id.toString(16), error: String(err) });
+    } finally {
+      file?.remove();
     }
-    raft.reportSnapshot(peer.id, ok);
-    if (!ok) raft.reportUnreachable(peer.id);
+    hooks.raft.reportSnapshot(peer.id, ok);
+    if (!ok) hooks.raft.reportUnreachable(peer.id);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -228,25 +240,20 @@ export class RaftTransport {
   }
 
   private receiveSnapshot(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      try {
-        const body = Buffer.concat(chunks);
-        const n = body.readUInt32BE(0);
-        const m = decodeMessage(new Uint8Array(body.subarray(4, 4 + n)));
-        if (m.type !== MessageType.Snap || !m.snapshot) throw new Error('not a snapshot message');
-        const data = new Uint8Array(body.subarray(4 + n));
-        this.opts.logger.info('received database snapshot', { 'remote-peer-id': m.from.toString(16), 'snapshot-index': m.snapshot.metadata.index, size: data.byteLength });
-        hooks.receiveSnapshot(m.snapshot.metadata.index, data);
-        hooks.raft.step(m);
+    receiveSnapshotBody(req, hooks.snapshotDir()).then(
+      ({ message, path, size }) => {
+        const index = message.snapshot!.metadata.index;
+        this.opts.logger.info('received database snapshot', { 'remote-peer-id': message.from.toString(16), 'snapshot-index': index, size });
+        hooks.receiveSnapshot(index, path);
+        hooks.raft.step(message);
         res.writeHead(204).end();
-      } catch (err) {
+      },
+      (err: unknown) => {
         this.opts.logger.warn('failed to receive database snapshot', { error: String(err) });
-        res.writeHead(400).end(String(err));
-      }
-    });
+        if (!res.headersSent) res.writeHead(400, { connection: 'close' }).end(String(err));
+        req.destroy();
+      },
+    );
   }
 
   private receiveLeaseCall(op: string, req: IncomingMessage, res: ServerResponse): void {
@@ -307,28 +314,27 @@ export class RaftTransport {
   }
 }
 
-/** POSTs a body in chunks, honouring back-pressure; resolves with the status code. */
-function postStream(url: URL, clusterId: bigint, from: NodeId, tls: PeerTls | undefined, parts: Buffer[]): Promise<number> {
+/** POSTs a snapshot (message, database file, digest) in chunks, honouring back-pressure; resolves with the status code. */
+function postSnapshot(url: URL, clusterId: bigint, from: NodeId, tls: PeerTls | undefined, msg: Uint8Array, file: SnapshotFile): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = peerRequest(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', [HDR_CLUSTER_ID]: clusterId.toString(16), [HDR_FROM]: from.toString(16) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(snapshotBodyLength(msg.length, file.size)),
+        [HDR_CLUSTER_ID]: clusterId.toString(16),
+        [HDR_FROM]: from.toString(16),
+      },
       timeout: 60_000,
     }, tls);
     req.on('response', (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('snapshot send timed out')));
     req.on('error', reject);
-    void (async () => {
-      for (const part of parts) {
-        for (let off = 0; off < part.length; off += SNAPSHOT_CHUNK) {
-          if (!req.write(part.subarray(off, off + SNAPSHOT_CHUNK))) await new Promise((r) => req.once('drain', r));
-        }
-      }
-      req.end();
-    })();
+    writeSnapshotBody(req, msg, file).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
   });
 }
 

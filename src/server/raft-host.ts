@@ -24,7 +24,7 @@ export interface RaftHostHooks {
   /** Called after each apply round with the new applied index. */
   onApplied?(appliedIndex: number): void;
   /** A snapshot from the leader replaced the log: the state machine must be replaced too. */
-  onSnapshot?(snapshot: Snapshot): void;
+  onSnapshot?(snapshot: Snapshot): void | Promise<void>;
 }
 
 export interface Transport {
@@ -238,7 +238,8 @@ export class RaftHost {
           this.storage.applySnapshot(rd.snapshot);
           this.appliedIndex = rd.snapshot.metadata.index;
           this.confState = rd.snapshot.metadata.confState;
-          this.hooks.onSnapshot?.(rd.snapshot);
+          // Nothing else is applied until the state machine holds the snapshot.
+          await this.hooks.onSnapshot?.(rd.snapshot);
         }
         // A hard state that only moved the commit index need not be written now: the
         // commit index is recoverable, and skipping it saves a disk round trip per batch.

@@ -3,7 +3,7 @@
 //   → apply to MVCC (with the applied index, atomically) → the waiting caller.
 // Reads: serializable ranges answer from the local MVCC store; linearizable ranges
 // first wait for a ReadIndex round and for the applied index to reach it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RawNode, MemoryStorage, ProposalDroppedError } from '../raft/index.js';
@@ -29,7 +29,7 @@ import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { currentAuthInfo } from '../auth/context.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
-import { RaftTransport, LeaseForwardError, fetchCluster, dumpBackend, resolvePeerTls } from '../rafthttp/index.js';
+import { RaftTransport, LeaseForwardError, fetchCluster, resolvePeerTls } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
@@ -79,8 +79,8 @@ export class EtcdServer {
   private wait = new Wait();
   /** The peer network; absent for a member started without --listen-peer-urls. */
   private transport?: RaftTransport;
-  /** Backend dumps received from the leader, waiting for Raft to hand over their snapshot. */
-  private incomingSnapshot?: { index: number; data: Uint8Array };
+  /** The database file received from the leader, waiting for Raft to hand over its snapshot. */
+  private incomingSnapshot?: { index: number; path: string };
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
   private corruptMonitor?: CorruptionMonitor;
@@ -239,9 +239,14 @@ export class EtcdServer {
         reportUnreachable: (id) => this.host.reportUnreachable(id),
         reportSnapshot: (id, ok) => this.host.reportSnapshot(id, ok),
       },
-      snapshotData: () => dumpBackend(this.storage.backend),
-      receiveSnapshot: (index, data) => {
-        if (!this.incomingSnapshot || this.incomingSnapshot.index <= index) this.incomingSnapshot = { index, data };
+      snapshotView: () => this.backendSnapshotView(),
+      snapshotScratchDir: () => opts.dataDir,
+      snapshotDir: () => join(opts.dataDir, 'member', 'snap'),
+      receiveSnapshot: (index, path) => {
+        const prev = this.incomingSnapshot;
+        if (prev && prev.index > index) return void rmSync(path, { force: true });
+        if (prev && prev.path !== path) rmSync(prev.path, { force: true });
+        this.incomingSnapshot = { index, path };
       },
       members: () => this.members().map((m) => ({ id: hex(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
       isRemoved: (id) => this.membership.isRemoved(id),
@@ -450,13 +455,14 @@ export class EtcdServer {
   }
 
   /** The leader's backend replaces ours; everything derived from it is rebuilt. */
-  private installSnapshot(snap: Snapshot): void {
+  private async installSnapshot(snap: Snapshot): Promise<void> {
     const incoming = this.incomingSnapshot;
     if (!incoming || incoming.index !== snap.metadata.index) throw new Error(`no database received for snapshot at index ${snap.metadata.index}`);
     this.incomingSnapshot = undefined;
     this.expiryLoop.stop();
     this.lessor.demote();
-    this.storage.installBackend(incoming.data);
+    await this.storage.installBackend(incoming.path, snap.metadata.index);
+    rmSync(incoming.path, { force: true });
     const mvcc = this.storage.mvcc;
     const electionTick = Math.max(2, Math.round(this.opts.electionTimeoutMs / this.opts.heartbeatMs));
     this.lessor = new Lessor({ backend: this.storage.backend, keys: mvcc, minTtlSeconds: minLeaseTtl(electionTick, this.opts.heartbeatMs) });

@@ -2,7 +2,7 @@
 //   <data-dir>/member/wal/   the Raft log (our WAL)
 //   <data-dir>/member/snap/db the applied state (LMDB backend) with its applied index
 // On restart the backend says how far the log was applied; the WAL replays the rest.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryStorage } from '../raft/index.js';
 import type { ConfState, HardState } from '../raft/types.js';
@@ -13,7 +13,10 @@ import { MvccStore } from '../mvcc/index.js';
 import { codec } from '../pb/codec.js';
 import type { Logger } from '../pkg/logger.js';
 import type { RaftHost } from './raft-host.js';
-import { loadBackend } from '../rafthttp/backend-dump.js';
+import { BUCKETS, type BucketName } from '../backend/backend.js';
+import { BoltFile } from '../bolt/reader.js';
+import { isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
+import { readConsistentIndex } from '../mvcc/meta.js';
 
 interface WalMetadata {
   NodeID: bigint;
@@ -40,8 +43,12 @@ export interface MemberStorage {
   /** The last index in the log at boot; the member is caught up once it applies it. */
   bootIndex: number;
   saveConfState(cs: ConfState): void;
-  /** Replaces the applied state with a snapshot's backend dump; reopens MVCC over it. */
-  installBackend(dump: Uint8Array): void;
+  /**
+   * Replaces the applied state with a snapshot's bbolt database at `path` (Raft's
+   * snapshot at `index`), a batch at a time; reopens MVCC over it. The file stays
+   * until the install is complete, so a crash midway resumes from it on restart.
+   */
+  installBackend(path: string, index: number): Promise<void>;
   commit(): Promise<void>;
   maybeSnapshot(host: RaftHost, snapshotCount: number): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +72,7 @@ export async function openStorage(
   mkdirSync(snapDir, { recursive: true });
   const existing = Wal.exists(walDir);
   const backend = LmdbBackend.open(join(snapDir, 'db'));
+  await resumeInstall(backend, snapDir, opts.logger);
   const mvcc = MvccStore.open(backend);
   const raftStorage = new MemoryStorage();
   const walOpts = { onFsync: opts.onWalFsync };
@@ -142,8 +150,9 @@ export async function openStorage(
     saveConfState(cs) {
       saveConf(backend, cs);
     },
-    installBackend(dump) {
-      loadBackend(backend, dump);
+    async installBackend(path, index) {
+      durableIndex = 0;
+      await installBoltFile(backend, path, index);
       ms.mvcc = MvccStore.open(backend);
       durableIndex = 0;
     },
@@ -189,4 +198,82 @@ function loadConf(backend: Backend): ConfState | undefined {
   if (!v) return undefined;
   const o = JSON.parse(new TextDecoder().decode(v));
   return { voters: o.voters.map((x: string) => BigInt(x)), learners: o.learners.map((x: string) => BigInt(x)) };
+}
+
+/** Marks a backend being replaced by a snapshot's database: its value is the snapshot's index. */
+const INSTALLING_KEY = Buffer.from('etcd_ts_installing_snapshot');
+/** Entries (or bytes) written between two commits while installing: bounds the write batch held in memory. */
+const INSTALL_BATCH_ENTRIES = 10_000;
+const INSTALL_BATCH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Replaces every bucket's contents with the database file's, committing in batches so
+ * memory holds one batch, not the database. A marker in the meta bucket, written first
+ * and removed last, says the backend is half-installed should the member stop midway.
+ */
+async function installBoltFile(backend: Backend, path: string, index: number): Promise<void> {
+  const db = BoltFile.openFile(path);
+  try {
+    const mark = Buffer.allocUnsafe(8);
+    mark.writeBigUInt64BE(BigInt(index), 0);
+    backend.put('meta', INSTALLING_KEY, mark);
+    await backend.commit();
+    let pending = 0;
+    let bytes = 0;
+    const maybeCommit = async (n: number) => {
+      pending += 1;
+      bytes += n;
+      if (pending < INSTALL_BATCH_ENTRIES && bytes < INSTALL_BATCH_BYTES) return;
+      pending = 0;
+      bytes = 0;
+      await backend.commit();
+    };
+    for (const bucket of BUCKETS) {
+      // Keys are taken a batch at a time: deleting while iterating would re-read the batch.
+      for (let start: Uint8Array = new Uint8Array(0); ; ) {
+        const keys: Buffer[] = [];
+        for (const [k] of backend.range(bucket, start)) {
+          if (keys.length === INSTALL_BATCH_ENTRIES) break;
+          keys.push(Buffer.from(k));
+        }
+        for (const k of keys) if (!(bucket === 'meta' && k.equals(INSTALLING_KEY))) backend.delete(bucket, k);
+        await backend.commit();
+        if (keys.length < INSTALL_BATCH_ENTRIES) break;
+        start = Buffer.concat([keys[keys.length - 1], Buffer.from([0])]);
+      }
+    }
+    const known = new Set<string>(BUCKETS);
+    for (const b of db.buckets()) {
+      const name = Buffer.from(b.key).toString();
+      // etcd's database may hold buckets etcd-ts keeps nowhere (v2's, say): they have no reader here.
+      if (!b.isBucket || !known.has(name)) continue;
+      for (const e of db.iterate(b)) {
+        if (name === 'meta' && Buffer.from(e.key).equals(INSTALLING_KEY)) continue;
+        backend.put(name as BucketName, Buffer.from(e.key), Buffer.from(e.value));
+        await maybeCommit(e.key.byteLength + e.value.byteLength);
+      }
+    }
+    const ci = readConsistentIndex(backend);
+    if (ci < index) throw new Error(`snapshot database holds index ${ci}, behind the snapshot's ${index}`);
+    backend.delete('meta', INSTALLING_KEY);
+    await backend.commit();
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * At start: a backend left half-installed is completed from the snapshot's database
+ * file, which is kept until an install finishes; received files nothing waits for
+ * any more (a stop between receipt and install, a partial receipt) are removed.
+ */
+async function resumeInstall(backend: Backend, snapDir: string, logger: Logger): Promise<void> {
+  const mark = backend.get('meta', INSTALLING_KEY);
+  const keep = mark ? snapshotDbPath(snapDir, Number(Buffer.from(mark).readBigUInt64BE(0))) : undefined;
+  if (mark && keep) {
+    if (!existsSync(keep)) throw new Error(`backend was left half-installed from a snapshot and its database ${keep} is gone`);
+    logger.warn('resuming an unfinished snapshot install', { path: keep });
+    await installBoltFile(backend, keep, Number(Buffer.from(mark).readBigUInt64BE(0)));
+  }
+  for (const name of readdirSync(snapDir)) if (isSnapshotDbName(name)) rmSync(join(snapDir, name), { force: true });
 }
