@@ -1,0 +1,158 @@
+// Raft snapshots between members travel as a bbolt database file streamed from disk
+// to disk: a joining member receives member/snap/<index>.snap.db, installs it and
+// removes it; a transfer whose length or digest is wrong is refused and leaves nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { startCluster } from '../helpers/cluster.js';
+import { etcdctl } from '../helpers/etcdctl.js';
+import { grpcKv, type Msg } from '../helpers/grpc.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { LmdbBackend } from '../../src/backend/lmdb.js';
+import { writeConsistentIndex } from '../../src/mvcc/meta.js';
+import { encodeMessage } from '../../src/raft/index.js';
+import { MessageType, type Message } from '../../src/raft/types.js';
+import { buildSnapshotFile, receiveSnapshotBody, snapshotDbPath, snapshotHead } from '../../src/rafthttp/snapshot-stream.js';
+import { BoltFile } from '../../src/bolt/reader.js';
+
+const KEYS = 50_000;
+const PER_TXN = 128;
+const key = (i: number) => `k/${String(i).padStart(6, '0')}`;
+
+test('a member added to a cluster of 50k keys gets them through a streamed database file', { timeout: 120_000 }, async (t) => {
+  // A small --snapshot-count keeps only a short log: the joiner must be sent a snapshot.
+  const c = await startCluster(1, { extraArgs: ['--snapshot-count', '100'] });
+  t.after(() => c.close());
+  const leader = c.members[0]!;
+  const lc = grpcKv(leader.endpoint);
+  t.after(() => lc.close());
+  for (let i = 0; i < KEYS; i += PER_TXN) {
+    const success: Msg[] = [];
+    for (let j = i; j < Math.min(KEYS, i + PER_TXN); j++) success.push({ requestPut: { key: Buffer.from(key(j)), value: Buffer.from(`v${j}`) } });
+    await lc.kv.txn({ success });
+  }
+
+  const joiner = await c.newMember('m2', '');
+  const add = await etcdctl(leader.endpoint, ['member', 'add', 'm2', `--peer-urls=${joiner.peerUrl}`, '--learner']);
+  assert.equal(add.code, 0, add.stderr);
+  joiner.opts = { ...joiner.opts, initialCluster: /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!, state: 'existing' };
+  joiner.spawn();
+  await joiner.ready(60_000);
+  const received = /received database snapshot.*/.exec(joiner.logs())?.[0] ?? '';
+  const size = Number(/"size":(\d+)/.exec(received)?.[1]);
+  assert.ok(size > 50_000 * 20, `received a database of ${size} bytes: ${received}`);
+  assert.match(joiner.logs(), /applied snapshot/);
+  assert.match(leader.logs(), /sent database snapshot/);
+
+  const want = await lc.kv.range({ key: Buffer.from('k/'), rangeEnd: Buffer.from('k0') });
+  assert.equal(want.kvs.length, KEYS);
+  const jc = grpcKv(joiner.endpoint);
+  t.after(() => jc.close());
+  let got: Msg = {};
+  for (let i = 0; i < 100; i++) {
+    got = await jc.kv.range({ key: Buffer.from('k/'), rangeEnd: Buffer.from('k0'), serializable: true });
+    if (got.header.revision === want.header.revision) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(got.header.revision, want.header.revision);
+  assert.equal(got.kvs.length, KEYS);
+  for (let i = 0; i < KEYS; i++) {
+    const [g, w] = [got.kvs[i], want.kvs[i]];
+    if (g.key.equals(w.key) && g.value.equals(w.value) && g.modRevision === w.modRevision && g.createRevision === w.createRevision && g.version === w.version) continue;
+    assert.fail(`key ${i}: got ${g.key}=${g.value}@${g.modRevision}, want ${w.key}=${w.value}@${w.modRevision}`);
+  }
+
+  const snapFiles = readdirSync(join(joiner.dataDir, 'member', 'snap')).filter((n) => n.includes('.snap.db'));
+  assert.deepEqual(snapFiles, [], 'the received database is removed once installed');
+  assert.deepEqual(readdirSync(leader.dataDir).filter((n) => n.startsWith('snapshot-tmp-')), [], 'the sent database file is removed');
+});
+
+/** A backend at `dir` holding keys and the applied index `ci`, and a bbolt file of it. */
+async function snapshotOf(dir: string, ci: number) {
+  const be = LmdbBackend.open(join(dir, 'leader-db'));
+  for (let i = 0; i < 2000; i++) be.put('key', Buffer.from(key(i)), Buffer.from(`v${i}`));
+  writeConsistentIndex(be, ci);
+  const view = await be.snapshotView();
+  try {
+    return { file: await buildSnapshotFile(view, dir, Math.min(ci, 10)), close: () => be.close() };
+  } finally {
+    view.close();
+  }
+}
+
+function snapMessage(index: number): Uint8Array {
+  const m: Message = {
+    type: MessageType.Snap, to: 2n, from: 1n, term: 3, logTerm: 0, index: 0, entries: [], commit: index, reject: false, rejectHint: 0,
+    snapshot: { metadata: { index, term: 3, confState: { voters: [1n], learners: [2n] } }, data: new Uint8Array(0) },
+  };
+  return encodeMessage(m);
+}
+
+/** The body split into small chunks, as a socket delivers it. */
+function bodyOf(parts: Buffer[]): Readable {
+  const all = Buffer.concat(parts);
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < all.length; off += 7919) chunks.push(all.subarray(off, off + 7919));
+  return Readable.from(chunks);
+}
+
+test('receiving: a verified database lands at <index>.snap.db; a bad digest, a short body or a stale database is refused and leaves nothing', async (t) => {
+  const dir = tmpDir('peer-snapshot');
+  t.after(() => dir.cleanup());
+  const { file, close } = await snapshotOf(dir.path, 42);
+  t.after(async () => {
+    file.remove();
+    await close();
+  });
+  const snapDir = join(dir.path, 'member-snap');
+  (await import('node:fs')).mkdirSync(snapDir);
+  // The member's own backend beside the incoming files: a refused transfer leaves it as it was.
+  const own = LmdbBackend.open(join(snapDir, 'db'));
+  t.after(() => own.close());
+  own.put('key', Buffer.from('mine'), Buffer.from('old'));
+  await own.commit();
+
+  const db = readFileSync(file.path);
+  const { createHash } = await import('node:crypto');
+  const digest = createHash('sha256').update(db).digest();
+  const msg = snapMessage(40);
+  const incoming = () => readdirSync(snapDir).filter((n) => n.includes('.snap.db'));
+
+  const bad = Buffer.from(digest);
+  bad[0] ^= 0xff;
+  await assert.rejects(receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), db, bad]), snapDir), /digest mismatch/);
+  assert.deepEqual(incoming(), []);
+
+  const flipped = Buffer.from(db);
+  flipped[flipped.length >> 1] ^= 0x01;
+  await assert.rejects(receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), flipped, digest]), snapDir), /digest mismatch/);
+  assert.deepEqual(incoming(), []);
+
+  await assert.rejects(receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), db.subarray(0, db.length - 4096)]), snapDir), /ended after/);
+  assert.deepEqual(incoming(), []);
+
+  // The database must hold at least the snapshot's index, or it is not the state the metadata describes.
+  await assert.rejects(receiveSnapshotBody(bodyOf([snapshotHead(snapMessage(43), db.length), db, digest]), snapDir), /holds index 42, behind the snapshot's 43/);
+  assert.deepEqual(incoming(), []);
+  assert.equal(Buffer.from(own.get('key', Buffer.from('mine'))!).toString(), 'old');
+
+  const ok = await receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), db, digest]), snapDir);
+  assert.equal(ok.path, snapshotDbPath(snapDir, 40));
+  assert.equal(ok.size, db.length);
+  assert.equal(ok.message.snapshot?.metadata.index, 40);
+  assert.deepEqual(incoming(), ['0000000000000028.snap.db']);
+  assert.ok(readFileSync(ok.path).equals(db));
+  // Read back page by page, the file holds every key in order.
+  const bolt = BoltFile.openFile(ok.path);
+  try {
+    const keys = bolt.buckets().find((b) => Buffer.from(b.key).toString() === 'key')!;
+    let n = 0;
+    for (const e of bolt.iterate(keys)) assert.equal(Buffer.from(e.key).toString(), key(n++));
+    assert.equal(n, 2000);
+  } finally {
+    bolt.close();
+  }
+  assert.ok(existsSync(ok.path));
+});
