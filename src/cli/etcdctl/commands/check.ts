@@ -1,9 +1,8 @@
 // check perf: etcdctl's 60-second write load at a fixed rate, judged on throughput,
 // slowest request and standard deviation; check datascale lives in datascale.ts.
-import { randomInt } from 'node:crypto';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
-import { checkDatascale, cleanUp } from './datascale.js';
+import { checkDatascale, cleanUp, varintKey } from './datascale.js';
 
 const PERF = {
   s: { limit: 150, clients: 50, duration: 60 },
@@ -12,21 +11,6 @@ const PERF = {
   xl: { limit: 15000, clients: 1000, duration: 60 },
 } as const;
 const ALIAS: Record<string, keyof typeof PERF> = { s: 's', small: 's', m: 'm', medium: 'm', l: 'l', large: 'l', xl: 'xl', xLarge: 'xl' };
-
-/** binary.PutVarint of a random int63 into a 256-byte key, as etcdctl builds its keys. */
-function randomKey(prefix: string): Buffer {
-  const k = Buffer.alloc(256);
-  // A random non-negative int63, zig-zag encoded as Go's PutVarint does.
-  const x = (BigInt(randomInt(2 ** 47)) << 16n) | BigInt(randomInt(2 ** 16));
-  let ux = x << 1n;
-  let i = 0;
-  while (ux >= 0x80n) {
-    k[i++] = Number(ux & 0x7fn) | 0x80;
-    ux >>= 7n;
-  }
-  k[i] = Number(ux);
-  return Buffer.concat([Buffer.from(prefix), k]);
-}
 
 export async function check(c: Ctx): Promise<void> {
   const [sub] = c.args;
@@ -66,7 +50,7 @@ export async function check(c: Ctx): Promise<void> {
         sent++;
         inflight++;
         const t0 = performance.now();
-        cli.kv.put(randomKey(prefix), value).then(
+        cli.kv.put(varintKey(prefix, 256), value).then(
           () => latencies.push((performance.now() - t0) / 1000),
           (err) => {
             const key = err instanceof Error ? err.message : String(err);
