@@ -15,7 +15,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { RaftHost } from './raft-host.js';
 import { BUCKETS, type BucketName } from '../backend/backend.js';
 import { BoltFile } from '../bolt/reader.js';
-import { isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
+import { boltConsistentIndex, isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
 import { readConsistentIndex } from '../mvcc/meta.js';
 
 interface WalMetadata {
@@ -200,8 +200,9 @@ function loadConf(backend: Backend): ConfState | undefined {
   return { voters: o.voters.map((x: string) => BigInt(x)), learners: o.learners.map((x: string) => BigInt(x)) };
 }
 
-/** Marks a backend being replaced by a snapshot's database: its value is the snapshot's index. */
-const INSTALLING_KEY = Buffer.from('etcd_ts_installing_snapshot');
+/** Marks a backend being replaced by a snapshot's database (meta bucket): its value is the snapshot's index. */
+export const INSTALLING_SNAPSHOT_KEY = Buffer.from('etcd_ts_installing_snapshot');
+const INSTALLING_KEY = INSTALLING_SNAPSHOT_KEY;
 /** Entries (or bytes) written between two commits while installing: bounds the write batch held in memory. */
 const INSTALL_BATCH_ENTRIES = 10_000;
 const INSTALL_BATCH_BYTES = 16 * 1024 * 1024;
@@ -212,6 +213,8 @@ const INSTALL_BATCH_BYTES = 16 * 1024 * 1024;
  * and removed last, says the backend is half-installed should the member stop midway.
  */
 async function installBoltFile(backend: Backend, path: string, index: number): Promise<void> {
+  const held = boltConsistentIndex(path);
+  if (held < index) throw new Error(`snapshot database holds index ${held}, behind the snapshot's ${index}`);
   const db = BoltFile.openFile(path);
   try {
     const mark = Buffer.allocUnsafe(8);

@@ -16,6 +16,9 @@ import { encodeMessage } from '../../src/raft/index.js';
 import { MessageType, type Message } from '../../src/raft/types.js';
 import { buildSnapshotFile, receiveSnapshotBody, snapshotDbPath, snapshotHead } from '../../src/rafthttp/snapshot-stream.js';
 import { BoltFile } from '../../src/bolt/reader.js';
+import { MvccStore } from '../../src/mvcc/index.js';
+import { openStorage, INSTALLING_SNAPSHOT_KEY } from '../../src/server/storage.js';
+import { silentLogger } from '../../src/pkg/logger.js';
 
 const KEYS = 50_000;
 const PER_TXN = 128;
@@ -155,4 +158,73 @@ test('receiving: a verified database lands at <index>.snap.db; a bad digest, a s
     bolt.close();
   }
   assert.ok(existsSync(ok.path));
+});
+
+/** An MVCC backend of `n` keys at applied index `ci`, written out as a bbolt snapshot file. */
+async function mvccSnapshotOf(dir: string, n: number, ci: number) {
+  const be = LmdbBackend.open(join(dir, 'leader-mvcc-db'));
+  const store = MvccStore.open(be);
+  for (let i = 0; i < n; i += 500) {
+    const txn = store.write();
+    for (let j = i; j < Math.min(n, i + 500); j++) txn.put(Buffer.from(key(j)), Buffer.from(`v${j}`));
+    txn.end();
+  }
+  store.setConsistentIndex(ci);
+  const view = await be.snapshotView();
+  try {
+    return { file: await buildSnapshotFile(view, dir, ci), rev: store.rev() };
+  } finally {
+    view.close();
+    await be.close();
+  }
+}
+
+test('installing a database file replaces the backend a batch at a time; a stop midway resumes from the file at the next start', async (t) => {
+  const dir = tmpDir('peer-snapshot-install');
+  t.after(() => dir.cleanup());
+  const { file, rev } = await mvccSnapshotOf(dir.path, 25_000, 77);
+  const memberDir = join(dir.path, 'member');
+  const snapDir = join(memberDir, 'snap');
+  const opts = { memberId: 2n, clusterId: 9n, logger: silentLogger };
+
+  // A lagging member's own state is replaced, not merged.
+  let ms = await openStorage(memberDir, opts);
+  const txn = ms.mvcc.write();
+  txn.put(Buffer.from('stale'), Buffer.from('x'));
+  txn.end();
+  await ms.commit();
+  const installed = snapshotDbPath(snapDir, 70);
+  (await import('node:fs')).copyFileSync(file.path, installed);
+  await ms.installBackend(installed, 70);
+  assert.equal(ms.mvcc.consistentIndex(), 77);
+  assert.equal(ms.mvcc.rev(), rev);
+  assert.equal(ms.mvcc.range(Buffer.from('stale'), undefined).kvs.length, 0);
+  const all = ms.mvcc.range(Buffer.from('k/'), Buffer.from('k0'));
+  assert.equal(all.kvs.length, 25_000);
+  assert.equal(Buffer.from(all.kvs[24_999]!.value).toString(), 'v24999');
+  assert.equal(ms.backend.get('meta', INSTALLING_SNAPSHOT_KEY), undefined);
+  // A database behind the snapshot's index is refused before anything is replaced.
+  await assert.rejects(ms.installBackend(installed, 78), /holds index 77, behind the snapshot's 78/);
+  assert.equal(ms.backend.get('meta', INSTALLING_SNAPSHOT_KEY), undefined);
+  assert.equal(ms.mvcc.range(Buffer.from('k/'), Buffer.from('k0')).kvs.length, 25_000);
+  await ms.close();
+
+  // As if the member stopped midway: the marker is set, part of the data is gone, the file is kept.
+  const be = LmdbBackend.open(join(snapDir, 'db'));
+  const mark = Buffer.alloc(8);
+  mark.writeBigUInt64BE(70n);
+  be.put('meta', INSTALLING_SNAPSHOT_KEY, mark);
+  const revs = [...be.range('key', new Uint8Array(0))].slice(0, 10_000).map(([k]) => Buffer.from(k));
+  for (const k of revs) be.delete('key', k);
+  await be.commit();
+  assert.equal([...be.range('key', new Uint8Array(0))].length, 15_000);
+  await be.close();
+  (await import('node:fs')).writeFileSync(snapshotDbPath(snapDir, 71) + '.part', 'partial');
+  ms = await openStorage(memberDir, opts);
+  t.after(() => ms.close());
+  assert.equal(ms.mvcc.range(Buffer.from('k/'), Buffer.from('k0')).kvs.length, 25_000);
+  assert.equal(ms.mvcc.consistentIndex(), 77);
+  assert.equal(ms.backend.get('meta', INSTALLING_SNAPSHOT_KEY), undefined);
+  assert.deepEqual(readdirSync(snapDir).filter((n) => n.includes('.snap.db')), [], 'received files are removed at start');
+  file.remove();
 });
