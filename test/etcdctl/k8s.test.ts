@@ -28,6 +28,31 @@ message NamespaceStatus { optional string phase = 1; }
 message Namespace { optional ObjectMeta metadata = 1; optional NamespaceSpec spec = 2; optional NamespaceStatus status = 3; }
 message ConfigMap { optional ObjectMeta metadata = 1; map<string, string> data = 2; map<string, bytes> binaryData = 3; }
 message Secret { optional ObjectMeta metadata = 1; map<string, bytes> data = 2; optional string type = 3; }
+message IntOrString { optional int64 type = 1; optional int32 intVal = 2; optional string strVal = 3; }
+message ServicePort { optional string name = 1; optional string protocol = 2; optional int32 port = 3; optional IntOrString targetPort = 4; optional int32 nodePort = 5; optional string appProtocol = 6; }
+message ServiceSpec {
+  repeated ServicePort ports = 1; map<string, string> selector = 2; optional string clusterIP = 3; optional string type = 4; optional string sessionAffinity = 7;
+  optional string ipFamilyPolicy = 17; repeated string clusterIPs = 18; repeated string ipFamilies = 19; optional string internalTrafficPolicy = 22;
+}
+message LoadBalancerStatus { repeated LoadBalancerIngress ingress = 1; }
+message LoadBalancerIngress { optional string ip = 1; optional string hostname = 2; }
+message ServiceStatus { optional LoadBalancerStatus loadBalancer = 1; }
+message Service { optional ObjectMeta metadata = 1; optional ServiceSpec spec = 2; optional ServiceStatus status = 3; }
+message ObjectReference { optional string kind = 1; optional string namespace = 2; optional string name = 3; optional string uid = 4; optional string apiVersion = 5; }
+message LocalObjectReference { optional string name = 1; }
+message ServiceAccount { optional ObjectMeta metadata = 1; repeated ObjectReference secrets = 2; repeated LocalObjectReference imagePullSecrets = 3; optional bool automountServiceAccountToken = 4; }
+message ContainerPort { optional string name = 1; optional int32 hostPort = 2; optional int32 containerPort = 3; optional string protocol = 4; }
+message EnvVar { optional string name = 1; optional string value = 2; }
+message Container {
+  optional string name = 1; optional string image = 2; repeated string command = 3; repeated string args = 4; optional string workingDir = 5;
+  repeated ContainerPort ports = 6; repeated EnvVar env = 7; optional string terminationMessagePath = 13; optional string imagePullPolicy = 14; optional string terminationMessagePolicy = 20;
+}
+message PodSpec {
+  repeated Container containers = 2; optional string restartPolicy = 3; optional int64 terminationGracePeriodSeconds = 4; optional string dnsPolicy = 6;
+  map<string, string> nodeSelector = 7; optional string serviceAccountName = 8; optional string serviceAccount = 9; optional string nodeName = 10; optional bool hostNetwork = 11;
+}
+message PodStatus { optional string phase = 1; optional string hostIP = 5; optional string podIP = 6; optional Time startTime = 7; }
+message Pod { optional ObjectMeta metadata = 1; optional PodSpec spec = 2; optional PodStatus status = 3; }
 message Inner { optional string text = 1; optional int64 count = 2; }
 message Widget { optional ObjectMeta metadata = 1; optional Inner spec = 2; optional int32 replicas = 5; optional bytes blob = 6; }
 `).root;
@@ -51,6 +76,59 @@ const VALUES: Record<string, Buffer> = {
     binaryData: { logo: Buffer.from([0, 1, 2, 255]) },
   }),
   '/registry/secrets/default/db': envelope('v1', 'Secret', 'Secret', { metadata: { name: 'db', namespace: 'default' }, data: { password: Buffer.from('s3cr3t') }, type: 'Opaque' }),
+  // metadata.creationTimestamp {} is how the apiserver writes a zero time.
+  '/registry/services/specs/default/web': envelope('v1', 'Service', 'Service', {
+    metadata: { name: 'web', namespace: 'default', creationTimestamp: {} },
+    spec: {
+      ports: [
+        { name: 'http', protocol: 'TCP', port: 80, targetPort: { type: 1, strVal: 'http' }, nodePort: 30080, appProtocol: 'http' },
+        { name: 'metrics', protocol: 'TCP', port: 9090, targetPort: { type: 0, intVal: 9091 } },
+      ],
+      selector: { app: 'web' },
+      clusterIP: '10.96.0.20',
+      type: 'NodePort',
+      sessionAffinity: 'None',
+      ipFamilyPolicy: 'SingleStack',
+      clusterIPs: ['10.96.0.20'],
+      ipFamilies: ['IPv4'],
+      internalTrafficPolicy: 'Cluster',
+    },
+    status: { loadBalancer: {} },
+  }),
+  '/registry/serviceaccounts/default/builder': envelope('v1', 'ServiceAccount', 'ServiceAccount', {
+    metadata: { name: 'builder', namespace: 'default' },
+    secrets: [{ kind: 'Secret', namespace: 'default', name: 'builder-token' }],
+    imagePullSecrets: [{ name: 'registry-creds' }],
+    automountServiceAccountToken: false,
+  }),
+  '/registry/pods/default/web-0': envelope('v1', 'Pod', 'Pod', {
+    metadata: { name: 'web-0', namespace: 'default' },
+    spec: {
+      containers: [
+        {
+          name: 'web',
+          image: 'nginx:1.25',
+          command: ['nginx'],
+          args: ['-g', 'daemon off;'],
+          workingDir: '/srv',
+          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+          env: [{ name: 'MODE', value: 'prod' }],
+          terminationMessagePath: '/dev/termination-log',
+          imagePullPolicy: 'IfNotPresent',
+          terminationMessagePolicy: 'File',
+        },
+      ],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      serviceAccountName: 'builder',
+      serviceAccount: 'builder',
+      nodeName: 'node-1',
+      hostNetwork: false,
+    },
+    status: { phase: 'Running', hostIP: '192.168.1.10', podIP: '10.244.1.5', startTime: created },
+  }),
   '/registry/widgets.example.io/default/w1': envelope('example.io/v1', 'Widget', 'Widget', {
     metadata: { name: 'w1', namespace: 'default' },
     spec: { text: 'inner', count: 7 },
@@ -121,8 +199,78 @@ describe('get -w k8s decodes Kubernetes objects', { concurrency: false }, () => 
     assert.equal(by['/registry/plain']!.value, 'just text');
   });
 
+  test('Service, ServiceAccount and Pod decode by core/v1 field numbers; targetPort is a number or a name', async () => {
+    const r = await etcdctlTs(member, ['get', '/registry/', '--prefix', '-w', 'k8s-json']);
+    assert.equal(r.code, 0, r.stderr);
+    const by = Object.fromEntries(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { key: string; object?: any })
+        .map((l) => [l.key, l.object]),
+    );
+    assert.deepEqual(by['/registry/services/specs/default/web'], {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default', creationTimestamp: null },
+      spec: {
+        ports: [
+          { name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: 30080, appProtocol: 'http' },
+          { name: 'metrics', protocol: 'TCP', port: 9090, targetPort: 9091 },
+        ],
+        selector: { app: 'web' },
+        clusterIP: '10.96.0.20',
+        type: 'NodePort',
+        sessionAffinity: 'None',
+        ipFamilyPolicy: 'SingleStack',
+        clusterIPs: ['10.96.0.20'],
+        ipFamilies: ['IPv4'],
+        internalTrafficPolicy: 'Cluster',
+      },
+      status: { loadBalancer: {} },
+    });
+    assert.deepEqual(by['/registry/serviceaccounts/default/builder'], {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'builder', namespace: 'default' },
+      secrets: [{ kind: 'Secret', namespace: 'default', name: 'builder-token' }],
+      imagePullSecrets: [{ name: 'registry-creds' }],
+      automountServiceAccountToken: false,
+    });
+    assert.deepEqual(by['/registry/pods/default/web-0'], {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-0', namespace: 'default' },
+      spec: {
+        containers: [
+          {
+            name: 'web',
+            image: 'nginx:1.25',
+            command: ['nginx'],
+            args: ['-g', 'daemon off;'],
+            workingDir: '/srv',
+            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+            env: [{ name: 'MODE', value: 'prod' }],
+            terminationMessagePath: '/dev/termination-log',
+            imagePullPolicy: 'IfNotPresent',
+            terminationMessagePolicy: 'File',
+          },
+        ],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+        dnsPolicy: 'ClusterFirst',
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        serviceAccountName: 'builder',
+        serviceAccount: 'builder',
+        nodeName: 'node-1',
+        hostNetwork: false,
+      },
+      status: { phase: 'Running', hostIP: '192.168.1.10', podIP: '10.244.1.5', startTime: '2023-11-14T22:13:20Z' },
+    });
+  });
+
   test('YAML documents are separated per key; a value that is no object prints as etcdctl prints it', async () => {
-    const r = await etcdctlTs(member, ['get', '/registry/p', '--prefix', '-w', 'k8s']);
+    const r = await etcdctlTs(member, ['get', '/registry/pl', '--prefix', '-w', 'k8s']);
     assert.equal(r.stdout, '# /registry/plain (not a Kubernetes object)\n/registry/plain\njust text\n');
     const all = await etcdctlTs(member, ['get', '/registry/c', '--prefix', '-w', 'k8s']);
     const docs = parseAllDocuments(all.stdout).map((d) => d.toJS());

@@ -1,5 +1,11 @@
 // Schemas of the objects Kubernetes keeps under /registry/: apimachinery's
 // ObjectMeta and a handful of core/v1 kinds, by their protobuf field numbers.
+// Field numbers and wire types are those of the generated protos (k8s.io v0.26):
+//   kubernetes/apimachinery pkg/apis/meta/v1/generated.proto (ObjectMeta, OwnerReference,
+//     ManagedFieldsEntry, FieldsV1, Time), pkg/util/intstr/generated.proto (IntOrString),
+//     pkg/runtime/generated.proto (Unknown, TypeMeta: see envelope.ts);
+//   kubernetes/api core/v1/generated.proto (the core/v1 kinds below).
+// Names are the JSON names kubectl prints.
 import type { Field, FieldType, Schema } from './wire.js';
 
 const f = (name: string, type: FieldType, repeated = false): Field => ({ name, type, repeated });
@@ -74,7 +80,10 @@ const ServiceSpec: Schema = {
   19: strs('ipFamilies'),
   22: str('internalTrafficPolicy'),
 };
-const Service: Schema = { 1: metadata, 2: msg('spec', ServiceSpec), 3: msg('status', {}) };
+// The apiserver always writes status.loadBalancer, empty or not.
+const LoadBalancerIngress: Schema = { 1: str('ip'), 2: str('hostname') };
+const ServiceStatus: Schema = { 1: msg('loadBalancer', { 1: msg('ingress', LoadBalancerIngress, true) }) };
+const Service: Schema = { 1: metadata, 2: msg('spec', ServiceSpec), 3: msg('status', ServiceStatus) };
 
 const ContainerPort: Schema = { 1: str('name'), 2: int('hostPort'), 3: int('containerPort'), 4: str('protocol'), 5: str('hostIP') };
 const EnvVar: Schema = { 1: str('name'), 2: str('value') };

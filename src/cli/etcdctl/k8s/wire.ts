@@ -41,7 +41,9 @@ function rfc3339(seconds: number, nanos: number): string {
   return nanos === 0 ? `${base}Z` : `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`;
 }
 
-function decodeTime(b: Uint8Array): string {
+/** The zero metav1.Time is written as an empty message; kubectl shows it as null. */
+function decodeTime(b: Uint8Array): string | null {
+  if (b.length === 0) return null;
   const r = protobuf.Reader.create(b);
   let seconds = 0;
   let nanos = 0;
