@@ -79,6 +79,8 @@ export class EtcdServer {
   private wait = new Wait();
   /** The peer network; absent for a member started without --listen-peer-urls. */
   private transport?: RaftTransport;
+  /** Set while a leader's snapshot replaces the backend; local reads wait for it. */
+  private installing?: Promise<void>;
   /** The database file received from the leader, waiting for Raft to hand over its snapshot. */
   private incomingSnapshot?: { index: number; path: string };
   private reqIds: RequestIdGenerator;
@@ -456,6 +458,19 @@ export class EtcdServer {
 
   /** The leader's backend replaces ours; everything derived from it is rebuilt. */
   private async installSnapshot(snap: Snapshot): Promise<void> {
+    // Local reads wait for the whole install: the backend is replaced a batch at a time,
+    // and a read between two batches would see neither the old state nor the new.
+    let installed!: () => void;
+    this.installing = new Promise<void>((r) => (installed = r));
+    try {
+      await this.installSnapshotBackend(snap);
+    } finally {
+      this.installing = undefined;
+      installed();
+    }
+  }
+
+  private async installSnapshotBackend(snap: Snapshot): Promise<void> {
     const incoming = this.incomingSnapshot;
     if (!incoming || incoming.index !== snap.metadata.index) throw new Error(`no database received for snapshot at index ${snap.metadata.index}`);
     this.incomingSnapshot = undefined;
@@ -607,6 +622,7 @@ export class EtcdServer {
     this.applier.check({ range: req }, this.opts);
     this.metrics.rangeTotal.inc();
     if (!req.serializable) await this.linearizableReadNotify();
+    if (this.installing) await this.installing;
     const resp = this.applier.range(req);
     resp.header = this.header();
     return resp;
@@ -632,6 +648,7 @@ export class EtcdServer {
     if (isReadOnlyTxn(req)) {
       // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
       if (!req.success.concat(req.failure).every((op) => op.requestRange?.serializable)) await this.linearizableReadNotify();
+      if (this.installing) await this.installing;
       const resp = this.applier.txnReadOnly(req);
       this.metrics.txnTotal.inc();
       resp.header = this.header();
