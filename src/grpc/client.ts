@@ -210,8 +210,11 @@ export class ClientCall extends EventEmitter implements AsyncIterable<Uint8Array
   /** @internal */ onClose(): void {
     if (this.done) return;
     const rst = this.stream.rstCode;
+    // A session torn down under the stream (the server died, the socket broke) also
+    // leaves CANCEL as the stream's code; that is a lost connection, not a cancel.
+    const sessionGone = this.session !== undefined && (this.session.destroyed || this.session.closed);
     if (rst === http2.constants.NGHTTP2_REFUSED_STREAM) this.fail(GrpcCode.Unavailable, 'stream refused by server');
-    else if (rst === http2.constants.NGHTTP2_CANCEL) this.fail(GrpcCode.Canceled, 'stream cancelled by server');
+    else if (rst === http2.constants.NGHTTP2_CANCEL && !sessionGone) this.fail(GrpcCode.Canceled, 'stream cancelled by server');
     else {
       const cause = this.streamError ?? (this.session && sessionErrors.get(this.session));
       this.fail(GrpcCode.Unavailable, cause ? `connection error: ${cause.message}` : 'transport is closing');
