@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import '../dist/src/cli/etcd.js';
+import { ensureBuilt } from './ensure-built.mjs';
+
+ensureBuilt('dist/src/cli/etcd.js');
+await import('../dist/src/cli/etcd.js');

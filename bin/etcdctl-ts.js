@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/etcdctl/main.js';
+import { ensureBuilt } from './ensure-built.mjs';
+
+ensureBuilt('dist/src/cli/etcdctl/main.js');
+const { main } = await import('../dist/src/cli/etcdctl/main.js');
 void main();

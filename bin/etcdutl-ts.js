@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/etcdutl/main.js';
+import { ensureBuilt } from './ensure-built.mjs';
+
+ensureBuilt('dist/src/cli/etcdutl/main.js');
+const { main } = await import('../dist/src/cli/etcdutl/main.js');
 void main();
