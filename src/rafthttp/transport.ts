@@ -12,6 +12,7 @@ import { FrameReader } from './frame.js';
 import { Peer } from './peer.js';
 import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
 import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
+import { PATH_PROBING, PeerProber, serveProbing, type RoundTripObserver } from './prober.js';
 import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
 import { buildSnapshotFile, receiveSnapshotBody, snapshotBodyLength, writeSnapshotBody, type SnapshotFile } from './snapshot-stream.js';
 import type { BackendView } from '../backend/backend.js';
@@ -31,6 +32,8 @@ export interface TransportOptions {
   maxQueue?: number;
   /** Required for https:// listen URLs and https:// peers. */
   tls?: PeerTls;
+  /** Timed probes of each peer (etcd_network_peer_round_trip_time_seconds); none when absent. */
+  onPeerRoundTrip?: RoundTripObserver;
 }
 
 export interface TransportHooks {
@@ -64,6 +67,7 @@ export class LeaseForwardError extends Error {}
 
 export class RaftTransport {
   private peers = new Map<NodeId, Peer>();
+  private probers = new Map<NodeId, PeerProber>();
   private servers: Server[] = [];
   private hooks?: TransportHooks;
   clusterId: bigint;
@@ -121,6 +125,8 @@ export class RaftTransport {
       if (!want.has(id)) {
         peer.close();
         this.peers.delete(id);
+        this.probers.get(id)?.stop();
+        this.probers.delete(id);
       }
     }
     for (const [id, urls] of want) {
@@ -136,6 +142,8 @@ export class RaftTransport {
       }, this.opts.logger, this.opts.maxQueue ?? 4096, this.opts.tls);
       this.peers.set(id, p);
       p.connect();
+      const observe = this.opts.onPeerRoundTrip;
+      if (observe) this.probers.set(id, new PeerProber(id, () => p.urls, observe, this.opts.tls));
     }
   }
 
@@ -189,6 +197,7 @@ export class RaftTransport {
       res.end(JSON.stringify(this.hooks.members()));
       return;
     }
+    if (req.method === 'GET' && path === PATH_PROBING) return serveProbing(res);
     if (req.method === 'POST' && path.startsWith(PATH_LEASE)) return this.receiveLeaseCall(path.slice(PATH_LEASE.length), req, res);
     if (path === PATH_HASHKV) {
       const hashKV = this.hooks?.hashKV;
@@ -305,6 +314,8 @@ export class RaftTransport {
 
   async close(): Promise<void> {
     for (const p of this.peers.values()) p.close();
+    for (const p of this.probers.values()) p.stop();
+    this.probers.clear();
     this.peers.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => {
       s.close(() => r());

@@ -158,7 +158,14 @@ export class EtcdServer {
     server.storage = storage;
     if (opts.listenPeerUrls?.length) {
       try {
-        server.transport = await RaftTransport.listen({ memberId: storage.memberId, clusterId: storage.clusterId, listenUrls: opts.listenPeerUrls, logger, tls: peerTls });
+        server.transport = await RaftTransport.listen({
+          memberId: storage.memberId,
+          clusterId: storage.clusterId,
+          listenUrls: opts.listenPeerUrls,
+          logger,
+          tls: peerTls,
+          onPeerRoundTrip: (to, seconds) => metrics.peerRoundTrip.labels(to.toString(16)).observe(seconds),
+        });
       } catch (err) {
         await storage.close();
         throw err;
