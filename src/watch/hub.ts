@@ -190,8 +190,9 @@ export class WatchHub {
     const chosen: Watcher[] = [];
     for (const w of this.unsynced) {
       if (w.stream.blocked) continue;
-      // A start at or below the compaction would miss what compaction removed there.
-      if (compactRev > 0 && w.minRev <= compactRev) {
+      // Below the compaction the history is gone; at it, the revision's own changes are
+      // still stored (etcd 3.4's rule: only minRev < compactRev is compacted).
+      if (compactRev > 0 && w.minRev < compactRev) {
         this.leaveUnsynced(w);
         w.state = 'compacted';
         w.stream.sendCompacted(w, compactRev);

@@ -72,6 +72,24 @@ test('watch over gRPC: duplicate id, compacted start, progress request — as et
   assert.ok(results[0].some((r) => r.compactRevision === '3' && r.canceled));
 });
 
+test('a watch starting exactly at the compaction revision is served, as etcd 3.4 serves it', async () => {
+  const results = await Promise.all(
+    [ts, etcd].map(async (m) => {
+      const { kv, close } = grpcKv(m);
+      for (let i = 0; i < 4; i++) await kv.put({ key: Buffer.from('at'), value: Buffer.from(`v${i}`) });
+      const top = Number((await kv.range({ key: Buffer.from('at') })).header.revision);
+      await kv.compact({ revision: top - 1, physical: true });
+      close();
+      // created, then the history from the compaction revision on (one response).
+      const rs = await watchExchange(m, [{ createRequest: { key: Buffer.from('at'), startRevision: top - 1 } }], 2);
+      return rs.map((r) => ({ ...shape(r), rev: undefined, revs: r.events.map((e: Msg) => Number(e.kv.modRevision) - top) }));
+    }),
+  );
+  assert.deepEqual(results[0], results[1]);
+  assert.deepEqual(results[1][1].events, ['PUT:at:v2', 'PUT:at:v3']);
+  assert.equal(results[1][1].canceled, false);
+});
+
 test('Lock with a lease that does not exist fails as etcd fails it', async () => {
   const [a, b] = await Promise.all(
     [ts, etcd].map(async (m) => {

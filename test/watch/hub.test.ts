@@ -84,16 +84,18 @@ test('history from a start revision, filters, prev_kv, and prefix/from-key range
   hub.close();
 });
 
-test('a start at or below the compaction is canceled with compact_revision', async () => {
+test('a start below the compaction is canceled with compact_revision; at it, served', async () => {
   const { hub, got, stream, put, store } = setup();
   for (let i = 0; i < 5; i++) put('a', `${i}`);
   store.compact(4);
   stream.watch({ key: b('a'), startRevision: 3 });
   stream.watch({ key: b('a'), startRevision: 5 });
+  stream.watch({ key: b('a'), startRevision: 4 });
   for (let i = 0; i < 5; i++) await tick();
   const c = got.find((r) => r.watchId === 0 && !r.created)!;
   assert.deepEqual([c.canceled, c.compactRevision], [true, 4]);
   assert.deepEqual(evs(got.filter((r) => r.watchId === 1)), ['P5:a', 'P6:a']);
+  assert.deepEqual(evs(got.filter((r) => r.watchId === 2)), ['P4:a', 'P5:a', 'P6:a']);
   hub.close();
 });
 
