@@ -9,6 +9,7 @@ import { codec } from '../src/pb/codec.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { ClusterLoad, type ClusterMeasurement } from './cluster-load.js';
 import { measureFailover } from './cluster-failover.js';
+import { diskCounts, diskLine } from './cluster-disk.js';
 import { BenchCluster, ELECTION_TIMEOUT_MS, HEARTBEAT_MS, killAllClusterMembers } from './cluster-procs.js';
 import { serverCommandLabel, type ServerKind } from './server.js';
 import { KEY_SPACE, VALUE_SIZE, keyBytes, type WorkloadSpec } from './workloads.js';
@@ -94,8 +95,10 @@ async function benchSide(side: ServerKind, scale: number, root: string): Promise
     }
     const ms: ClusterMeasurement[] = [];
     for (const spec of workloads(scale)) {
+      const disk0 = process.env.BENCH_DISK === '1' ? await diskCounts(cluster.endpoints) : undefined;
       const m = await measure(cluster, spec);
       console.log(line(side, m));
+      if (disk0) console.log(diskLine(side, disk0, await diskCounts(cluster.endpoints), m.requests));
       ms.push(m);
     }
     // BENCH_FAILOVER=0 skips the failover trials (for quick load-only runs).

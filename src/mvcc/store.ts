@@ -81,6 +81,9 @@ export class MvccStore {
   private writing: TxnWrite | undefined;
   private readonly listeners = new Set<WriteListener>();
 
+  /** Cached consistent index; -1 until first read. */
+  private ci = -1;
+
   private constructor(readonly backend: Backend) {}
 
   /** Opens a store over the backend, rebuilding the index from the key bucket. */
@@ -100,13 +103,20 @@ export class MvccStore {
     return this.compactMainRev;
   }
 
+  /**
+   * The applied raft index as this store last read or wrote it: the store is the only
+   * writer of the key while open (an installed snapshot reopens the store), so it is
+   * kept in memory rather than read back through the backend on every entry.
+   */
   consistentIndex(): number {
-    return readConsistentIndex(this.backend);
+    if (this.ci < 0) this.ci = readConsistentIndex(this.backend);
+    return this.ci;
   }
 
   /** Records the applied raft index in the current backend batch, alongside the changes it caused. */
   setConsistentIndex(index: number): void {
     writeConsistentIndex(this.backend, index);
+    this.ci = index;
   }
 
   /** Number of keys in the index, live or with retained history. */

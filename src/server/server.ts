@@ -307,11 +307,28 @@ export class EtcdServer {
 
   // ---- apply -----------------------------------------------------------------------
 
+  /**
+   * The consistent index is written once per call, for the last entry applied: this
+   * runs synchronously, so no backend commit can fall between an entry's effects and
+   * the index that covers them, and the finally keeps that true when an entry throws.
+   */
   private applyEntries(entries: Entry[]): void {
+    const mvcc = this.storage.mvcc;
+    const from = mvcc.consistentIndex();
+    let applied = from;
+    try {
+      this.applyEntriesAfter(entries, from, (index) => (applied = index));
+    } finally {
+      if (applied > from) mvcc.setConsistentIndex(applied);
+    }
+    this.metrics.proposalsApplied.set(this.host.appliedIndex);
+  }
+
+  private applyEntriesAfter(entries: Entry[], from: number, setApplied: (index: number) => void): void {
     for (const e of entries) {
-      if (e.index <= this.storage.mvcc.consistentIndex()) continue; // already in the backend
+      if (e.index <= from) continue; // already in the backend
       if (e.type !== EntryType.Normal || e.data.length === 0) {
-        this.storage.mvcc.setConsistentIndex(e.index);
+        setApplied(e.index);
         // A new leader's empty entry: everything from earlier terms is applied, so
         // leases restart their TTLs here rather than expiring all at once.
         if (e.type === EntryType.Normal && this.host.isLeader) this.lessor.promote(this.opts.electionTimeoutMs);
@@ -324,7 +341,7 @@ export class EtcdServer {
         // A committed entry we cannot decode means a corrupt log or a newer writer.
         throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
       }
-      this.storage.mvcc.setConsistentIndex(e.index);
+      setApplied(e.index);
       if (isAuthRequest(req)) {
         this.applyAuthEntry(req, e.index);
         continue;
@@ -346,7 +363,6 @@ export class EtcdServer {
       }
       if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
     }
-    this.metrics.proposalsApplied.set(this.host.appliedIndex);
   }
 
   private applyAuthEntry(req: InternalRaftRequest, index: number): void {
