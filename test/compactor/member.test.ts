@@ -40,8 +40,11 @@ test('revision mode with retention 10: the member compacts itself; old revisions
     assert.ok(s!.Status.dbSize > 0);
 
     // The same target is not compacted twice; new writes move it on.
+    // (With a 100 ms interval a round may also land mid-way through the puts, e.g. at 10.)
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(compactedAt(logs), [11]);
+    const once = compactedAt(logs) as number[];
+    assert.equal(once[once.length - 1], 11, 'nothing new to compact: the last target stays 11');
+    assert.deepEqual(once, [...new Set(once)].sort((a, b) => a - b), 'each target compacted once, in order');
     for (let i = 21; i <= 25; i++) await db.client.put('k', `v${i}`); // revisions 22…26
     await until('a compaction to revision 16', () => compactedAt(logs).includes(16));
     const later = await etcdctl(ep, ['get', 'k', '--rev=15']);
