@@ -2,8 +2,12 @@
 // started with the same flags and driven by the same load generators.
 //   BENCH_SCALE=0.2       quicker run (request caps and time caps)
 //   BENCH_ONLY=etcd|etcd-ts
+//   BENCH_ROUNDS=5        alternate the two sides (etcd first, then etcd-ts first, …)
+//                         and compare medians: single runs on a shared machine vary ±10%
 // Load is spread over all three members' endpoints (one generator each), so
 // followers forward puts and serve linearizable reads through read-index.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { GrpcClient } from '../src/grpc/client.js';
 import { codec } from '../src/pb/codec.js';
 import { tmpDir } from '../test/helpers/tmp.js';
@@ -113,6 +117,24 @@ async function benchSide(side: ServerKind, scale: number, root: string): Promise
   }
 }
 
+/** One result whose figures are the medians over runs of the same side; failover trials pooled. */
+function mediansOf(runs: ClusterResult[]): ClusterResult {
+  const first = runs[0]!;
+  const workloads = first.workloads.map((w, i) => {
+    const of = (f: (m: ClusterMeasurement) => number) => median(runs.map((r) => f(r.workloads[i]!)));
+    return {
+      ...w,
+      requests: runs.reduce((n, r) => n + r.workloads[i]!.requests, 0),
+      errors: runs.reduce((n, r) => n + r.workloads[i]!.errors, 0),
+      reqPerSec: of((m) => m.reqPerSec),
+      meanMs: of((m) => m.meanMs),
+      p99Ms: of((m) => m.p99Ms),
+      serverCpuPerReqUs: of((m) => m.serverCpuPerReqUs),
+    };
+  });
+  return { side: first.side, workloads, failoverMs: runs.flatMap((r) => r.failoverMs) };
+}
+
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -131,7 +153,7 @@ function comparison(etcd: ClusterResult, ts: ClusterResult): string {
   });
   const fa = median(etcd.failoverMs);
   const fb = median(ts.failoverMs);
-  rows.push([`failover ms (median of ${FAILOVER_TRIALS})`, num(fa), num(fb), ratio(fb, fa)]);
+  rows.push([`failover ms (median of ${etcd.failoverMs.length})`, num(fa), num(fb), ratio(fb, fa)]);
   rows.push(['failover ms (trials)', etcd.failoverMs.map((t) => num(t)).join('/'), ts.failoverMs.map((t) => num(t)).join('/'), '']);
   const note = rows.some((r) => r[0].endsWith(' !')) ? '\n! some requests failed in this workload: see the lines above' : '';
   return table(['3-member cluster', 'etcd', 'etcd-ts', 'ratio'], rows) + note;
@@ -160,16 +182,34 @@ export async function benchCluster(): Promise<void> {
     `bench cluster: 3 members each, heartbeat ${HEARTBEAT_MS} ms, election timeout ${ELECTION_TIMEOUT_MS} ms, ` +
       `${CLIENTS} clients over ${CONNECTIONS} connections spread over all 3 members' endpoints, scale ${scale}, data under ${data.path}`,
   );
+  const rounds = Number(process.env.BENCH_ROUNDS ?? '1');
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`BENCH_ROUNDS must be a positive integer, got ${process.env.BENCH_ROUNDS}`);
   const results: ClusterResult[] = [];
   try {
-    for (const side of sides) results.push(await benchSide(side, scale, data.path));
+    for (let r = 0; r < rounds; r++) {
+      // Every other round the order flips, so neither side always runs on a warmer machine.
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      if (rounds > 1) console.log(`-- round ${r + 1} of ${rounds}`);
+      // Each round on fresh data dirs: a second cluster must not boot from the first one's.
+      const root = rounds > 1 ? join(data.path, `round-${r + 1}`) : data.path;
+      mkdirSync(root, { recursive: true });
+      for (const side of order) results.push(await benchSide(side, scale, root));
+    }
   } finally {
     cleanup();
   }
-  const etcd = results.find((r) => r.side === 'etcd');
-  const ts = results.find((r) => r.side === 'etcd-ts');
-  if (etcd && ts) {
-    console.log(`\netcd-ts (${serverCommandLabel('etcd-ts')}) vs etcd (${serverCommandLabel('etcd')}); ratios are etcd-ts/etcd; cpu is summed over the 3 member processes\n`);
+  const etcdRuns = results.filter((r) => r.side === 'etcd');
+  const tsRuns = results.filter((r) => r.side === 'etcd-ts');
+  if (etcdRuns.length > 0 && tsRuns.length > 0) {
+    const [etcd, ts] = [mediansOf(etcdRuns), mediansOf(tsRuns)];
+    const how = rounds > 1 ? `medians of ${rounds} alternating rounds; ` : '';
+    console.log(`\netcd-ts (${serverCommandLabel('etcd-ts')}) vs etcd (${serverCommandLabel('etcd')}); ${how}ratios are etcd-ts/etcd; cpu is summed over the 3 member processes\n`);
     console.log(comparison(etcd, ts));
+    if (rounds > 1) {
+      etcd.workloads.forEach((w, i) => {
+        const perRound = etcdRuns.map((e, r) => ratio(tsRuns[r]!.workloads[i]!.reqPerSec, e.workloads[i]!.reqPerSec));
+        console.log(`${w.workload} req/s ratio per round: ${perRound.join(' ')}`);
+      });
+    }
   }
 }
