@@ -1,5 +1,5 @@
-// The client against a 3-member cluster when the member it talks to is killed with
-// SIGKILL: reads and writes move to a live member, and a watch resumes there from
+// The client against a 3-member cluster when the member it talks to (a follower) is
+// killed with SIGKILL: reads and writes move to a live member, and a watch resumes there from
 // the revision after its last event, losing and repeating nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,21 @@ const text = (b: Uint8Array) => Buffer.from(b).toString();
 test('kill -9 of the connected member: the client fails over and its watch resumes', { timeout: 60_000 }, async (t) => {
   const c = await startCluster(3);
   t.after(() => c.close());
-  const client = new Client({ endpoints: c.members.map((m) => m.endpoint), dialTimeoutMs: 2000 });
+  // The client dials its first endpoint: make that a follower, so the kill tests the
+  // client's failover and not an election (a put caught by one may time out, as in etcd).
+  let leaderIdx = -1;
+  for (const [i, m] of c.members.entries()) {
+    const probe = new Client({ endpoints: [m.endpoint] });
+    try {
+      const st = await probe.maintenance.status({ timeoutMs: 2000 });
+      if (st.leader === st.header?.memberId) leaderIdx = i;
+    } finally {
+      await probe.close();
+    }
+  }
+  assert.ok(leaderIdx >= 0, 'a leader');
+  const victim = c.members.find((_, i) => i !== leaderIdx)!;
+  const client = new Client({ endpoints: [victim, ...c.members.filter((m) => m !== victim)].map((m) => m.endpoint), dialTimeoutMs: 2000 });
   t.after(() => client.close());
 
   const watcher = client.watch('f/', { prefix: true });
@@ -31,7 +45,7 @@ test('kill -9 of the connected member: the client fails over and its watch resum
   assert.equal(seen.length, 2);
 
   // The client's first endpoint is the one it dialled; kill it without warning.
-  await c.members[0]!.kill9();
+  await victim.kill9();
   const w3 = await client.put('f/3', 'c', { timeoutMs: 15_000 });
   assert.ok(w3.header!.revision > seen[1]!.rev);
   assert.equal(await client.getString('f/3', { timeoutMs: 5000 }), 'c');
