@@ -3,13 +3,11 @@
 // SHA-256 of the database bytes (etcd 3.4's sequence; clients append it to the file
 // and `snapshot restore` checks it).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { EtcdServer } from '../server/server.js';
 import type { ServerWritable } from '../grpc/types.js';
-import { writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 
 export interface SnapshotResponse {
   remainingBytes: number;
@@ -19,20 +17,9 @@ export interface SnapshotResponse {
 /** etcd's snapshotSendBufferSize: a multiple of the page size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
-const TMP_PREFIX = 'snapshot-tmp-';
-
-/** Removes snapshot files a crashed member left half-built in its data dir. */
-export function removeSnapshotLeftovers(dataDir: string): string[] {
-  if (!existsSync(dataDir)) return [];
-  const stale = readdirSync(dataDir).filter((n) => n.startsWith(TMP_PREFIX));
-  for (const n of stale) rmSync(join(dataDir, n), { recursive: true, force: true });
-  return stale;
-}
-
 export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<SnapshotResponse>): Promise<void> {
-  // Built on the data dir's disk, not in os.tmpdir(), which may be memory-backed.
-  const dir = mkdtempSync(join(s.opts.dataDir ?? tmpdir(), TMP_PREFIX));
-  const file = join(dir, 'db');
+  const scratch = snapshotScratch(s.opts.dataDir ?? tmpdir());
+  const file = scratch.path;
   try {
     const view = await s.backendSnapshotView();
     let total: number;
@@ -65,7 +52,7 @@ export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<Snapsho
     stream.write({ remainingBytes: 0, blob: digest });
     s.logger.info('successfully sent database snapshot to client', { 'total-bytes': total, took: `${Date.now() - started}ms` });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 

@@ -1,7 +1,8 @@
 // A backend view written out as the bbolt database etcd would have: same buckets,
 // same keys and values. Built into a file with positional writes (the metas come
 // last), a bounded amount at a time, so the event loop keeps serving meanwhile.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BUCKETS, type BackendView } from '../backend/backend.js';
 import { BoltWriter, type BoltSummary, type PageSink } from './writer.js';
@@ -11,6 +12,29 @@ export interface BackendSnapshotOptions {
   entriesPerTurn?: number;
   /** Stops the build between two turns (the file is left partial); the promise rejects with the reason. */
   signal?: AbortSignal;
+}
+
+/** Snapshots are built in scratch directories of this name under the data dir. */
+export const SNAPSHOT_TMP_PREFIX = 'snapshot-tmp-';
+
+export interface SnapshotScratch {
+  /** Where the database file goes. */
+  path: string;
+  remove(): void;
+}
+
+/** A fresh scratch directory under `parent` (a real disk: os.tmpdir() may be memory-backed). */
+export function snapshotScratch(parent: string): SnapshotScratch {
+  const dir = mkdtempSync(join(parent, SNAPSHOT_TMP_PREFIX));
+  return { path: join(dir, 'db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Removes scratch directories a crashed member left half-built in `dataDir`. */
+export function removeSnapshotLeftovers(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  const stale = readdirSync(dataDir).filter((n) => n.startsWith(SNAPSHOT_TMP_PREFIX));
+  for (const n of stale) rmSync(join(dataDir, n), { recursive: true, force: true });
+  return stale;
 }
 
 const DEFAULT_ENTRIES_PER_TURN = 4096;

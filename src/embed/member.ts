@@ -6,7 +6,7 @@ import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
 import { registerServices } from '../api/index.js';
 import { httpHandler } from '../api/http.js';
-import { removeSnapshotLeftovers } from '../api/snapshot.js';
+import { removeSnapshotLeftovers } from '../bolt/backend-snapshot.js';
 import { Metrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';

@@ -4,20 +4,18 @@
 // so the receiver knows how much to expect, writes it to member/snap/<index>.snap.db.part,
 // and only renames it into place once the length and digest both check out.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientRequest } from 'node:http';
 import { decodeMessage } from '../raft/index.js';
 import { MessageType, type Message } from '../raft/types.js';
 import type { BackendView } from '../backend/backend.js';
-import { writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
 import { MAX_FRAME_BYTES } from './frame.js';
 
 /** Shared with Maintenance.Snapshot: a start removes what a crash left under this prefix. */
-export const SNAPSHOT_TMP_PREFIX = 'snapshot-tmp-';
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 const DIGEST_BYTES = 32;
 const PART_SUFFIX = '.part';
@@ -77,13 +75,12 @@ export interface SnapshotFile {
 export async function buildSnapshotFile(view: BackendView, scratchDir: string, index: number): Promise<SnapshotFile> {
   const consistentIndex = viewConsistentIndex(view);
   if (consistentIndex < index) throw new Error(`snapshot: backend holds index ${consistentIndex}, behind the snapshot's ${index}`);
-  const dir = mkdtempSync(join(scratchDir, SNAPSHOT_TMP_PREFIX));
-  const path = join(dir, 'db');
+  const scratch = snapshotScratch(scratchDir);
   try {
-    const { size } = await writeBackendSnapshot(view, path);
-    return { path, size, consistentIndex, remove: () => rmSync(dir, { recursive: true, force: true }) };
+    const { size } = await writeBackendSnapshot(view, scratch.path);
+    return { path: scratch.path, size, consistentIndex, remove: scratch.remove };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
     throw err;
   }
 }
