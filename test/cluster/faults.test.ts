@@ -2,25 +2,10 @@
 // load, and a follower that misses so much that it must catch up from a snapshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
+import { leaderOf, startCluster, type Cluster } from '../helpers/cluster.js';
 import { Client } from '../../src/client/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function leaderOf(c: Cluster): Promise<ClusterMember> {
-  for (const m of c.members.filter((x) => x.running)) {
-    const cl = new Client({ endpoints: [m.endpoint] });
-    try {
-      const st = await cl.maintenance.status({ timeoutMs: 2000 });
-      if (st.leader !== 0n && st.leader === st.header?.memberId) return m;
-    } catch {
-      // a member that doesn't answer is not the leader we want
-    } finally {
-      await cl.close();
-    }
-  }
-  throw new Error('no leader among running members');
-}
 
 /** Waits until every running member applied the same index, then compares HashKV at one revision. */
 async function assertConverged(c: Cluster, timeoutMs: number): Promise<number> {

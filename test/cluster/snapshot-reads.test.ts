@@ -3,9 +3,8 @@
 // always see one consistent state (the old or the new), never a half-replaced one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
+import { leaderOf, startCluster } from '../helpers/cluster.js';
 import { grpcKv, type Msg } from '../helpers/grpc.js';
-import { Client } from '../../src/client/index.js';
 
 const BEFORE = 30_000;
 /** Single puts past the leader's in-flight window, so the follower needs a snapshot. */
@@ -13,19 +12,6 @@ const BEHIND = 900;
 const PER_TXN = 128;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pre = (i: number) => `pre/${String(i).padStart(6, '0')}`;
-
-async function leaderOf(c: Cluster): Promise<ClusterMember> {
-  for (const m of c.members) {
-    const cl = new Client({ endpoints: [m.endpoint] });
-    try {
-      const st = await cl.maintenance.status({ timeoutMs: 2000 });
-      if (st.leader !== 0n && st.leader === st.header?.memberId) return m;
-    } finally {
-      await cl.close();
-    }
-  }
-  throw new Error('no leader');
-}
 
 test('a follower installing a snapshot answers serializable reads from one consistent state', { timeout: 90_000 }, async (t) => {
   const c = await startCluster(3, { extraArgs: ['--snapshot-count', '100'] });

@@ -5,25 +5,12 @@
 // revision. Nothing is lost silently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
+import { leaderOf, startCluster } from '../helpers/cluster.js';
 import { Client, WatchCompactedError } from '../../src/client/index.js';
 
 /** More than the leader's in-flight window to the follower plus twice its catch-up window. */
 const BEHIND = 900;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function leaderOf(c: Cluster): Promise<ClusterMember> {
-  for (const m of c.members) {
-    const cl = new Client({ endpoints: [m.endpoint] });
-    try {
-      const st = await cl.maintenance.status({ timeoutMs: 2000 });
-      if (st.leader !== 0n && st.leader === st.header?.memberId) return m;
-    } finally {
-      await cl.close();
-    }
-  }
-  throw new Error('no leader');
-}
 
 /**
  * One at a time, so that each entry leaves in its own append: the leader stops

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
+import { leaderOf, startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
 import { etcdctl, grpcKv, grpcFailure, probeHealth, READY_MILESTONE } from '../helpers/index.js';
 import { Client } from '../../src/client/index.js';
 import { LmdbBackend } from '../../src/backend/index.js';
@@ -15,21 +15,6 @@ import { decodeKeyValue, encodeKeyValue } from '../../src/mvcc/index.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INITIAL_CHECK = '--experimental-initial-corrupt-check';
 const GRPC_DATA_LOSS = 15;
-
-async function leaderOf(c: Cluster): Promise<ClusterMember> {
-  for (const m of c.members.filter((x) => x.running)) {
-    const cl = new Client({ endpoints: [m.endpoint] });
-    try {
-      const st = await cl.maintenance.status({ timeoutMs: 2000 });
-      if (st.leader !== 0n && st.leader === st.header?.memberId) return m;
-    } catch {
-      // not answering: not the leader we want
-    } finally {
-      await cl.close();
-    }
-  }
-  throw new Error('no leader among running members');
-}
 
 /** Passes of the periodic check that compared both followers, as the leader logged them. */
 function fullPasses(m: ClusterMember): number {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { tmpDir, type TmpDir } from './tmp.js';
 import { ETCD_TS_ENTRY, READY_MILESTONE, probeHealth } from './member.js';
+import { Client } from '../../src/client/index.js';
 
 export interface ClusterMemberOptions {
   name: string;
@@ -155,4 +156,20 @@ export async function startCluster(size: number, opts: { extraArgs?: string[]; t
     throw err;
   }
   return cluster;
+}
+
+/** The running member that reports itself leader (Status), or an error when none does. */
+export async function leaderOf(c: Cluster): Promise<ClusterMember> {
+  for (const m of c.members.filter((x) => x.running)) {
+    const cl = new Client({ endpoints: [m.endpoint] });
+    try {
+      const st = await cl.maintenance.status({ timeoutMs: 2000 });
+      if (st.leader !== 0n && st.leader === st.header?.memberId) return m;
+    } catch {
+      // a member that doesn't answer is not the leader we want
+    } finally {
+      await cl.close();
+    }
+  }
+  throw new Error('no leader among running members');
 }
