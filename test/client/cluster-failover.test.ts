@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, type WatchResponse } from '../../src/index.js';
-import { startCluster } from '../helpers/cluster.js';
+import { leaderOf, startCluster } from '../helpers/cluster.js';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
@@ -13,18 +13,8 @@ test('kill -9 of the connected member: the client fails over and its watch resum
   t.after(() => c.close());
   // The client dials its first endpoint: make that a follower, so the kill tests the
   // client's failover and not an election (a put caught by one may time out, as in etcd).
-  let leaderIdx = -1;
-  for (const [i, m] of c.members.entries()) {
-    const probe = new Client({ endpoints: [m.endpoint] });
-    try {
-      const st = await probe.maintenance.status({ timeoutMs: 2000 });
-      if (st.leader === st.header?.memberId) leaderIdx = i;
-    } finally {
-      await probe.close();
-    }
-  }
-  assert.ok(leaderIdx >= 0, 'a leader');
-  const victim = c.members.find((_, i) => i !== leaderIdx)!;
+  const leader = await leaderOf(c);
+  const victim = c.members.find((m) => m !== leader)!;
   const client = new Client({ endpoints: [victim, ...c.members.filter((m) => m !== victim)].map((m) => m.endpoint), dialTimeoutMs: 2000 });
   t.after(() => client.close());
 
