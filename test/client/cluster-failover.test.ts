@@ -36,6 +36,10 @@ test('kill -9 of the connected member: the client fails over and its watch resum
 
   // The client's first endpoint is the one it dialled; kill it without warning.
   await victim.kill9();
+  // A read is safe to retry, so it moves to a live member by itself. (A put already on
+  // the dying connection fails with Unavailable and is not retried: it may have been
+  // applied. etcd's client behaves the same.)
+  assert.equal(await client.getString('f/2', { timeoutMs: 5000 }), 'b');
   const w3 = await client.put('f/3', 'c', { timeoutMs: 15_000 });
   assert.ok(w3.header!.revision > seen[1]!.rev);
   assert.equal(await client.getString('f/3', { timeoutMs: 5000 }), 'c');
