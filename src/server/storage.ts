@@ -73,7 +73,7 @@ export async function openStorage(
   const existing = Wal.exists(walDir);
   const backend = LmdbBackend.open(join(snapDir, 'db'));
   await resumeInstall(backend, snapDir, opts.logger);
-  const mvcc = MvccStore.open(backend);
+  let mvcc = MvccStore.open(backend);
   const raftStorage = new MemoryStorage();
   const walOpts = { onFsync: opts.onWalFsync };
 
@@ -114,8 +114,20 @@ export async function openStorage(
     const md = metadataCodec.decode(replay.metadata);
     memberId = md.NodeID;
     clusterId = md.ClusterID;
-    confState = loadConf(backend) ?? { voters: [], learners: [] };
     const snap = replay.snapshot ?? { index: 0, term: 0 };
+    if (snap.index > mvcc.consistentIndex()) {
+      // Raft recorded a leader's snapshot before its database was installed, and the
+      // member stopped in between: the received file must be installed now, or the
+      // backend would serve a state older than the log says it holds.
+      const db = snapshotDbPath(snapDir, snap.index);
+      if (!existsSync(db)) {
+        throw new Error(`the WAL's snapshot at index ${snap.index} is ahead of the backend (applied index ${mvcc.consistentIndex()}) and its database ${db} is missing`);
+      }
+      opts.logger.warn('installing the snapshot database the WAL points at', { 'snapshot-index': snap.index, 'consistent-index': mvcc.consistentIndex(), path: db });
+      await installBoltFile(backend, db, snap.index);
+      mvcc = MvccStore.open(backend);
+    }
+    confState = loadConf(backend) ?? { voters: [], learners: [] };
     // A member that joined but never received a snapshot has nothing to restore.
     if (snap.index > 0) raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
     // The commit index is written lazily (see RaftHost), so the WAL's may trail the
@@ -132,6 +144,9 @@ export async function openStorage(
       commit: replay.hardState.commit,
     });
   }
+
+  // Received databases nothing waits for any more (installed, or a partial receipt).
+  for (const name of readdirSync(snapDir)) if (isSnapshotDbName(name)) rmSync(join(snapDir, name), { force: true });
 
   let lastSnapshotIndex = appliedIndex;
   let durableIndex = mvcc.consistentIndex();
@@ -151,7 +166,6 @@ export async function openStorage(
       saveConf(backend, cs);
     },
     async installBackend(path, index) {
-      durableIndex = 0;
       await installBoltFile(backend, path, index);
       ms.mvcc = MvccStore.open(backend);
       durableIndex = 0;
@@ -202,7 +216,6 @@ function loadConf(backend: Backend): ConfState | undefined {
 
 /** Marks a backend being replaced by a snapshot's database (meta bucket): its value is the snapshot's index. */
 export const INSTALLING_SNAPSHOT_KEY = Buffer.from('etcd_ts_installing_snapshot');
-const INSTALLING_KEY = INSTALLING_SNAPSHOT_KEY;
 /** Entries (or bytes) written between two commits while installing: bounds the write batch held in memory. */
 const INSTALL_BATCH_ENTRIES = 10_000;
 const INSTALL_BATCH_BYTES = 16 * 1024 * 1024;
@@ -219,7 +232,7 @@ async function installBoltFile(backend: Backend, path: string, index: number): P
   try {
     const mark = Buffer.allocUnsafe(8);
     mark.writeBigUInt64BE(BigInt(index), 0);
-    backend.put('meta', INSTALLING_KEY, mark);
+    backend.put('meta', INSTALLING_SNAPSHOT_KEY, mark);
     await backend.commit();
     let pending = 0;
     let bytes = 0;
@@ -239,7 +252,7 @@ async function installBoltFile(backend: Backend, path: string, index: number): P
           if (keys.length === INSTALL_BATCH_ENTRIES) break;
           keys.push(Buffer.from(k));
         }
-        for (const k of keys) if (!(bucket === 'meta' && k.equals(INSTALLING_KEY))) backend.delete(bucket, k);
+        for (const k of keys) if (!(bucket === 'meta' && k.equals(INSTALLING_SNAPSHOT_KEY))) backend.delete(bucket, k);
         await backend.commit();
         if (keys.length < INSTALL_BATCH_ENTRIES) break;
         start = Buffer.concat([keys[keys.length - 1], Buffer.from([0])]);
@@ -251,14 +264,14 @@ async function installBoltFile(backend: Backend, path: string, index: number): P
       // etcd's database may hold buckets etcd-ts keeps nowhere (v2's, say): they have no reader here.
       if (!b.isBucket || !known.has(name)) continue;
       for (const e of db.iterate(b)) {
-        if (name === 'meta' && Buffer.from(e.key).equals(INSTALLING_KEY)) continue;
+        if (name === 'meta' && Buffer.from(e.key).equals(INSTALLING_SNAPSHOT_KEY)) continue;
         backend.put(name as BucketName, Buffer.from(e.key), Buffer.from(e.value));
         await maybeCommit(e.key.byteLength + e.value.byteLength);
       }
     }
     const ci = readConsistentIndex(backend);
     if (ci < index) throw new Error(`snapshot database holds index ${ci}, behind the snapshot's ${index}`);
-    backend.delete('meta', INSTALLING_KEY);
+    backend.delete('meta', INSTALLING_SNAPSHOT_KEY);
     await backend.commit();
   } finally {
     db.close();
@@ -267,16 +280,14 @@ async function installBoltFile(backend: Backend, path: string, index: number): P
 
 /**
  * At start: a backend left half-installed is completed from the snapshot's database
- * file, which is kept until an install finishes; received files nothing waits for
- * any more (a stop between receipt and install, a partial receipt) are removed.
+ * file, which is kept until an install finishes.
  */
 async function resumeInstall(backend: Backend, snapDir: string, logger: Logger): Promise<void> {
-  const mark = backend.get('meta', INSTALLING_KEY);
+  const mark = backend.get('meta', INSTALLING_SNAPSHOT_KEY);
   const keep = mark ? snapshotDbPath(snapDir, Number(Buffer.from(mark).readBigUInt64BE(0))) : undefined;
   if (mark && keep) {
     if (!existsSync(keep)) throw new Error(`backend was left half-installed from a snapshot and its database ${keep} is gone`);
     logger.warn('resuming an unfinished snapshot install', { path: keep });
     await installBoltFile(backend, keep, Number(Buffer.from(mark).readBigUInt64BE(0)));
   }
-  for (const name of readdirSync(snapDir)) if (isSnapshotDbName(name)) rmSync(join(snapDir, name), { force: true });
 }

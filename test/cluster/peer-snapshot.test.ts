@@ -228,3 +228,37 @@ test('installing a database file replaces the backend a batch at a time; a stop 
   assert.deepEqual(readdirSync(snapDir).filter((n) => n.includes('.snap.db')), [], 'received files are removed at start');
   file.remove();
 });
+
+test('a stop after Raft recorded a leader snapshot but before its install: the next start installs the received file, or refuses without it', async (t) => {
+  const dir = tmpDir('peer-snapshot-wal-ahead');
+  t.after(() => dir.cleanup());
+  const { file, rev } = await mvccSnapshotOf(dir.path, 5_000, 77);
+  t.after(() => file.remove());
+  const opts = { memberId: 2n, clusterId: 9n, logger: silentLogger };
+
+  for (const withFile of [true, false]) {
+    const memberDir = join(dir.path, `member-${withFile}`);
+    const snapDir = join(memberDir, 'snap');
+    // A member of a new cluster, then the WAL's snapshot record of a leader's database
+    // (which Raft writes first) and nothing more: the member stops there.
+    let ms = await openStorage(memberDir, { ...opts, initialVoters: [2n] });
+    if (withFile) (await import('node:fs')).copyFileSync(file.path, snapshotDbPath(snapDir, 77));
+    await ms.wal.saveSnapshot({ index: 77, term: 2 });
+    assert.equal(ms.mvcc.consistentIndex(), 1);
+    await ms.close();
+
+    if (!withFile) {
+      await assert.rejects(openStorage(memberDir, opts), /snapshot at index 77 is ahead of the backend \(applied index 1\) and its database .* is missing/);
+      continue;
+    }
+    ms = await openStorage(memberDir, opts);
+    try {
+      assert.equal(ms.mvcc.consistentIndex(), 77, 'the backend caught up with the WAL');
+      assert.equal(ms.mvcc.rev(), rev);
+      assert.equal(ms.mvcc.range(Buffer.from('k/'), Buffer.from('k0')).kvs.length, 5_000);
+      assert.deepEqual(readdirSync(snapDir).filter((n) => n.includes('.snap.db')), [], 'the installed file is removed');
+    } finally {
+      await ms.close();
+    }
+  }
+});
