@@ -261,7 +261,7 @@ export class EtcdServer {
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
       leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
-      hashKV: (rev) => this.storage.mvcc.hashKV(rev),
+      hashKV: (rev) => this.hashKVNow(rev),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -299,7 +299,7 @@ export class EtcdServer {
       memberId: this.id,
       logger: this.logger,
       requestTimeoutMs: this.requestTimeoutMs,
-      hashByRev: (rev) => this.storage.mvcc.hashKV(rev),
+      hashByRev: (rev) => this.hashKVNow(rev),
       peers: () => this.membership.list().filter((m) => m.id !== this.id),
       fetchHashKV: (url, rev, timeoutMs) => transport.peerHashKV(url, rev, timeoutMs),
     };
@@ -842,17 +842,30 @@ export class EtcdServer {
 
   /** A point-in-time view of the applied state (etcd's backend.Snapshot); applying goes on while it is open. */
   async backendSnapshotView(): Promise<BackendView> {
+    // A view taken mid-install would hold half of the leader's database.
+    while (this.installing) await this.installing;
     await this.commitBackend();
     return this.storage.backend.snapshotView();
   }
 
-  hashKV(revision: number) {
+  async hashKV(revision: number) {
+    while (this.installing) await this.installing;
     const h = this.storage.mvcc.hashKV(revision);
     return { header: this.header(), hash: h.hash, compactRevision: h.compactRevision };
   }
 
-  hash() {
+  async hash() {
+    while (this.installing) await this.installing;
     return { header: this.header(), hash: this.storage.mvcc.hashKV(0).hash };
+  }
+
+  /**
+   * The hash peers' corruption checks compare (answered synchronously): refused while a
+   * snapshot is being installed, when it would describe neither the old state nor the new.
+   */
+  private hashKVNow(revision: number) {
+    if (this.installing) throw new Error('etcdserver: a leader snapshot is being installed');
+    return this.storage.mvcc.hashKV(revision);
   }
 
   members(): Member[] {
