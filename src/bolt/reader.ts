@@ -4,6 +4,7 @@
 // openFile() is read a page at a time with positional reads, so memory stays bounded
 // by the tree's depth rather than the file's size.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { fnv1a64 } from './writer.js';
 
 const MAGIC = 0xed0cdaed;
 const PAGE_HEADER = 16;
@@ -107,6 +108,8 @@ export class BoltFile {
     if ((b.readUInt16LE(8) & META) === 0) return undefined;
     const m = PAGE_HEADER;
     if (b.readUInt32LE(m) !== MAGIC || b.readUInt32LE(m + 4) !== 2) return undefined;
+    // A torn meta page fails its checksum; bbolt then uses the other one, and so do we.
+    if (fnv1a64(b.subarray(m, m + 56)) !== b.readBigUInt64LE(m + 56)) return undefined;
     return { pageSize: b.readUInt32LE(m + 8), root: b.readBigUInt64LE(m + 16), pgid: b.readBigUInt64LE(m + 40), txid: b.readBigUInt64LE(m + 48) };
   }
 

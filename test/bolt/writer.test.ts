@@ -156,3 +156,15 @@ test('misuse is refused: keys out of order, duplicate buckets, puts outside a bu
   done.finish();
   assert.throws(() => done.beginBucket(Buffer.from('x')), /finished/);
 });
+
+test('a meta page failing its checksum is passed over for the other one, as bbolt does; two bad metas are an invalid database', () => {
+  const entries: Entries = [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2')]];
+  const { file } = build([['key', entries]]);
+  // The writer gives meta 1 the higher txid: it is the current one. Tear its root pointer.
+  const torn = Buffer.from(file);
+  torn.writeBigUInt64LE(999n, BOLT_PAGE_SIZE + 16 + 16);
+  assert.deepEqual(readAll(torn).get('key'), entries, 'read through meta 0');
+  const both = Buffer.from(torn);
+  both.writeBigUInt64LE(999n, 16 + 16);
+  assert.throws(() => new BoltFile(both), /invalid database/);
+});
