@@ -38,6 +38,12 @@ export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId
     res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
     return;
   }
+  // As etcd: a member of another cluster at this URL must not be compared with ours.
+  const cid = req.headers[HDR_CLUSTER_ID];
+  if (typeof cid === 'string' && cid !== '' && cid !== clusterId.toString(16)) {
+    res.writeHead(412, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('cluster ID mismatch\n');
+    return;
+  }
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (c: string) => {

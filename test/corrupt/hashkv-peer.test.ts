@@ -53,6 +53,9 @@ test('our /members/hashkv answers with Go field names and MVCC errors as 400 tex
   assert.equal((await raw(srv.url, 'GET', '{not json')).status, 400);
 
   assert.deepEqual(await fetchPeerHashKV(srv.url, 7, 2000), { hash: 3735928559, revision: 9, compactRevision: 4 });
+  // A caller from another cluster is refused, as etcd answers it (412); from ours, served.
+  assert.deepEqual(await fetchPeerHashKV(srv.url, 7, 2000, undefined, 0xabcn), { hash: 3735928559, revision: 9, compactRevision: 4 });
+  await assert.rejects(fetchPeerHashKV(srv.url, 7, 2000, undefined, 0xdefn), (e: unknown) => e instanceof PeerHashKVError && e.kind === 'other' && /cluster ID mismatch/.test(e.message));
   await assert.rejects(fetchPeerHashKV(srv.url, 2, 2000), (e: unknown) => e instanceof PeerHashKVError && e.kind === 'compacted');
   await assert.rejects(fetchPeerHashKV(srv.url, 10, 2000), (e: unknown) => e instanceof PeerHashKVError && e.kind === 'future');
   await srv.close();
