@@ -3,7 +3,7 @@
 //   [u32 message length][MsgSnap][u64 database length][database bytes][SHA-256 of the database]
 // so the receiver knows how much to expect, writes it to member/snap/<index>.snap.db.part,
 // and only renames it into place once the length and digest both check out.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientRequest } from 'node:http';
@@ -15,7 +15,7 @@ import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
 import { MAX_FRAME_BYTES } from './frame.js';
 
-/** Shared with Maintenance.Snapshot: a start removes what a crash left under this prefix. */
+/** Bytes per write of a database leaving for a peer. */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 const DIGEST_BYTES = 32;
 const PART_SUFFIX = '.part';
@@ -25,9 +25,9 @@ export function snapshotDbPath(snapDir: string, index: number): string {
   return join(snapDir, `${index.toString(16).padStart(16, '0')}.snap.db`);
 }
 
-/** Names a received database file (complete or partial) could have, for start-up cleanup. */
+/** Names a received database file (complete, or partial with its receipt's tag) could have, for start-up cleanup. */
 export function isSnapshotDbName(name: string): boolean {
-  return /^[0-9a-f]{16}\.snap\.db(\.part)?$/.test(name);
+  return /^[0-9a-f]{16}\.snap\.db(\.([0-9a-f]{8}\.)?part)?$/.test(name);
 }
 
 /** The applied index recorded in a backend view (0 if none). */
@@ -174,9 +174,11 @@ export async function receiveSnapshotBody(body: AsyncIterable<Uint8Array>, snapD
   const size = Number(size64);
 
   const path = snapshotDbPath(snapDir, index);
-  const part = path + PART_SUFFIX;
-  const fh = await open(part, 'w', 0o600);
+  // Each receipt writes its own file: a resent snapshot must not share one with a stalled earlier receipt.
+  const part = `${path}.${randomBytes(4).toString('hex')}${PART_SUFFIX}`;
+  const fh = await open(part, 'wx', 0o600);
   let closed = false;
+  let renamed = false;
   try {
     const sha = createHash('sha256');
     let written = 0;
@@ -208,11 +210,12 @@ export async function receiveSnapshotBody(body: AsyncIterable<Uint8Array>, snapD
     const ci = boltConsistentIndex(part);
     if (ci < index) throw new Error(`snapshot: database holds index ${ci}, behind the snapshot's ${index}`);
     await rename(part, path);
+    renamed = true;
     await syncDir(snapDir);
     return { message, path, size };
   } catch (err) {
     if (!closed) await fh.close().catch(() => undefined);
-    await rm(part, { force: true });
+    await rm(renamed ? path : part, { force: true });
     throw err;
   }
 }

@@ -65,6 +65,9 @@ export interface PeerInfo {
 /** The leader's answer to a forwarded lease call was an error with this message. */
 export class LeaseForwardError extends Error {}
 
+/** An incoming snapshot whose sender sends nothing for this long is dropped. */
+const SNAPSHOT_IDLE_TIMEOUT_MS = 30_000;
+
 export class RaftTransport {
   private peers = new Map<NodeId, Peer>();
   private probers = new Map<NodeId, PeerProber>();
@@ -249,6 +252,8 @@ export class RaftTransport {
   }
 
   private receiveSnapshot(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
+    // A sender that stalls (a partition mid-transfer) must not hold the file open forever.
+    req.setTimeout(SNAPSHOT_IDLE_TIMEOUT_MS, () => req.destroy(new Error(`snapshot: no data for ${SNAPSHOT_IDLE_TIMEOUT_MS} ms`)));
     receiveSnapshotBody(req, hooks.snapshotDir()).then(
       ({ message, path, size }) => {
         const index = message.snapshot!.metadata.index;

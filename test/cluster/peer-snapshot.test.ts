@@ -141,6 +141,26 @@ test('receiving: a verified database lands at <index>.snap.db; a bad digest, a s
   assert.deepEqual(incoming(), []);
   assert.equal(Buffer.from(own.get('key', Buffer.from('mine'))!).toString(), 'old');
 
+  // A receipt that stalls midway (a partition) and a resend of the same snapshot do not
+  // share a file: the resend lands whole, the stalled one's failure removes only its own.
+  let resume!: () => void;
+  const stalledBody = (async function* () {
+    yield snapshotHead(msg, db.length);
+    yield db.subarray(0, db.length >> 1);
+    await new Promise<void>((r) => (resume = r));
+    // What it sends after the resend landed must go to its own file, not the landed one.
+    yield Buffer.alloc(db.length - (db.length >> 1));
+    yield digest;
+  })();
+  const stalledDone = receiveSnapshotBody(stalledBody, snapDir).then(() => 'received', (e: Error) => e.message);
+  while (!incoming().some((n) => n.endsWith('.part'))) await new Promise((r) => setTimeout(r, 5));
+  const resent = await receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), db, digest]), snapDir);
+  resume();
+  assert.match(await stalledDone, /digest mismatch/);
+  assert.ok(readFileSync(resent.path).equals(db), 'the resent database is intact');
+  assert.deepEqual(incoming(), ['0000000000000028.snap.db'], 'the stalled partial is gone, the resent file stays');
+  (await import('node:fs')).rmSync(resent.path);
+
   const ok = await receiveSnapshotBody(bodyOf([snapshotHead(msg, db.length), db, digest]), snapDir);
   assert.equal(ok.path, snapshotDbPath(snapDir, 40));
   assert.equal(ok.size, db.length);
