@@ -3,7 +3,7 @@
 // key order. Read-only; the page layout is bbolt's on-disk format. A file opened with
 // openFile() is read a page at a time with positional reads, so memory stays bounded
 // by the tree's depth rather than the file's size.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fnv1a64 } from './writer.js';
 
 const MAGIC = 0xed0cdaed;
@@ -73,10 +73,6 @@ export class BoltFile {
     this.pageSize = m.pageSize;
     this.highWater = m.pgid;
     this.root = m.root;
-  }
-
-  static open(path: string): BoltFile {
-    return new BoltFile(readFileSync(path));
   }
 
   /** Opens a file for page-at-a-time reads; close() releases it. */

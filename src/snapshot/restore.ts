@@ -11,7 +11,7 @@ import { writeConsistentIndex } from '../mvcc/meta.js';
 import { Membership, type Member } from '../server/membership.js';
 import { metadataCodec, saveConf } from '../server/storage.js';
 import { Wal } from '../wal/index.js';
-import { readSnapshot } from './hash.js';
+import { verifySnapshot } from './hash.js';
 import { resolveRestoreCluster } from './cluster.js';
 
 export interface RestoreConfig {
@@ -57,7 +57,8 @@ export async function restoreSnapshot(cfg: RestoreConfig, log: RestoreLog = () =
   log('restoring snapshot', where);
 
   // Checked before anything is written: a bad snapshot leaves no half-made data dir behind.
-  const bolt = new BoltFile(readSnapshot(cfg.snapshotPath, cfg.skipHashCheck));
+  verifySnapshot(cfg.snapshotPath, cfg.skipHashCheck);
+  const bolt = BoltFile.openFile(cfg.snapshotPath);
   const index = cluster.members.length;
   let keys = 0;
   const skippedBuckets: string[] = [];
@@ -96,10 +97,12 @@ export async function restoreSnapshot(cfg: RestoreConfig, log: RestoreLog = () =
       await wal.close();
     }
   } catch (err) {
+    bolt.close();
     rmSync(cfg.dataDir, { recursive: true, force: true });
     if (cfg.walDir !== undefined) rmSync(cfg.walDir, { recursive: true, force: true });
     throw err;
   }
+  bolt.close();
   log('restored snapshot', where);
   return { memberId: cluster.self.id, clusterId: cluster.clusterId, members: cluster.members, index, keys, skippedBuckets };
 }

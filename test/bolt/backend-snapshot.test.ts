@@ -60,9 +60,10 @@ for (const kind of ['memory', 'lmdb'] as const) {
       } finally {
         view.close();
       }
-      const db = BoltFile.open(join(dir.path, 'snap.db'));
+      const db = BoltFile.openFile(join(dir.path, 'snap.db'));
       assert.equal(db.size, summary.size);
       const buckets = new Map(db.buckets().map((bk) => [s(bk.key), db.entries(bk)]));
+      db.close();
       assert.deepEqual([...buckets.keys()], ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta']);
       const keys = buckets.get('key')!;
       assert.equal(keys.length, 3000, 'the write made after the view is not in it');

@@ -49,12 +49,13 @@ try {
   }
   await fh.close();
   const streamed = ms(t);
-  const db = BoltFile.open(file);
+  const db = BoltFile.openFile(file);
   const keyBucket = db.buckets().find((b) => Buffer.from(b.key).toString() === 'key')!;
   console.log(`bbolt file: ${summary.size} bytes (${(summary.size / 1024 / 1024).toFixed(1)} MiB, ${summary.pages} pages, ${(summary.size / keys).toFixed(1)} B/key)`);
   console.log(`build: ${built.toFixed(0)} ms (${((keys / built) * 1000).toFixed(0)} keys/s)`);
   console.log(`read + sha256 in ${chunks} chunks: ${streamed.toFixed(0)} ms; digest ${sha.digest('hex').slice(0, 16)}…`);
   console.log(`read back: ${db.entries(keyBucket).length} keys in the key bucket`);
+  db.close();
 } finally {
   await be.close();
   dir.cleanup();
