@@ -3,11 +3,10 @@
 // SHA-256 of the database bytes (etcd 3.4's sequence; clients append it to the file
 // and `snapshot restore` checks it).
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { EtcdServer } from '../server/server.js';
 import type { ServerWritable } from '../grpc/types.js';
-import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import { fileChunks, snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 
 export interface SnapshotResponse {
   remainingBytes: number;
@@ -31,20 +30,12 @@ export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<Snapsho
     const started = Date.now();
     s.logger.info('sending database snapshot to client', { 'total-bytes': total });
     const sha = createHash('sha256');
-    const fh = await open(file, 'r');
-    try {
-      let sent = 0;
-      while (total - sent > 0) {
-        if (stream.ended) return;
-        const chunk = Buffer.allocUnsafe(Math.min(SNAPSHOT_CHUNK_BYTES, total - sent));
-        const { bytesRead } = await fh.read(chunk, 0, chunk.length, sent);
-        if (bytesRead !== chunk.length) throw new Error(`snapshot: short read at ${sent} of ${total} bytes`);
-        sent += bytesRead;
-        sha.update(chunk);
-        if (!stream.write({ remainingBytes: total - sent, blob: chunk })) await drained(stream);
-      }
-    } finally {
-      await fh.close();
+    let sent = 0;
+    for await (const chunk of fileChunks(file, total, SNAPSHOT_CHUNK_BYTES)) {
+      if (stream.ended) return;
+      sent += chunk.length;
+      sha.update(chunk);
+      if (!stream.write({ remainingBytes: total - sent, blob: chunk })) await drained(stream);
     }
     if (stream.ended) return;
     const digest = sha.digest();

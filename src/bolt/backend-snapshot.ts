@@ -2,6 +2,7 @@
 // same keys and values. Built into a file with positional writes (the metas come
 // last), a bounded amount at a time, so the event loop keeps serving meanwhile.
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BUCKETS, type BackendView } from '../backend/backend.js';
@@ -90,4 +91,20 @@ function coalescingSink(fd: number): { write: PageSink; flush(): void } {
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+/** The first `size` bytes of a built database file, a chunk at a time (each a fresh buffer the caller may keep). */
+export async function* fileChunks(path: string, size: number, chunkBytes: number): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    for (let off = 0; off < size; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - off));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, off);
+      if (bytesRead !== chunk.length) throw new Error(`snapshot: short read at ${off} of ${size} bytes`);
+      off += bytesRead;
+      yield chunk;
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -10,7 +10,7 @@ import type { ClientRequest } from 'node:http';
 import { decodeMessage } from '../raft/index.js';
 import { MessageType, type Message } from '../raft/types.js';
 import type { BackendView } from '../backend/backend.js';
-import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import { fileChunks, snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
 import { MAX_FRAME_BYTES } from './frame.js';
@@ -106,18 +106,9 @@ export async function writeSnapshotBody(req: ClientRequest, message: Uint8Array,
   };
   await write(snapshotHead(message, file.size));
   const sha = createHash('sha256');
-  const fh = await open(file.path, 'r');
-  try {
-    for (let sent = 0; sent < file.size; ) {
-      const chunk = Buffer.allocUnsafe(Math.min(SNAPSHOT_CHUNK_BYTES, file.size - sent));
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, sent);
-      if (bytesRead !== chunk.length) throw new Error(`snapshot: short read at ${sent} of ${file.size} bytes`);
-      sha.update(chunk);
-      sent += bytesRead;
-      await write(chunk);
-    }
-  } finally {
-    await fh.close();
+  for await (const chunk of fileChunks(file.path, file.size, SNAPSHOT_CHUNK_BYTES)) {
+    sha.update(chunk);
+    await write(chunk);
   }
   req.end(sha.digest());
 }
