@@ -2,7 +2,7 @@
 // slowest request and standard deviation; check datascale lives in datascale.ts.
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
-import { checkDatascale, cleanUp, varintKey } from './datascale.js';
+import { checkDatascale, cleanUp, LOAD_MODELS, varintKey } from './datascale.js';
 
 const PERF = {
   s: { limit: 150, clients: 50, duration: 60 },
@@ -10,13 +10,12 @@ const PERF = {
   l: { limit: 8000, clients: 500, duration: 60 },
   xl: { limit: 15000, clients: 1000, duration: 60 },
 } as const;
-const ALIAS: Record<string, keyof typeof PERF> = { s: 's', small: 's', m: 'm', medium: 'm', l: 'l', large: 'l', xl: 'xl', xLarge: 'xl' };
 
 export async function check(c: Ctx): Promise<void> {
   const [sub] = c.args;
   if (sub === 'datascale') return checkDatascale(c);
   if (sub !== 'perf') throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl check"`);
-  const model = ALIAS[c.str('load')];
+  const model = LOAD_MODELS[c.str('load')];
   if (!model) throw new CliExit(ExitCode.BadFeature, `unknown load option ${c.str('load')}`);
   const cfg = PERF[model];
   const prefix = c.str('prefix') || '/etcdctl-check-perf/';

@@ -15,7 +15,9 @@ const DATASCALE = {
   l: { limit: 1_000_000, kvSize: 1024, clients: 500 },
   xl: { limit: 3_000_000, kvSize: 1024, clients: 1000 },
 } as const;
-const ALIAS: Record<string, keyof typeof DATASCALE> = { s: 's', small: 's', m: 'm', medium: 'm', l: 'l', large: 'l', xl: 'xl', xLarge: 'xl' };
+/** etcdctl's --load names for check perf and check datascale. */
+export type LoadModel = 's' | 'm' | 'l' | 'xl';
+export const LOAD_MODELS: Record<string, LoadModel> = { s: 's', small: 's', m: 'm', medium: 'm', l: 'l', large: 'l', xl: 'xl', xLarge: 'xl' };
 
 /** binary.PutVarint of a random int63 at the start of a zeroed `size`-byte key. */
 export function varintKey(prefix: string, size: number): Buffer {
@@ -92,7 +94,7 @@ export async function cleanUp(c: Ctx, cli: Client, revision: number): Promise<vo
 }
 
 export async function checkDatascale(c: Ctx): Promise<void> {
-  const model = ALIAS[c.str('load')];
+  const model = LOAD_MODELS[c.str('load')];
   if (!model) throw new CliExit(ExitCode.BadFeature, `unknown load option ${c.str('load')}`);
   const cfg = DATASCALE[model];
   const prefix = c.str('prefix') || '/etcdctl-check-datascale/';
