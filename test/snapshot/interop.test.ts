@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { BoltFile } from '../../src/bolt/reader.js';
 import { etcdctl, freePort, grpcKv, startMember, tmpDir, type Member, type Msg } from '../helpers/index.js';
+import type { JsonKv } from '../etcdutl/util.js';
 
 const ETCDCTL_TS = fileURLToPath(new URL('../../../bin/etcdctl-ts.js', import.meta.url));
 
@@ -36,17 +37,8 @@ async function ok(target: Member, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-interface Kv {
-  key: string;
-  value?: string;
-  create_revision: number;
-  mod_revision: number;
-  version: number;
-  lease?: number;
-}
-
-async function everything(m: Member): Promise<{ revision: number; kvs: Kv[] }> {
-  const out = JSON.parse(await ok(m, ['get', '--prefix', '', '-w', 'json'])) as { header: { revision: number }; kvs?: Kv[] };
+async function everything(m: Member): Promise<{ revision: number; kvs: JsonKv[] }> {
+  const out = JSON.parse(await ok(m, ['get', '--prefix', '', '-w', 'json'])) as { header: { revision: number }; kvs?: JsonKv[] };
   return { revision: out.header.revision, kvs: out.kvs ?? [] };
 }
 
