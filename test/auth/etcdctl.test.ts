@@ -4,7 +4,7 @@
 // outside them. Both servers must answer every step alike.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 import { etcdctl, type EtcdctlOptions } from '../helpers/etcdctl.js';
 import { tmpDir, type TmpDir } from '../helpers/tmp.js';
 import { makePki, type Pki } from './certs.js';
@@ -43,7 +43,7 @@ async function both(ms: Member[], args: string[], opts: EtcdctlOptions = {}): Pr
 }
 
 async function startBoth(): Promise<Member[]> {
-  return Promise.all((['etcd-ts', 'etcd'] as const).map((k) => startMember(k, { clientScheme: 'https', extraArgs: serverFlags() })));
+  return startMembers((['etcd-ts', 'etcd'] as const).map((k) => [k, { clientScheme: 'https', extraArgs: serverFlags() }]));
 }
 
 test('operator sequence: add root, grant root, enable auth, then list users as root', async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { JwtTokens, parseJwtOptions } from '../../src/auth/jwt.js';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { tmpDir, type TmpDir } from '../helpers/tmp.js';
 
@@ -57,7 +57,7 @@ test('jwt round trip for every sign-method family, with refusals', () => {
 
 test('a JWT issued by etcd 3.4 is accepted by etcd-ts holding the same keys, and the reverse', async () => {
   const flags = ['--auth-token', spec(keys.rsa, 'RS256'), '--bcrypt-cost', '4'];
-  const ms: Member[] = await Promise.all((['etcd-ts', 'etcd'] as const).map((k) => startMember(k, { extraArgs: flags })));
+  const ms: Member[] = await startMembers([['etcd-ts', { extraArgs: flags }], ['etcd', { extraArgs: flags }]]);
   const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url));
   const pkg = (grpc.loadPackageDefinition(protoLoader.loadSync('etcdserverpb/rpc.proto', { includeDirs: [protoRoot], longs: String, bytes: Buffer, defaults: true })) as any).etcdserverpb;
   const clients: any[] = [];

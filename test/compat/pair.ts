@@ -2,7 +2,7 @@
 // that revisions and outputs must come out identical after normalization.
 import assert from 'node:assert/strict';
 import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../helpers/etcdctl.js';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 import { normalize, normalizeStderr, type OutputFormat } from '../helpers/normalize.js';
 import { normalizeProtobuf } from '../helpers/normalize-protobuf.js';
 
@@ -13,17 +13,12 @@ export interface Pair {
 }
 
 export async function startPair(): Promise<Pair> {
-  const [etcd, ts] = await Promise.allSettled([startMember('etcd'), startMember('etcd-ts')]);
-  if (etcd.status === 'rejected' || ts.status === 'rejected') {
-    if (etcd.status === 'fulfilled') await etcd.value.close();
-    if (ts.status === 'fulfilled') await ts.value.close();
-    throw etcd.status === 'rejected' ? etcd.reason : (ts as PromiseRejectedResult).reason;
-  }
+  const [etcd, ts] = await startMembers([['etcd'], ['etcd-ts']]);
   return {
-    etcd: etcd.value,
-    ts: ts.value,
+    etcd: etcd!,
+    ts: ts!,
     close: async () => {
-      await Promise.all([etcd.value.close(), ts.value.close()]);
+      await Promise.all([etcd!.close(), ts!.close()]);
     },
   };
 }

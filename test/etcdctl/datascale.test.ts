@@ -2,14 +2,14 @@
 // progress frames masked, as memory and timing differ run to run), same errors.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { etcdctl, startMember, type Member } from '../helpers/index.js';
+import { etcdctl, startMembers, type Member } from '../helpers/index.js';
 import { etcdctlTs } from './run.js';
 
 let member: Member;
 let etcd: Member;
 
 before(async () => {
-  [member, etcd] = await Promise.all([startMember('etcd-ts', { name: 'datascale' }), startMember('etcd', { name: 'datascale' })]);
+  [member, etcd] = await startMembers([['etcd-ts', { name: 'datascale' }], ['etcd', { name: 'datascale' }]]);
 });
 after(async () => {
   await Promise.all([member?.close(), etcd?.close()]);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
-import { etcdctl, startMember, type Member } from '../helpers/index.js';
+import { etcdctl, startMembers, type Member } from '../helpers/index.js';
 import { etcdctlTs, startLong } from './run.js';
 
 let source: Member;
@@ -12,7 +12,7 @@ let src: Client;
 let dst: Client;
 
 before(async () => {
-  [source, dest] = await Promise.all([startMember('etcd-ts', { name: 'mirror-src' }), startMember('etcd-ts', { name: 'mirror-dst' })]);
+  [source, dest] = await startMembers([['etcd-ts', { name: 'mirror-src' }], ['etcd-ts', { name: 'mirror-dst' }]]);
   src = new Client({ endpoints: [source.endpoint] });
   dst = new Client({ endpoints: [dest.endpoint] });
 });

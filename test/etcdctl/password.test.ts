@@ -3,14 +3,14 @@
 // lines (and leave the rest of stdin alone), and end the same way.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startMember, type Member } from '../helpers/index.js';
+import { startMembers, type Member } from '../helpers/index.js';
 import { both } from './run.js';
 
 let real: Member;
 let ts: Member;
 
 before(async () => {
-  [real, ts] = await Promise.all([startMember('etcd-ts', { name: 'prompts' }), startMember('etcd-ts', { name: 'prompts' })]);
+  [real, ts] = await startMembers([['etcd-ts', { name: 'prompts' }], ['etcd-ts', { name: 'prompts' }]]);
 });
 after(async () => {
   await Promise.all([real?.close(), ts?.close()]);

@@ -2,7 +2,7 @@
 // same status and the same JSON, member-specific values (IDs, URLs, sizes) masked.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const MASKED_IDS = new Set(['cluster_id', 'member_id', 'leader', 'ID', 'memberID']);
@@ -37,7 +37,7 @@ async function post(m: Member, path: string, body: string): Promise<Answer> {
 let etcd: Member;
 let ts: Member;
 before(async () => {
-  [etcd, ts] = await Promise.all([startMember('etcd'), startMember('etcd-ts')]);
+  [etcd, ts] = await startMembers([['etcd'], ['etcd-ts']]);
 });
 after(async () => {
   await Promise.all([etcd?.close(), ts?.close()]);

@@ -232,3 +232,15 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     },
   };
 }
+
+/**
+ * Starts several members at once. If any fails to start, the others are closed before
+ * the error is rethrown: a member left running would keep the test process alive.
+ */
+export async function startMembers(specs: Array<[MemberKind, MemberOptions?]>): Promise<Member[]> {
+  const settled = await Promise.allSettled(specs.map(([kind, opts]) => startMember(kind, opts)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<Member>).value);
+  await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+  throw failed.reason;
+}

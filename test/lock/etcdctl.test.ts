@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { ETCDCTL_BIN, etcdctl, startMember, type Member } from '../helpers/index.js';
+import { ETCDCTL_BIN, etcdctl, startMembers, type Member } from '../helpers/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +50,7 @@ const maskLeases = (s: string) => s.replace(/\/[0-9a-f]{8,16}\b/g, '/<lease>');
 let ts: Member;
 let etcd: Member;
 before(async () => {
-  [ts, etcd] = await Promise.all([startMember('etcd-ts'), startMember('etcd')]);
+  [ts, etcd] = await startMembers([['etcd-ts'], ['etcd']]);
 });
 after(async () => {
   await Promise.all([ts?.close(), etcd?.close()]);

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpcKv } from '../helpers/grpc.js';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 
 const NAMES = [
   'etcd_server_has_leader',
@@ -71,7 +71,7 @@ let etcd: Member;
 let ts: Member;
 before(async () => {
   // etcd keeps grpc_server_handling_seconds behind --metrics=extensive; etcd-ts always has it.
-  [etcd, ts] = await Promise.all([startMember('etcd', { extraArgs: ['--metrics', 'extensive'] }), startMember('etcd-ts')]);
+  [etcd, ts] = await startMembers([['etcd', { extraArgs: ['--metrics', 'extensive'] }], ['etcd-ts']]);
 });
 after(async () => {
   await Promise.all([etcd?.close(), ts?.close()]);

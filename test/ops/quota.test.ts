@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { etcdctl } from '../helpers/etcdctl.js';
-import { startMember, type Member } from '../helpers/member.js';
+import { startMembers, type Member } from '../helpers/member.js';
 import { same, type Pair } from '../compat/pair.js';
 
 const QUOTA = ['--quota-backend-bytes', String(16 * 1024 * 1024)];
@@ -15,7 +15,7 @@ const MAX_PUTS = 40;
 
 let pair: Pair;
 before(async () => {
-  const [etcd, ts] = await Promise.all([startMember('etcd', { extraArgs: QUOTA }), startMember('etcd-ts', { extraArgs: QUOTA })]);
+  const [etcd, ts] = await startMembers([['etcd', { extraArgs: QUOTA }], ['etcd-ts', { extraArgs: QUOTA }]]);
   pair = { etcd, ts, close: async () => void (await Promise.all([etcd.close(), ts.close()])) };
 });
 after(async () => {

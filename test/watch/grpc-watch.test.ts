@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { grpcFailure, grpcKv, startMember, type Member, type Msg } from '../helpers/index.js';
+import { grpcFailure, grpcKv, startMembers, type Member, type Msg } from '../helpers/index.js';
 
 const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url));
 const def = protoLoader.loadSync(['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto'], { includeDirs: [protoRoot], longs: String, bytes: Buffer, enums: String, defaults: true, oneofs: true });
@@ -15,7 +15,7 @@ const pkgs = grpc.loadPackageDefinition(def) as any;
 let ts: Member;
 let etcd: Member;
 before(async () => {
-  [ts, etcd] = await Promise.all([startMember('etcd-ts'), startMember('etcd')]);
+  [ts, etcd] = await startMembers([['etcd-ts'], ['etcd']]);
 });
 after(async () => {
   await Promise.all([ts?.close(), etcd?.close()]);
