@@ -42,7 +42,8 @@ export class ClusterLoad {
   }
 
   /** Runs `spec` with generator i on endpoints[i]; clients, connections and the request cap are split evenly. */
-  run(endpoints: string[], serverPids: number[], spec: WorkloadSpec): Promise<ClusterMeasurement> {
+  /** `phase` is told when the measured phase starts and ends (after the warmup), for extra counters. */
+  run(endpoints: string[], serverPids: number[], spec: WorkloadSpec, phase?: { start(): void; end(): void }): Promise<ClusterMeasurement> {
     if (endpoints.length !== this.children.length) throw new Error(`${endpoints.length} endpoints for ${this.children.length} load generators`);
     const n = endpoints.length;
     const clients = split(spec.clients, n, 1);
@@ -62,11 +63,16 @@ export class ClusterLoad {
           if (msg.type === 'warmed') {
             if (++warmed === n) {
               cpu0 = cpuAll();
+              phase?.start();
               for (const c of this.children) c.send({ type: 'go' } satisfies ToLoadgen, (err) => err && finish(err));
             }
           } else if (msg.type === 'done') {
             results[i] = msg.result;
-            if (results.every((r) => r !== undefined)) done(cpuAll() - cpu0, results as LoadResult[]);
+            if (results.every((r) => r !== undefined)) {
+              const cpu = cpuAll() - cpu0;
+              phase?.end();
+              done(cpu, results as LoadResult[]);
+            }
           } else {
             finish(new Error(`${spec.name} on ${endpoints[i]}: ${msg.error}`));
           }

@@ -2,6 +2,7 @@
 // started with the same flags and driven by the same load generators.
 //   BENCH_SCALE=0.2       quicker run (request caps and time caps)
 //   BENCH_ONLY=etcd|etcd-ts
+//   BENCH_OS=1            syscalls and context switches per request (see cluster-os.ts)
 //   BENCH_ROUNDS=5        alternate the two sides (etcd first, then etcd-ts first, …)
 //                         and compare medians: single runs on a shared machine vary ±10%
 // Load is spread over all three members' endpoints (one generator each), so
@@ -13,7 +14,8 @@ import { codec } from '../src/pb/codec.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { ClusterLoad, type ClusterMeasurement } from './cluster-load.js';
 import { measureFailover } from './cluster-failover.js';
-import { diskCounts, diskLine } from './cluster-disk.js';
+import { diskCounts, diskLine, type DiskCounts } from './cluster-disk.js';
+import { osCounts, osLine, type OsCounts } from './cluster-os.js';
 import { BenchCluster, ELECTION_TIMEOUT_MS, HEARTBEAT_MS, killAllClusterMembers } from './cluster-procs.js';
 import { serverCommandLabel, type ServerKind } from './server.js';
 import { KEY_SPACE, VALUE_SIZE, keyBytes, type WorkloadSpec } from './workloads.js';
@@ -37,8 +39,12 @@ function workloads(scale: number): WorkloadSpec[] {
     connections: CONNECTIONS,
     total: Math.max(CLIENTS * 4, Math.round(50_000 * scale)),
     timeCapMs: Math.max(500, Math.round(8_000 * scale)),
-    warmupRequests: Math.max(CLIENTS * 2, Math.round(2_000 * scale)),
-    warmupMs: Math.max(200, Math.round(1_000 * scale)),
+    // Both sides get the same warmup, long enough for a JIT-compiled server to reach
+    // steady state (V8 still spends ~15% of a member's CPU optimizing code 4–8 s
+    // after start; by 15 s it is ~1.5%). Members serve for days; the table should
+    // compare how they serve then, not the first seconds after a start.
+    warmupRequests: Math.max(CLIENTS * 2, Math.round(30_000 * scale)),
+    warmupMs: Math.max(200, Math.round(5_000 * scale)),
     keySpace: KEY_SPACE,
     sequential: false,
     valueSize: VALUE_SIZE,
@@ -72,11 +78,11 @@ function line(side: string, m: ClusterMeasurement): string {
 const loads = new Set<ClusterLoad>();
 
 /** Fresh generators per workload: after a failed one, late messages of its children cannot reach the next. */
-async function measure(cluster: BenchCluster, spec: WorkloadSpec): Promise<ClusterMeasurement> {
+async function measure(cluster: BenchCluster, spec: WorkloadSpec, phase?: { start(): void; end(): void }): Promise<ClusterMeasurement> {
   const load = new ClusterLoad(cluster.endpoints.length);
   loads.add(load);
   try {
-    return await load.run(cluster.endpoints, cluster.pids, spec);
+    return await load.run(cluster.endpoints, cluster.pids, spec, phase);
   } catch (err) {
     // A failed workload is a result too (a row of errors), not the end of the comparison.
     const msg = err instanceof Error ? err.message : String(err);
@@ -99,10 +105,25 @@ async function benchSide(side: ServerKind, scale: number, root: string): Promise
     }
     const ms: ClusterMeasurement[] = [];
     for (const spec of workloads(scale)) {
-      const disk0 = process.env.BENCH_DISK === '1' ? await diskCounts(cluster.endpoints) : undefined;
-      const m = await measure(cluster, spec);
+      // Counters are read when the measured phase starts and ends, so warmup requests do not count.
+      const wantDisk = process.env.BENCH_DISK === '1';
+      const wantOs = process.env.BENCH_OS === '1';
+      let disk: Array<Promise<DiskCounts>> = [];
+      let os: OsCounts[] = [];
+      const phase = {
+        start: () => {
+          if (wantDisk) disk = [diskCounts(cluster.endpoints)];
+          if (wantOs) os = [osCounts(cluster.pids)];
+        },
+        end: () => {
+          if (wantDisk) disk.push(diskCounts(cluster.endpoints));
+          if (wantOs) os.push(osCounts(cluster.pids));
+        },
+      };
+      const m = await measure(cluster, spec, phase);
       console.log(line(side, m));
-      if (disk0) console.log(diskLine(side, disk0, await diskCounts(cluster.endpoints), m.requests));
+      if (disk.length === 2) console.log(diskLine(side, await disk[0], await disk[1], m.requests));
+      if (os.length === 2) console.log(osLine(side, os[0], os[1], m.requests));
       ms.push(m);
     }
     // BENCH_FAILOVER=0 skips the failover trials (for quick load-only runs).
