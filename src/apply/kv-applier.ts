@@ -32,6 +32,8 @@ export interface LeaseHooks {
   exists(id: bigint): boolean;
   attach?(id: bigint, key: Uint8Array): void;
   detach?(id: bigint, key: Uint8Array): void;
+  /** False when no key is attached to any lease (a write then need not read its previous lease). */
+  hasAttachedKeys?(): boolean;
 }
 
 /** Which branch each txn took, nested txns of the taken branch included. */
@@ -116,8 +118,10 @@ export class KvApplier {
   private afterWrite(events: readonly Event[]): void {
     const l = this.leases;
     if (l === undefined || (l.attach === undefined && l.detach === undefined)) return;
+    // Reading prevKv costs a backend read per key: skip it when nothing can be detached.
+    const mayDetach = l.detach !== undefined && (l.hasAttachedKeys?.() ?? true);
     for (const ev of events) {
-      const prev = l.detach ? ev.prevKv : undefined;
+      const prev = mayDetach ? ev.prevKv : undefined;
       if (prev && prev.lease !== 0n) l.detach!(prev.lease, ev.kv.key);
       if (ev.type === EventType.PUT && ev.kv.lease !== 0n) l.attach?.(ev.kv.lease, ev.kv.key);
     }

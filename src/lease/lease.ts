@@ -50,12 +50,17 @@ export class Lease {
     return this.remainingMs(now) <= 0;
   }
 
-  attach(key: Uint8Array): void {
-    this.items.set(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'), key);
+  /** True when the key was not attached before. */
+  attach(key: Uint8Array): boolean {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const added = !this.items.has(k);
+    this.items.set(k, key);
+    return added;
   }
 
-  detach(key: Uint8Array): void {
-    this.items.delete(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+  /** True when the key was attached. */
+  detach(key: Uint8Array): boolean {
+    return this.items.delete(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
   }
 
   get keyCount(): number {

@@ -3,6 +3,7 @@
 // the log on every member; renewals and expiry belong to the primary (the leader)
 // alone. Followers keep every lease "forever", so a lease only ever disappears
 // through a LeaseRevoke entry, and each member deletes its keys identically.
+import assert from 'node:assert/strict';
 import type { Backend } from '../backend/backend.js';
 import { Errors } from '../rpctypes/errors.js';
 import { ExpiryQueue } from './expiry-queue.js';
@@ -53,6 +54,8 @@ export function minLeaseTtl(electionTicks: number, heartbeatMs: number): number 
 export class Lessor {
   readonly minTtlSeconds: number;
   private readonly leaseMap = new Map<bigint, Lease>();
+  /** Keys attached over all leases: while 0, a put need not look up its key's previous lease. */
+  private attachedKeys = 0;
   private readonly queue = new ExpiryQueue();
   private readonly backend: Backend;
   private readonly deleter?: KeyDeleter;
@@ -106,6 +109,7 @@ export class Lessor {
         txn.end();
       }
     }
+    this.attachedKeys -= l.keyCount;
     this.leaseMap.delete(id);
     this.queue.remove(id);
     // Same backend batch as the key deletes: a crash keeps both or neither.
@@ -123,12 +127,17 @@ export class Lessor {
     const l = this.leaseMap.get(id);
     // The applier checked existence before writing; a miss here is a bug upstream.
     if (!l) throw new Error(`lease: attach to missing lease ${id.toString(16)}`);
-    l.attach(key);
+    if (l.attach(key)) this.attachedKeys++;
   }
 
   detach(id: bigint, key: Uint8Array): void {
     // A key may outlive its lease's record only transiently (revoke deletes keys first).
-    this.leaseMap.get(id)?.detach(key);
+    if (this.leaseMap.get(id)?.detach(key)) this.attachedKeys--;
+    assert(this.attachedKeys >= 0, 'lease: attached key count went negative');
+  }
+
+  hasAttachedKeys(): boolean {
+    return this.attachedKeys > 0;
   }
 
   // ---- reads -------------------------------------------------------------------------
@@ -226,7 +235,7 @@ export class Lessor {
     for (const { key, lease } of all) {
       if (lease === 0n) continue;
       // etcd keeps a key whose lease record is gone; it only loses the attachment.
-      this.leaseMap.get(lease)?.attach(key);
+      if (this.leaseMap.get(lease)?.attach(key)) this.attachedKeys++;
     }
   }
 

@@ -205,6 +205,34 @@ test('attach/detach through puts: ignore_lease keeps it, a put moves a key, dele
   assert.equal(kv.range(rangeReq('k')).kvs.length, 1);
 });
 
+test('the attached-key count follows puts, deletes, revokes and restores (puts skip the previous-lease read only at 0)', () => {
+  const backend = new MemoryBackend();
+  const { lessor, kv } = fresh(backend);
+  assert.equal(lessor.hasAttachedKeys(), false);
+  lessor.grant(50n, 60);
+  lessor.grant(51n, 60);
+  assert.equal(lessor.hasAttachedKeys(), false, 'a lease alone attaches nothing');
+  kv.put(putReq('a', '1', { lease: 50n }));
+  kv.put(putReq('a', '2', { lease: 50n }));
+  kv.put(putReq('b', '1', { lease: 51n }));
+  assert.equal(lessor.hasAttachedKeys(), true);
+  kv.put(putReq('a', '3'));
+  kv.put(putReq('b', '2', { lease: 50n }));
+  assert.deepEqual([keysOf(lessor, 50n), keysOf(lessor, 51n)], [['b'], []]);
+  kv.deleteRange(delReq('b'));
+  assert.equal(lessor.hasAttachedKeys(), false, 'a re-put key counted once, then moved and deleted');
+  kv.put(putReq('c', '1', { lease: 51n }));
+  kv.put(putReq('d', '1', { lease: 51n }));
+  lessor.revoke(51n);
+  assert.equal(lessor.hasAttachedKeys(), false, 'a revoke takes its keys off the count');
+  kv.put(putReq('e', '1', { lease: 50n }));
+  const again = fresh(backend);
+  assert.equal(again.lessor.hasAttachedKeys(), true, 'restored attachments count');
+  again.kv.put(putReq('e', '2'));
+  assert.deepEqual(keysOf(again.lessor, 50n), [], 'and a later plain put still detaches');
+  assert.equal(again.lessor.hasAttachedKeys(), false);
+});
+
 test('a put with a missing lease is refused and writes nothing', () => {
   const { store, kv } = fresh();
   const before = store.rev();
