@@ -201,7 +201,9 @@ export class MvccStore {
   txnPut(txn: TxnWrite, key: Uint8Array, value: Uint8Array, lease: bigint): void {
     const rev = txn.beginRev + 1;
     const sub = txn.changes.length;
-    const prev = this.index.get(key, rev);
+    // One index lookup for a key written before (the common case), two for a new one.
+    const ki = this.index.keyIndex(key);
+    const prev = ki?.get(rev);
     const kv: KeyValue = {
       key,
       value,
@@ -211,7 +213,8 @@ export class MvccStore {
       lease,
     };
     this.backend.put('key', revToBytes(rev, sub), encodeKeyValue(kv));
-    this.index.put(key, rev, sub);
+    if (ki !== undefined) ki.put(rev, sub);
+    else this.index.put(key, rev, sub);
     txn.changes.push(new StoreEvent(EventType.PUT, kv, this.backend, prev?.main ?? 0, prev?.sub ?? 0));
   }
 
