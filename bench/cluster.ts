@@ -63,7 +63,9 @@ const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) :
 const ratio = (ts: number, etcd: number) => (Number.isFinite(ts) && Number.isFinite(etcd) && etcd > 0 ? `${(ts / etcd).toFixed(2)}x` : '-');
 const median = (xs: number[]) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[(s.length - 1) >> 1];
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
 function line(side: string, m: ClusterMeasurement): string {
@@ -128,7 +130,7 @@ async function benchSide(side: ServerKind, scale: number, root: string): Promise
     }
     // BENCH_FAILOVER=0 skips the failover trials (for quick load-only runs).
     const failoverMs = process.env.BENCH_FAILOVER === '0' ? [] : await measureFailover(cluster, FAILOVER_TRIALS);
-    console.log(`${side.padEnd(8)} failover     ${failoverMs.map((t) => `${num(t)} ms`).join(', ')} (kill -9 leader → first put through a survivor)`);
+    if (failoverMs.length > 0) console.log(`${side.padEnd(8)} failover     ${failoverMs.map((t) => `${num(t)} ms`).join(', ')} (kill -9 leader → first put through a survivor)`);
     return { side, workloads: ms, failoverMs };
   } catch (err) {
     process.stderr.write(`--- ${side} cluster logs (tails) ---\n${cluster.logs()}\n`);
@@ -172,10 +174,12 @@ function comparison(etcd: ClusterResult, ts: ClusterResult): string {
     rows.push([`${a.workload} mean ms`, num(a.meanMs, 2), num(b.meanMs, 2), ratio(b.meanMs, a.meanMs)]);
     rows.push([`${a.workload} p99 ms`, num(a.p99Ms, 2), num(b.p99Ms, 2), ratio(b.p99Ms, a.p99Ms)]);
   });
-  const fa = median(etcd.failoverMs);
-  const fb = median(ts.failoverMs);
-  rows.push([`failover ms (median of ${etcd.failoverMs.length})`, num(fa), num(fb), ratio(fb, fa)]);
-  rows.push(['failover ms (trials)', etcd.failoverMs.map((t) => num(t)).join('/'), ts.failoverMs.map((t) => num(t)).join('/'), '']);
+  if (etcd.failoverMs.length > 0 || ts.failoverMs.length > 0) {
+    const fa = median(etcd.failoverMs);
+    const fb = median(ts.failoverMs);
+    rows.push([`failover ms (median of ${etcd.failoverMs.length})`, num(fa), num(fb), ratio(fb, fa)]);
+    rows.push(['failover ms (trials)', etcd.failoverMs.map((t) => num(t)).join('/'), ts.failoverMs.map((t) => num(t)).join('/'), '']);
+  }
   const note = rows.some((r) => r[0].endsWith(' !')) ? '\n! some requests failed in this workload: see the lines above' : '';
   return table(['3-member cluster', 'etcd', 'etcd-ts', 'ratio'], rows) + note;
 }
