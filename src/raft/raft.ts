@@ -339,6 +339,18 @@ export class Raft {
     if (this.role === 'leader') this.reduceUncommittedSize(ents);
   }
 
+  /**
+   * The transport found nothing listening at a peer's address (connection refused).
+   * When that peer is our leader its process is gone, and sitting out the lease only
+   * delays the election: the follower leaves the lease now (so it grants votes) and
+   * campaigns when its randomized timeout runs out, which still spreads the
+   * candidates apart. Liveness only: a live leader's next message resets the timer.
+   */
+  peerDown(id: NodeId): void {
+    if (this.role !== 'follower' || id === NONE || this.lead !== id) return;
+    this.electionElapsed = Math.max(this.electionElapsed, this.electionTimeout);
+  }
+
   // ---- ticks ----
 
   tick(): void {

@@ -113,6 +113,11 @@ export class RawNode {
     this.raft.step(newMessage(MessageType.Unreachable, NONE, { from: id }));
   }
 
+  /** Nothing listens at the peer's address: see Raft.peerDown. */
+  reportDown(id: NodeId): void {
+    this.raft.peerDown(id);
+  }
+
   reportSnapshot(id: NodeId, ok: boolean): void {
     this.raft.step(newMessage(MessageType.SnapStatus, NONE, { from: id, reject: !ok }));
   }

@@ -15,6 +15,8 @@ export interface PeerHooks {
   clusterId(): bigint;
   /** A peer answered 410: this member was removed from the cluster. */
   removedSelf(): void;
+  /** A connect was refused: no process listens at the peer's URL. */
+  refused?(id: NodeId): void;
 }
 
 const RECONNECT_MS = 100;
@@ -129,7 +131,10 @@ export class Peer {
         this.broken(req);
       });
     });
-    req.on('error', () => this.broken(req));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' && this.req === req) this.hooks.refused?.(this.id);
+      this.broken(req);
+    });
     req.on('close', () => this.broken(req));
     req.flushHeaders();
   }

@@ -21,6 +21,8 @@ export interface RaftReceiver {
   step(m: Message): void;
   reportUnreachable(id: NodeId): void;
   reportSnapshot(id: NodeId, ok: boolean): void;
+  /** A connection to the peer was refused: nothing listens at its address. */
+  reportDown?(id: NodeId): void;
 }
 
 export interface TransportOptions {
@@ -140,6 +142,7 @@ export class RaftTransport {
       }
       const p = new Peer(id, urls, this.opts.memberId, {
         reportUnreachable: (pid) => this.hooks?.raft.reportUnreachable(pid),
+        refused: (pid) => this.hooks?.raft.reportDown?.(pid),
         clusterId: () => this.clusterId,
         removedSelf: () => this.hooks?.onRemovedSelf(),
       }, this.opts.logger, this.opts.maxQueue ?? 4096, this.opts.tls);

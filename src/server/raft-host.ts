@@ -106,6 +106,8 @@ export class RaftHost {
     this.readsAwaitingApply = [];
   }
 
+  private downLoggedTerm = -1;
+
   get isLeader(): boolean {
     return this.lead === this.id && this.lead !== 0n;
   }
@@ -152,6 +154,17 @@ export class RaftHost {
   reportUnreachable(id: NodeId): void {
     if (this.stopped) return;
     this.node.reportUnreachable(id);
+    this.kick();
+  }
+
+  reportDown(id: NodeId): void {
+    if (this.stopped) return;
+    // Once per term: the transport keeps redialing (and being refused) until a new leader.
+    if (id === this.lead && !this.isLeader && this.downLoggedTerm !== this.term) {
+      this.downLoggedTerm = this.term;
+      this.logger.warn('leader refused the connection; not waiting out its lease before electing a new one', { 'leader-id': id.toString(16), term: this.term });
+    }
+    this.node.reportDown(id);
     this.kick();
   }
 

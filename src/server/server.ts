@@ -247,6 +247,7 @@ export class EtcdServer {
         step: (m) => this.host.step(m),
         reportUnreachable: (id) => this.host.reportUnreachable(id),
         reportSnapshot: (id, ok) => this.host.reportSnapshot(id, ok),
+        reportDown: (id) => this.host.reportDown(id),
       },
       snapshotView: () => this.backendSnapshotView(),
       snapshotScratchDir: () => opts.dataDir,

@@ -70,6 +70,9 @@ test('kill -9 of the leader under write load: a new leader, acknowledged writes 
   t.diagnostic(`leader failover (kill -9 → next acknowledged write): ${failoverMs} ms`);
   const newLeader = await leaderOf(c);
   assert.notEqual(newLeader, leader);
+  // The survivors found the dead leader's port closed and did not wait out its lease.
+  const noticed = c.members.filter((m) => m !== leader && m.logs().includes('leader refused the connection'));
+  assert.ok(noticed.length >= 1, 'a survivor reported the refused leader connection');
   // The load's clients fail over too: wait for them to be acknowledged again.
   const atFailover = acked.length;
   for (let i = 0; i < 100 && acked.length < atFailover + 50; i++) await sleep(100);

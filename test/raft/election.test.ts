@@ -166,3 +166,53 @@ test('check quorum: leader lease makes followers ignore a disruptive vote reques
   assert.equal(f.status().hardState.term, 1);
   assert.equal(f.status().softState.lead, 1n);
 });
+
+/** Ticks of the survivors until one of them leads, after the leader (1) vanished; bounded. */
+function ticksToNewLeader(seed: number, reportDown: boolean): number {
+  const c = new TestCluster([1n, 2n, 3n], { checkQuorum: true, preVote: true, random: seeded(seed) });
+  c.elect(1n);
+  c.tick(1);
+  c.isolate(1n);
+  if (reportDown) for (const id of [2n, 3n]) c.m(id).node.reportDown(1n);
+  for (let ticks = 1; ticks <= 100; ticks++) {
+    c.tick(1, [2n, 3n]);
+    if (c.m(2n).role() === 'leader' || c.m(3n).role() === 'leader') return ticks;
+  }
+  throw new Error('no new leader within 100 ticks');
+}
+
+test('a leader reported down (connection refused): followers leave its lease and elect within one election timeout', () => {
+  const withReport: number[] = [];
+  const without: number[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    withReport.push(ticksToNewLeader(seed, true));
+    without.push(ticksToNewLeader(seed, false));
+  }
+  // Without the report a survivor waits out its randomized timeout in [10, 20) ticks.
+  assert.ok(Math.min(...without) >= 9, `without: ${without.join(',')}`);
+  // With it, the same randomized wait minus the lease: [0, 10) ticks, unless both
+  // survivors campaign on the same tick and split the vote (as they may without it).
+  const inOneTimeout = withReport.filter((t) => t <= 10).length;
+  assert.ok(inOneTimeout >= 15, `with: ${withReport.join(',')}`);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  assert.ok(sum(withReport) < sum(without) / 2, `with ${sum(withReport)} vs without ${sum(without)} ticks over 20 seeds`);
+});
+
+test('reportDown acts only on the follower\'s own leader: other peers, and leaders, keep their lease', () => {
+  const c = new TestCluster([1n, 2n, 3n], { checkQuorum: true });
+  c.elect(1n);
+  c.tick(1);
+  const f = c.m(2n).node;
+  f.reportDown(3n);
+  f.step(msg({ type: MessageType.Vote, from: 3n, to: 2n, term: 7, index: 100, logTerm: 100 }));
+  let rd = f.ready();
+  f.advance(rd);
+  assert.equal(rd.messages.length, 0, 'a down follower peer does not end the lease');
+  c.m(1n).node.reportDown(2n);
+  assert.equal(c.m(1n).role(), 'leader');
+  f.reportDown(1n);
+  f.step(msg({ type: MessageType.Vote, from: 3n, to: 2n, term: 7, index: 100, logTerm: 100 }));
+  rd = f.ready();
+  f.advance(rd);
+  assert.deepEqual(rd.messages.map((m) => [m.type, m.to, m.reject]), [[MessageType.VoteResp, 3n, false]], 'the vote is granted once the leader is down');
+});
