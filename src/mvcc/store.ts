@@ -48,6 +48,41 @@ export type WriteListener = (events: readonly Event[], rev: number) => void;
 const KEY_BUCKET_NAME = Buffer.from('key');
 const EMPTY = new Uint8Array(0);
 
+/** One HashKV computation, fed the key bucket's entries in [start, end) in ascending order. */
+export class HashKVScan {
+  readonly start = mainRevPrefix(0);
+  readonly end: Uint8Array;
+  private readonly h = new Crc32c().update(KEY_BUCKET_NAME);
+  private lastMain = -1;
+  private lastSub = -1;
+
+  constructor(
+    /** The revision hashed up to. */
+    readonly atRev: number,
+    /** The store's revision when the scan began (reported as etcd does). */
+    readonly revision: number,
+    readonly compactRevision: number,
+    private readonly keep: Set<string>,
+  ) {
+    this.end = mainRevPrefix(atRev + 1);
+  }
+
+  add(k: Uint8Array, v: Uint8Array): void {
+    const r = bytesToRev(k);
+    // Out-of-order input would hash to a value no other member computes.
+    if (r.main < this.lastMain || (r.main === this.lastMain && r.sub <= this.lastSub)) throw new Error('mvcc: hashKV entries out of order');
+    this.lastMain = r.main;
+    this.lastSub = r.sub;
+    // Revisions at or below the compact revision that compaction will drop do not count.
+    if (r.main <= this.compactRevision && this.keep.size > 0 && !this.keep.has(revKey(r.main, r.sub))) return;
+    this.h.update(k).update(v);
+  }
+
+  result(): HashKVResult {
+    return { hash: this.h.digest(), revision: this.revision, compactRevision: this.compactRevision };
+  }
+}
+
 /** A change event whose prevKv is read from the backend only when asked for. */
 class StoreEvent implements Event {
   private prev: KeyValue | undefined | null = null;
@@ -151,20 +186,26 @@ export class MvccStore {
 
   /** CRC-32C over the key bucket up to rev as etcd's HashKV computes it (rev 0: current). */
   hashKV(rev = 0): HashKVResult {
+    const scan = this.hashKVScan(rev);
+    for (const [k, v] of this.backend.range('key', scan.start, scan.end)) scan.add(k, v);
+    return scan.result();
+  }
+
+  /**
+   * HashKV in steps: fixes the revision, compact revision and kept revisions now; the
+   * caller then feeds it the key bucket's entries in [start, end), in order. Fed from
+   * a point-in-time view of the backend taken after this call, a long scan can yield
+   * between chunks while writes go on.
+   */
+  hashKVScan(rev = 0): HashKVScan {
     this.assertNoWrite();
     const compactRevision = this.compactMainRev;
     if (rev > 0 && rev <= compactRevision) throw Errors.Compacted;
     if (rev > this.currentRev) throw Errors.FutureRev;
     const atRev = rev === 0 ? this.currentRev : rev;
-    const keep = this.index.keep(atRev);
-    const h = new Crc32c().update(KEY_BUCKET_NAME);
-    for (const [k, v] of this.backend.range('key', mainRevPrefix(0), mainRevPrefix(atRev + 1))) {
-      const r = bytesToRev(k);
-      // Revisions at or below the compact revision that compaction will drop do not count.
-      if (r.main <= compactRevision && keep.size > 0 && !keep.has(revKey(r.main, r.sub))) continue;
-      h.update(k).update(v);
-    }
-    return { hash: h.digest(), revision: this.currentRev, compactRevision };
+    // Before any compaction no revision is at or below it: skip walking every key.
+    const keep = compactRevision < 0 ? new Set<string>() : this.index.keep(atRev);
+    return new HashKVScan(atRev, this.currentRev, compactRevision, keep);
   }
 
   /** @internal */

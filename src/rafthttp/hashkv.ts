@@ -33,7 +33,7 @@ function mvccText(err: EtcdError): string {
 }
 
 /** Serves GET /members/hashkv; `hashByRev` throws Errors.Compacted / Errors.FutureRev as the MVCC store does. */
-export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId: bigint, hashByRev: (revision: number) => PeerHashKV): void {
+export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId: bigint, hashByRev: (revision: number) => PeerHashKV | Promise<PeerHashKV>): void {
   if (req.method !== 'GET') {
     res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
     return;
@@ -51,7 +51,7 @@ export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId
     if (body.length > 4096) req.destroy();
   });
   req.on('error', () => res.destroy());
-  req.on('end', () => {
+  req.on('end', async () => {
     let revision: number;
     try {
       const o = JSON.parse(body || '{}') as { revision?: unknown };
@@ -63,7 +63,7 @@ export function serveHashKV(req: IncomingMessage, res: ServerResponse, clusterId
     }
     let h: PeerHashKV;
     try {
-      h = hashByRev(revision);
+      h = await hashByRev(revision);
     } catch (err) {
       const text = err instanceof EtcdError ? mvccText(err) : String(err instanceof Error ? err.message : err);
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(text + '\n');

@@ -56,7 +56,7 @@ export interface TransportHooks {
   /** A lease call forwarded by a follower (JSON in, JSON out; errors by message). */
   leaseCall(op: string, body: unknown): Promise<unknown>;
   /** The key-value store's hash at a revision, for peers' corruption checks (throws Compacted / FutureRev). */
-  hashKV?(revision: number): PeerHashKV;
+  hashKV?(revision: number): Promise<PeerHashKV>;
 }
 
 export interface PeerInfo {

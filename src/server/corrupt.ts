@@ -26,7 +26,7 @@ export interface CorruptCheckDeps {
   /** Bound on each peer request (etcd: the request timeout). */
   requestTimeoutMs: number;
   /** This member's hash at a revision (0: its current one); throws Compacted / FutureRev. */
-  hashByRev(revision: number): PeerHashKV;
+  hashByRev(revision: number): PeerHashKV | Promise<PeerHashKV>;
   /** The other members. */
   peers(): HashKVPeer[];
   /** One peer URL's hash at `revision`; rejects with PeerHashKVError. */
@@ -80,7 +80,7 @@ export async function checkInitialHashKV(deps: CorruptCheckDeps): Promise<void> 
   const { logger } = deps;
   const local = hex(deps.memberId);
   logger.info('starting initial corruption check', { 'local-member-id': local, timeout: `${deps.requestTimeoutMs}ms` });
-  const own = deps.hashByRev(0);
+  const own = await deps.hashByRev(0);
   const answers = await peerHashKVs(deps, own.revision);
   let mismatch = 0;
   for (const a of answers) {
@@ -157,10 +157,10 @@ export class CorruptionMonitor {
   async checkHashKV(): Promise<HashKVCheckResult> {
     const { deps } = this;
     const { logger } = deps;
-    const first = deps.hashByRev(0);
+    const first = await deps.hashByRev(0);
     const answers = await peerHashKVs(deps, first.revision);
     await deps.linearizableReadNotify();
-    const second = deps.hashByRev(0);
+    const second = await deps.hashByRev(0);
 
     let alarmed = false;
     const mismatch = (): void => {

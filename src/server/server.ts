@@ -37,6 +37,7 @@ import { BackendQuota, quotaCost } from './quota.js';
 import type { BackendView } from '../backend/backend.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt.js';
 import { newCompactor, type Compactor } from './compactor.js';
+import { scanHashKV, type HashSource } from './hash-scan.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -262,7 +263,7 @@ export class EtcdServer {
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
       leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
-      hashKV: (rev) => this.hashKVNow(rev),
+      hashKV: (rev) => scanHashKV(this.hashSource(), rev, true),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -300,7 +301,7 @@ export class EtcdServer {
       memberId: this.id,
       logger: this.logger,
       requestTimeoutMs: this.requestTimeoutMs,
-      hashByRev: (rev) => this.hashKVNow(rev),
+      hashByRev: (rev) => scanHashKV(this.hashSource(), rev, true),
       peers: () => this.membership.list().filter((m) => m.id !== this.id),
       fetchHashKV: (url, rev, timeoutMs) => transport.peerHashKV(url, rev, timeoutMs),
     };
@@ -850,23 +851,21 @@ export class EtcdServer {
   }
 
   async hashKV(revision: number) {
-    while (this.installing) await this.installing;
-    const h = this.storage.mvcc.hashKV(revision);
+    const h = await scanHashKV(this.hashSource(), revision);
     return { header: this.header(), hash: h.hash, compactRevision: h.compactRevision };
   }
 
   async hash() {
-    while (this.installing) await this.installing;
-    return { header: this.header(), hash: this.storage.mvcc.hashKV(0).hash };
+    return { header: this.header(), hash: (await scanHashKV(this.hashSource(), 0)).hash };
   }
 
-  /**
-   * The hash peers' corruption checks compare (answered synchronously): refused while a
-   * snapshot is being installed, when it would describe neither the old state nor the new.
-   */
-  private hashKVNow(revision: number) {
-    if (this.installing) throw new Error('etcdserver: a leader snapshot is being installed');
-    return this.storage.mvcc.hashKV(revision);
+  /** What a HashKV scan reads: refused to peers while a snapshot is being installed, when it would describe neither the old state nor the new. */
+  private hashSource(): HashSource {
+    return {
+      mvcc: () => this.storage.mvcc,
+      installing: () => this.installing,
+      snapshotView: () => this.backendSnapshotView(),
+    };
   }
 
   members(): Member[] {
