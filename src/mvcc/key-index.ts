@@ -151,6 +151,15 @@ export class KeyIndex {
     keep.add(revKey(g.mains[revIdx], g.subs[revIdx]));
   }
 
+  /** Whether keep(atRev) would hold this revision (one key's answer, without building the set). */
+  keeps(atRev: number, main: number, sub: number): boolean {
+    const [genIdx, revIdx] = this.findCompaction(atRev);
+    const g = this.generations[genIdx];
+    if (g.isEmpty || revIdx < 0) return false;
+    if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return false;
+    return g.mains[revIdx] === main && g.subs[revIdx] === sub;
+  }
+
   /** The first generation compaction keeps, and the index in it of the latest revision at or below atRev (-1: none). */
   private findCompaction(atRev: number): [number, number] {
     let gi = 0;

@@ -7,8 +7,8 @@ import { bytesToKey } from '../backend/bytes.js';
 import { EventType, type Event, type KeyValue } from '../pb/kv.js';
 import { Errors } from '../rpctypes/errors.js';
 import { Crc32c } from '../pkg/crc32c.js';
-import { KeyIndex, revKey } from './key-index.js';
-import { decodeKeyMeta, decodeKeyValue, encodeKeyValue } from './kv-codec.js';
+import { KeyIndex } from './key-index.js';
+import { decodeKeyMeta, decodeKeyValue, encodeKeyValue, type KeyMeta } from './kv-codec.js';
 import {
   META_FINISHED_COMPACT,
   META_SCHEDULED_COMPACT,
@@ -48,13 +48,20 @@ export type WriteListener = (events: readonly Event[], rev: number) => void;
 const KEY_BUCKET_NAME = Buffer.from('key');
 const EMPTY = new Uint8Array(0);
 
-/** One HashKV computation, fed the key bucket's entries in [start, end) in ascending order. */
+/**
+ * One HashKV computation, fed the key bucket's entries in [start, end) in ascending
+ * order. Revisions at or below the compact revision count only if a compaction at
+ * atRev would keep them (etcd's Keep(rev) filter); that is asked of the key index per
+ * such revision rather than built as a set of every key up front, which on a large
+ * store would hold the event loop for as long as the scan's first chunk many times over.
+ */
 export class HashKVScan {
   readonly start = mainRevPrefix(0);
   readonly end: Uint8Array;
   private readonly h = new Crc32c().update(KEY_BUCKET_NAME);
   private lastMain = -1;
   private lastSub = -1;
+  private readonly meta: KeyMeta = { name: '', createRevision: 0, version: 0 };
 
   constructor(
     /** The revision hashed up to. */
@@ -62,7 +69,9 @@ export class HashKVScan {
     /** The store's revision when the scan began (reported as etcd does). */
     readonly revision: number,
     readonly compactRevision: number,
-    private readonly keep: Set<string>,
+    /** Whether compacted-range revisions are filtered at all (etcd: only when its keep set is not empty). */
+    private readonly filter: boolean,
+    private readonly kept: (name: string, main: number, sub: number) => boolean,
   ) {
     this.end = mainRevPrefix(atRev + 1);
   }
@@ -73,8 +82,10 @@ export class HashKVScan {
     if (r.main < this.lastMain || (r.main === this.lastMain && r.sub <= this.lastSub)) throw new Error('mvcc: hashKV entries out of order');
     this.lastMain = r.main;
     this.lastSub = r.sub;
-    // Revisions at or below the compact revision that compaction will drop do not count.
-    if (r.main <= this.compactRevision && this.keep.size > 0 && !this.keep.has(revKey(r.main, r.sub))) return;
+    if (this.filter && r.main <= this.compactRevision) {
+      decodeKeyMeta(Buffer.from(v.buffer, v.byteOffset, v.byteLength), this.meta);
+      if (!this.kept(this.meta.name, r.main, r.sub)) return;
+    }
     this.h.update(k).update(v);
   }
 
@@ -203,9 +214,10 @@ export class MvccStore {
     if (rev > 0 && rev <= compactRevision) throw Errors.Compacted;
     if (rev > this.currentRev) throw Errors.FutureRev;
     const atRev = rev === 0 ? this.currentRev : rev;
-    // Before any compaction no revision is at or below it: skip walking every key.
-    const keep = compactRevision < 0 ? new Set<string>() : this.index.keep(atRev);
-    return new HashKVScan(atRev, this.currentRev, compactRevision, keep);
+    // Before any compaction no revision is at or below it: nothing to filter.
+    const filter = compactRevision >= 0 && this.index.keepsAny(atRev);
+    const index = this.index;
+    return new HashKVScan(atRev, this.currentRev, compactRevision, filter, (name, main, sub) => index.byName(name)?.keeps(atRev, main, sub) ?? false);
   }
 
   /** @internal */

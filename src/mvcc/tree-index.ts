@@ -83,6 +83,21 @@ export class TreeIndex {
     }
   }
 
+  /** The key index under a latin1 key name. */
+  byName(name: string): KeyIndex | undefined {
+    return this.byKey.get(name);
+  }
+
+  /** Whether keep(atRev) would hold anything, stopping at the first key that keeps a revision. */
+  keepsAny(atRev: number): boolean {
+    const probe = new Set<string>();
+    for (const ki of this.byKey.values()) {
+      ki.keep(atRev, probe);
+      if (probe.size > 0) return true;
+    }
+    return false;
+  }
+
   keep(atRev: number): Set<string> {
     const keep = new Set<string>();
     for (const ki of this.byKey.values()) ki.keep(atRev, keep);

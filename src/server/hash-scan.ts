@@ -8,7 +8,7 @@ import type { HashKVResult, MvccStore } from '../mvcc/index.js';
 
 /** Entries hashed per turn: a few milliseconds of work. */
 const CHUNK = 4096;
-/** A compaction or snapshot install between fixing the scan and opening the view starts it over, this many times. */
+/** A compaction or snapshot install before or during a scan starts it over, this many times. */
 const ATTEMPTS = 5;
 
 export interface HashSource {
@@ -46,6 +46,12 @@ export async function scanHashKV(src: HashSource, revision: number, refuseWhileI
       for (const [k, v] of view.range('key', scan.start, scan.end)) {
         scan.add(k, v);
         if (++n % CHUNK === 0) await nextTurn();
+      }
+      // The scan asks the live key index which compacted-range revisions count: a
+      // compaction during it changed those answers part way.
+      if (src.mvcc() !== mvcc || mvcc.compactRev() !== scan.compactRevision) {
+        if (attempt < ATTEMPTS) continue;
+        throw new StoreChangedError('etcdserver: the store kept changing under the hash; try again');
       }
       return scan.result();
     } finally {

@@ -90,3 +90,17 @@ test('peers asking during a snapshot install are refused; local callers wait for
   done();
   assert.deepEqual(await waiting, store.hashKV(0));
 });
+
+test('a compaction while the scan yields starts it over: the answer matches the compacted store', async () => {
+  const backend = new MemoryBackend();
+  const store = storeWith(20_000, backend);
+  store.compact(5_000);
+  const src = source(store, backend);
+  const scanning = scanHashKV(src, 0);
+  // Runs at the scan's first yield, between two chunks.
+  setImmediate(() => store.compact(12_000));
+  const h = await scanning;
+  assert.equal(src.views, 2, 'scanned again');
+  assert.deepEqual(h, store.hashKV(0));
+  assert.equal(h.compactRevision, 12_000);
+});
