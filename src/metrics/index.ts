@@ -1,6 +1,7 @@
 // Prometheus metrics under etcd's names and meanings, so the official etcd Grafana
 // dashboards and alert rules work unchanged against etcd-ts.
 import client from 'prom-client';
+import { HotCounter, HotGauge, HotHistogram } from './hot.js';
 
 export class Metrics {
   readonly registry = new client.Registry();
@@ -10,7 +11,7 @@ export class Metrics {
   readonly leaderChanges = this.counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.');
   readonly proposalsCommitted = this.gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.');
   readonly proposalsApplied = this.gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.');
-  readonly proposalsPending = this.gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.');
+  readonly proposalsPending = new HotGauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', this.registry);
   readonly proposalsFailed = this.counter('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.');
   readonly slowApply = this.counter('etcd_server_slow_apply_total', 'The total number of slow apply requests (likely overloaded from slow disk).');
   readonly readIndexFailed = this.counter('etcd_server_slow_read_indexes_total', 'The total number of pending read indexes not in sync with leader\'s or timed out read index requests.');
@@ -27,16 +28,17 @@ export class Metrics {
   readonly dbTotalSize = this.gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.');
   readonly dbTotalSizeInUse = this.gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.');
   readonly keysTotal = this.gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.');
-  readonly putTotal = this.counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.');
-  readonly deleteTotal = this.counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.');
-  readonly rangeTotal = this.counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.');
-  readonly txnTotal = this.counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.');
+  readonly putTotal = new HotCounter('etcd_mvcc_put_total', 'Total number of puts seen by this member.', this.registry);
+  readonly deleteTotal = new HotCounter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.', this.registry);
+  readonly rangeTotal = new HotCounter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.', this.registry);
+  readonly txnTotal = new HotCounter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.', this.registry);
 
   readonly peerRoundTrip = new client.Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: expBuckets(0.0001, 2, 14), registers: [this.registry] });
 
-  readonly grpcStarted = new client.Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: ['grpc_type', 'grpc_service', 'grpc_method'], registers: [this.registry] });
-  readonly grpcHandled = new client.Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'], registers: [this.registry] });
-  readonly grpcHandling = new client.Histogram({ name: 'grpc_server_handling_seconds', help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', labelNames: ['grpc_type', 'grpc_service', 'grpc_method'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  // Updated on every call: see hot.ts.
+  readonly grpcStarted = new HotCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method']);
+  readonly grpcHandled = new HotCounter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code']);
+  readonly grpcHandling = new HotHistogram('grpc_server_handling_seconds', 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
