@@ -98,8 +98,9 @@ export class HotCounter extends CellFamily<CounterCell> {
     return new CounterCell();
   }
 
-  /** For a family without labels. */
+  /** For a family without labels (a labelled one counts through labels(...)). */
   inc(n = 1): void {
+    if (this.labelNames.length > 0) throw new Error(`${this.name}: inc() needs a label set; use labels(...)`);
     this.own.inc(n);
   }
 

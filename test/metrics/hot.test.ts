@@ -53,4 +53,5 @@ test('hot counters (with and without labels) and gauges print as prom-client\'s'
   assert.equal(await ours.metrics(), await theirs.metrics());
   assert.throws(() => plain.inc(-1), /only goes up/);
   assert.throws(() => c.labels('Put'), /2 label values expected/);
+  assert.throws(() => c.inc(), /needs a label set/);
 });
