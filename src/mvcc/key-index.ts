@@ -143,21 +143,24 @@ export class KeyIndex {
 
   /** Adds to keep what compact(atRev) would keep, without changing the index. */
   keep(atRev: number, keep: Set<string>): void {
-    const [genIdx, revIdx] = this.findCompaction(atRev);
-    const g = this.generations[genIdx];
-    if (g.isEmpty || revIdx < 0) return;
-    // A tombstone as the only remaining revision would be dropped by compact().
-    if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return;
-    keep.add(revKey(g.mains[revIdx], g.subs[revIdx]));
+    const g = this.keptGeneration(atRev);
+    if (g !== undefined) keep.add(revKey(g.gen.mains[g.at], g.gen.subs[g.at]));
   }
 
   /** Whether keep(atRev) would hold this revision (one key's answer, without building the set). */
   keeps(atRev: number, main: number, sub: number): boolean {
+    const g = this.keptGeneration(atRev);
+    return g !== undefined && g.gen.mains[g.at] === main && g.gen.subs[g.at] === sub;
+  }
+
+  /** Where the revision a compaction at atRev keeps sits, if it keeps one. */
+  private keptGeneration(atRev: number): { gen: Generation; at: number } | undefined {
     const [genIdx, revIdx] = this.findCompaction(atRev);
     const g = this.generations[genIdx];
-    if (g.isEmpty || revIdx < 0) return false;
-    if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return false;
-    return g.mains[revIdx] === main && g.subs[revIdx] === sub;
+    if (g.isEmpty || revIdx < 0) return undefined;
+    // A tombstone as the only remaining revision would be dropped by compact().
+    if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return undefined;
+    return { gen: g, at: revIdx };
   }
 
   /** The first generation compaction keeps, and the index in it of the latest revision at or below atRev (-1: none). */
