@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startProxiedCluster, type ProxiedCluster } from './proxied-cluster.js';
 import { Workload } from './workload.js';
 import { verify } from './verify.js';
-import { others } from './schedule.js';
+import { applyFault, others } from './schedule.js';
 import { grpcKv } from '../helpers/grpc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -171,4 +171,23 @@ test('the checks bite: serializable reads from a cut-off follower are caught as 
   assert.equal(v.verdict, 'illegal', 'stale reads from the cut-off follower went unnoticed');
   // The store itself is intact: nothing was lost and the members agree.
   assert.ok(v.problems.every((p) => !p.startsWith('lost write')), v.problems.join('\n'));
+});
+
+test('kill -9 of the leader, its peer port refusing: the survivors stop waiting out its lease, elect, and the history stays linearizable', async (t) => {
+  await scenario(t, 'crashed-leader', async (w) => {
+    const old = await waitLeader(undefined, 5000);
+    const crash = await applyFault(c, { kind: 'crash', member: old });
+    const killedAt = Date.now();
+    try {
+      const leader = await waitLeader(old, 10_000);
+      t.diagnostic(`new leader m${leader + 1} ${Date.now() - killedAt} ms after kill -9 of m${old + 1}`);
+      const noticed = c.members.filter((m, i) => i !== old && m.logs().includes('leader refused the connection'));
+      assert.ok(noticed.length >= 1, 'a survivor reported the refused leader connection');
+      const before = acked(w);
+      await sleep(1000);
+      assert.ok(acked(w) > before, 'writes were acknowledged under the new leader');
+    } finally {
+      await crash.undo?.();
+    }
+  });
 });

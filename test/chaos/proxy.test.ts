@@ -87,3 +87,18 @@ test('a dropped link\'s open connections are closed on heal and closing the prox
   }
   assert.equal(proxy.openConnections, 0);
 });
+
+test('refuse stands in for a dead member (dialing it is refused); admit listens again', async (t) => {
+  const stub = await peerStub();
+  const proxy = new PeerProxy(await freePort(), stub.port);
+  await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    stub.server.close();
+  });
+  assert.equal((await post(proxy.listenPort, 'a1', 'x', 2000)).text, 'a1:x');
+  await proxy.refuse();
+  await assert.rejects(post(proxy.listenPort, 'a1', 'x', 2000), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
+  await proxy.admit();
+  assert.equal((await post(proxy.listenPort, 'a1', 'y', 2000)).text, 'a1:y');
+});

@@ -225,6 +225,25 @@ export class PeerProxy {
     down.resume();
   }
 
+  /**
+   * Stands in for a crashed member: the port stops listening, so peers dialing it are
+   * refused as they would be by a dead process, and open connections are torn.
+   */
+  async refuse(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const c of [...this.conns]) c.destroy();
+    for (const sock of [...this.pending]) sock.destroy();
+    this.pending.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Listens again after refuse(). */
+  async admit(): Promise<void> {
+    if (this.closed || this.server) return;
+    await this.listen();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.conns]) c.destroy();

@@ -123,7 +123,16 @@ export async function applyFault(c: ProxiedCluster, f: Fault): Promise<Applied> 
       const member = c.members[m]!;
       c.resume(m);
       await member.kill9();
-      return { did: `crashed m${m + 1}`, undo: () => member.restart(), undoAfterHeal: true };
+      // Its peer port refuses, as a dead process's does (the proxy would otherwise accept).
+      await c.proxies[m]!.refuse();
+      return {
+        did: `crashed m${m + 1}`,
+        undo: async () => {
+          await c.proxies[m]!.admit();
+          await member.restart();
+        },
+        undoAfterHeal: true,
+      };
     }
     case 'flap': {
       const m = await resolve(f.member);
