@@ -4,6 +4,7 @@
 // every other shape goes through the reflection codec. Both produce the same bytes
 // and the same in-process objects (the tests compare them field by field).
 import { codec, type MessageCodec } from './codec.js';
+import type { PutRequest } from './kv.js';
 
 export interface InternalRequestHeader {
   ID: bigint;
@@ -11,14 +12,8 @@ export interface InternalRequestHeader {
   authRevision: number;
 }
 
-export interface InternalPutRequest {
-  key: Uint8Array;
-  value: Uint8Array;
-  lease: bigint;
-  prevKv: boolean;
-  ignoreValue: boolean;
-  ignoreLease: boolean;
-}
+/** A put travels in the log as the client sent it. */
+export type InternalPutRequest = PutRequest;
 
 const reflect = codec<any>('etcdserverpb.InternalRaftRequest');
 
