@@ -64,6 +64,32 @@ function envelope(apiVersion: string, kind: string, typeName: string, obj: objec
 }
 
 const created = { seconds: 1700000000, nanos: 0 };
+/** The pod spec, as written and as decoded: every field round-trips. */
+const WEB_SPEC = {
+  containers: [
+    {
+      name: 'web',
+      image: 'nginx:1.25',
+      command: ['nginx'],
+      args: ['-g', 'daemon off;'],
+      workingDir: '/srv',
+      ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+      env: [{ name: 'MODE', value: 'prod' }],
+      terminationMessagePath: '/dev/termination-log',
+      imagePullPolicy: 'IfNotPresent',
+      terminationMessagePolicy: 'File',
+    },
+  ],
+  restartPolicy: 'Always',
+  terminationGracePeriodSeconds: 30,
+  dnsPolicy: 'ClusterFirst',
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  serviceAccountName: 'builder',
+  serviceAccount: 'builder',
+  nodeName: 'node-1',
+  hostNetwork: false,
+};
+
 const VALUES: Record<string, Buffer> = {
   '/registry/namespaces/kube-system': envelope('v1', 'Namespace', 'Namespace', {
     metadata: { name: 'kube-system', uid: 'a1b2c3', creationTimestamp: created, labels: { 'kubernetes.io/metadata.name': 'kube-system', tier: 'control-plane' } },
@@ -103,30 +129,7 @@ const VALUES: Record<string, Buffer> = {
   }),
   '/registry/pods/default/web-0': envelope('v1', 'Pod', 'Pod', {
     metadata: { name: 'web-0', namespace: 'default' },
-    spec: {
-      containers: [
-        {
-          name: 'web',
-          image: 'nginx:1.25',
-          command: ['nginx'],
-          args: ['-g', 'daemon off;'],
-          workingDir: '/srv',
-          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-          env: [{ name: 'MODE', value: 'prod' }],
-          terminationMessagePath: '/dev/termination-log',
-          imagePullPolicy: 'IfNotPresent',
-          terminationMessagePolicy: 'File',
-        },
-      ],
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      serviceAccountName: 'builder',
-      serviceAccount: 'builder',
-      nodeName: 'node-1',
-      hostNetwork: false,
-    },
+    spec: WEB_SPEC,
     status: { phase: 'Running', hostIP: '192.168.1.10', podIP: '10.244.1.5', startTime: created },
   }),
   '/registry/widgets.example.io/default/w1': envelope('example.io/v1', 'Widget', 'Widget', {
@@ -241,30 +244,7 @@ describe('get -w k8s decodes Kubernetes objects', { concurrency: false }, () => 
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'web-0', namespace: 'default' },
-      spec: {
-        containers: [
-          {
-            name: 'web',
-            image: 'nginx:1.25',
-            command: ['nginx'],
-            args: ['-g', 'daemon off;'],
-            workingDir: '/srv',
-            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-            env: [{ name: 'MODE', value: 'prod' }],
-            terminationMessagePath: '/dev/termination-log',
-            imagePullPolicy: 'IfNotPresent',
-            terminationMessagePolicy: 'File',
-          },
-        ],
-        restartPolicy: 'Always',
-        terminationGracePeriodSeconds: 30,
-        dnsPolicy: 'ClusterFirst',
-        nodeSelector: { 'kubernetes.io/os': 'linux' },
-        serviceAccountName: 'builder',
-        serviceAccount: 'builder',
-        nodeName: 'node-1',
-        hostNetwork: false,
-      },
+      spec: WEB_SPEC,
       status: { phase: 'Running', hostIP: '192.168.1.10', podIP: '10.244.1.5', startTime: '2023-11-14T22:13:20Z' },
     });
   });
