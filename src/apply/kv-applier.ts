@@ -56,25 +56,11 @@ export class KvApplier {
 
   put(req: PutRequest): PutResponse {
     this.checkLease(req.lease);
-    const txn = this.store.write();
-    let resp: PutResponse;
-    try {
-      resp = putIn(txn, req);
-    } finally {
-      this.afterWrite(txn.end());
-    }
-    return resp;
+    return this.inWrite((txn) => putIn(txn, req));
   }
 
   deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
-    const txn = this.store.write();
-    let resp: DeleteRangeResponse;
-    try {
-      resp = deleteIn(txn, req);
-    } finally {
-      this.afterWrite(txn.end());
-    }
-    return resp;
+    return this.inWrite((txn) => deleteIn(txn, req));
   }
 
   txn(req: TxnRequest): TxnResponse {
@@ -85,14 +71,7 @@ export class KvApplier {
     if (write) forEachOp(req, path, (op) => this.checkPut(rv, op));
     forEachOp(req, path, (op) => checkRange(this.store, op));
     if (!write) return applyTxn(rv, undefined, req, path);
-    const txn = this.store.write();
-    let resp: TxnResponse;
-    try {
-      resp = applyTxn(txn, txn, req, path);
-    } finally {
-      this.afterWrite(txn.end());
-    }
-    return resp;
+    return this.inWrite((txn) => applyTxn(txn, txn, req, path));
   }
 
   compaction(req: CompactionRequest): CompactionResponse {
@@ -100,6 +79,25 @@ export class KvApplier {
     // compaction is done once the batch is committed.
     this.store.compact(req.revision);
     return {};
+  }
+
+  /**
+   * Runs fn in one write txn, all or nothing: an op that fails once earlier ops of
+   * the same request are applied (a put with ignore_value on a key an earlier
+   * delete of the txn removed) rolls the whole txn back, so the error it answers
+   * comes with no change, on every member alike.
+   */
+  private inWrite<T>(fn: (txn: TxnWrite) => T): T {
+    const txn = this.store.write();
+    let resp: T;
+    try {
+      resp = fn(txn);
+    } catch (err) {
+      txn.abort();
+      throw err;
+    }
+    this.afterWrite(txn.end());
+    return resp;
   }
 
   private checkLease(lease: bigint): void {

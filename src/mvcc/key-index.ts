@@ -30,6 +30,22 @@ export class Generation {
     this.subs.push(sub);
   }
 
+  /** Takes back the latest add(): the generation's state before it. */
+  removeLast(main: number, sub: number): void {
+    const n = this.mains.length - 1;
+    if (n < 0 || this.mains[n] !== main || this.subs[n] !== sub) throw new Error(`mvcc: undo of ${main}.${sub}, which is not the generation's latest revision`);
+    this.ver--;
+    if (n === 0) {
+      this.mains = EMPTY_REVS;
+      this.subs = EMPTY_REVS;
+      this.createdMain = 0;
+      this.createdSub = 0;
+      return;
+    }
+    this.mains.pop();
+    this.subs.pop();
+  }
+
   /** Index of the last revision with main <= atRev, or -1. */
   lastAtOrBelow(atRev: number): number {
     let lo = 0;
@@ -93,6 +109,28 @@ export class KeyIndex {
 
   get isEmpty(): boolean {
     return this.generations.length === 1 && this.generations[0].isEmpty;
+  }
+
+  /**
+   * Takes back the latest put(main, sub) or tombstone(main, sub) of a write txn that
+   * is being rolled back; undone in reverse order, the key's history is as before.
+   */
+  undo(main: number, sub: number, tombstone: boolean): void {
+    if (tombstone) {
+      const open = this.generations.pop();
+      if (open === undefined || !open.isEmpty || this.generations.length === 0) throw new Error('mvcc: undo of a tombstone the key does not end with');
+    }
+    this.generations[this.generations.length - 1].removeLast(main, sub);
+    // The latest revision left anywhere in the history is the key's last modification.
+    this.modifiedMain = 0;
+    this.modifiedSub = 0;
+    for (let i = this.generations.length - 1; i >= 0; i--) {
+      const g = this.generations[i];
+      if (g.isEmpty) continue;
+      this.modifiedMain = g.mains[g.mains.length - 1];
+      this.modifiedSub = g.subs[g.subs.length - 1];
+      break;
+    }
   }
 
   /** The put visible at atRev, or undefined if the key does not exist then. */

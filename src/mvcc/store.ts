@@ -304,6 +304,28 @@ export class MvccStore {
     return events;
   }
 
+  /**
+   * Rolls back a write txn that failed part-way (a check that can only fail once
+   * earlier ops of the same txn are applied): the index and the backend batch are
+   * as before it, the revision does not move and no listener hears of it, so a
+   * request that answers an error has changed nothing.
+   */
+  abortWrite(txn: TxnWrite): void {
+    if (this.writing !== txn) throw new Error('mvcc: aborting a write txn that is not open');
+    this.writing = undefined;
+    const rev = txn.beginRev + 1;
+    for (let sub = txn.changes.length - 1; sub >= 0; sub--) {
+      const ev = txn.changes[sub];
+      const tombstone = ev.type === EventType.DELETE;
+      const ki = this.index.keyIndex(ev.kv.key);
+      if (ki === undefined) throw new Error('mvcc: undo of a change to a key missing from the index');
+      ki.undo(rev, sub, tombstone);
+      this.index.dropIfEmpty(ki);
+      this.backend.delete('key', revToBytes(rev, sub, tombstone));
+    }
+    txn.changes.length = 0;
+  }
+
   private assertNoWrite(): void {
     if (this.writing !== undefined) throw new Error('mvcc: operation not allowed inside a write txn');
   }
@@ -397,6 +419,13 @@ export class TxnWrite {
     this.assertOpen();
     this.ended = true;
     return this.store.endWrite(this);
+  }
+
+  /** Ends the txn undoing every change it made (see MvccStore.abortWrite). */
+  abort(): void {
+    this.assertOpen();
+    this.ended = true;
+    this.store.abortWrite(this);
   }
 
   private assertOpen(): void {

@@ -55,6 +55,13 @@ export class TreeIndex {
     return ki;
   }
 
+  /** Forgets a key whose whole history was undone (a rolled-back write txn created it). */
+  dropIfEmpty(ki: KeyIndex): void {
+    if (!ki.isEmpty || this.byKey.get(ki.name) !== ki) return;
+    this.byKey.delete(ki.name);
+    this.ordered.delete(ki.name);
+  }
+
   /** Visits the key indexes in [key, end) ascending; the visitor returns false to stop. */
   visit(key: Uint8Array, end: Uint8Array | undefined, fn: (ki: KeyIndex) => boolean): void {
     const re = parseRangeEnd(end);

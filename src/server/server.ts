@@ -355,11 +355,14 @@ export class EtcdServer {
         if (waiter !== undefined && this.wait.isRegistered(waiter)) this.wait.trigger(waiter, { err: denied });
         continue;
       }
+      const overQuota = !req.v2 && !req.alarm && this.overQuota(req);
       const result = req.v2 ? this.applyV2(req.v2) : req.alarm ? this.applyAlarm(req.alarm) : this.applyWithQuota(req);
       this.countApplied(req);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
-      if (result.err === Errors.NoSpace && !this.alarms.has(AlarmType.NOSPACE)) {
-        // The write went over the quota: raise NOSPACE through the log before answering.
+      if (overQuota && !result.err && !this.alarms.has(AlarmType.NOSPACE)) {
+        // The write took the backend over its quota. It is applied, so it answers
+        // success (etcd answers "database space exceeded" for a write it applied);
+        // NOSPACE is raised through the log first, so the next write is refused.
         this.raiseNoSpace().finally(() => id !== undefined && this.wait.isRegistered(id) && this.wait.trigger(id, result));
         continue;
       }
@@ -388,15 +391,21 @@ export class EtcdServer {
 
   // ---- alarms and quota --------------------------------------------------------------
 
-  /** While NOSPACE is raised, writes that add data are refused; otherwise one over the quota is applied and reported. */
+  /**
+   * While NOSPACE or CORRUPT is raised, writes they forbid are refused before they
+   * change anything. Both alarms travel through the log, so every member refuses
+   * the same entries; the backend's size, which differs between members, never
+   * decides whether an entry is applied.
+   */
   private applyWithQuota(req: InternalRaftRequest): ApplyResult {
     if (this.alarms.has(AlarmType.CORRUPT) && refusedWhileCorrupt(req)) return { err: Errors.Corrupt };
-    const adds = quotaCost(req) > 0;
-    if (adds && this.alarms.has(AlarmType.NOSPACE)) return { err: Errors.NoSpace };
-    const ok = !adds || this.quota.available(req);
-    const result = this.applier.apply(req);
-    if (!result.err && !ok) return { err: Errors.NoSpace };
-    return result;
+    if (quotaCost(req) > 0 && this.alarms.has(AlarmType.NOSPACE)) return { err: Errors.NoSpace };
+    return this.applier.apply(req);
+  }
+
+  /** Whether applying this write takes this member's backend over its quota. */
+  private overQuota(req: InternalRaftRequest): boolean {
+    return quotaCost(req) > 0 && !this.quota.available(req);
   }
 
   private applyAlarm(r: AlarmRequest): ApplyResult {
