@@ -133,9 +133,11 @@ function header(revision: number): ResponseHeader {
 function rangeIn(rv: ReadView, r: RangeRequest, withHeader = false): RangeResponse {
   const filtered = r.minModRevision !== 0 || r.maxModRevision !== 0 || r.minCreateRevision !== 0 || r.maxCreateRevision !== 0;
   let limit = r.limit;
+  // Sorting and filtering need every match; truncate afterwards. As in etcd, the
+  // order asked for decides, not the effective one: a target without an order sorts
+  // only the first limit+1 keys (key order), then cuts to the limit.
+  if (r.sortOrder !== SortOrder.NONE || filtered) limit = 0;
   const sortOrder = effectiveSortOrder(r.sortOrder, r.sortTarget);
-  // Sorting and filtering need every match; truncate afterwards.
-  if (sortOrder !== SortOrder.NONE || filtered) limit = 0;
   // One extra tells whether there is more.
   if (limit > 0) limit++;
   const rr = rv.range(r.key, r.rangeEnd, { limit, rev: r.revision, count: r.countOnly });

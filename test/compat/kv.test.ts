@@ -61,6 +61,10 @@ test('get: sort-by and order', async () => {
   await same(pair, ['get', 'g/', '--prefix', '--sort-by=VALUE', '--order=DESCEND', '--limit', '3']);
   await same(pair, ['get', 'g/', '--prefix', '--sort-by=VERSION']);
   await same(pair, ['get', 'g/', '--prefix', '--order=DESCEND']);
+  // A target without an order, with a limit: etcd takes the first limit+1 keys in key
+  // order (a, b, c, d), sorts that page ascending by the target, then cuts to the limit.
+  const page = await same(pair, ['get', 'g/', '--prefix', '--keys-only', '--sort-by=MODIFY', '--limit', '3']);
+  assert.equal(page.stdout, 'g/c\n\ng/a\n\ng/b\n\n');
   const bad = await same(pair, ['get', 'g/', '--prefix', '--sort-by=NOPE']);
   assert.equal(bad.code, 4);
 });
