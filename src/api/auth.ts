@@ -1,14 +1,14 @@
 // etcdserverpb.Auth: every change goes through the log on behalf of the caller;
 // Authenticate checks the password first, then issues a token through the log.
 import type { CallContext } from '../grpc/types.js';
-import type { EtcdServer } from '../server/server.js';
-import { authInfoFromCall } from '../auth/guard.js';
-import type { AuthRaftRequest } from '../auth/index.js';
+import type { AuthPort } from '../port/member-port.js';
+import type { AuthRaftRequest } from '../auth/apply.js';
+import { credentialsOf } from './credentials.js';
 
-export function authImpl(s: EtcdServer) {
-  const as = (field: keyof AuthRaftRequest) => (req: any, call: CallContext) => s.proposeAuth({ [field]: req }, authInfoFromCall(s, call));
+export function authImpl(p: AuthPort) {
+  const as = (field: keyof AuthRaftRequest) => (req: any, call: CallContext) => p.authRequest({ [field]: req }, credentialsOf(call));
   return {
-    Authenticate: (req: { name: string; password: string }) => s.authenticate(req.name, req.password),
+    Authenticate: (req: { name: string; password: string }) => p.authenticate(req),
     AuthEnable: as('authEnable'),
     AuthDisable: as('authDisable'),
     UserAdd: as('authUserAdd'),

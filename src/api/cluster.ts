@@ -1,23 +1,14 @@
 // etcdserverpb.Cluster: the member list as etcd shows it, and membership changes.
-import type { EtcdServer } from '../server/server.js';
-import type { Member } from '../server/membership.js';
+import type { CallContext } from '../grpc/types.js';
+import type { ClusterPort } from '../port/member-port.js';
+import { credentialsOf } from './credentials.js';
 
-const wire = (m: Member) => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
-
-export function clusterImpl(s: EtcdServer) {
-  // etcd's Cluster service fills no revision in its header.
-  const header = () => ({ ...s.header(), revision: 0 });
+export function clusterImpl(p: ClusterPort) {
   return {
-    MemberList: async () => ({ header: header(), members: s.members().map(wire) }),
-    MemberAdd: async (req: { peerURLs: string[]; isLearner: boolean }) => {
-      const r = await s.memberAdd(req.peerURLs ?? [], !!req.isLearner);
-      return { header: header(), member: wire(r.member), members: r.members.map(wire) };
-    },
-    MemberRemove: async (req: { ID: bigint }) => ({ header: header(), members: (await s.memberRemove(BigInt(req.ID))).map(wire) }),
-    MemberUpdate: async (req: { ID: bigint; peerURLs: string[] }) => ({
-      header: header(),
-      members: (await s.memberUpdate(BigInt(req.ID), req.peerURLs ?? [])).map(wire),
-    }),
-    MemberPromote: async (req: { ID: bigint }) => ({ header: header(), members: (await s.memberPromote(BigInt(req.ID))).map(wire) }),
+    MemberList: (_req: object, call: CallContext) => p.memberList(credentialsOf(call)),
+    MemberAdd: (req: { peerURLs: string[]; isLearner: boolean }, call: CallContext) => p.memberAdd(req, credentialsOf(call)),
+    MemberRemove: (req: { ID: bigint }, call: CallContext) => p.memberRemove(req, credentialsOf(call)),
+    MemberUpdate: (req: { ID: bigint; peerURLs: string[] }, call: CallContext) => p.memberUpdate(req, credentialsOf(call)),
+    MemberPromote: (req: { ID: bigint }, call: CallContext) => p.memberPromote(req, credentialsOf(call)),
   };
 }

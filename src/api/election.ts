@@ -1,19 +1,18 @@
 // v3electionpb.Election: campaign, proclaim, leader, observe (server stream), resign.
 import type { CallContext, ServerWritable } from '../grpc/types.js';
-import type { EtcdServer } from '../server/server.js';
-import { campaign, currentLeader, observe, proclaim, resign, type LeaderKey } from '../v3election/index.js';
-import { asServiceError } from '../v3lock/index.js';
+import type { CoordinationPort, LeaderKey } from '../port/member-port.js';
+import { credentialsOf } from './credentials.js';
 
-export function electionImpl(s: EtcdServer) {
+export function electionImpl(p: CoordinationPort) {
   return {
-    Campaign: (req: { name: Uint8Array; lease: bigint; value: Uint8Array }, call: CallContext) => asServiceError(campaign(s, req.name, req.lease, req.value, call.signal)),
-    Proclaim: (req: { leader?: LeaderKey; value: Uint8Array }) => asServiceError(proclaim(s, req.leader, req.value)),
-    Leader: (req: { name: Uint8Array }) => asServiceError(currentLeader(s, req.name)),
-    Resign: (req: { leader?: LeaderKey }) => asServiceError(resign(s, req.leader)),
+    Campaign: (req: { name: Uint8Array; lease: bigint; value: Uint8Array }, call: CallContext) => p.campaign(req, credentialsOf(call), call.signal),
+    Proclaim: (req: { leader?: LeaderKey; value: Uint8Array }, call: CallContext) => p.proclaim(req, credentialsOf(call)),
+    Leader: (req: { name: Uint8Array }, call: CallContext) => p.leader(req, credentialsOf(call)),
+    Resign: (req: { leader?: LeaderKey }, call: CallContext) => p.resign(req, credentialsOf(call)),
     Observe: async (req: { name: Uint8Array }, stream: any) => {
       const out = stream as ServerWritable<unknown>;
       try {
-        await observe(s, req.name, (r) => void out.write(r), out.signal);
+        await p.observe(req, credentialsOf(out), (r) => void out.write(r), out.signal);
       } catch (err) {
         // A client that went away ends the call; anything else is reported.
         if (!out.signal.aborted) throw err;

@@ -1,24 +1,19 @@
 // etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag|snapshot save` use.
-import type { EtcdServer } from '../server/server.js';
-import type { AlarmRequest } from '../server/alarms.js';
-import type { ServerWritable } from '../grpc/types.js';
+import type { CallContext, ServerWritable } from '../grpc/types.js';
+import type { AlarmRequest } from '../pb/maintenance.js';
+import type { MaintenancePort } from '../port/member-port.js';
+import type { Logger } from '../pkg/logger.js';
+import { credentialsOf } from './credentials.js';
 import { sendSnapshot, type SnapshotResponse } from './snapshot.js';
 
-export function maintenanceImpl(s: EtcdServer) {
+export function maintenanceImpl(p: MaintenancePort, logger: Logger) {
   return {
-    Status: async () => s.status(),
-    Hash: async () => s.hash(),
-    HashKV: async (req: { revision: number }) => s.hashKV(req.revision),
-    MoveLeader: async (req: { targetID: bigint }) => {
-      await s.moveLeader(BigInt(req.targetID));
-      return { header: s.header() };
-    },
-    Alarm: (req: AlarmRequest) => s.alarm(req),
-    Defragment: async () => {
-      await s.defragment();
-      // etcd answers a defragment with an empty response, header included.
-      return {};
-    },
-    Snapshot: (_req: object, stream: ServerWritable<SnapshotResponse>) => sendSnapshot(s, stream),
+    Status: (_req: object, call: CallContext) => p.status(credentialsOf(call)),
+    Hash: (_req: object, call: CallContext) => p.hash(credentialsOf(call)),
+    HashKV: (req: { revision: number }, call: CallContext) => p.hashKV(req, credentialsOf(call)),
+    MoveLeader: (req: { targetID: bigint }, call: CallContext) => p.moveLeader(req, credentialsOf(call)),
+    Alarm: (req: AlarmRequest, call: CallContext) => p.alarm(req, credentialsOf(call)),
+    Defragment: (_req: object, call: CallContext) => p.defragment(credentialsOf(call)),
+    Snapshot: (_req: object, stream: ServerWritable<SnapshotResponse>) => sendSnapshot(p, stream, logger),
   };
 }

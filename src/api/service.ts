@@ -3,7 +3,7 @@
 import { codec, serviceMethods } from '../pb/codec.js';
 import type { MethodDef, CallContext } from '../grpc/types.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { grpcCodeName, type Metrics } from '../metrics/index.js';
+import { grpcCodeName, type GrpcMetrics } from '../metrics/index.js';
 
 export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
 export type StreamImpl = (stream: any) => void | Promise<void>;
@@ -11,7 +11,7 @@ export type StreamImpl = (stream: any) => void | Promise<void>;
 export function defineService(
   fullName: string,
   impl: Record<string, UnaryImpl | StreamImpl>,
-  metrics: Metrics,
+  metrics: GrpcMetrics,
 ): Record<string, MethodDef<any, any>> {
   const out: Record<string, MethodDef<any, any>> = {};
   const [pkg, svc] = splitName(fullName);

@@ -3,10 +3,11 @@
 // SHA-256 of the database bytes (etcd 3.4's sequence; clients append it to the file
 // and `snapshot restore` checks it).
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import type { EtcdServer } from '../server/server.js';
 import type { ServerWritable } from '../grpc/types.js';
-import { fileChunks, snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import type { MaintenancePort } from '../port/member-port.js';
+import type { Logger } from '../pkg/logger.js';
+import { fileChunks } from '../bolt/backend-snapshot.js';
+import { credentialsOf } from './credentials.js';
 
 export interface SnapshotResponse {
   remainingBytes: number;
@@ -16,22 +17,15 @@ export interface SnapshotResponse {
 /** etcd's snapshotSendBufferSize: a multiple of the page size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
-export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<SnapshotResponse>): Promise<void> {
-  const scratch = snapshotScratch(s.opts.dataDir ?? tmpdir());
-  const file = scratch.path;
+export async function sendSnapshot(p: MaintenancePort, stream: ServerWritable<SnapshotResponse>, logger: Logger): Promise<void> {
+  const file = await p.snapshot(credentialsOf(stream), stream.signal);
   try {
-    const view = await s.backendSnapshotView();
-    let total: number;
-    try {
-      total = (await writeBackendSnapshot(view, file, { signal: stream.signal })).size;
-    } finally {
-      view.close();
-    }
+    const total = file.size;
     const started = Date.now();
-    s.logger.info('sending database snapshot to client', { 'total-bytes': total });
+    logger.info('sending database snapshot to client', { 'total-bytes': total });
     const sha = createHash('sha256');
     let sent = 0;
-    for await (const chunk of fileChunks(file, total, SNAPSHOT_CHUNK_BYTES)) {
+    for await (const chunk of fileChunks(file.path, total, SNAPSHOT_CHUNK_BYTES)) {
       if (stream.ended) return;
       sent += chunk.length;
       sha.update(chunk);
@@ -39,11 +33,11 @@ export async function sendSnapshot(s: EtcdServer, stream: ServerWritable<Snapsho
     }
     if (stream.ended) return;
     const digest = sha.digest();
-    s.logger.info('sending database sha256 checksum to client', { 'total-bytes': total, 'checksum-size': digest.length });
+    logger.info('sending database sha256 checksum to client', { 'total-bytes': total, 'checksum-size': digest.length });
     stream.write({ remainingBytes: 0, blob: digest });
-    s.logger.info('successfully sent database snapshot to client', { 'total-bytes': total, took: `${Date.now() - started}ms` });
+    logger.info('successfully sent database snapshot to client', { 'total-bytes': total, took: `${Date.now() - started}ms` });
   } finally {
-    scratch.remove();
+    file.release();
   }
 }
 

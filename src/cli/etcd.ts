@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The etcd-ts server binary: etcd's flags, ETCD_* variables and config file in,
 // one member out. Exits non-zero with etcd's message on bad configuration.
+import { availableParallelism } from 'node:os';
 import { parseConfig } from '../config/index.js';
 import type { EtcdConfig } from '../config/types.js';
 import { startMember, type MemberOptions } from '../embed/member.js';
@@ -33,6 +34,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     autoCompactionRetention,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
+    edgeThreads: c.edgeThreads >= 0 ? c.edgeThreads : Math.min(Math.max(availableParallelism() - 1, 0), 8),
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
     authToken: c.authToken || undefined,

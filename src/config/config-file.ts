@@ -69,6 +69,7 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'max-txn-ops': field('maxTxnOps', 'uint'),
   'max-request-bytes': field('maxRequestBytes', 'uint'),
   'max-concurrent-streams': field('maxConcurrentStreams', 'uint32'),
+  'edge-threads': field('edgeThreads', 'int'),
   'cipher-suites': field('cipherSuites', '[]string'),
   'initial-cluster-state': field('initialClusterState', 'string'),
   'discovery-srv': field('discoverySrv', 'string'),

@@ -32,6 +32,7 @@ export function defaultConfig(): EtcdConfig {
     maxTxnOps: 128,
     maxRequestBytes: 1.5 * 1024 * 1024,
     maxConcurrentStreams: 0xffff_ffff,
+    edgeThreads: -1,
     grpcKeepaliveMinTimeMs: 5_000,
     grpcKeepaliveIntervalMs: 2 * 3_600_000,
     grpcKeepaliveTimeoutMs: 20_000,

@@ -27,6 +27,8 @@ export interface EtcdConfig {
   maxTxnOps: number;
   maxRequestBytes: number;
   maxConcurrentStreams: number;
+  /** Threads serving client connections; -1: chosen from the available cores. */
+  edgeThreads: number;
   grpcKeepaliveMinTimeMs: number;
   grpcKeepaliveIntervalMs: number;
   grpcKeepaliveTimeoutMs: number;

@@ -1,11 +1,11 @@
 // One etcd-ts member with its client listeners: the server, the gRPC services and
 // the HTTP endpoints on each --listen-client-urls address. Used by the etcd-ts
 // binary and by the in-process embedded mode alike.
-import { GrpcServer } from '../grpc/index.js';
 import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
-import { registerServices } from '../api/index.js';
-import { httpHandler } from '../api/http.js';
+import { serveClients, type ClientListener, type ListenerOptions } from '../edge/listeners.js';
+import { startEdgeThreads, type EdgeThreads } from '../edge/threads.js';
+import { ServerPort } from '../server/port.js';
 import { removeSnapshotLeftovers } from '../bolt/backend-snapshot.js';
 import { Metrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
@@ -21,6 +21,11 @@ export interface MemberOptions extends ServerOptions {
   clientTls?: ClientTlsConfig;
   /** etcd's --enable-grpc-gateway: the JSON gateway under /v3/ (default on). */
   enableGrpcGateway?: boolean;
+  /**
+   * Threads serving client connections beside the core thread; 0 (the default):
+   * the core thread serves them itself.
+   */
+  edgeThreads?: number;
 }
 
 export interface RunningMember {
@@ -28,6 +33,15 @@ export interface RunningMember {
   /** Client URLs actually bound (ephemeral ports resolved). */
   clientUrls: string[];
   close(): Promise<void>;
+}
+
+/** The client side of a member: served on the core thread, or by edge threads. */
+interface ClientSide {
+  clientUrls: string[];
+  /** Ends client connections (before the server stops). */
+  drain(): Promise<void>;
+  /** Releases what is left (after the server stopped). */
+  release(): Promise<void>;
 }
 
 export async function startMember(opts: MemberOptions, logger: Logger): Promise<RunningMember> {
@@ -38,29 +52,25 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   const server = await EtcdServer.start(opts, logger, metrics);
   logger.info('starting etcd server', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId) });
 
-  const grpcServers: GrpcServer[] = [];
-  const clientUrls: string[] = [];
+  let threads: EdgeThreads | undefined;
+  const memberPort = new ServerPort(server, metrics, async () => (threads ? threads.metrics() : []));
+  let clients: ClientSide;
   try {
-    for (const url of opts.listenClientUrls) {
-      if (url.protocol === 'unixs:') throw new Error(`TLS unix sockets are not available yet: ${url.href}`);
-      const hosts = opts.listenClientUrls.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
-      const tlsOpts = url.protocol === 'https:' ? clientTlsOptions(url, opts.clientTls ?? {}, opts.dataDir, hosts) : undefined;
-      const grpc = new GrpcServer({
-        maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
-        maxConcurrentStreams: opts.maxConcurrentStreams,
-        http: httpHandler(server, metrics, { grpcGateway: opts.enableGrpcGateway }),
-      });
-      registerServices(grpc, server, metrics);
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      const { port } = await grpc.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2379) }, tlsOpts);
-      grpcServers.push(grpc);
-      clientUrls.push(`${url.protocol}//${url.hostname}:${port}`);
+    const listen = listenerOptions(opts);
+    const edgeThreads = opts.edgeThreads ?? 0;
+    if (edgeThreads > 0) {
+      const t = (threads = await startEdgeThreads(memberPort, edgeThreads, listen, logger));
+      clients = { clientUrls: t.clientUrls, drain: () => t.drain(), release: () => t.terminate() };
+      logger.info('serving clients on edge threads', { 'edge-threads': edgeThreads });
+    } else {
+      const serving = await serveClients(memberPort, metrics, logger, listen);
+      clients = { clientUrls: serving.clientUrls, drain: () => serving.close(), release: async () => {} };
     }
   } catch (err) {
-    for (const g of grpcServers) await g.close();
     await server.stop();
     throw err;
   }
+  const clientUrls = clients.clientUrls;
 
   await server.ready;
   const advertised = opts.advertiseClientUrls.length ? opts.advertiseClientUrls.map((u) => u.href.replace(/\/$/, '')) : clientUrls;
@@ -80,8 +90,25 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all(grpcServers.map((g) => g.close()));
+      await clients.drain();
       await server.stop();
+      await clients.release();
     },
+  };
+}
+
+/** What every client listener needs: the URLs with their TLS settings, and the limits. */
+function listenerOptions(opts: MemberOptions): ListenerOptions {
+  const hosts = opts.listenClientUrls.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
+  const listeners: ClientListener[] = opts.listenClientUrls.map((url) => {
+    if (url.protocol === 'unixs:') throw new Error(`TLS unix sockets are not available yet: ${url.href}`);
+    const tls = url.protocol === 'https:' ? clientTlsOptions(url, opts.clientTls ?? {}, opts.dataDir, hosts) : undefined;
+    return { url: url.href, tls };
+  });
+  return {
+    listeners,
+    maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    maxConcurrentStreams: opts.maxConcurrentStreams,
+    enableGrpcGateway: opts.enableGrpcGateway,
   };
 }

@@ -60,6 +60,13 @@ function closeSoon(stream: ServerHttp2Stream): void {
   });
 }
 
+/** The listening socket's file descriptor (Node keeps it on the server's handle on Unix). */
+function listenerFd(server: net.Server): number {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('grpc: the listening socket has no file descriptor');
+  return fd;
+}
+
 export class GrpcServer {
   private readonly routes = new Map<string, Route>();
   private readonly services = new Map<string, Set<string>>();
@@ -109,8 +116,12 @@ export class GrpcServer {
     }
   }
 
-  /** Starts serving; with `tls` the port speaks TLS and picks the protocol by ALPN. */
-  listen(url: URL | { host: string; port: number }, tlsOpts?: TlsListenOptions): Promise<{ port: number }> {
+  /**
+   * Starts serving; with `tls` the port speaks TLS and picks the protocol by ALPN.
+   * With `fd`, it accepts on that already-listening socket of this process instead
+   * of opening one (threads sharing one port); `fd` in the answer is the socket's.
+   */
+  listen(url: URL | { host: string; port: number; fd?: number }, tlsOpts?: TlsListenOptions): Promise<{ port: number; fd: number }> {
     if (this.listener) return Promise.reject(new Error('grpc: server already listening'));
     const host = url instanceof URL ? url.hostname.replace(/^\[(.*)\]$/, '$1') : url.host;
     const port = url instanceof URL ? Number(url.port || (url.protocol === 'https:' ? 443 : 80)) : url.port;
@@ -149,22 +160,29 @@ export class GrpcServer {
       });
     }
     this.listener = server;
+    const fd = url instanceof URL ? undefined : url.fd;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      const listening = () => {
         server.removeListener('error', reject);
         server.on('error', () => {});
-        resolve({ port: (server.address() as net.AddressInfo).port });
-      });
+        resolve({ port: (server.address() as net.AddressInfo).port, fd: listenerFd(server) });
+      };
+      if (fd !== undefined) server.listen({ fd }, listening);
+      else server.listen(port, host, listening);
     });
   }
 
   /** Stops accepting, sends GOAWAY, ends streaming calls, then cuts what is left after the timeout. */
-  async close(): Promise<void> {
+  /**
+   * With `leaveListening`, the listening socket stays open (new connections are
+   * dropped): threads sharing one socket close it only once none of them serves.
+   */
+  async close(opts: { leaveListening?: boolean } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     const listener = this.listener;
-    const closed = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    const closed = listener && !opts.leaveListening ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const call of [...this.streamingCalls]) call.shutdown();
     for (const g of [...this.gated]) g.release(); // idle connections get their GOAWAY too
     for (const s of this.sessions) this.goAway(s);

@@ -35,12 +35,13 @@ export class Metrics {
 
   readonly peerRoundTrip = new client.Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: expBuckets(0.0001, 2, 14), registers: [this.registry] });
 
-  // Updated on every call: see hot.ts.
-  readonly grpcStarted = new HotCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method']);
-  readonly grpcHandled = new HotCounter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code']);
-  readonly grpcHandling = new HotHistogram('grpc_server_handling_seconds', 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', this.registry, ['grpc_type', 'grpc_service', 'grpc_method'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  // Counted where calls are served: on the core thread when it serves clients itself.
+  readonly grpcStarted: HotCounter;
+  readonly grpcHandled: HotCounter;
+  readonly grpcHandling: HotHistogram;
 
   constructor() {
+    ({ grpcStarted: this.grpcStarted, grpcHandled: this.grpcHandled, grpcHandling: this.grpcHandling } = grpcFamilies(this.registry));
     client.collectDefaultMetrics({ register: this.registry });
   }
 
@@ -60,6 +61,46 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The gRPC server's per-call metrics, as go-grpc-prometheus names them. */
+export interface GrpcMetrics {
+  readonly grpcStarted: HotCounter;
+  readonly grpcHandled: HotCounter;
+  readonly grpcHandling: HotHistogram;
+}
+
+function grpcFamilies(registry: client.Registry): GrpcMetrics {
+  // Updated on every call: see hot.ts.
+  return {
+    grpcStarted: new HotCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', registry, ['grpc_type', 'grpc_service', 'grpc_method']),
+    grpcHandled: new HotCounter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', registry, ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code']),
+    grpcHandling: new HotHistogram('grpc_server_handling_seconds', 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', registry, ['grpc_type', 'grpc_service', 'grpc_method'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  };
+}
+
+/** An edge thread's own metrics: the calls it served, read by the core at scrape time. */
+export class EdgeMetrics implements GrpcMetrics {
+  readonly registry = new client.Registry();
+  readonly grpcStarted: HotCounter;
+  readonly grpcHandled: HotCounter;
+  readonly grpcHandling: HotHistogram;
+
+  constructor() {
+    ({ grpcStarted: this.grpcStarted, grpcHandled: this.grpcHandled, grpcHandling: this.grpcHandling } = grpcFamilies(this.registry));
+  }
+
+  /** prom-client's JSON form, which the core sums with its own. */
+  json(): Promise<unknown[]> {
+    return this.registry.getMetricsAsJSON() as Promise<unknown[]>;
+  }
+}
+
+/** Prometheus text of the core's registry with the edge threads' counts added in. */
+export async function aggregateText(core: client.Registry, edges: unknown[][]): Promise<string> {
+  if (edges.length === 0) return core.metrics();
+  const all = [await core.getMetricsAsJSON(), ...edges] as Parameters<typeof client.AggregatorRegistry.aggregate>[0];
+  return client.AggregatorRegistry.aggregate(all).metrics();
 }
 
 function expBuckets(start: number, factor: number, count: number): number[] {

@@ -4,29 +4,9 @@
 // Changes arrive only through applied log entries, so all members agree.
 import type { Backend } from '../backend/backend.js';
 import { codec } from '../pb/codec.js';
+import { AlarmType, type AlarmMember } from '../pb/maintenance.js';
 
-export enum AlarmType {
-  NONE = 0,
-  NOSPACE = 1,
-  CORRUPT = 2,
-}
-
-export enum AlarmAction {
-  GET = 0,
-  ACTIVATE = 1,
-  DEACTIVATE = 2,
-}
-
-export interface AlarmMember {
-  memberID: bigint;
-  alarm: AlarmType;
-}
-
-export interface AlarmRequest {
-  action: AlarmAction;
-  memberID: bigint;
-  alarm: AlarmType;
-}
+export { AlarmType, AlarmAction, type AlarmMember, type AlarmRequest } from '../pb/maintenance.js';
 
 const memberCodec = codec<AlarmMember>('etcdserverpb.AlarmMember');
 const EMPTY = new Uint8Array(0);

@@ -27,7 +27,6 @@ import { Applier, refusedWhileCorrupt, type ApplyRequest, type ApplyResult } fro
 import type { ServerOptions } from './options.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
-import { currentAuthInfo } from '../auth/context.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
 import { RaftTransport, LeaseForwardError, fetchCluster, resolvePeerTls } from '../rafthttp/index.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
@@ -583,10 +582,9 @@ export class EtcdServer {
 
   // ---- proposals ---------------------------------------------------------------------
 
-  private propose(req: InternalRaftRequest): Promise<ApplyResult> {
+  /** Proposes on a client's behalf: its user and auth revision go with the entry, for the check at apply. */
+  private propose(req: InternalRaftRequest, ai?: AuthInfo): Promise<ApplyResult> {
     const id = this.reqIds.next();
-    // Written on a client's behalf: its user and auth revision go with the entry.
-    const ai = currentAuthInfo();
     req.header = { ID: id, username: ai?.username ?? '', authRevision: ai?.revision ?? 0 };
     return this.proposeRaw(req, id);
   }
@@ -662,22 +660,22 @@ export class EtcdServer {
     return resp;
   }
 
-  async put(req: kv.PutRequest): Promise<kv.PutResponse> {
+  async put(req: kv.PutRequest, ai?: AuthInfo): Promise<kv.PutResponse> {
     this.applier.check({ put: req }, this.opts);
     await this.checkQuota({ put: req });
-    const r = this.unwrap<kv.PutResponse>(await this.propose({ put: req }));
+    const r = this.unwrap<kv.PutResponse>(await this.propose({ put: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }
 
-  async deleteRange(req: kv.DeleteRangeRequest): Promise<kv.DeleteRangeResponse> {
+  async deleteRange(req: kv.DeleteRangeRequest, ai?: AuthInfo): Promise<kv.DeleteRangeResponse> {
     this.applier.check({ deleteRange: req }, this.opts);
-    const r = this.unwrap<kv.DeleteRangeResponse>(await this.propose({ deleteRange: req }));
+    const r = this.unwrap<kv.DeleteRangeResponse>(await this.propose({ deleteRange: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }
 
-  async txn(req: kv.TxnRequest): Promise<kv.TxnResponse> {
+  async txn(req: kv.TxnRequest, ai?: AuthInfo): Promise<kv.TxnResponse> {
     this.applier.check({ txn: req }, this.opts);
     if (isReadOnlyTxn(req)) {
       // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
@@ -689,13 +687,13 @@ export class EtcdServer {
       return resp;
     }
     await this.checkQuota({ txn: req });
-    const r = this.unwrap<kv.TxnResponse>(await this.propose({ txn: req }));
+    const r = this.unwrap<kv.TxnResponse>(await this.propose({ txn: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }
 
-  async compact(req: kv.CompactionRequest): Promise<kv.CompactionResponse> {
-    const r = this.unwrap<kv.CompactionResponse & { physicalDone?: Promise<void> }>(await this.propose({ compaction: req }));
+  async compact(req: kv.CompactionRequest, ai?: AuthInfo): Promise<kv.CompactionResponse> {
+    const r = this.unwrap<kv.CompactionResponse & { physicalDone?: Promise<void> }>(await this.propose({ compaction: req }, ai));
     if (req.physical && r.physicalDone) await r.physicalDone;
     return { header: this.header(r.header?.revision) };
   }
@@ -741,17 +739,17 @@ export class EtcdServer {
 
   // ---- leases ------------------------------------------------------------------------
 
-  async leaseGrant(req: leasepb.LeaseGrantRequest): Promise<leasepb.LeaseGrantResponse> {
+  async leaseGrant(req: leasepb.LeaseGrantRequest, ai?: AuthInfo): Promise<leasepb.LeaseGrantResponse> {
     // etcd picks a positive 63-bit ID when the client leaves it 0.
     while (req.ID === 0n) req.ID = randomBytes(8).readBigUInt64BE(0) & 0x7fffffffffffffffn;
     await this.checkQuota({ leaseGrant: req });
-    const r = this.unwrap<leasepb.LeaseGrantResponse>(await this.propose({ leaseGrant: req }));
+    const r = this.unwrap<leasepb.LeaseGrantResponse>(await this.propose({ leaseGrant: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }
 
-  async leaseRevoke(req: leasepb.LeaseRevokeRequest): Promise<leasepb.LeaseRevokeResponse> {
-    const r = this.unwrap<leasepb.LeaseRevokeResponse>(await this.propose({ leaseRevoke: req }));
+  async leaseRevoke(req: leasepb.LeaseRevokeRequest, ai?: AuthInfo): Promise<leasepb.LeaseRevokeResponse> {
+    const r = this.unwrap<leasepb.LeaseRevokeResponse>(await this.propose({ leaseRevoke: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }

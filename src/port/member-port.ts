@@ -1,0 +1,130 @@
+// The member port: everything the protocol edge (the gRPC services, the JSON
+// gateway, the HTTP endpoints) may ask of a member, and nothing more. Requests go
+// in as etcd's wire shapes with the caller's credentials; responses come out whole,
+// headers included. Who the caller is, and whether it may do what it asks, is
+// decided behind the port (as etcd decides it in its server and apply layers), so
+// the edge holds no member state and can run on another thread.
+import type * as kv from '../pb/kv.js';
+import type * as leasepb from '../pb/lease.js';
+import type * as mpb from '../pb/maintenance.js';
+import type { AuthRaftRequest } from '../auth/apply.js';
+import type { WatchCreate, WatchResult } from '../watch/types.js';
+
+/** What a call carries to identify its caller; resolved behind the port. */
+export interface Credentials {
+  /** The "token" (or "authorization") metadata of the call. */
+  token?: string;
+  /** The CN of the client certificate on a TLS connection that presented one. */
+  commonName?: string;
+}
+
+export const NO_CREDENTIALS: Credentials = Object.freeze({});
+
+/** A watch response with the member's header. */
+export interface WatchResponse extends WatchResult {
+  header: kv.ResponseHeader;
+}
+
+/** Delivers one response; false: accepted, but send no more until drained(). */
+export type WatchOutlet = (r: WatchResponse) => boolean;
+
+/** One client watch stream behind the port. */
+export interface WatchStreamPort {
+  watch(req: WatchCreate): void;
+  cancel(watchId: number): void;
+  requestProgress(): void;
+  /** The outlet has room again. */
+  drained(): void;
+  close(): void;
+}
+
+export interface LeaderKey {
+  name: Uint8Array;
+  key: Uint8Array;
+  rev: number;
+  lease: bigint;
+}
+
+export interface HealthVerdict {
+  ok: boolean;
+  body: { health: string; reason?: string };
+}
+
+/** A database snapshot written for one client: stream the file, then release it. */
+export interface SnapshotFile {
+  path: string;
+  size: number;
+  release(): void;
+}
+
+export interface KvPort {
+  range(req: kv.RangeRequest, who: Credentials): Promise<kv.RangeResponse>;
+  put(req: kv.PutRequest, who: Credentials): Promise<kv.PutResponse>;
+  deleteRange(req: kv.DeleteRangeRequest, who: Credentials): Promise<kv.DeleteRangeResponse>;
+  txn(req: kv.TxnRequest, who: Credentials): Promise<kv.TxnResponse>;
+  compact(req: kv.CompactionRequest, who: Credentials): Promise<kv.CompactionResponse>;
+}
+
+export interface WatchPort {
+  /** Opens a stream; a create the caller may not read is answered created-and-canceled. */
+  openWatch(who: Credentials, out: WatchOutlet): WatchStreamPort;
+}
+
+export interface LeasePort {
+  leaseGrant(req: leasepb.LeaseGrantRequest, who: Credentials): Promise<leasepb.LeaseGrantResponse>;
+  leaseRevoke(req: leasepb.LeaseRevokeRequest, who: Credentials): Promise<leasepb.LeaseRevokeResponse>;
+  /** One keep-alive: TTL 0 for a lease that does not exist. */
+  leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest, who: Credentials): Promise<leasepb.LeaseKeepAliveResponse>;
+  /** TTL -1 for a lease that does not exist. */
+  leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest, who: Credentials): Promise<leasepb.LeaseTimeToLiveResponse>;
+  leaseLeases(who: Credentials): Promise<leasepb.LeaseLeasesResponse>;
+}
+
+export interface ClusterPort {
+  memberList(who: Credentials): Promise<mpb.MemberListResponse>;
+  memberAdd(req: { peerURLs: string[]; isLearner: boolean }, who: Credentials): Promise<mpb.MemberAddResponse>;
+  memberRemove(req: { ID: bigint }, who: Credentials): Promise<mpb.MemberListResponse>;
+  memberUpdate(req: { ID: bigint; peerURLs: string[] }, who: Credentials): Promise<mpb.MemberListResponse>;
+  memberPromote(req: { ID: bigint }, who: Credentials): Promise<mpb.MemberListResponse>;
+}
+
+export interface MaintenancePort {
+  status(who: Credentials): Promise<mpb.StatusResponse>;
+  hash(who: Credentials): Promise<mpb.HashResponse>;
+  hashKV(req: { revision: number }, who: Credentials): Promise<mpb.HashKVResponse>;
+  moveLeader(req: { targetID: bigint }, who: Credentials): Promise<{ header: kv.ResponseHeader }>;
+  alarm(req: mpb.AlarmRequest, who: Credentials): Promise<mpb.AlarmResponse>;
+  /** etcd answers with an empty response, no header. */
+  defragment(who: Credentials): Promise<{ header?: kv.ResponseHeader }>;
+  /** Writes the backend as a bbolt database for the caller to stream (admin only). */
+  snapshot(who: Credentials, signal: AbortSignal): Promise<SnapshotFile>;
+}
+
+export interface AuthPort {
+  authenticate(req: { name: string; password: string }): Promise<{ header?: kv.ResponseHeader; token: string }>;
+  /** Every other Auth RPC: one auth request proposed on the caller's behalf. */
+  authRequest(req: AuthRaftRequest, who: Credentials): Promise<Record<string, unknown>>;
+}
+
+export interface CoordinationPort {
+  lock(req: { name: Uint8Array; lease: bigint }, who: Credentials, signal: AbortSignal): Promise<{ header: kv.ResponseHeader; key: Uint8Array }>;
+  unlock(req: { key: Uint8Array }, who: Credentials): Promise<{ header: kv.ResponseHeader }>;
+  campaign(req: { name: Uint8Array; lease: bigint; value: Uint8Array }, who: Credentials, signal: AbortSignal): Promise<{ header: kv.ResponseHeader; leader: LeaderKey }>;
+  proclaim(req: { leader?: LeaderKey; value: Uint8Array }, who: Credentials): Promise<{ header: kv.ResponseHeader }>;
+  leader(req: { name: Uint8Array }, who: Credentials): Promise<{ header: kv.ResponseHeader; kv?: kv.KeyValue }>;
+  resign(req: { leader?: LeaderKey }, who: Credentials): Promise<{ header: kv.ResponseHeader }>;
+  /** Streams every change of leader until the signal aborts. */
+  observe(req: { name: Uint8Array }, who: Credentials, out: (r: { header: kv.ResponseHeader; kv?: kv.KeyValue }) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** The plain HTTP endpoints' questions. */
+export interface HttpPort {
+  /** /health: alarms not in `exclude`, a leader, and a linearizable read in time. */
+  health(exclude: ReadonlySet<string>): Promise<HealthVerdict>;
+  /** /readyz: a leader and no CORRUPT alarm. */
+  ready(): Promise<boolean>;
+  /** /metrics: the member's Prometheus text. */
+  metricsText(): Promise<string>;
+}
+
+export interface MemberPort extends KvPort, WatchPort, LeasePort, ClusterPort, MaintenancePort, AuthPort, CoordinationPort, HttpPort {}

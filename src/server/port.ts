@@ -1,0 +1,369 @@
+// The member port served by this process's EtcdServer: each call is identified
+// (token or certificate CN), checked against the auth store as etcd checks it
+// before serving, then handed to the server with the caller's identity so that
+// proposals carry it to the apply-time check.
+import { tmpdir } from 'node:os';
+import type * as kv from '../pb/kv.js';
+import type * as leasepb from '../pb/lease.js';
+import { AlarmType, type AlarmRequest, type MemberWire } from '../pb/maintenance.js';
+import type { AuthRaftRequest } from '../auth/apply.js';
+import type { AuthInfo } from '../auth/store.js';
+import {
+  asRawAuthError, authInfoOf, checkDelete, checkKeyDelete, checkKeyWrite, checkLeaseKeys, checkMutex, checkPrefixRead, checkPut,
+  checkRange, checkTxn, grpcErrorString, permissionError,
+} from '../auth/checks.js';
+import type {
+  Credentials, HealthVerdict, LeaderKey, MemberPort, SnapshotFile, WatchOutlet, WatchResponse, WatchStreamPort,
+} from '../port/member-port.js';
+import type { WatchCreate, WatchResult } from '../watch/types.js';
+import { Errors, EtcdError } from '../rpctypes/errors.js';
+import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
+import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
+import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
+import { aggregateText, type Metrics } from '../metrics/index.js';
+import type { Member } from './membership.js';
+import type { EtcdServer } from './server.js';
+
+const wire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
+
+export class ServerPort implements MemberPort {
+  constructor(
+    private readonly s: EtcdServer,
+    private readonly metrics: Metrics,
+    /** The edge threads' metrics (prom-client JSON), summed into /metrics; none when the core serves clients itself. */
+    private readonly edgeMetrics: () => Promise<unknown[][]> = async () => [],
+  ) {}
+
+  // ---- identity -----------------------------------------------------------------
+
+  private get authOn(): boolean {
+    return this.s.auth.enabled;
+  }
+
+  private who(c: Credentials): AuthInfo | undefined {
+    return authInfoOf(this.s.auth, c, !!this.s.opts.clientCertAuth);
+  }
+
+  /** The caller, checked by `check` when auth is on; undefined when it is off. */
+  private checked(c: Credentials, check: (ai: AuthInfo | undefined) => void): AuthInfo | undefined {
+    if (!this.authOn) return undefined;
+    const ai = this.who(c);
+    check(ai);
+    return ai;
+  }
+
+  private leaseHook(ai: AuthInfo | undefined) {
+    return (id: bigint) => checkLeaseKeys(this.s.auth, this.leaseKeys(id), ai);
+  }
+
+  /** Keys attached to a lease as this member sees them; none for a lease it does not know (the request reports that). */
+  private leaseKeys(id: bigint): Uint8Array[] {
+    try {
+      return this.s.leaseTimeToLive({ ID: id, keys: true }).keys;
+    } catch (err) {
+      if (err instanceof EtcdError) return [];
+      throw err;
+    }
+  }
+
+  // ---- KV --------------------------------------------------------------------------
+
+  async range(req: kv.RangeRequest, c: Credentials): Promise<kv.RangeResponse> {
+    this.checked(c, (ai) => checkRange(this.s.auth, req, ai));
+    return this.s.range(req);
+  }
+
+  async put(req: kv.PutRequest, c: Credentials): Promise<kv.PutResponse> {
+    const ai = this.checked(c, (ai) => checkPut(this.s.auth, req, ai, this.leaseHook(ai)));
+    return this.s.put(req, ai);
+  }
+
+  async deleteRange(req: kv.DeleteRangeRequest, c: Credentials): Promise<kv.DeleteRangeResponse> {
+    const ai = this.checked(c, (ai) => checkDelete(this.s.auth, req, ai));
+    return this.s.deleteRange(req, ai);
+  }
+
+  async txn(req: kv.TxnRequest, c: Credentials): Promise<kv.TxnResponse> {
+    const ai = this.checked(c, (ai) => checkTxn(this.s.auth, req, ai, this.leaseHook(ai)));
+    return this.s.txn(req, ai);
+  }
+
+  async compact(req: kv.CompactionRequest, c: Credentials): Promise<kv.CompactionResponse> {
+    const ai = this.checked(c, () => {});
+    return this.s.compact(req, ai);
+  }
+
+  // ---- watch -----------------------------------------------------------------------
+
+  openWatch(c: Credentials, out: WatchOutlet): WatchStreamPort {
+    const s = this.s;
+    const send = (r: WatchResult) => out({ ...r, header: s.header(r.revision) });
+    const ws = s.watchHub.openStream(send);
+    // An identity that cannot be resolved refuses every create on the stream, as etcd does.
+    let ai: AuthInfo | undefined;
+    let identityError: EtcdError | undefined;
+    if (this.authOn) {
+      try {
+        ai = this.who(c);
+      } catch (err) {
+        if (!(err instanceof EtcdError)) throw err;
+        identityError = err;
+      }
+    }
+    return {
+      watch: (req: WatchCreate) => {
+        if (ws.isClosed) return;
+        if (this.authOn) {
+          const denied = identityError ?? permissionError(() => s.auth.isRangePermitted(ai, req.key, req.rangeEnd ?? new Uint8Array(0)));
+          if (denied) {
+            const refusal: WatchResponse = {
+              header: s.header(), watchId: -1, created: true, canceled: true, cancelReason: grpcErrorString(denied),
+              compactRevision: 0, fragment: false, events: [], revision: s.currentRevision,
+            };
+            out(refusal);
+            return;
+          }
+        }
+        ws.watch(req);
+      },
+      cancel: (id) => void (ws.isClosed || ws.cancel(id)),
+      requestProgress: () => void (ws.isClosed || ws.requestProgress()),
+      drained: () => ws.drained(),
+      close: () => ws.close(),
+    };
+  }
+
+  // ---- leases ----------------------------------------------------------------------
+
+  async leaseGrant(req: leasepb.LeaseGrantRequest, c: Credentials): Promise<leasepb.LeaseGrantResponse> {
+    const ai = this.checked(c, () => {});
+    return this.s.leaseGrant(req, ai);
+  }
+
+  async leaseRevoke(req: leasepb.LeaseRevokeRequest, c: Credentials): Promise<leasepb.LeaseRevokeResponse> {
+    const ai = this.checked(c, (ai) => checkLeaseKeys(this.s.auth, this.leaseKeys(req.ID), ai));
+    return this.s.leaseRevoke(req, ai);
+  }
+
+  async leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest): Promise<leasepb.LeaseKeepAliveResponse> {
+    // The header is taken before the renewal, so its revision is never later than it.
+    const header = this.s.header();
+    let ttl: number;
+    try {
+      ttl = await this.s.leaseRenew(req.ID);
+    } catch (err) {
+      if (err !== Errors.LeaseNotFound) throw err;
+      ttl = 0;
+    }
+    return { header, ID: req.ID, TTL: ttl };
+  }
+
+  async leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest): Promise<leasepb.LeaseTimeToLiveResponse> {
+    try {
+      return await this.s.leaseTimeToLiveAnywhere(req);
+    } catch (err) {
+      // etcd answers a missing lease with TTL -1 rather than an error.
+      if (err !== Errors.LeaseNotFound) throw err;
+      return { header: this.s.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
+    }
+  }
+
+  async leaseLeases(): Promise<leasepb.LeaseLeasesResponse> {
+    return this.s.leaseLeases();
+  }
+
+  // ---- cluster ---------------------------------------------------------------------
+
+  /** etcd's Cluster service fills no revision in its header. */
+  private clusterHeader(): kv.ResponseHeader {
+    return { ...this.s.header(), revision: 0 };
+  }
+
+  private admin(c: Credentials): void {
+    this.checked(c, (ai) => this.s.auth.isAdminPermitted(ai));
+  }
+
+  async memberList(): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
+    return { header: this.clusterHeader(), members: this.s.members().map(wire) };
+  }
+
+  async memberAdd(req: { peerURLs: string[]; isLearner: boolean }, c: Credentials) {
+    this.admin(c);
+    const r = await this.s.memberAdd(req.peerURLs ?? [], !!req.isLearner);
+    return { header: this.clusterHeader(), member: wire(r.member), members: r.members.map(wire) };
+  }
+
+  async memberRemove(req: { ID: bigint }, c: Credentials) {
+    this.admin(c);
+    return { header: this.clusterHeader(), members: (await this.s.memberRemove(BigInt(req.ID))).map(wire) };
+  }
+
+  async memberUpdate(req: { ID: bigint; peerURLs: string[] }, c: Credentials) {
+    this.admin(c);
+    return { header: this.clusterHeader(), members: (await this.s.memberUpdate(BigInt(req.ID), req.peerURLs ?? [])).map(wire) };
+  }
+
+  async memberPromote(req: { ID: bigint }, c: Credentials) {
+    this.admin(c);
+    return { header: this.clusterHeader(), members: (await this.s.memberPromote(BigInt(req.ID))).map(wire) };
+  }
+
+  // ---- maintenance -----------------------------------------------------------------
+
+  /** etcd's maintenance server answers its admin checks with the auth store's raw error. */
+  private maintenanceAdmin(c: Credentials): void {
+    if (this.authOn) asRawAuthError(() => this.s.auth.isAdminPermitted(this.who(c)));
+  }
+
+  async status() {
+    return this.s.status();
+  }
+
+  async hash(c: Credentials) {
+    this.maintenanceAdmin(c);
+    return this.s.hash();
+  }
+
+  async hashKV(req: { revision: number }, c: Credentials) {
+    this.maintenanceAdmin(c);
+    return this.s.hashKV(req.revision);
+  }
+
+  async moveLeader(req: { targetID: bigint }) {
+    await this.s.moveLeader(BigInt(req.targetID));
+    return { header: this.s.header() };
+  }
+
+  async alarm(req: AlarmRequest) {
+    return this.s.alarm(req);
+  }
+
+  async defragment(c: Credentials) {
+    this.maintenanceAdmin(c);
+    await this.s.defragment();
+    return {};
+  }
+
+  async snapshot(c: Credentials, signal: AbortSignal): Promise<SnapshotFile> {
+    this.maintenanceAdmin(c);
+    const scratch = snapshotScratch(this.s.opts.dataDir ?? tmpdir());
+    try {
+      const view = await this.s.backendSnapshotView();
+      let size: number;
+      try {
+        size = (await writeBackendSnapshot(view, scratch.path, { signal })).size;
+      } finally {
+        view.close();
+      }
+      return { path: scratch.path, size, release: () => scratch.remove() };
+    } catch (err) {
+      scratch.remove();
+      throw err;
+    }
+  }
+
+  // ---- auth ------------------------------------------------------------------------
+
+  async authenticate(req: { name: string; password: string }) {
+    return this.s.authenticate(req.name, req.password);
+  }
+
+  async authRequest(req: AuthRaftRequest, c: Credentials): Promise<Record<string, unknown>> {
+    return this.s.proposeAuth(req, this.authOn ? this.who(c) : undefined);
+  }
+
+  // ---- lock and election -------------------------------------------------------------
+  // The permission checks answer with their own codes; what the KV steps of a lock
+  // or an election fail with is reported as etcd's services report it (asServiceError).
+
+  /** The server's own KV calls on the caller's behalf: each step goes through the log as a client's would. */
+  private coordination(ai: AuthInfo | undefined): CoordinationServer {
+    const s = this.s;
+    return {
+      watchHub: s.watchHub,
+      range: (r) => s.range(r),
+      txn: (r) => s.txn(r, ai),
+      deleteRange: (r) => s.deleteRange(r, ai),
+      header: (rev) => s.header(rev),
+    };
+  }
+
+  async lock(req: { name: Uint8Array; lease: bigint }, c: Credentials, signal: AbortSignal) {
+    const ai = this.checked(c, (ai) => checkMutex(this.s.auth, req.name, ai));
+    return asServiceError(lock(this.coordination(ai), req.name, req.lease, signal));
+  }
+
+  async unlock(req: { key: Uint8Array }, c: Credentials) {
+    const ai = this.checked(c, (ai) => checkKeyDelete(this.s.auth, req.key, ai, false));
+    return asServiceError(unlock(this.coordination(ai), req.key));
+  }
+
+  async campaign(req: { name: Uint8Array; lease: bigint; value: Uint8Array }, c: Credentials, signal: AbortSignal) {
+    const ai = this.checked(c, (ai) => checkMutex(this.s.auth, req.name, ai));
+    return asServiceError(campaign(this.coordination(ai), req.name, req.lease, req.value, signal));
+  }
+
+  async proclaim(req: { leader?: LeaderKey; value: Uint8Array }, c: Credentials) {
+    const ai = this.checked(c, (ai) => checkKeyWrite(this.s.auth, req.leader?.key, ai));
+    return asServiceError(proclaim(this.coordination(ai), req.leader, req.value));
+  }
+
+  async leader(req: { name: Uint8Array }, c: Credentials) {
+    const ai = this.checked(c, (ai) => checkPrefixRead(this.s.auth, req.name, ai));
+    return asServiceError(currentLeader(this.coordination(ai), req.name));
+  }
+
+  async resign(req: { leader?: LeaderKey }, c: Credentials) {
+    const ai = this.checked(c, (ai) => checkKeyDelete(this.s.auth, req.leader?.key, ai));
+    return asServiceError(resign(this.coordination(ai), req.leader));
+  }
+
+  async observe(req: { name: Uint8Array }, c: Credentials, out: (r: { header: kv.ResponseHeader; kv?: kv.KeyValue }) => void, signal: AbortSignal) {
+    const ai = this.checked(c, (ai) => checkPrefixRead(this.s.auth, req.name, ai));
+    return observe(this.coordination(ai), req.name, out, signal);
+  }
+
+  // ---- HTTP endpoints ----------------------------------------------------------------
+
+  async health(exclude: ReadonlySet<string>): Promise<HealthVerdict> {
+    const h = await this.healthCheck(exclude);
+    (h.ok ? this.metrics.healthSuccess : this.metrics.healthFailures).inc();
+    return h;
+  }
+
+  private async healthCheck(exclude: ReadonlySet<string>): Promise<HealthVerdict> {
+    const s = this.s;
+    if (s.alarms.get(AlarmType.NONE).some((a) => !exclude.has(AlarmType[a.alarm]))) return { ok: false, body: { health: 'false' } };
+    if (s.leader === 0n) return { ok: false, body: { health: 'false' } };
+    try {
+      await withTimeout(s.linearizableReadNotify(), 1000);
+      return { ok: true, body: { health: 'true' } };
+    } catch {
+      return { ok: false, body: { health: 'false' } };
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    return this.s.leader !== 0n && !this.s.alarms.has(AlarmType.CORRUPT);
+  }
+
+  async metricsText(): Promise<string> {
+    return aggregateText(this.metrics.registry, await this.edgeMetrics());
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,177 @@
+// The member port across a thread boundary, with a stand-in member behind it: calls,
+// errors, cancellation, watch flow control and batching, over a real MessageChannel.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageChannel } from 'node:worker_threads';
+import { PortHost } from '../../src/port/host.js';
+import { RemotePort, WATCH_WINDOW } from '../../src/port/remote.js';
+import type { MemberPort, WatchOutlet, WatchResponse, WatchStreamPort } from '../../src/port/member-port.js';
+import { Errors, EtcdError, GrpcCode } from '../../src/rpctypes/errors.js';
+
+type Fake = Partial<MemberPort> & Record<string, unknown>;
+
+function connect(fake: Fake, metrics: () => Promise<unknown[]> = async () => []) {
+  const { port1, port2 } = new MessageChannel();
+  let posts = 0;
+  const counted = {
+    postMessage: (v: unknown) => {
+      posts++;
+      port2.postMessage(v);
+    },
+    on: (e: 'message', f: (v: any) => void) => port2.on(e, f),
+  };
+  const logs: string[] = [];
+  const host = new PortHost(port1, fake as MemberPort, (level, msg) => logs.push(`${level} ${msg}`));
+  const remote = new RemotePort(counted, metrics);
+  return {
+    port: remote.port,
+    remote,
+    host,
+    logs,
+    posts: () => posts,
+    close() {
+      host.close();
+      remote.close(new Error('closed'));
+      port1.close();
+      port2.close();
+    },
+  };
+}
+
+function header(revision: number) {
+  return { clusterId: 1n, memberId: 2n, revision, raftTerm: 3 };
+}
+
+test('calls cross with bigints and bytes; a turn of calls is one message; answers come back in kind', async () => {
+  const seen: unknown[] = [];
+  const c = connect({
+    put: async (req: any) => {
+      seen.push(req);
+      return { header: header(5) };
+    },
+  });
+  try {
+    // A value that is a view into a larger buffer arrives as exactly its bytes.
+    const slab = Buffer.alloc(65536, 0x61);
+    const value = slab.subarray(10, 13);
+    // Defaults kept on the prototype (as a decoded protobuf message keeps them) travel too.
+    const proto = { lease: 0n, prevKv: false };
+    const req = Object.assign(Object.create(proto), { key: Buffer.from('k'), value });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => c.port.put(req, { token: 't' })));
+    assert.equal(answers.length, 50);
+    assert.deepEqual(answers[0], { header: header(5) });
+    assert.equal(c.posts(), 1, 'fifty calls in one turn leave as one message');
+    const got = seen[0] as { key: Uint8Array; value: Uint8Array; lease: bigint; prevKv: boolean };
+    assert.deepEqual([Buffer.from(got.key).toString(), Buffer.from(got.value).toString(), got.lease, got.prevKv], ['k', 'aaa', 0n, false]);
+    assert.equal(got.value.buffer.byteLength, 3, 'only the value bytes crossed');
+  } finally {
+    c.close();
+  }
+});
+
+test("errors keep etcd's code and message, and the shared instances stay identical", async () => {
+  const c = connect({
+    range: async () => {
+      throw Errors.Compacted;
+    },
+    put: async () => {
+      throw new EtcdError(GrpcCode.FailedPrecondition, 'something particular');
+    },
+    txn: async () => {
+      throw new Error('plain failure');
+    },
+  });
+  try {
+    await assert.rejects(c.port.range({} as any, {}), (e) => e === Errors.Compacted);
+    await assert.rejects(c.port.put({} as any, {}), (e: any) => e instanceof EtcdError && e.code === GrpcCode.FailedPrecondition && e.message === 'something particular');
+    await assert.rejects(c.port.txn({} as any, {}), (e: any) => !(e instanceof EtcdError) && e.message === 'plain failure');
+  } finally {
+    c.close();
+  }
+});
+
+test('an aborted lock call aborts on the core side', async () => {
+  let coreSignal: AbortSignal | undefined;
+  const c = connect({
+    lock: (_req: unknown, _who: unknown, signal: AbortSignal) =>
+      new Promise((_resolve, reject) => {
+        coreSignal = signal;
+        signal.addEventListener('abort', () => reject(new Error('canceled')));
+      }),
+  });
+  try {
+    const ac = new AbortController();
+    const p = c.port.lock({ name: Buffer.from('n'), lease: 1n }, {}, ac.signal);
+    while (coreSignal === undefined) await new Promise((r) => setTimeout(r, 1));
+    ac.abort();
+    await assert.rejects(p);
+    assert.equal(coreSignal.aborted, true);
+  } finally {
+    c.close();
+  }
+});
+
+test('watch: the core sends at most a window ahead of what the edge outlet took, and resumes once it drains', async () => {
+  let coreOut: WatchOutlet | undefined;
+  let drains = 0;
+  const stream: WatchStreamPort = { watch() {}, cancel() {}, requestProgress() {}, drained: () => void drains++, close() {} };
+  const c = connect({
+    openWatch: (_who: unknown, out: WatchOutlet) => {
+      coreOut = out;
+      return stream;
+    },
+  });
+  try {
+    const received: WatchResponse[] = [];
+    let room = false;
+    const edge = c.port.openWatch({}, (r) => {
+      received.push(r);
+      return room;
+    });
+    while (coreOut === undefined) await new Promise((r) => setTimeout(r, 1));
+    const resp = (i: number): WatchResponse => ({ header: header(i), revision: i, watchId: 0, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment: false, events: [] });
+    // The edge's outlet is full from the first response on: the core may still send a window's worth.
+    let accepted = 0;
+    for (let i = 0; i < WATCH_WINDOW * 2; i++) {
+      if (!coreOut(resp(i))) break;
+      accepted++;
+    }
+    assert.equal(accepted, WATCH_WINDOW - 1, 'the core stops at the window');
+    while (received.length < WATCH_WINDOW) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(drains, 0, 'nothing acknowledged while the outlet is full');
+    room = true;
+    edge.drained();
+    while (drains === 0) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(drains, 1, 'the hub is told to resume once');
+    assert.equal(coreOut(resp(999)), true);
+    edge.close();
+  } finally {
+    c.close();
+  }
+});
+
+test("the core reads each edge's metrics, and an edge that does not answer counts as none", async () => {
+  const c = connect({}, async () => [{ name: 'grpc_server_started_total', values: [{ value: 3 }] }]);
+  try {
+    assert.deepEqual(await c.host.edgeMetrics(1000), [{ name: 'grpc_server_started_total', values: [{ value: 3 }] }]);
+  } finally {
+    c.close();
+  }
+  const silent = connect({}, () => new Promise(() => {}));
+  try {
+    assert.deepEqual(await silent.host.edgeMetrics(50), []);
+  } finally {
+    silent.close();
+  }
+});
+
+test('log lines from an edge reach the core logger', async () => {
+  const c = connect({});
+  try {
+    c.remote.log('warn', 'edge says', { n: 1n });
+    while (c.logs.length === 0) await new Promise((r) => setTimeout(r, 1));
+    assert.deepEqual(c.logs, ['warn edge says']);
+  } finally {
+    c.close();
+  }
+});
