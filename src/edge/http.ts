@@ -6,7 +6,6 @@ import type { HttpPort, MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { CORS, gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
-import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../server/version.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -48,7 +47,10 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
         );
         return;
       case '/version':
-        send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+        void port.version().then(
+          (v) => send(res, 200, 'application/json', JSON.stringify(v)),
+          (err) => send(res, 500, 'text/plain; charset=utf-8', String(err)),
+        );
         return;
       case '/metrics':
         void port.metricsText().then(

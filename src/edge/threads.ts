@@ -1,12 +1,14 @@
-// The core thread's side of the edge threads: it starts them (the first opens the
-// listening sockets, the others accept on the same ones), serves each one's
-// member-port channel, gathers their metrics at scrape time and stops them.
+// The core thread's side of the edge threads: it starts them while the member
+// boots (loading their modules is most of their start), then has them serve (the
+// first opens the listening sockets, the others accept on the same ones), serves
+// each one's member-port channel, gathers their metrics at scrape time and stops
+// them.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MemberPort } from '../port/member-port.js';
 import { PortHost } from '../port/host.js';
 import type { Logger } from '../pkg/logger.js';
 import type { ListenerOptions } from './listeners.js';
-import type { EdgeControl, EdgeWorkerData } from './worker.js';
+import type { EdgeCommand, EdgeControl, EdgeWorkerData } from './worker.js';
 
 export interface EdgeThreads {
   clientUrls: string[];
@@ -18,83 +20,116 @@ export interface EdgeThreads {
   terminate(): Promise<void>;
 }
 
-/** How long a scrape waits for an edge thread's metrics. */
-const METRICS_WAIT_MS = 2000;
-/** How long close() waits for a thread to finish its connections before terminating it. */
-const CLOSE_WAIT_MS = 10_000;
-
-interface Started {
-  worker: Worker;
-  host: PortHost;
+/** Threads started and loaded, not yet serving. */
+export interface BootingEdgeThreads {
+  serve(port: MemberPort, listen: ListenerOptions, logger: Logger): Promise<EdgeThreads>;
+  terminate(): Promise<void>;
 }
 
-export async function startEdgeThreads(port: MemberPort, count: number, listen: ListenerOptions, logger: Logger): Promise<EdgeThreads> {
+/** How long a scrape waits for an edge thread's metrics. */
+const METRICS_WAIT_MS = 2000;
+/** How long drain() waits for a thread to finish its connections. */
+const CLOSE_WAIT_MS = 10_000;
+
+interface Thread {
+  worker: Worker;
+  booted: Promise<void>;
+  host?: PortHost;
+}
+
+export function bootEdgeThreads(count: number): BootingEdgeThreads {
   if (!(count >= 1)) throw new Error(`edge: at least one edge thread expected, got ${count}`);
-  const started: Started[] = [];
-  let clientUrls: string[] = [];
-  try {
-    let fds: number[] | undefined;
-    for (let i = 0; i < count; i++) {
-      const opts: ListenerOptions = fds ? { ...listen, listeners: listen.listeners.map((l, j) => ({ ...l, fd: fds![j] })) } : listen;
-      const s = await startOne(port, i, opts, logger);
-      started.push(s.started);
-      if (i === 0) {
-        fds = s.fds;
-        clientUrls = s.clientUrls;
-      }
-    }
-  } catch (err) {
-    await Promise.all(started.map((s) => drainOne(s)));
-    await Promise.all(started.map((s) => s.worker.terminate()));
-    throw err;
-  }
+  const threads: Thread[] = Array.from({ length: count }, (_, index) => boot(index));
+  const terminate = async () => void (await Promise.all(threads.map((t) => t.worker.terminate())));
   return {
-    clientUrls,
-    metrics: () => Promise.all(started.map((s) => s.host.edgeMetrics(METRICS_WAIT_MS))),
-    drain: async () => void (await Promise.all(started.map((s) => drainOne(s)))),
-    terminate: async () => void (await Promise.all(started.map((s) => s.worker.terminate()))),
+    terminate,
+    async serve(port, listen, logger) {
+      let clientUrls: string[] = [];
+      try {
+        let fds: number[] | undefined;
+        for (const [i, t] of threads.entries()) {
+          const opts: ListenerOptions = fds ? { ...listen, listeners: listen.listeners.map((l, j) => ({ ...l, fd: fds![j] })) } : listen;
+          const r = await serveOne(t, i, port, opts, logger);
+          if (i === 0) ({ fds, clientUrls } = r);
+        }
+      } catch (err) {
+        await Promise.all(threads.map((t) => drainOne(t)));
+        await terminate();
+        throw err;
+      }
+      return {
+        clientUrls,
+        metrics: () => Promise.all(threads.map((t) => t.host?.edgeMetrics(METRICS_WAIT_MS) ?? [])),
+        drain: async () => void (await Promise.all(threads.map((t) => drainOne(t)))),
+        terminate,
+      };
+    },
   };
 }
 
-async function startOne(port: MemberPort, index: number, listen: ListenerOptions, logger: Logger): Promise<{ started: Started; clientUrls: string[]; fds: number[] }> {
-  const { port1, port2 } = new MessageChannel();
-  const log = logger.with({ 'edge-thread': index });
-  const host = new PortHost(port1, port, (level, msg, fields) => log[level](msg, fields));
-  const data: EdgeWorkerData = { edgeWorker: true, index, port: port2 as unknown as EdgeWorkerData['port'], listen };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, transferList: [port2] });
-  const started = { worker, host };
-  const reply = await new Promise<EdgeControl>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`edge thread ${index} exited with code ${code} before listening`)));
+function boot(index: number): Thread {
+  const data: EdgeWorkerData = { edgeWorker: true, index };
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+  const booted = nextControl(worker, index).then((m) => {
+    if (m.t !== 'booted') throw new Error(`edge thread ${index}: unexpected ${m.t}`);
   });
-  worker.removeAllListeners('error');
-  worker.removeAllListeners('exit');
-  worker.on('error', (err) => log.error('edge thread failed', { error: err.message }));
-  worker.on('exit', () => host.close());
-  if (reply.t !== 'listening') {
-    await worker.terminate();
-    throw new Error(reply.t === 'failed' ? reply.message : 'edge thread did not start');
-  }
-  return { started, clientUrls: reply.clientUrls, fds: reply.fds };
+  booted.catch(() => {});
+  return { worker, booted };
 }
 
-/** Asks the thread to finish its connections. */
-async function drainOne(s: Started): Promise<void> {
-  const closed = new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, CLOSE_WAIT_MS);
-    s.worker.on('message', (m: EdgeControl) => {
-      if (m.t === 'closed') {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    s.worker.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
+/** The thread's next word about itself; its failing or exiting first is an error. */
+function nextControl(worker: Worker, index: number): Promise<EdgeControl> {
+  return new Promise<EdgeControl>((resolve, reject) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (m: EdgeControl) => {
+      cleanup();
+      resolve(m);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`edge thread ${index} exited with code ${code}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
-  s.worker.postMessage({ t: 'close' });
+}
+
+async function serveOne(t: Thread, index: number, port: MemberPort, listen: ListenerOptions, logger: Logger): Promise<{ clientUrls: string[]; fds: number[] }> {
+  await t.booted;
+  const { port1, port2 } = new MessageChannel();
+  const log = logger.with({ 'edge-thread': index });
+  const host = (t.host = new PortHost(port1, port, (level, msg, fields) => log[level](msg, fields)));
+  const reply = nextControl(t.worker, index);
+  t.worker.postMessage({ t: 'serve', port: port2 as unknown as Extract<EdgeCommand, { t: 'serve' }>['port'], listen } satisfies EdgeCommand, [port2]);
+  const m = await reply;
+  t.worker.on('error', (err) => log.error('edge thread failed', { error: err.message }));
+  t.worker.on('exit', () => host.close());
+  if (m.t !== 'listening') throw new Error(m.t === 'failed' ? m.message : `edge thread ${index} did not start serving`);
+  return { clientUrls: m.clientUrls, fds: m.fds };
+}
+
+/** Asks a serving thread to finish its connections. */
+async function drainOne(t: Thread): Promise<void> {
+  if (t.host === undefined) return;
+  const closed = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    t.worker.on('message', (m: EdgeControl) => m.t === 'closed' && done());
+    t.worker.once('exit', done);
+  });
+  t.worker.postMessage({ t: 'close' } satisfies EdgeCommand);
   await closed;
-  s.host.close();
+  t.host.close();
 }

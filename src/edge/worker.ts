@@ -12,13 +12,17 @@ export interface EdgeWorkerData {
   edgeWorker: true;
   /** Which edge thread this is (0 opens the listening sockets). */
   index: number;
-  /** The channel to the core thread's PortHost. */
-  port: MessageEndpoint;
-  listen: ListenerOptions;
 }
 
-/** Messages between the core and an edge thread about the thread itself (not the member port). */
-export type EdgeControl = { t: 'listening'; clientUrls: string[]; fds: number[] } | { t: 'failed'; message: string } | { t: 'closed' };
+/** What the core tells an edge thread: serve (with the channel to its PortHost), or finish. */
+export type EdgeCommand = { t: 'serve'; port: MessageEndpoint; listen: ListenerOptions } | { t: 'close' };
+
+/** What an edge thread tells the core about itself (not the member port). */
+export type EdgeControl =
+  | { t: 'booted' }
+  | { t: 'listening'; clientUrls: string[]; fds: number[] }
+  | { t: 'failed'; message: string }
+  | { t: 'closed' };
 
 /** A logger whose lines the core thread writes, so one process keeps one log. */
 function forwardingLogger(send: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void, base: Record<string, unknown> = {}): Logger {
@@ -31,19 +35,19 @@ function forwardingLogger(send: (level: 'debug' | 'info' | 'warn' | 'error', msg
   };
 }
 
-async function run(data: EdgeWorkerData): Promise<void> {
-  const control = parentPort!;
+/** Serves clients once told to, until told to close. */
+async function serve(control: NonNullable<typeof parentPort>, cmd: Extract<EdgeCommand, { t: 'serve' }>): Promise<void> {
   const metrics = new EdgeMetrics();
-  const remote = new RemotePort(data.port, () => metrics.json());
+  const remote = new RemotePort(cmd.port, () => metrics.json());
   const logger = forwardingLogger((level, msg, fields) => remote.log(level, msg, fields));
   let serving: ServingClients;
   try {
-    serving = await serveClients(remote.port, metrics, logger, data.listen);
+    serving = await serveClients(remote.port, metrics, logger, cmd.listen);
   } catch (err) {
     control.postMessage({ t: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies EdgeControl);
     return;
   }
-  control.on('message', (m: { t: 'close' }) => {
+  control.on('message', (m: EdgeCommand) => {
     if (m.t !== 'close') return;
     // The listening sockets are shared with the other edge threads: they close when
     // the threads end, after the core has stopped, so no descriptor is closed twice
@@ -56,4 +60,12 @@ async function run(data: EdgeWorkerData): Promise<void> {
   control.postMessage({ t: 'listening', clientUrls: serving.clientUrls, fds: serving.fds } satisfies EdgeControl);
 }
 
-if (parentPort && (workerData as EdgeWorkerData | undefined)?.edgeWorker) void run(workerData as EdgeWorkerData);
+if (parentPort && (workerData as EdgeWorkerData | undefined)?.edgeWorker) {
+  const control = parentPort;
+  // Loading the modules takes most of a thread's start: it is done while the core
+  // opens its storage, and the thread then waits to be told to serve.
+  control.once('message', (cmd: EdgeCommand) => {
+    if (cmd.t === 'serve') void serve(control, cmd);
+  });
+  control.postMessage({ t: 'booted' } satisfies EdgeControl);
+}

@@ -4,7 +4,7 @@
 import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
 import { serveClients, type ClientListener, type ListenerOptions } from '../edge/listeners.js';
-import { startEdgeThreads, type EdgeThreads } from '../edge/threads.js';
+import { bootEdgeThreads, type EdgeThreads } from '../edge/threads.js';
 import { ServerPort } from '../server/port.js';
 import { removeSnapshotLeftovers } from '../bolt/backend-snapshot.js';
 import { Metrics } from '../metrics/index.js';
@@ -49,7 +49,16 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   const metrics = new Metrics();
   const stale = removeSnapshotLeftovers(opts.dataDir);
   if (stale.length) logger.warn('removed unfinished snapshot files', { files: stale });
-  const server = await EtcdServer.start(opts, logger, metrics);
+  // Edge threads load their modules while the server opens its storage.
+  const edgeThreads = opts.edgeThreads ?? 0;
+  const booting = edgeThreads > 0 ? bootEdgeThreads(edgeThreads) : undefined;
+  let server: EtcdServer;
+  try {
+    server = await EtcdServer.start(opts, logger, metrics);
+  } catch (err) {
+    await booting?.terminate();
+    throw err;
+  }
   logger.info('starting etcd server', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId) });
 
   let threads: EdgeThreads | undefined;
@@ -57,9 +66,8 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   let clients: ClientSide;
   try {
     const listen = listenerOptions(opts);
-    const edgeThreads = opts.edgeThreads ?? 0;
-    if (edgeThreads > 0) {
-      const t = (threads = await startEdgeThreads(memberPort, edgeThreads, listen, logger));
+    if (booting) {
+      const t = (threads = await booting.serve(memberPort, listen, logger));
       clients = { clientUrls: t.clientUrls, drain: () => t.drain(), release: () => t.terminate() };
       logger.info('serving clients on edge threads', { 'edge-threads': edgeThreads });
     } else {
@@ -67,6 +75,7 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
       clients = { clientUrls: serving.clientUrls, drain: () => serving.close(), release: async () => {} };
     }
   } catch (err) {
+    await booting?.terminate();
     await server.stop();
     throw err;
   }

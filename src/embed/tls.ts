@@ -1,11 +1,10 @@
 // Client-port TLS as etcd configures it from --cert-file, --key-file,
 // --trusted-ca-file, --client-cert-auth and --auto-tls.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isIP } from 'node:net';
 import type { TlsListenOptions } from '../grpc/server.js';
-import { opensslCiphers } from './cipher-suites.js';
+import { opensslCiphers } from '../tlsutil/cipher-suites.js';
+import { selfSignedCert } from '../tlsutil/self-cert.js';
 
 export interface ClientTlsConfig {
   certFile?: string;
@@ -39,20 +38,4 @@ export function clientTlsOptions(url: URL, cfg: ClientTlsConfig, dataDir: string
     opts.rejectUnauthorized = true;
   }
   return opts;
-}
-
-/** As etcd's transport.SelfCert: one ECDSA P-256 certificate for the listen hosts, reused across restarts. */
-export function selfSignedCert(dir: string, hosts: string[]): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const san = [...new Set(hosts)].map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '365', '-subj', '/O=etcd',
-    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
-    '-addext', 'extendedKeyUsage=serverAuth,clientAuth',
-  ], { stdio: 'ignore' });
-  return { certFile, keyFile };
 }

@@ -123,6 +123,8 @@ export interface HttpPort {
   health(exclude: ReadonlySet<string>): Promise<HealthVerdict>;
   /** /readyz: a leader and no CORRUPT alarm. */
   ready(): Promise<boolean>;
+  /** /version: the server's and the cluster's etcd versions. */
+  version(): Promise<{ etcdserver: string; etcdcluster: string }>;
   /** /metrics: the member's Prometheus text. */
   metricsText(): Promise<string>;
 }

@@ -157,6 +157,7 @@ export class RemotePort {
         this.request((id) => ({ t: 'observe', id, args: detach([req, who], new WeakMap()) }), out as (v: unknown) => void, signal),
       health: (exclude: ReadonlySet<string>) => this.call('health', [[...exclude]]),
       ready: c('ready'),
+      version: c('version'),
       metricsText: c('metricsText'),
     } as MemberPort;
   }

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import type { TLSSocket, TlsOptions } from 'node:tls';
-import { selfSignedCert } from '../embed/tls.js';
-import { opensslCiphers } from '../embed/cipher-suites.js';
+import { selfSignedCert } from '../tlsutil/self-cert.js';
+import { opensslCiphers } from '../tlsutil/cipher-suites.js';
 
 export interface PeerTlsConfig {
   certFile?: string;

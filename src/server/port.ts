@@ -22,6 +22,7 @@ import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
 import { aggregateText, type Metrics } from '../metrics/index.js';
 import type { Member } from './membership.js';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import type { EtcdServer } from './server.js';
 
 const wire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
@@ -345,6 +346,10 @@ export class ServerPort implements MemberPort {
 
   async ready(): Promise<boolean> {
     return this.s.leader !== 0n && !this.s.alarms.has(AlarmType.CORRUPT);
+  }
+
+  async version(): Promise<{ etcdserver: string; etcdcluster: string }> {
+    return { etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION };
   }
 
   async metricsText(): Promise<string> {

@@ -115,7 +115,7 @@ for (const kind of kinds) {
 }
 
 test('cipher suites: Go names map to OpenSSL ones, and lists Go’s HTTP/2 would refuse are refused', async () => {
-  const { opensslCiphers } = await import('../../src/embed/cipher-suites.js');
+  const { opensslCiphers } = await import('../../src/tlsutil/cipher-suites.js');
   assert.match(opensslCiphers(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305']), /:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305$/);
   assert.throws(() => opensslCiphers(['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384']), /missing an HTTP\/2-required AES_128_GCM_SHA256 cipher/);
   assert.throws(() => opensslCiphers(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_NOPE']), /unexpected TLS cipher suite "TLS_NOPE"/);
