@@ -1,14 +1,18 @@
 // etcdserverpb.KV: each call crosses the member port with its caller's credentials.
+// Range, Put, DeleteRange and Txn pass their messages through as wire bytes: the
+// member decodes the request and encodes the response.
 import type { CallContext } from '../grpc/types.js';
+import type { CompactionRequest } from '../pb/kv.js';
 import type { KvPort } from '../port/member-port.js';
 import { credentialsOf } from './credentials.js';
+import { encoded } from './service.js';
 
 export function kvImpl(p: KvPort) {
   return {
-    Range: (req: any, call: CallContext) => p.range(req, credentialsOf(call)),
-    Put: (req: any, call: CallContext) => p.put(req, credentialsOf(call)),
-    DeleteRange: (req: any, call: CallContext) => p.deleteRange(req, credentialsOf(call)),
-    Txn: (req: any, call: CallContext) => p.txn(req, credentialsOf(call)),
-    Compact: (req: any, call: CallContext) => p.compact(req, credentialsOf(call)),
+    Range: encoded((req, call) => p.range(req, credentialsOf(call))),
+    Put: encoded((req, call) => p.put(req, credentialsOf(call))),
+    DeleteRange: encoded((req, call) => p.deleteRange(req, credentialsOf(call))),
+    Txn: encoded((req, call) => p.txn(req, credentialsOf(call))),
+    Compact: (req: CompactionRequest, call: CallContext) => p.compact(req, credentialsOf(call)),
   };
 }

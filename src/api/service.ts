@@ -8,17 +8,29 @@ import { grpcCodeName, type GrpcMetrics } from '../metrics/index.js';
 export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
 export type StreamImpl = (stream: any) => void | Promise<void>;
 
+/** A unary handler that takes its request and gives its response as protobuf bytes. */
+export interface EncodedImpl {
+  encoded: (req: Uint8Array, call: CallContext) => Promise<Uint8Array>;
+}
+
+/** Marks a handler as taking and giving wire bytes: no codec runs on this side. */
+export const encoded = (fn: EncodedImpl['encoded']): EncodedImpl => ({ encoded: fn });
+
+const passThrough = (b: Uint8Array) => b;
+
 export function defineService(
   fullName: string,
-  impl: Record<string, UnaryImpl | StreamImpl>,
+  impl: Record<string, UnaryImpl | StreamImpl | EncodedImpl>,
   metrics: GrpcMetrics,
 ): Record<string, MethodDef<any, any>> {
   const out: Record<string, MethodDef<any, any>> = {};
   const [pkg, svc] = splitName(fullName);
   for (const m of serviceMethods(fullName)) {
-    const fn = impl[m.name];
-    const req = codec<any>(m.requestType);
-    const res = codec<any>(m.responseType);
+    const given = impl[m.name];
+    const raw = given !== undefined && typeof given === 'object';
+    const fn = raw ? (given as EncodedImpl).encoded : (given as UnaryImpl | StreamImpl | undefined);
+    const req = raw ? { decode: passThrough, encode: passThrough } : codec<any>(m.requestType);
+    const res = raw ? { decode: passThrough, encode: passThrough } : codec<any>(m.responseType);
     const grpcType = m.requestStream && m.responseStream ? 'bidi_stream' : m.responseStream ? 'server_stream' : m.requestStream ? 'client_stream' : 'unary';
     const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handling = metrics.grpcHandling.labels(grpcType, `${pkg}.${svc}`, m.name);

@@ -5,7 +5,9 @@ import { detach, type Memo } from './detach.js';
 import { Link, type MessageEndpoint } from './link.js';
 import type { Credentials, MemberPort, WatchResponse, WatchStreamPort } from './member-port.js';
 import { toWireError, type CoreMessage, type EdgeMessage, type WatchOp } from './protocol.js';
-import { WATCH_WINDOW } from './remote.js';
+import { PLAIN_ERROR, WATCH_WINDOW } from './remote.js';
+import { readPacked, PackedKind } from './packed.js';
+import { EtcdError } from '../rpctypes/errors.js';
 
 export interface PortHostLog {
   (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
@@ -27,7 +29,8 @@ export class PortHost {
     private readonly port: MemberPort,
     private readonly log: PortHostLog,
   ) {
-    this.link = new Link(endpoint, (batch) => {
+    this.link = new Link(endpoint, (batch, packed) => {
+      if (packed) this.receivePacked(packed);
       for (const m of batch) this.receive(m);
     });
   }
@@ -60,6 +63,31 @@ export class PortHost {
     this.files.clear();
     for (const done of this.metricsWaits.values()) done([]);
     this.link.close();
+  }
+
+  /** Hot KV calls: request bytes in, response bytes (or the error) packed back. */
+  private receivePacked(buffer: ArrayBuffer): void {
+    for (const r of readPacked(buffer)) {
+      if (r.kind !== PackedKind.Call) continue;
+      const { id } = r;
+      let p: Promise<Uint8Array>;
+      try {
+        p = this.port[r.method](r.payload, { token: r.token, commonName: r.commonName });
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(
+        (bytes) => {
+          this.link.packed.answer(id, bytes);
+          this.link.packedWritten();
+        },
+        (err) => {
+          if (err instanceof EtcdError) this.link.packed.error(id, err.code, err.message);
+          else this.link.packed.error(id, PLAIN_ERROR, err instanceof Error ? err.message : String(err));
+          this.link.packedWritten();
+        },
+      );
+    }
   }
 
   private receive(m: EdgeMessage): void {

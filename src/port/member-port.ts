@@ -20,6 +20,14 @@ export interface Credentials {
 
 export const NO_CREDENTIALS: Credentials = Object.freeze({});
 
+/**
+ * The protobuf encoding of an etcd message of type T, exactly as on the wire. The
+ * hot KV calls take and give their messages encoded: the edge passes a request's
+ * bytes through untouched and writes the answer's bytes out as they come, and
+ * across threads they travel packed (packed.ts) instead of as object graphs.
+ */
+export type Encoded<T> = Uint8Array & { readonly __encodes?: T };
+
 /** A watch response with the member's header. */
 export interface WatchResponse extends WatchResult {
   header: kv.ResponseHeader;
@@ -58,10 +66,10 @@ export interface SnapshotFile {
 }
 
 export interface KvPort {
-  range(req: kv.RangeRequest, who: Credentials): Promise<kv.RangeResponse>;
-  put(req: kv.PutRequest, who: Credentials): Promise<kv.PutResponse>;
-  deleteRange(req: kv.DeleteRangeRequest, who: Credentials): Promise<kv.DeleteRangeResponse>;
-  txn(req: kv.TxnRequest, who: Credentials): Promise<kv.TxnResponse>;
+  range(req: Encoded<kv.RangeRequest>, who: Credentials): Promise<Encoded<kv.RangeResponse>>;
+  put(req: Encoded<kv.PutRequest>, who: Credentials): Promise<Encoded<kv.PutResponse>>;
+  deleteRange(req: Encoded<kv.DeleteRangeRequest>, who: Credentials): Promise<Encoded<kv.DeleteRangeResponse>>;
+  txn(req: Encoded<kv.TxnRequest>, who: Credentials): Promise<Encoded<kv.TxnResponse>>;
   compact(req: kv.CompactionRequest, who: Credentials): Promise<kv.CompactionResponse>;
 }
 

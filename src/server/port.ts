@@ -13,10 +13,11 @@ import {
   checkRange, checkTxn, grpcErrorString, permissionError,
 } from '../auth/checks.js';
 import type {
-  Credentials, HealthVerdict, LeaderKey, MemberPort, SnapshotFile, WatchOutlet, WatchResponse, WatchStreamPort,
+  Credentials, Encoded, HealthVerdict, LeaderKey, MemberPort, SnapshotFile, WatchOutlet, WatchResponse, WatchStreamPort,
 } from '../port/member-port.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
-import { Errors, EtcdError } from '../rpctypes/errors.js';
+import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
+import { codec, type MessageCodec } from '../pb/codec.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
@@ -25,7 +26,28 @@ import type { Member } from './membership.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import type { EtcdServer } from './server.js';
 
-const wire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
+const memberWire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
+
+/** The KV messages the port takes and gives encoded. */
+const wire = {
+  rangeRequest: codec<kv.RangeRequest>('etcdserverpb.RangeRequest'),
+  rangeResponse: codec<kv.RangeResponse>('etcdserverpb.RangeResponse'),
+  putRequest: codec<kv.PutRequest>('etcdserverpb.PutRequest'),
+  putResponse: codec<kv.PutResponse>('etcdserverpb.PutResponse'),
+  deleteRangeRequest: codec<kv.DeleteRangeRequest>('etcdserverpb.DeleteRangeRequest'),
+  deleteRangeResponse: codec<kv.DeleteRangeResponse>('etcdserverpb.DeleteRangeResponse'),
+  txnRequest: codec<kv.TxnRequest>('etcdserverpb.TxnRequest'),
+  txnResponse: codec<kv.TxnResponse>('etcdserverpb.TxnResponse'),
+};
+
+/** A request that does not decode is refused as grpc-go refuses it. */
+function unmarshal<T>(c: MessageCodec<T>, bytes: Uint8Array): T {
+  try {
+    return c.decode(bytes);
+  } catch (err) {
+    throw new EtcdError(GrpcCode.Internal, `grpc: error unmarshalling request: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 export class ServerPort implements MemberPort {
   constructor(
@@ -69,24 +91,28 @@ export class ServerPort implements MemberPort {
 
   // ---- KV --------------------------------------------------------------------------
 
-  async range(req: kv.RangeRequest, c: Credentials): Promise<kv.RangeResponse> {
+  async range(bytes: Encoded<kv.RangeRequest>, c: Credentials): Promise<Encoded<kv.RangeResponse>> {
+    const req = unmarshal(wire.rangeRequest, bytes);
     this.checked(c, (ai) => checkRange(this.s.auth, req, ai));
-    return this.s.range(req);
+    return wire.rangeResponse.encode(await this.s.range(req));
   }
 
-  async put(req: kv.PutRequest, c: Credentials): Promise<kv.PutResponse> {
+  async put(bytes: Encoded<kv.PutRequest>, c: Credentials): Promise<Encoded<kv.PutResponse>> {
+    const req = unmarshal(wire.putRequest, bytes);
     const ai = this.checked(c, (ai) => checkPut(this.s.auth, req, ai, this.leaseHook(ai)));
-    return this.s.put(req, ai);
+    return wire.putResponse.encode(await this.s.put(req, ai));
   }
 
-  async deleteRange(req: kv.DeleteRangeRequest, c: Credentials): Promise<kv.DeleteRangeResponse> {
+  async deleteRange(bytes: Encoded<kv.DeleteRangeRequest>, c: Credentials): Promise<Encoded<kv.DeleteRangeResponse>> {
+    const req = unmarshal(wire.deleteRangeRequest, bytes);
     const ai = this.checked(c, (ai) => checkDelete(this.s.auth, req, ai));
-    return this.s.deleteRange(req, ai);
+    return wire.deleteRangeResponse.encode(await this.s.deleteRange(req, ai));
   }
 
-  async txn(req: kv.TxnRequest, c: Credentials): Promise<kv.TxnResponse> {
+  async txn(bytes: Encoded<kv.TxnRequest>, c: Credentials): Promise<Encoded<kv.TxnResponse>> {
+    const req = unmarshal(wire.txnRequest, bytes);
     const ai = this.checked(c, (ai) => checkTxn(this.s.auth, req, ai, this.leaseHook(ai)));
-    return this.s.txn(req, ai);
+    return wire.txnResponse.encode(await this.s.txn(req, ai));
   }
 
   async compact(req: kv.CompactionRequest, c: Credentials): Promise<kv.CompactionResponse> {
@@ -185,28 +211,28 @@ export class ServerPort implements MemberPort {
   }
 
   async memberList(): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
-    return { header: this.clusterHeader(), members: this.s.members().map(wire) };
+    return { header: this.clusterHeader(), members: this.s.members().map(memberWire) };
   }
 
   async memberAdd(req: { peerURLs: string[]; isLearner: boolean }, c: Credentials) {
     this.admin(c);
     const r = await this.s.memberAdd(req.peerURLs ?? [], !!req.isLearner);
-    return { header: this.clusterHeader(), member: wire(r.member), members: r.members.map(wire) };
+    return { header: this.clusterHeader(), member: memberWire(r.member), members: r.members.map(memberWire) };
   }
 
   async memberRemove(req: { ID: bigint }, c: Credentials) {
     this.admin(c);
-    return { header: this.clusterHeader(), members: (await this.s.memberRemove(BigInt(req.ID))).map(wire) };
+    return { header: this.clusterHeader(), members: (await this.s.memberRemove(BigInt(req.ID))).map(memberWire) };
   }
 
   async memberUpdate(req: { ID: bigint; peerURLs: string[] }, c: Credentials) {
     this.admin(c);
-    return { header: this.clusterHeader(), members: (await this.s.memberUpdate(BigInt(req.ID), req.peerURLs ?? [])).map(wire) };
+    return { header: this.clusterHeader(), members: (await this.s.memberUpdate(BigInt(req.ID), req.peerURLs ?? [])).map(memberWire) };
   }
 
   async memberPromote(req: { ID: bigint }, c: Credentials) {
     this.admin(c);
-    return { header: this.clusterHeader(), members: (await this.s.memberPromote(BigInt(req.ID))).map(wire) };
+    return { header: this.clusterHeader(), members: (await this.s.memberPromote(BigInt(req.ID))).map(memberWire) };
   }
 
   // ---- maintenance -----------------------------------------------------------------

@@ -93,6 +93,19 @@ test('a truncated gRPC message then disconnect leaves the member serving; half-c
   await assertBothServing();
 });
 
+test('a complete gRPC message that is not a valid request is refused with etcd\'s code, for each KV method', async () => {
+  // Field 1 (key) declares 100 bytes where 3 follow: no protobuf decoder accepts it.
+  const garbage = Buffer.from([0x0a, 100, 0x61, 0x62, 0x63]);
+  for (const method of ['Range', 'Put', 'DeleteRange', 'Txn']) {
+    const [want, got] = await both((m) => rawGrpcCall(m.endpoint, `/etcdserverpb.KV/${method}`, grpcFrame(garbage), true));
+    assert.equal(want.status, 13, `etcd answered ${JSON.stringify(want)}`);
+    // The code and grpc-go's prefix; the rest is the decoder's own words.
+    assert.equal(got.status, want.status, `${method}: etcd-ts answered ${JSON.stringify(got)}`);
+    assert.match(got.message ?? '', /^grpc: error unmarshalling request: /);
+  }
+  await assertBothServing();
+});
+
 test('2 MiB values and keys exceed the gRPC limit exactly like etcd; 1.6 MiB exceeds the request limit', async () => {
   const cases: Array<[string, Msg]> = [
     ['2 MiB value', { key: Buffer.from('bad/big'), value: Buffer.alloc(2 * MiB, 0x61) }],

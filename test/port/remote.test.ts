@@ -42,28 +42,50 @@ function header(revision: number) {
   return { clusterId: 1n, memberId: 2n, revision, raftTerm: 3 };
 }
 
-test('calls cross with bigints and bytes; a turn of calls is one message; answers come back in kind', async () => {
-  const seen: unknown[] = [];
+test('hot KV calls travel packed: a turn of them is one message, bytes in and bytes out, credentials with them', async () => {
+  const seen: Array<{ req: Uint8Array; who: unknown }> = [];
   const c = connect({
-    put: async (req: any) => {
-      seen.push(req);
-      return { header: header(5) };
+    put: async (req: Uint8Array, who: unknown) => {
+      seen.push({ req, who });
+      return Uint8Array.from([...req].reverse());
     },
   });
   try {
-    // A value that is a view into a larger buffer arrives as exactly its bytes.
+    // A request that is a view into a larger buffer arrives as exactly its bytes.
     const slab = Buffer.alloc(65536, 0x61);
-    const value = slab.subarray(10, 13);
-    // Defaults kept on the prototype (as a decoded protobuf message keeps them) travel too.
-    const proto = { lease: 0n, prevKv: false };
-    const req = Object.assign(Object.create(proto), { key: Buffer.from('k'), value });
-    const answers = await Promise.all(Array.from({ length: 50 }, () => c.port.put(req, { token: 't' })));
+    slab[11] = 0x62;
+    const req = slab.subarray(10, 13);
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => c.port.put(req, i === 7 ? { token: 'tok', commonName: 'cn' } : {})));
     assert.equal(answers.length, 50);
-    assert.deepEqual(answers[0], { header: header(5) });
+    assert.deepEqual([...answers[0]!], [0x61, 0x62, 0x61]);
     assert.equal(c.posts(), 1, 'fifty calls in one turn leave as one message');
-    const got = seen[0] as { key: Uint8Array; value: Uint8Array; lease: bigint; prevKv: boolean };
-    assert.deepEqual([Buffer.from(got.key).toString(), Buffer.from(got.value).toString(), got.lease, got.prevKv], ['k', 'aaa', 0n, false]);
-    assert.equal(got.value.buffer.byteLength, 3, 'only the value bytes crossed');
+    assert.deepEqual([...seen[0]!.req], [0x61, 0x62, 0x61]);
+    assert.deepEqual(seen[0]!.who, { token: undefined, commonName: undefined });
+    assert.deepEqual(seen[7]!.who, { token: 'tok', commonName: 'cn' });
+  } finally {
+    c.close();
+  }
+});
+
+test('other calls cross by structured clone with bigints, and byte views cross as exactly their bytes', async () => {
+  const seen: unknown[] = [];
+  const c = connect({
+    leaseGrant: async (req: any) => {
+      seen.push(req);
+      return { header: header(5), ID: req.ID, TTL: req.TTL, error: '' };
+    },
+    lock: async (req: any) => {
+      seen.push(req);
+      return { header: header(6), key: req.name };
+    },
+  });
+  try {
+    assert.deepEqual(await c.port.leaseGrant({ ID: 1n << 62n, TTL: 10 }, {}), { header: header(5), ID: 1n << 62n, TTL: 10, error: '' });
+    const slab = Buffer.alloc(65536, 0x61);
+    const r = await c.port.lock({ name: slab.subarray(1, 4), lease: 1n }, {}, new AbortController().signal);
+    const got = seen[1] as { name: Uint8Array };
+    assert.equal(got.name.buffer.byteLength, 3, 'only the name bytes crossed');
+    assert.equal(Buffer.from(r.key).toString(), 'aaa');
   } finally {
     c.close();
   }
@@ -80,11 +102,16 @@ test("errors keep etcd's code and message, and the shared instances stay identic
     txn: async () => {
       throw new Error('plain failure');
     },
+    memberList: async () => {
+      throw Errors.NoLeader;
+    },
   });
   try {
-    await assert.rejects(c.port.range({} as any, {}), (e) => e === Errors.Compacted);
-    await assert.rejects(c.port.put({} as any, {}), (e: any) => e instanceof EtcdError && e.code === GrpcCode.FailedPrecondition && e.message === 'something particular');
-    await assert.rejects(c.port.txn({} as any, {}), (e: any) => !(e instanceof EtcdError) && e.message === 'plain failure');
+    const none = new Uint8Array(0);
+    await assert.rejects(c.port.range(none, {}), (e) => e === Errors.Compacted);
+    await assert.rejects(c.port.put(none, {}), (e: any) => e instanceof EtcdError && e.code === GrpcCode.FailedPrecondition && e.message === 'something particular');
+    await assert.rejects(c.port.txn(none, {}), (e: any) => !(e instanceof EtcdError) && e.message === 'plain failure');
+    await assert.rejects(c.port.memberList({}), (e) => e === Errors.NoLeader);
   } finally {
     c.close();
   }
