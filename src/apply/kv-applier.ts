@@ -50,7 +50,20 @@ export class KvApplier {
     private readonly leases?: LeaseHooks,
   ) {}
 
-  range(req: RangeRequest): RangeResponse {
+  /**
+   * With `raw`, a range that needs no decoded key-value (no sort, filter or
+   * keys-only) answers with the stored bytes in `raw` and no `kvs`, for a caller
+   * that only writes them out.
+   */
+  range(req: RangeRequest, opts: { raw?: boolean } = {}): RangeResponse & { raw?: Uint8Array[] } {
+    if (opts.raw && passesStored(req)) {
+      const limit = req.limit > 0 ? req.limit + 1 : 0;
+      const rr = this.store.range(req.key, req.rangeEnd, { limit, rev: req.revision, count: req.countOnly, raw: true });
+      let raw = rr.raw ?? [];
+      const more = req.limit > 0 && raw.length > req.limit;
+      if (more) raw = raw.slice(0, req.limit);
+      return { kvs: [], raw, more, count: rr.count };
+    }
     return rangeIn(this.store, req);
   }
 
@@ -128,6 +141,12 @@ export class KvApplier {
 
 function header(revision: number): ResponseHeader {
   return { clusterId: 0n, memberId: 0n, revision, raftTerm: 0 };
+}
+
+/** A range whose stored key-values go out unchanged, in key order. */
+function passesStored(r: RangeRequest): boolean {
+  const filtered = r.minModRevision !== 0 || r.maxModRevision !== 0 || r.minCreateRevision !== 0 || r.maxCreateRevision !== 0;
+  return !filtered && !r.keysOnly && effectiveSortOrder(r.sortOrder, r.sortTarget) === SortOrder.NONE;
 }
 
 function rangeIn(rv: ReadView, r: RangeRequest, withHeader = false): RangeResponse {

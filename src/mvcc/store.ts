@@ -8,7 +8,7 @@ import { EventType, type Event, type KeyValue } from '../pb/kv.js';
 import { Errors } from '../rpctypes/errors.js';
 import { Crc32c } from '../pkg/crc32c.js';
 import { KeyIndex } from './key-index.js';
-import { decodeKeyMeta, decodeKeyValue, encodeKeyValue, type KeyMeta } from './kv-codec.js';
+import { decodeKeyMeta, decodeKeyValue, encodeKeyValue, type KeyMeta } from '../pb/keyvalue.js';
 import {
   META_FINISHED_COMPACT,
   META_SCHEDULED_COMPACT,
@@ -27,6 +27,8 @@ export interface RangeOptions {
   rev?: number;
   /** Only count the matches. */
   count?: boolean;
+  /** Give the stored mvccpb.KeyValue bytes in `raw` instead of decoding them into `kvs`. */
+  raw?: boolean;
 }
 
 export interface RangeResult {
@@ -35,6 +37,8 @@ export interface RangeResult {
   count: number;
   /** The store's current revision (as the txn sees it), not the read revision. */
   rev: number;
+  /** With RangeOptions.raw: the matches' stored bytes (kvs is then empty). */
+  raw?: Uint8Array[];
 }
 
 export interface HashKVResult {
@@ -241,13 +245,14 @@ export class MvccStore {
       return true;
     });
     if (opts.count) return { kvs: [], count, rev: curRev };
-    const kvs = new Array<KeyValue>(mains.length);
+    const stored = new Array<Uint8Array>(mains.length);
     for (let i = 0; i < mains.length; i++) {
       const v = this.backend.get('key', revToBytes(mains[i], subs[i]));
       if (v === undefined) throw new Error(`mvcc: revision ${mains[i]}.${subs[i]} in the index but not in the backend`);
-      kvs[i] = decodeKeyValue(v);
+      stored[i] = v;
     }
-    return { kvs, count, rev: curRev };
+    if (opts.raw) return { kvs: [], raw: stored, count, rev: curRev };
+    return { kvs: stored.map((v) => decodeKeyValue(v)), count, rev: curRev };
   }
 
   /** @internal */

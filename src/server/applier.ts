@@ -48,8 +48,8 @@ export class Applier {
     else if (req.txn) checkRequest({ requestTxn: req.txn }, limits);
   }
 
-  range(req: kv.RangeRequest): kv.RangeResponse {
-    return this.kv.range(req);
+  range(req: kv.RangeRequest, opts?: { raw?: boolean }): kv.RangeResponse & { raw?: Uint8Array[] } {
+    return this.kv.range(req, opts);
   }
 
   txnReadOnly(req: kv.TxnRequest): kv.TxnResponse {

@@ -17,7 +17,8 @@ import type {
 } from '../port/member-port.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { codec, type MessageCodec } from '../pb/codec.js';
+import { codec } from '../pb/codec.js';
+import { decodePutRequest, decodeRangeRequest, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
@@ -28,12 +29,8 @@ import type { EtcdServer } from './server.js';
 
 const memberWire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
 
-/** The KV messages the port takes and gives encoded. */
+/** The KV messages the port takes and gives encoded (Range and Put have hand codecs: pb/kv-wire). */
 const wire = {
-  rangeRequest: codec<kv.RangeRequest>('etcdserverpb.RangeRequest'),
-  rangeResponse: codec<kv.RangeResponse>('etcdserverpb.RangeResponse'),
-  putRequest: codec<kv.PutRequest>('etcdserverpb.PutRequest'),
-  putResponse: codec<kv.PutResponse>('etcdserverpb.PutResponse'),
   deleteRangeRequest: codec<kv.DeleteRangeRequest>('etcdserverpb.DeleteRangeRequest'),
   deleteRangeResponse: codec<kv.DeleteRangeResponse>('etcdserverpb.DeleteRangeResponse'),
   txnRequest: codec<kv.TxnRequest>('etcdserverpb.TxnRequest'),
@@ -41,9 +38,9 @@ const wire = {
 };
 
 /** A request that does not decode is refused as grpc-go refuses it. */
-function unmarshal<T>(c: MessageCodec<T>, bytes: Uint8Array): T {
+function unmarshal<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
   try {
-    return c.decode(bytes);
+    return decode(bytes);
   } catch (err) {
     throw new EtcdError(GrpcCode.Internal, `grpc: error unmarshalling request: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -92,25 +89,26 @@ export class ServerPort implements MemberPort {
   // ---- KV --------------------------------------------------------------------------
 
   async range(bytes: Encoded<kv.RangeRequest>, c: Credentials): Promise<Encoded<kv.RangeResponse>> {
-    const req = unmarshal(wire.rangeRequest, bytes);
+    const req = unmarshal(decodeRangeRequest, bytes);
     this.checked(c, (ai) => checkRange(this.s.auth, req, ai));
-    return wire.rangeResponse.encode(await this.s.range(req));
+    const resp = await this.s.range(req, { raw: true });
+    return encodeRangeResponse(resp, resp.raw);
   }
 
   async put(bytes: Encoded<kv.PutRequest>, c: Credentials): Promise<Encoded<kv.PutResponse>> {
-    const req = unmarshal(wire.putRequest, bytes);
+    const req = unmarshal(decodePutRequest, bytes);
     const ai = this.checked(c, (ai) => checkPut(this.s.auth, req, ai, this.leaseHook(ai)));
-    return wire.putResponse.encode(await this.s.put(req, ai));
+    return encodePutResponse(await this.s.put(req, ai));
   }
 
   async deleteRange(bytes: Encoded<kv.DeleteRangeRequest>, c: Credentials): Promise<Encoded<kv.DeleteRangeResponse>> {
-    const req = unmarshal(wire.deleteRangeRequest, bytes);
+    const req = unmarshal(wire.deleteRangeRequest.decode, bytes);
     const ai = this.checked(c, (ai) => checkDelete(this.s.auth, req, ai));
     return wire.deleteRangeResponse.encode(await this.s.deleteRange(req, ai));
   }
 
   async txn(bytes: Encoded<kv.TxnRequest>, c: Credentials): Promise<Encoded<kv.TxnResponse>> {
-    const req = unmarshal(wire.txnRequest, bytes);
+    const req = unmarshal(wire.txnRequest.decode, bytes);
     const ai = this.checked(c, (ai) => checkTxn(this.s.auth, req, ai, this.leaseHook(ai)));
     return wire.txnResponse.encode(await this.s.txn(req, ai));
   }

@@ -650,12 +650,13 @@ export class EtcdServer {
     else if (req.txn) this.metrics.txnTotal.inc();
   }
 
-  async range(req: kv.RangeRequest): Promise<kv.RangeResponse> {
+  /** With `raw`, see KvApplier.range: the key-values may come as stored bytes. */
+  async range(req: kv.RangeRequest, opts?: { raw?: boolean }): Promise<kv.RangeResponse & { raw?: Uint8Array[] }> {
     this.applier.check({ range: req }, this.opts);
     this.metrics.rangeTotal.inc();
     if (!req.serializable) await this.linearizableReadNotify();
     if (this.installing) await this.installing;
-    const resp = this.applier.range(req);
+    const resp = this.applier.range(req, opts);
     resp.header = this.header();
     return resp;
   }

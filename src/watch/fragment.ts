@@ -4,7 +4,7 @@
 // event is never split, and a response that fits (or holds one event) goes whole.
 import type { Event, KeyValue } from '../pb/kv.js';
 import type { WatchResult } from './types.js';
-import { varintLen } from '../mvcc/kv-codec.js';
+import { varintLen } from '../pb/keyvalue.js';
 
 
 const int64Len = (n: number): number => (n === 0 ? 0 : 1 + (n < 0 ? 10 : varintLen(n)));

@@ -2,7 +2,7 @@
 // revision is one change; a tombstone is a DELETE whose kv holds only the key.
 import { EventType, type Event, type KeyValue } from '../pb/kv.js';
 import type { MvccStore } from '../mvcc/store.js';
-import { decodeKeyValue } from '../mvcc/kv-codec.js';
+import { decodeKeyValue } from '../pb/keyvalue.js';
 import { isTombstone, mainRevPrefix, readUint64 } from '../mvcc/revision.js';
 import { Errors } from '../rpctypes/errors.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
 import { writeBackendSnapshot } from '../../src/bolt/backend-snapshot.js';
 import { BoltFile } from '../../src/bolt/reader.js';
-import { encodeKeyValue } from '../../src/mvcc/kv-codec.js';
+import { encodeKeyValue } from '../../src/pb/keyvalue.js';
 import { revToBytes } from '../../src/mvcc/revision.js';
 import { tmpDir } from '../helpers/tmp.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { Backend } from '../../src/backend/backend.js';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
-import { decodeKeyValue } from '../../src/mvcc/kv-codec.js';
+import { decodeKeyValue } from '../../src/pb/keyvalue.js';
 import { bytesToRev, isTombstone, revToBytes } from '../../src/mvcc/revision.js';
 import { MvccStore } from '../../src/mvcc/store.js';
 import { EventType } from '../../src/pb/kv.js';

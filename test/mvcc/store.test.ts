@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import protobuf from 'protobufjs';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
-import { decodeKeyValue, encodeKeyValue } from '../../src/mvcc/kv-codec.js';
+import { decodeKeyValue, encodeKeyValue } from '../../src/pb/keyvalue.js';
 import { META_SCHEDULED_COMPACT, writeRevMeta } from '../../src/mvcc/meta.js';
 import { bytesToRev, isTombstone, revToBytes } from '../../src/mvcc/revision.js';
 import { MvccStore } from '../../src/mvcc/store.js';

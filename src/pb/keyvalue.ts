@@ -2,7 +2,7 @@
 // and a fixed six-field message does not need a reflective codec.
 //   1 key bytes, 2 create_revision int64, 3 mod_revision int64, 4 version int64,
 //   5 value bytes, 6 lease int64 (zero fields are omitted, as proto3 does).
-import type { KeyValue } from '../pb/kv.js';
+import type { KeyValue } from './kv.js';
 
 const TWO_64 = 1n << 64n;
 
@@ -16,7 +16,7 @@ export function varintLen(n: number): number {
   return len;
 }
 
-function writeVarint(b: Uint8Array, pos: number, n: number): number {
+export function writeVarint(b: Uint8Array, pos: number, n: number): number {
   while (n >= 128) {
     b[pos++] = (n % 128) | 0x80;
     n = Math.floor(n / 128);
@@ -25,7 +25,7 @@ function writeVarint(b: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
-function writeBigVarint(b: Uint8Array, pos: number, v: bigint): number {
+export function writeBigVarint(b: Uint8Array, pos: number, v: bigint): number {
   let u = v < 0n ? v + TWO_64 : v;
   while (u >= 128n) {
     b[pos++] = Number(u & 0x7fn) | 0x80;
@@ -35,7 +35,7 @@ function writeBigVarint(b: Uint8Array, pos: number, v: bigint): number {
   return pos;
 }
 
-function bigVarintLen(v: bigint): number {
+export function bigVarintLen(v: bigint): number {
   let u = v < 0n ? v + TWO_64 : v;
   let len = 1;
   while (u >= 128n) {
