@@ -2,7 +2,7 @@
 // gRPC calls onto the member port.
 import type { GrpcServer } from '../grpc/index.js';
 import type { MemberPort } from '../port/member-port.js';
-import type { GrpcMetrics } from '../metrics/index.js';
+import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { defineService } from './service.js';
 import { kvImpl } from './kv.js';

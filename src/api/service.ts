@@ -3,7 +3,7 @@
 import { codec, serviceMethods } from '../pb/codec.js';
 import type { MethodDef, CallContext } from '../grpc/types.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { grpcCodeName, type GrpcMetrics } from '../metrics/index.js';
+import { grpcCodeName, type GrpcMetrics } from '../metrics/edge.js';
 
 export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
 export type StreamImpl = (stream: any) => void | Promise<void>;

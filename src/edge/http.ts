@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { HttpPort, MemberPort } from '../port/member-port.js';
-import type { GrpcMetrics } from '../metrics/index.js';
+import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { CORS, gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
 

@@ -5,7 +5,7 @@
 import { GrpcServer, type TlsListenOptions } from '../grpc/index.js';
 import { registerServices } from '../api/index.js';
 import type { MemberPort } from '../port/member-port.js';
-import type { GrpcMetrics } from '../metrics/index.js';
+import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { httpHandler } from './http.js';
 

@@ -6,6 +6,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MemberPort } from '../port/member-port.js';
 import { PortHost } from '../port/host.js';
+import { PROTO_ROOT_KEY, protoRootJson } from '../pb/codec.js';
 import type { Logger } from '../pkg/logger.js';
 import type { ListenerOptions } from './listeners.js';
 import type { EdgeCommand, EdgeControl, EdgeWorkerData } from './worker.js';
@@ -68,7 +69,7 @@ export function bootEdgeThreads(count: number): BootingEdgeThreads {
 }
 
 function boot(index: number): Thread {
-  const data: EdgeWorkerData = { edgeWorker: true, index };
+  const data: EdgeWorkerData & Record<string, unknown> = { edgeWorker: true, index, [PROTO_ROOT_KEY]: protoRootJson() };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
   const booted = nextControl(worker, index).then((m) => {
     if (m.t !== 'booted') throw new Error(`edge thread ${index}: unexpected ${m.t}`);

@@ -2,7 +2,7 @@
 // the JSON gateway, the HTTP endpoints) and asks the core thread, through the
 // member port, for everything that needs the member's state.
 import { parentPort, workerData } from 'node:worker_threads';
-import { EdgeMetrics } from '../metrics/index.js';
+import { EdgeMetrics } from '../metrics/edge.js';
 import { RemotePort } from '../port/remote.js';
 import type { MessageEndpoint } from '../port/link.js';
 import type { Logger } from '../pkg/logger.js';

@@ -2,7 +2,7 @@
 // (gRPC metrics included), keyed "<package.Service>/<Method>".
 import type { MethodDef } from '../grpc/types.js';
 import type { MemberPort } from '../port/member-port.js';
-import type { GrpcMetrics } from '../metrics/index.js';
+import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { defineService } from '../api/service.js';
 import { serviceImpls } from '../api/index.js';

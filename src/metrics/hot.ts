@@ -4,13 +4,17 @@
 // allocate on each call, which under load cost more than the counting itself.
 // The families register with a prom-client Registry and print exactly as its
 // counters, gauges and histograms do.
-import type client from 'prom-client';
 
 type Labels = Record<string, string | number>;
 interface Sample {
   metricName?: string;
   labels: Labels;
   value: number;
+}
+
+/** Where a family registers: a prom-client Registry, or an edge thread's plain list (metrics/edge.ts). */
+export interface FamilyRegistry {
+  registerMetric(metric: never): void;
 }
 
 /** What prom-client's registry reads from a metric at scrape time. */
@@ -21,9 +25,9 @@ abstract class Family {
   constructor(
     readonly name: string,
     readonly help: string,
-    registry: client.Registry,
+    registry: FamilyRegistry,
   ) {
-    registry.registerMetric(this as unknown as client.Metric);
+    registry.registerMetric(this as never);
   }
 
   protected abstract samples(): Sample[];
@@ -63,7 +67,7 @@ function keyOf(values: readonly string[]): string {
 abstract class CellFamily<C> extends Family {
   protected readonly cells = new Map<string, { labels: Labels; cell: C }>();
 
-  constructor(name: string, help: string, registry: client.Registry, readonly labelNames: readonly string[]) {
+  constructor(name: string, help: string, registry: FamilyRegistry, readonly labelNames: readonly string[]) {
     super(name, help, registry);
   }
 
@@ -88,7 +92,7 @@ export class HotCounter extends CellFamily<CounterCell> {
   readonly type = 'counter';
   private readonly own: CounterCell;
 
-  constructor(name: string, help: string, registry: client.Registry, labelNames: readonly string[] = []) {
+  constructor(name: string, help: string, registry: FamilyRegistry, labelNames: readonly string[] = []) {
     super(name, help, registry, labelNames);
     this.own = new CounterCell();
     if (labelNames.length === 0) this.cells.set('', { labels: {}, cell: this.own });
@@ -162,7 +166,7 @@ export class HistogramCell {
 export class HotHistogram extends CellFamily<HistogramCell> {
   readonly type = 'histogram';
 
-  constructor(name: string, help: string, registry: client.Registry, labelNames: readonly string[], readonly bounds: readonly number[]) {
+  constructor(name: string, help: string, registry: FamilyRegistry, labelNames: readonly string[], readonly bounds: readonly number[]) {
     super(name, help, registry, labelNames);
     for (let i = 1; i < bounds.length; i++) if (!(bounds[i] > bounds[i - 1])) throw new Error(`${name}: bucket bounds must increase`);
   }

@@ -2,6 +2,9 @@
 // dashboards and alert rules work unchanged against etcd-ts.
 import client from 'prom-client';
 import { HotCounter, HotGauge, HotHistogram } from './hot.js';
+import { grpcFamilies } from './edge.js';
+
+export { EdgeMetrics, grpcCodeName, type GrpcMetrics } from './edge.js';
 
 export class Metrics {
   readonly registry = new client.Registry();
@@ -63,39 +66,6 @@ export class Metrics {
   }
 }
 
-/** The gRPC server's per-call metrics, as go-grpc-prometheus names them. */
-export interface GrpcMetrics {
-  readonly grpcStarted: HotCounter;
-  readonly grpcHandled: HotCounter;
-  readonly grpcHandling: HotHistogram;
-}
-
-function grpcFamilies(registry: client.Registry): GrpcMetrics {
-  // Updated on every call: see hot.ts.
-  return {
-    grpcStarted: new HotCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', registry, ['grpc_type', 'grpc_service', 'grpc_method']),
-    grpcHandled: new HotCounter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', registry, ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code']),
-    grpcHandling: new HotHistogram('grpc_server_handling_seconds', 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', registry, ['grpc_type', 'grpc_service', 'grpc_method'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
-  };
-}
-
-/** An edge thread's own metrics: the calls it served, read by the core at scrape time. */
-export class EdgeMetrics implements GrpcMetrics {
-  readonly registry = new client.Registry();
-  readonly grpcStarted: HotCounter;
-  readonly grpcHandled: HotCounter;
-  readonly grpcHandling: HotHistogram;
-
-  constructor() {
-    ({ grpcStarted: this.grpcStarted, grpcHandled: this.grpcHandled, grpcHandling: this.grpcHandling } = grpcFamilies(this.registry));
-  }
-
-  /** prom-client's JSON form, which the core sums with its own. */
-  json(): Promise<unknown[]> {
-    return this.registry.getMetricsAsJSON() as Promise<unknown[]>;
-  }
-}
-
 /** Prometheus text of the core's registry with the edge threads' counts added in. */
 export async function aggregateText(core: client.Registry, edges: unknown[][]): Promise<string> {
   if (edges.length === 0) return core.metrics();
@@ -106,6 +76,3 @@ export async function aggregateText(core: client.Registry, edges: unknown[][]): 
 function expBuckets(start: number, factor: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => start * factor ** i);
 }
-
-const GRPC_CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
-export const grpcCodeName = (code: number) => GRPC_CODE_NAMES[code] ?? 'Unknown';
