@@ -18,6 +18,10 @@ export const encoded = (fn: EncodedImpl['encoded']): EncodedImpl => ({ encoded: 
 
 const passThrough = (b: Uint8Array) => b;
 
+function encodedOr(c: { encode(m: unknown): Uint8Array }): { encode(m: unknown): Uint8Array } {
+  return { encode: (m) => (m instanceof Uint8Array ? m : c.encode(m)) };
+}
+
 export function defineService(
   fullName: string,
   impl: Record<string, UnaryImpl | StreamImpl | EncodedImpl>,
@@ -30,7 +34,8 @@ export function defineService(
     const raw = given !== undefined && typeof given === 'object';
     const fn = raw ? (given as EncodedImpl).encoded : (given as UnaryImpl | StreamImpl | undefined);
     const req = raw ? { decode: passThrough, encode: passThrough } : codec<any>(m.requestType);
-    const res = raw ? { decode: passThrough, encode: passThrough } : codec<any>(m.responseType);
+    // A handler may give its response already encoded (the member port's watch responses).
+    const res = raw ? { encode: passThrough } : encodedOr(codec<any>(m.responseType));
     const grpcType = m.requestStream && m.responseStream ? 'bidi_stream' : m.responseStream ? 'server_stream' : m.requestStream ? 'client_stream' : 'unary';
     const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handling = metrics.grpcHandling.labels(grpcType, `${pkg}.${svc}`, m.name);

@@ -9,6 +9,7 @@ import { Errors } from '../rpctypes/errors.js';
 import { Crc32c } from '../pkg/crc32c.js';
 import { KeyIndex } from './key-index.js';
 import { decodeKeyMeta, decodeKeyValue, encodeKeyValue, type KeyMeta } from '../pb/keyvalue.js';
+import { rememberKeyValueBytes } from '../pb/watch-wire.js';
 import {
   META_FINISHED_COMPACT,
   META_SCHEDULED_COMPACT,
@@ -270,7 +271,10 @@ export class MvccStore {
       version: (prev?.version ?? 0) + 1,
       lease,
     };
-    this.backend.put('key', revToBytes(rev, sub), encodeKeyValue(kv));
+    const stored = encodeKeyValue(kv);
+    this.backend.put('key', revToBytes(rev, sub), stored);
+    // Watch responses carrying this put reuse these bytes rather than encode the key-value again.
+    rememberKeyValueBytes(kv, stored);
     if (ki !== undefined) ki.put(rev, sub);
     else this.index.put(key, rev, sub);
     txn.changes.push(new StoreEvent(EventType.PUT, kv, this.backend, prev?.main ?? 0, prev?.sub ?? 0));

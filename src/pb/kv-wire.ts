@@ -158,15 +158,15 @@ export function decodeRangeRequest(b: Uint8Array): RangeRequest {
 // ---- encoding ----------------------------------------------------------------------
 
 /** Length of an int64 field's varint (negative numbers take ten bytes). */
-function int64Len(n: number): number {
+export function int64Len(n: number): number {
   return n >= 0 ? varintLen(n) : 10;
 }
 
-function writeInt64(b: Uint8Array, pos: number, n: number): number {
+export function writeInt64(b: Uint8Array, pos: number, n: number): number {
   return n >= 0 ? writeVarint(b, pos, n) : writeBigVarint(b, pos, BigInt(n));
 }
 
-function headerLen(h: ResponseHeader): number {
+export function headerLen(h: ResponseHeader): number {
   let n = 0;
   if (h.clusterId) n += 1 + bigVarintLen(h.clusterId);
   if (h.memberId) n += 1 + bigVarintLen(h.memberId);
@@ -175,7 +175,7 @@ function headerLen(h: ResponseHeader): number {
   return n;
 }
 
-function writeHeader(b: Uint8Array, pos: number, h: ResponseHeader, len: number): number {
+export function writeHeader(b: Uint8Array, pos: number, h: ResponseHeader, len: number): number {
   b[pos++] = 0x0a; // header = 1
   pos = writeVarint(b, pos, len);
   if (h.clusterId) {
@@ -197,11 +197,11 @@ function writeHeader(b: Uint8Array, pos: number, h: ResponseHeader, len: number)
   return pos;
 }
 
-function fieldLen(payload: number): number {
+export function fieldLen(payload: number): number {
   return 1 + varintLen(payload) + payload;
 }
 
-function writeBytesField(b: Uint8Array, pos: number, tag: number, v: Uint8Array): number {
+export function writeBytesField(b: Uint8Array, pos: number, tag: number, v: Uint8Array): number {
   b[pos++] = tag;
   pos = writeVarint(b, pos, v.byteLength);
   b.set(v, pos);

@@ -33,8 +33,11 @@ export interface WatchResponse extends WatchResult {
   header: kv.ResponseHeader;
 }
 
-/** Delivers one response; false: accepted, but send no more until drained(). */
-export type WatchOutlet = (r: WatchResponse) => boolean;
+/**
+ * Delivers one response, encoded (its events' bytes shared with every other
+ * watcher that got them); false: accepted, but send no more until drained().
+ */
+export type WatchOutlet = (r: Encoded<WatchResponse>) => boolean;
 
 /** One client watch stream behind the port. */
 export interface WatchStreamPort {

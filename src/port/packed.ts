@@ -7,12 +7,14 @@
 //   call   : kind=1 u8, id u32, method u8, token str16, commonName str16, payload bytes32
 //   answer : kind=2 u8, id u32, payload bytes32
 //   error  : kind=3 u8, id u32, code u8, message str16
+//   watch  : kind=4 u8, stream u32, payload bytes32 (an encoded WatchResponse)
 // (str16: u16 length then UTF-8; bytes32: u32 length then the bytes; big-endian.)
 
 export enum PackedKind {
   Call = 1,
   Answer = 2,
   Error = 3,
+  Watch = 4,
 }
 
 /** The packed methods, by their number on the wire. */
@@ -49,6 +51,12 @@ export class PackedWriter {
   answer(id: number, payload: Uint8Array): void {
     this.u8(PackedKind.Answer);
     this.u32(id);
+    this.bytes32(payload);
+  }
+
+  watch(stream: number, payload: Uint8Array): void {
+    this.u8(PackedKind.Watch);
+    this.u32(stream);
     this.bytes32(payload);
   }
 
@@ -108,7 +116,8 @@ export class PackedWriter {
 export type PackedRecord =
   | { kind: PackedKind.Call; id: number; method: PackedMethod; token?: string; commonName?: string; payload: Uint8Array }
   | { kind: PackedKind.Answer; id: number; payload: Uint8Array }
-  | { kind: PackedKind.Error; id: number; code: number; message: string };
+  | { kind: PackedKind.Error; id: number; code: number; message: string }
+  | { kind: PackedKind.Watch; id: number; payload: Uint8Array };
 
 /** Walks the records of one buffer; payloads are views into it (the buffer belongs to this thread now). */
 export function* readPacked(buffer: ArrayBuffer): Generator<PackedRecord> {
@@ -152,6 +161,8 @@ export function* readPacked(buffer: ArrayBuffer): Generator<PackedRecord> {
       const commonName = str16();
       yield { kind, id, method, token: token || undefined, commonName: commonName || undefined, payload: bytes32() };
     } else if (kind === PackedKind.Answer) {
+      yield { kind, id, payload: bytes32() };
+    } else if (kind === PackedKind.Watch) {
       yield { kind, id, payload: bytes32() };
     } else if (kind === PackedKind.Error) {
       const code = u8();

@@ -2,7 +2,7 @@
 // travel by structured clone (bigints and byte arrays included), a turn's worth
 // at a time (link.ts).
 import { Errors, EtcdError } from '../rpctypes/errors.js';
-import type { MemberPort, WatchResponse } from './member-port.js';
+import type { MemberPort } from './member-port.js';
 
 /** Port methods answered once, by value. Streams (watch, observe) and files (snapshot) have messages of their own. */
 export type CallMethod = Exclude<keyof MemberPort, 'openWatch' | 'observe' | 'snapshot'>;
@@ -27,7 +27,6 @@ export type CoreMessage =
   | { t: 'ok'; id: number; value: unknown }
   | { t: 'err'; id: number; error: WireError }
   | { t: 'item'; id: number; value: unknown }
-  | { t: 'watch'; stream: number; r: WatchResponse }
   | { t: 'metrics?'; id: number };
 
 export interface WireError {

@@ -69,9 +69,6 @@ export class RemotePort {
       case 'item':
         this.pending.get(m.id)?.item?.(m.value);
         return;
-      case 'watch':
-        this.streams.get(m.stream)?.deliver(m.r);
-        return;
       case 'metrics?':
         void this.metricsSource().then(
           (json) => this.link.send({ t: 'metrics', id: m.id, json }),
@@ -84,6 +81,10 @@ export class RemotePort {
   /** Answers to packed calls: the response bytes, or the error. */
   private receivePacked(buffer: ArrayBuffer): void {
     for (const r of readPacked(buffer)) {
+      if (r.kind === PackedKind.Watch) {
+        this.streams.get(r.id)?.deliver(r.payload);
+        continue;
+      }
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
       if (p === undefined) continue;

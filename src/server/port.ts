@@ -19,6 +19,7 @@ import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { codec } from '../pb/codec.js';
 import { decodePutRequest, decodeRangeRequest, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
+import { encodeWatchResponse } from '../pb/watch-wire.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
@@ -122,7 +123,7 @@ export class ServerPort implements MemberPort {
 
   openWatch(c: Credentials, out: WatchOutlet): WatchStreamPort {
     const s = this.s;
-    const send = (r: WatchResult) => out({ ...r, header: s.header(r.revision) });
+    const send = (r: WatchResult) => out(encodeWatchResponse({ ...r, header: s.header(r.revision) }));
     const ws = s.watchHub.openStream(send);
     // An identity that cannot be resolved refuses every create on the stream, as etcd does.
     let ai: AuthInfo | undefined;
@@ -145,7 +146,7 @@ export class ServerPort implements MemberPort {
               header: s.header(), watchId: -1, created: true, canceled: true, cancelReason: grpcErrorString(denied),
               compactRevision: 0, fragment: false, events: [], revision: s.currentRevision,
             };
-            out(refusal);
+            out(encodeWatchResponse(refusal));
             return;
           }
         }
