@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchKv } from './kv.js';
+import { benchHeadline, perfDir } from './headline.js';
 
 /** Modules owned by other benchmarks, loaded only when asked for (some run on import). */
 async function load<T>(file: string, exportName: string): Promise<T> {
@@ -26,7 +27,11 @@ function script(file: string, args: string[]): Promise<void> {
 }
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
-  kv: () => benchKv(),
+  headline: (args) => benchHeadline(args),
+  kv: async () => {
+    console.log('# Node load generator (it shares the machine\'s cores with the servers; headline figures: npm run bench -- headline)');
+    await benchKv();
+  },
   raft: async () => {
     const benchRaft = await load<() => Promise<{ entriesPerSec: number }>>('./raft.js', 'benchRaft');
     console.log(`raft: ${(await benchRaft()).entriesPerSec} committed entries/s (3 members in memory)`);
@@ -51,7 +56,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
 };
 
 async function main(): Promise<void> {
-  const [name = 'kv', ...args] = process.argv.slice(2);
+  const [name = perfDir() ? 'headline' : 'kv', ...args] = process.argv.slice(2);
   const bench = BENCHES[name];
   if (!bench) {
     console.error(`unknown benchmark "${name}"; one of: ${Object.keys(BENCHES).join(', ')}`);
