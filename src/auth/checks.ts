@@ -10,9 +10,11 @@ import { checkDelete, checkPut, checkTxn, type LeaseHook } from './kv-check.js';
 const EMPTY = new Uint8Array(0);
 const SLASH = Buffer.from('/');
 
-/** How a call identifies its caller: the "token" metadata, or the certificate's CN. */
+/** How a call identifies its caller. */
 export interface CallerIdentity {
+  /** The "token" (or "authorization") metadata of the call. */
   token?: string;
+  /** The CN of the client certificate on a TLS connection that presented one. */
   commonName?: string;
 }
 

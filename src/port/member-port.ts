@@ -8,15 +8,11 @@ import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
 import type * as mpb from '../pb/maintenance.js';
 import type { AuthRaftRequest } from '../auth/apply.js';
+import type { CallerIdentity } from '../auth/checks.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
 
-/** What a call carries to identify its caller; resolved behind the port. */
-export interface Credentials {
-  /** The "token" (or "authorization") metadata of the call. */
-  token?: string;
-  /** The CN of the client certificate on a TLS connection that presented one. */
-  commonName?: string;
-}
+/** What a call carries to identify its caller (its token, its certificate's CN); resolved behind the port. */
+export type Credentials = CallerIdentity;
 
 export const NO_CREDENTIALS: Credentials = Object.freeze({});
 
