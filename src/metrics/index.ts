@@ -69,7 +69,13 @@ export class Metrics {
 /** Prometheus text of the core's registry with the edge threads' counts added in. */
 export async function aggregateText(core: client.Registry, edges: unknown[][]): Promise<string> {
   if (edges.length === 0) return core.metrics();
-  const all = [await core.getMetricsAsJSON(), ...edges] as Parameters<typeof client.AggregatorRegistry.aggregate>[0];
+  type Family = { name: string; aggregator?: string };
+  const summed = new Set(edges.flatMap((e) => (e as Family[]).map((f) => f.name)));
+  // One process, several threads: a family the edges count too is summed; every other
+  // one is the core's alone and printed as it is (prom-client's own aggregators are for
+  // several processes, and would drop process_start_time_seconds, say).
+  const own = (await core.getMetricsAsJSON()).map((f) => ({ ...f, aggregator: summed.has(f.name) ? 'sum' : 'first' }));
+  const all = [own, ...edges] as Parameters<typeof client.AggregatorRegistry.aggregate>[0];
   return client.AggregatorRegistry.aggregate(all).metrics();
 }
 
