@@ -1,7 +1,7 @@
 // get's k8s and k8s-json outputs: each key's value decoded as a Kubernetes object.
 import { stringify as yaml } from 'yaml';
 import type { KeyValue } from '../../../pb/kv.js';
-import { decodeValue } from './envelope.js';
+import { decodeValue } from '../../../k8s/envelope.js';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
