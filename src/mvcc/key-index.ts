@@ -133,6 +133,11 @@ export class KeyIndex {
     }
   }
 
+  /** Whether the key exists at the latest revision it has seen (its last generation is open). */
+  get isLive(): boolean {
+    return !this.generations[this.generations.length - 1].isEmpty;
+  }
+
   /** The put visible at atRev, or undefined if the key does not exist then. */
   get(atRev: number): IndexedRev | undefined {
     const gens = this.generations;

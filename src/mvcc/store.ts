@@ -184,6 +184,12 @@ export class MvccStore {
     return this.rangeKeys(key, end, this.currentRev, opts);
   }
 
+  /** The latest revision in the index: an open write txn's own once it has changes. */
+  private indexRev(): number {
+    const w = this.writing;
+    return w !== undefined && w.changeCount > 0 ? w.beginRev + 1 : this.currentRev;
+  }
+
   /** Starts the write txn; only one may be open, and it must be ended before any other call. */
   write(): TxnWrite {
     if (this.writing !== undefined) throw new Error('mvcc: a write txn is already open');
@@ -234,17 +240,23 @@ export class MvccStore {
     const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : Infinity;
     const mains: number[] = [];
     const subs: number[] = [];
-    let count = 0;
+    // At the index's latest revision the count comes from the ordered keys' live
+    // counts, and a limited read stops visiting once it has its keys.
+    const latest = rev === this.indexRev();
+    let count = latest ? this.index.countLatest(key, end) : 0;
+    if (latest && opts.count) return { kvs: [], count, rev: curRev };
+    let seen = 0;
     this.index.visit(key, end, (ki) => {
       const r = ki.get(rev);
       if (r === undefined) return true;
-      if (!opts.count && count < limit) {
+      if (!opts.count && seen < limit) {
         mains.push(r.main);
         subs.push(r.sub);
       }
-      count++;
-      return true;
+      seen++;
+      return !latest || seen < limit;
     });
+    if (!latest) count = seen;
     if (opts.count) return { kvs: [], count, rev: curRev };
     const stored = new Array<Uint8Array>(mains.length);
     for (let i = 0; i < mains.length; i++) {
@@ -275,7 +287,7 @@ export class MvccStore {
     this.backend.put('key', revToBytes(rev, sub), stored);
     // Watch responses carrying this put reuse these bytes rather than encode the key-value again.
     rememberKeyValueBytes(kv, stored);
-    if (ki !== undefined) ki.put(rev, sub);
+    if (ki !== undefined) this.index.putAt(ki, rev, sub);
     else this.index.put(key, rev, sub);
     txn.changes.push(new StoreEvent(EventType.PUT, kv, this.backend, prev?.main ?? 0, prev?.sub ?? 0));
   }
@@ -295,7 +307,7 @@ export class MvccStore {
       // etcd stores a tombstone as a KeyValue holding only the key.
       const stored: KeyValue = { key: ki.key, value: EMPTY, createRevision: 0, modRevision: 0, version: 0, lease: 0n };
       this.backend.put('key', revToBytes(rev, sub, true), encodeKeyValue(stored));
-      ki.tombstone(rev, sub);
+      this.index.tombstoneAt(ki, rev, sub);
       const kv: KeyValue = { ...stored, modRevision: rev };
       txn.changes.push(new StoreEvent(EventType.DELETE, kv, this.backend, main, prevSub));
     }
@@ -328,8 +340,7 @@ export class MvccStore {
       const tombstone = ev.type === EventType.DELETE;
       const ki = this.index.keyIndex(ev.kv.key);
       if (ki === undefined) throw new Error('mvcc: undo of a change to a key missing from the index');
-      ki.undo(rev, sub, tombstone);
-      this.index.dropIfEmpty(ki);
+      this.index.undoAt(ki, rev, sub, tombstone);
       this.backend.delete('key', revToBytes(rev, sub, tombstone));
     }
     txn.changes.length = 0;

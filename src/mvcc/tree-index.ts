@@ -35,31 +35,60 @@ export class TreeIndex {
   }
 
   put(key: Uint8Array, main: number, sub: number): void {
-    this.getOrCreate(key).put(main, sub);
+    const k = bytesToKey(key);
+    const ki = this.byKey.get(k);
+    if (ki !== undefined) return this.putAt(ki, main, sub);
+    const created = new KeyIndex(k);
+    created.put(main, sub);
+    this.byKey.set(k, created);
+    this.ordered.insert(k, true);
+  }
+
+  /** A put to a key already in the index (found by keyIndex()); a deleted key comes back to life. */
+  putAt(ki: KeyIndex, main: number, sub: number): void {
+    const wasLive = ki.isLive;
+    ki.put(main, sub);
+    if (!wasLive) this.ordered.setLive(ki.name, true);
   }
 
   tombstone(key: Uint8Array, main: number, sub: number): void {
     const ki = this.byKey.get(bytesToKey(key));
     if (ki === undefined) throw new Error('mvcc: tombstone on an unknown key');
+    this.tombstoneAt(ki, main, sub);
+  }
+
+  tombstoneAt(ki: KeyIndex, main: number, sub: number): void {
     ki.tombstone(main, sub);
+    this.ordered.setLive(ki.name, false);
   }
 
-  getOrCreate(key: Uint8Array): KeyIndex {
-    const k = bytesToKey(key);
-    let ki = this.byKey.get(k);
-    if (ki === undefined) {
-      ki = new KeyIndex(k);
-      this.byKey.set(k, ki);
-      this.ordered.insert(k);
+  /**
+   * Number of keys in [key, end) that exist at the latest revision the index holds:
+   * a sum over chunks of the ordered keys, not a visit of each key. Only valid for a
+   * read at that revision; older revisions must visit.
+   */
+  countLatest(key: Uint8Array, end: Uint8Array | undefined): number {
+    const re = parseRangeEnd(end);
+    if (re.single) return this.byKey.get(bytesToKey(key))?.isLive ? 1 : 0;
+    const start = bytesToKey(key);
+    if (re.end !== undefined && re.end <= start) return 0;
+    return this.ordered.countLive(start, re.end);
+  }
+
+  /**
+   * Takes back one change of a write txn being rolled back (see KeyIndex.undo): the
+   * key's liveness follows, and a key whose whole history was undone (the txn created
+   * it) is forgotten.
+   */
+  undoAt(ki: KeyIndex, main: number, sub: number, tombstone: boolean): void {
+    ki.undo(main, sub, tombstone);
+    if (this.byKey.get(ki.name) !== ki) throw new Error('mvcc: undo on a key index not in the index');
+    if (ki.isEmpty) {
+      this.byKey.delete(ki.name);
+      this.ordered.delete(ki.name);
+      return;
     }
-    return ki;
-  }
-
-  /** Forgets a key whose whole history was undone (a rolled-back write txn created it). */
-  dropIfEmpty(ki: KeyIndex): void {
-    if (!ki.isEmpty || this.byKey.get(ki.name) !== ki) return;
-    this.byKey.delete(ki.name);
-    this.ordered.delete(ki.name);
+    this.ordered.setLive(ki.name, ki.isLive);
   }
 
   /** Visits the key indexes in [key, end) ascending; the visitor returns false to stop. */
@@ -120,6 +149,9 @@ export class TreeIndex {
     }
     keys.sort();
     this.byKey = entries;
-    this.ordered = SortedKeys.fromSorted(keys);
+    this.ordered = SortedKeys.fromSorted(
+      keys,
+      keys.map((k) => entries.get(k)!.isLive),
+    );
   }
 }

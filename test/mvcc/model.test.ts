@@ -120,6 +120,10 @@ function runModel(seed: number, steps: number, dir: string): Promise<void> {
               if (op.kind === 'put') t.put(b(op.key), b(op.value), op.lease);
               else t.deleteRange(b(op.key), op.end === undefined ? undefined : b(op.end));
             }
+            // Reads inside the txn see its own writes, counts included.
+            const [rk, re] = [pick(KEYS), randomEnd()];
+            const inTxn = t.range(b(rk), re === undefined ? undefined : b(re), { limit: 1 });
+            assert.equal(inTxn.count, model.range(rk, re, 0).length, `seed ${seed} step ${i}: count inside the txn`);
             const got = t.end().map((e) =>
               eventString(e.type === EventType.PUT ? 'PUT' : 'DELETE', s(e.kv.key), s(e.kv.value), e.kv.createRevision, e.kv.modRevision, e.kv.version, e.kv.lease, e.prevKv && s(e.prevKv.value)),
             );
