@@ -35,6 +35,12 @@ export class Metrics {
   readonly deleteTotal = new HotCounter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.', this.registry);
   readonly rangeTotal = new HotCounter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.', this.registry);
   readonly txnTotal = new HotCounter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.', this.registry);
+  // Read from the store and the watch hub when scraped (see onScrape), as etcd's gauge funcs are.
+  readonly currentRevision = this.gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.');
+  readonly compactRevision = this.gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.');
+  readonly watchStreams = this.gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.');
+  readonly watchers = this.gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.');
+  readonly slowWatchers = this.gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.');
 
   readonly peerRoundTrip = new client.Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: expBuckets(0.0001, 2, 14), registers: [this.registry] });
 
@@ -58,7 +64,15 @@ export class Metrics {
     return new client.Histogram({ name, help, buckets, registers: [this.registry] });
   }
 
+  private readonly scrapeHooks: Array<() => void> = [];
+
+  /** Runs fn before every scrape, to set gauges whose value is read rather than tracked. */
+  onScrape(fn: () => void): void {
+    this.scrapeHooks.push(fn);
+  }
+
   async text(): Promise<string> {
+    for (const fn of this.scrapeHooks) fn();
     return this.registry.metrics();
   }
   get contentType(): string {

@@ -242,6 +242,15 @@ export class EtcdServer {
     this.metrics.clusterVersion.set({ cluster_version: ETCD_CLUSTER_VERSION }, 1);
     this.metrics.serverId.set({ server_id: hex(this.id) }, 1);
     this.metrics.quotaBackendBytes.set(opts.quotaBackendBytes);
+    this.metrics.onScrape(() => {
+      const mvcc = this.storage.mvcc;
+      this.metrics.currentRevision.set(mvcc.rev());
+      this.metrics.compactRevision.set(mvcc.compactRev());
+      const w = this.watchHub.stats();
+      this.metrics.watchStreams.set(w.streams);
+      this.metrics.watchers.set(w.synced + w.unsynced);
+      this.metrics.slowWatchers.set(w.unsynced);
+    });
     this.transport?.attach({
       raft: {
         step: (m) => this.host.step(m),

@@ -23,6 +23,11 @@ const NAMES = [
   'etcd_mvcc_db_total_size_in_bytes',
   'etcd_mvcc_db_total_size_in_use_in_bytes',
   'etcd_debugging_mvcc_keys_total',
+  'etcd_debugging_mvcc_current_revision',
+  'etcd_debugging_mvcc_compact_revision',
+  'etcd_debugging_mvcc_watch_stream_total',
+  'etcd_debugging_mvcc_watcher_total',
+  'etcd_debugging_mvcc_slow_watcher_total',
   'grpc_server_started_total',
   'grpc_server_handled_total',
   'grpc_server_handling_seconds_bucket',
@@ -143,4 +148,35 @@ test('etcd-ts metrics move with the work the member does', async () => {
   const h = value(now, 'etcd_server_health_success');
   await fetch(`${ts.endpoint}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
   assert.equal(value(await scrape(ts), 'etcd_server_health_success'), h + 1);
+});
+
+test('revision and watcher gauges read the store and the watch hub when scraped', async () => {
+  const c = grpcKv(ts);
+  let rev: number;
+  try {
+    const put = await c.kv.put({ key: Buffer.from('gauge'), value: Buffer.from('1') });
+    await c.kv.put({ key: Buffer.from('gauge'), value: Buffer.from('2') });
+    rev = Number(put.header.revision) + 1;
+    await c.kv.compact({ revision: rev - 1 });
+  } finally {
+    c.close();
+  }
+  // A watch held open through the JSON gateway: one stream, one watcher.
+  const ac = new AbortController();
+  const res = await fetch(`${ts.endpoint}/v3/watch`, { method: 'POST', body: JSON.stringify({ create_request: { key: Buffer.from('gauge').toString('base64') } }), signal: ac.signal });
+  const reader = res.body!.getReader();
+  await reader.read(); // the created response
+  try {
+    const now = await scrape(ts);
+    assert.equal(value(now, 'etcd_debugging_mvcc_current_revision'), rev);
+    assert.equal(value(now, 'etcd_debugging_mvcc_compact_revision'), rev - 1);
+    assert.equal(value(now, 'etcd_debugging_mvcc_watch_stream_total'), 1);
+    assert.equal(value(now, 'etcd_debugging_mvcc_watcher_total'), 1);
+    assert.equal(value(now, 'etcd_debugging_mvcc_slow_watcher_total'), 0);
+  } finally {
+    ac.abort();
+    await reader.cancel().catch(() => {});
+  }
+  for (let i = 0; i < 50 && value(await scrape(ts), 'etcd_debugging_mvcc_watcher_total') !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(value(await scrape(ts), 'etcd_debugging_mvcc_watcher_total'), 0, 'the watcher goes with its stream');
 });
