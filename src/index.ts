@@ -18,6 +18,8 @@ export interface StartEtcdOptions extends Partial<Omit<ServerOptions, 'dataDir' 
   port?: number;
   host?: string;
   logger?: Logger;
+  /** Serve the web dashboard under /dashboard/ (off by default). */
+  enableDashboard?: boolean;
   /** Options for the returned client (endpoints are filled in). */
   client?: Omit<ClientOptions, 'endpoints'>;
 }
@@ -34,7 +36,7 @@ export interface EmbeddedEtcd {
 }
 
 export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EmbeddedEtcd> {
-  const { dataDir: givenDir, port = 0, host = '127.0.0.1', logger = silentLogger, client: clientOpts, ...server } = opts;
+  const { dataDir: givenDir, port = 0, host = '127.0.0.1', logger = silentLogger, client: clientOpts, enableDashboard, ...server } = opts;
   const ownedDir = givenDir === undefined ? mkdtempSync(join(tmpdir(), 'etcd-ts-embed-')) : undefined;
   const name = opts.name ?? 'default';
   const dataDir = givenDir ?? join(ownedDir!, `${name}.etcd`);
@@ -47,6 +49,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EmbeddedEt
         dataDir,
         listenClientUrls: [clientUrl],
         advertiseClientUrls: [],
+        enableDashboard,
       },
       logger,
     );

@@ -14,6 +14,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     dataDir: c.dataDir,
     walDir: c.walDir || undefined,
     enableGrpcGateway: c.enableGrpcGateway,
+    enableDashboard: c.enableDashboard,
     initialCluster: [...c.initialCluster.entries()].map(([name, urls]) => ({ name, peerUrls: urls.map((u) => u.href.replace(/\/$/, '')) })),
     initialClusterToken: c.initialClusterToken,
     initialClusterState: c.initialClusterState,

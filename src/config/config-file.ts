@@ -100,6 +100,7 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'experimental-warning-apply-duration': field('experimentalWarningApplyDurationMs', 'time.Duration'),
   'force-new-cluster': field('forceNewCluster', 'bool'),
   'enable-pprof': field('enablePprof', 'bool'),
+  'enable-dashboard': field('enableDashboard', 'bool'),
   metrics: field('metrics', 'string'),
   logger: field('logger', 'string'),
   'log-level': field('logLevel', 'string'),

@@ -78,6 +78,7 @@ export function defaultConfig(): EtcdConfig {
     authTokenTtl: 300,
 
     enablePprof: false,
+    enableDashboard: false,
     metrics: 'basic',
     listenMetricsUrls: [],
 

@@ -101,6 +101,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'auth-token-ttl', key: 'authTokenTtl', kind: U, section: 'Auth', usage: 'Lifetime of a simple auth token, in seconds.' },
 
   { name: 'enable-pprof', key: 'enablePprof', kind: B, section: 'Profiling and Monitoring', usage: 'Serve runtime profiling data under /debug/pprof/.' },
+  { name: 'enable-dashboard', key: 'enableDashboard', kind: B, section: 'Profiling and Monitoring', usage: 'Serve the web dashboard under /dashboard/ on the client URLs, behind the same TLS and auth (etcd-ts only; needs the gRPC gateway).' },
   { name: 'metrics', key: 'metrics', kind: S, section: 'Profiling and Monitoring', usage: "Metrics detail: 'basic' or 'extensive' (adds histograms)." },
   { name: 'listen-metrics-urls', key: 'listenMetricsUrls', kind: URLS, section: 'Profiling and Monitoring', usage: 'Extra URLs serving /metrics and /health.' },
 

@@ -82,6 +82,8 @@ export interface EtcdConfig {
 
   // profiling and monitoring
   enablePprof: boolean;
+  /** etcd-ts's web dashboard under /dashboard/ on the client URLs. */
+  enableDashboard: boolean;
   metrics: string;
   listenMetricsUrls: URL[];
 

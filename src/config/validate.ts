@@ -76,6 +76,7 @@ export function validateConfig(cfg: EtcdConfig, warnings: string[]): string | un
   if (mode === '') cfg.autoCompactionMode = 'periodic';
   else if (mode !== 'periodic' && mode !== 'revision') return `unknown auto-compaction-mode ${goQuote(mode)}`;
   if (cfg.autoCompactionRetention === '') cfg.autoCompactionRetention = '0';
+  if (cfg.enableDashboard && !cfg.enableGrpcGateway) return 'setting enable-dashboard requires enable-grpc-gateway';
   if (cfg.experimentalEnableLeaseCheckpoint && !cfg.experimentalEnableLeaseCheckpointPersist) {
     warnings.push('Detected that checkpointing is enabled without persistence. Consider enabling experimental-enable-lease-checkpoint-persist');
   }

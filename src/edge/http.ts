@@ -5,7 +5,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { HttpPort, MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
-import { CORS, gatewayHandler, gatewayMethods, isGatewayPath } from '../gateway/index.js';
+import { CORS, gatewayHandler, gatewayMethods, isGatewayPath, type MethodTable } from '../gateway/index.js';
+import { dashboardHandler, isDashboardPath } from '../dashboard/index.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -18,11 +19,19 @@ function send(res: Res, status: number, contentType: string, body: string): void
 /** Prometheus' text exposition format, as prom-client names it. */
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, opts: { grpcGateway?: boolean } = {}) {
+export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, opts: { grpcGateway?: boolean; dashboard?: boolean } = {}) {
   const serveGateway = opts.grpcGateway ?? true;
+  let methods: MethodTable | undefined;
   let gateway: ReturnType<typeof gatewayHandler> | undefined;
+  let dashboard: ReturnType<typeof dashboardHandler> | undefined;
   return (req: Req, res: Res): void => {
     const path = (req.url ?? '/').split('?')[0];
+    if (opts.dashboard && isDashboardPath(path)) {
+      methods ??= gatewayMethods(port, metrics, logger);
+      dashboard ??= dashboardHandler(methods);
+      dashboard(req, res, path);
+      return;
+    }
     switch (path) {
       case '/health':
         if (req.method !== 'GET') {
@@ -60,7 +69,8 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
         return;
       default:
         if (serveGateway && isGatewayPath(path)) {
-          gateway ??= gatewayHandler(gatewayMethods(port, metrics, logger));
+          methods ??= gatewayMethods(port, metrics, logger);
+          gateway ??= gatewayHandler(methods);
           gateway(req, res, path);
           return;
         }

@@ -26,6 +26,8 @@ export interface ListenerOptions {
   maxRecvMessageBytes: number;
   maxConcurrentStreams?: number;
   enableGrpcGateway?: boolean;
+  /** The web dashboard under /dashboard/ (see dashboard/). */
+  enableDashboard?: boolean;
 }
 
 export interface ServingClients {
@@ -47,7 +49,7 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
       const grpc = new GrpcServer({
         maxRecvMessageBytes: opts.maxRecvMessageBytes,
         maxConcurrentStreams: opts.maxConcurrentStreams,
-        http: httpHandler(port, metrics, logger, { grpcGateway: opts.enableGrpcGateway }),
+        http: httpHandler(port, metrics, logger, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard }),
       });
       registerServices(grpc, port, metrics, logger);
       const host = url.hostname.replace(/^\[|\]$/g, '');

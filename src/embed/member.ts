@@ -12,6 +12,7 @@ import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
 import { ETCD_API_VERSION, ETCD_TS_VERSION } from '../server/version.js';
 import { clientTlsOptions, type ClientTlsConfig } from './tls.js';
+import { DASHBOARD_PATH } from '../dashboard/index.js';
 
 export interface MemberOptions extends ServerOptions {
   listenClientUrls: URL[];
@@ -21,6 +22,8 @@ export interface MemberOptions extends ServerOptions {
   clientTls?: ClientTlsConfig;
   /** etcd's --enable-grpc-gateway: the JSON gateway under /v3/ (default on). */
   enableGrpcGateway?: boolean;
+  /** etcd-ts's web dashboard under /dashboard/ (default off; needs the gateway). */
+  enableDashboard?: boolean;
   /**
    * Threads serving client connections beside the core thread; 0 (the default):
    * the core thread serves them itself.
@@ -91,6 +94,7 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
     if (u.startsWith('https:')) logger.info('serving client traffic securely', { address: u });
     else logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: u });
   }
+  if (opts.enableDashboard) for (const u of clientUrls) logger.info('serving the dashboard', { url: `${u}${DASHBOARD_PATH}` });
 
   let closed = false;
   return {
@@ -119,5 +123,6 @@ function listenerOptions(opts: MemberOptions): ListenerOptions {
     maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     maxConcurrentStreams: opts.maxConcurrentStreams,
     enableGrpcGateway: opts.enableGrpcGateway,
+    enableDashboard: opts.enableDashboard,
   };
 }

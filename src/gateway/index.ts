@@ -58,7 +58,7 @@ export function gatewayHandler(methods: MethodTable): (req: Req, res: Res, path:
     const b = ROUTES.has(path) ? bind(path) : undefined;
     if (!b) return void plain(res, 404, 'Not Found\n');
     if (req.method !== 'POST') return void plain(res, 405, 'Method Not Allowed\n');
-    const call = callContext(req, res);
+    const call = gatewayCallContext(req, res);
     if (b.def.kind === 'unary') void unary(b, req, res, call);
     else if (b.def.kind === 'serverStream') void serverStream(b, req, res, call);
     else if (b.def.kind === 'bidi') bidi(b, req, res, call);
@@ -77,7 +77,8 @@ function fail(res: Res, code: number, message: string): void {
   res.end(body);
 }
 
-function callContext(req: Req, res: Res): CallContext {
+/** A call made for an HTTP request: its Authorization header as the gRPC token, cancelled when the client goes. */
+export function gatewayCallContext(req: Req, res: Res): CallContext {
   const ac = new AbortController();
   // The client going away cancels the call, as a reset gRPC stream does.
   res.on('close', () => ac.abort());
