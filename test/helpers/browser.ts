@@ -1,0 +1,55 @@
+// Headless Chromium for browser tests: Debian's /usr/bin/chromium driven by
+// playwright-core, a fresh profile per launch, screenshots into dist/screenshots.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../dist/screenshots/', import.meta.url));
+
+/**
+ * The skip reason for a browser test: only when Chromium is absent outside CI. In CI
+ * (.ci/run installs it) a missing browser fails the test instead.
+ */
+export function browserSkip(): string | false {
+  if (existsSync(CHROMIUM) || process.env.CI) return false;
+  return `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Saves a full-page PNG as dist/screenshots/<name>.png. */
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(opts: { ignoreHttpsErrors?: boolean } = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is required for the browser tests (apt-get install -y chromium)`);
+  const profile = mkdtempSync(join(tmpdir(), 'etcd-ts-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    ignoreHTTPSErrors: opts.ignoreHttpsErrors ?? false,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return {
+    context,
+    page,
+    async screenshot(name) {
+      const path = join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
