@@ -23,29 +23,42 @@ export interface Browser {
   page: Page;
   /** Saves a full-page PNG as dist/screenshots/<name>.png. */
   screenshot(name: string): Promise<string>;
+  /** Runs fn; if it fails, saves the page as FAILED-<name>.png before passing the error on. */
+  onFailure(name: string, fn: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function launchBrowser(opts: { ignoreHttpsErrors?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is required for the browser tests (apt-get install -y chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'etcd-ts-chromium-'));
+  // The fresh profile dir goes in as playwright's userDataDir (it passes --user-data-dir).
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 900 },
     ignoreHTTPSErrors: opts.ignoreHttpsErrors ?? false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const screenshot = async (name: string) => {
+    const path = join(SCREENSHOT_DIR, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  };
   return {
     context,
     page,
-    async screenshot(name) {
-      const path = join(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
-      return path;
+    screenshot,
+    async onFailure(name, fn) {
+      rmSync(join(SCREENSHOT_DIR, `FAILED-${name}.png`), { force: true });
+      try {
+        await fn();
+      } catch (err) {
+        const shot = await screenshot(`FAILED-${name}`).catch(() => 'none');
+        throw Object.assign(err as Error, { message: `${(err as Error).message}\n(screenshot: ${shot})` });
+      }
     },
     async close() {
       await context.close().catch(() => {});

@@ -101,16 +101,16 @@ async function start() {
     session.clear();
     showLogin(`Logged out: ${err.message}`);
   });
+  window.addEventListener('hashchange', () => {
+    if (app.authOn && !session.token) showLogin();
+    else route();
+  });
   if (app.authOn && !session.token) return showLogin();
   if (app.authOn) await loadRoles(session.user);
   showWho();
-  window.addEventListener('hashchange', route);
   route();
 }
 
-window.addEventListener('hashchange', () => {
-  if (app.authOn && !session.token) showLogin();
-});
 window.addEventListener('unhandledrejection', (e) => {
   if (e.reason instanceof ApiError) e.preventDefault();
 });
