@@ -7,32 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { login, waitText } from './page.js';
 import { startMember, type Member } from '../helpers/member.js';
 import { envelope } from '../helpers/k8s.js';
 import { browserSkip, launchBrowser, type Browser } from '../helpers/browser.js';
 import { b64, enableAuth, ok, put, token } from './gateway-calls.js';
 
 const skip = browserSkip();
-
-/** Waits until the element's text matches. */
-export async function waitText(page: Page, selector: string, re: RegExp): Promise<string> {
-  const loc = page.locator(selector).first();
-  const deadline = Date.now() + 15_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (await loc.textContent({ timeout: 15_000 }).catch(() => '')) ?? '';
-    if (re.test(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${selector}: ${JSON.stringify(last)} does not match ${re}`);
-}
-
-export async function login(page: Page, user: string, password: string): Promise<void> {
-  await page.locator('input[name=user]').fill(user);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('form.login button[type=submit]').click();
-  await page.locator(`[data-user="${user}"]`).waitFor();
-}
 
 let m: Member;
 let browser: Browser;

@@ -56,17 +56,30 @@ export async function token(endpoint: string, name: string, password: string, ca
 }
 
 /**
+ * A setup call that may time out under load and be applied all the same: retried,
+ * and an "already exists" after a retry is the first try having landed.
+ */
+async function setup(endpoint: string, path: string, body: unknown, ca?: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await call(endpoint, path, body, { ca });
+    if (r.status === 200) return;
+    if (attempt > 0 && /already exists/.test(r.body?.message ?? '')) return;
+    if (attempt < 3 && r.body?.message === 'etcdserver: request timed out') continue;
+    throw new Error(`${path}: ${r.status} ${r.text}`);
+  }
+}
+
+/**
  * root (password "rootpw") and reader (password "readerpw", role app-reader: read
  * /app/ only), then auth enabled.
  */
 export async function enableAuth(endpoint: string, ca?: string): Promise<void> {
-  const o = { ca };
-  await ok(endpoint, '/v3/auth/role/add', { name: 'root' }, o);
-  await ok(endpoint, '/v3/auth/user/add', { name: 'root', password: 'rootpw' }, o);
-  await ok(endpoint, '/v3/auth/user/grant', { user: 'root', role: 'root' }, o);
-  await ok(endpoint, '/v3/auth/role/add', { name: 'app-reader' }, o);
-  await ok(endpoint, '/v3/auth/role/grant', { name: 'app-reader', perm: { permType: 'READ', key: b64('/app/'), range_end: b64('/app0') } }, o);
-  await ok(endpoint, '/v3/auth/user/add', { name: 'reader', password: 'readerpw' }, o);
-  await ok(endpoint, '/v3/auth/user/grant', { user: 'reader', role: 'app-reader' }, o);
-  await ok(endpoint, '/v3/auth/enable', {}, o);
+  await setup(endpoint, '/v3/auth/role/add', { name: 'root' }, ca);
+  await setup(endpoint, '/v3/auth/user/add', { name: 'root', password: 'rootpw' }, ca);
+  await setup(endpoint, '/v3/auth/user/grant', { user: 'root', role: 'root' }, ca);
+  await setup(endpoint, '/v3/auth/role/add', { name: 'app-reader' }, ca);
+  await setup(endpoint, '/v3/auth/role/grant', { name: 'app-reader', perm: { permType: 'READ', key: b64('/app/'), range_end: b64('/app0') } }, ca);
+  await setup(endpoint, '/v3/auth/user/add', { name: 'reader', password: 'readerpw' }, ca);
+  await setup(endpoint, '/v3/auth/user/grant', { user: 'reader', role: 'app-reader' }, ca);
+  await setup(endpoint, '/v3/auth/enable', {}, ca);
 }

@@ -1,6 +1,7 @@
 // Headless Chromium for browser tests: Debian's /usr/bin/chromium driven by
 // playwright-core, a fresh profile per launch, screenshots into dist/screenshots.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { ignoreHttpsErrors?: boolean } = {}): Promise<Browser> {
+/**
+ * Chromium's pin for a certificate (--ignore-certificate-errors-spki-list): the
+ * base64 SHA-256 of its public key, so a test's own server certificate is accepted
+ * and nothing else is.
+ */
+export function spkiPin(certFile: string): string {
+  const der = createPublicKey(readFileSync(certFile)).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
+export async function launchBrowser(opts: { trustCerts?: string[] } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is required for the browser tests (apt-get install -y chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'etcd-ts-chromium-'));
   // The fresh profile dir goes in as playwright's userDataDir (it passes --user-data-dir).
@@ -36,8 +47,7 @@ export async function launchBrowser(opts: { ignoreHttpsErrors?: boolean } = {}):
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 900 },
-    ignoreHTTPSErrors: opts.ignoreHttpsErrors ?? false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(opts.trustCerts?.length ? [`--ignore-certificate-errors-spki-list=${opts.trustCerts.map(spkiPin).join(',')}`] : [])],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);

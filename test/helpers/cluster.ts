@@ -14,6 +14,9 @@ export interface ClusterMemberOptions {
   extraArgs?: string[];
   /** Scheme of the peer URLs; 'https' needs --peer-* TLS flags in extraArgs. */
   peerScheme?: 'http' | 'https';
+  /** Scheme of the client URLs; 'https' needs --cert-file/--key-file in extraArgs and clientCa to check readiness. */
+  clientScheme?: 'http' | 'https';
+  clientCa?: string;
 }
 
 export class ClusterMember {
@@ -31,7 +34,7 @@ export class ClusterMember {
     root: string,
     public opts: ClusterMemberOptions,
   ) {
-    this.endpoint = `http://127.0.0.1:${clientPort}`;
+    this.endpoint = `${opts.clientScheme ?? 'http'}://127.0.0.1:${clientPort}`;
     this.peerUrl = `${opts.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
     this.dataDir = join(root, `${name}.etcd`);
   }
@@ -79,7 +82,7 @@ export class ClusterMember {
     const from = 0;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`member ${this.name} exited\n${this.log}`);
-      if (this.log.includes(READY_MILESTONE, from) && (await probeHealth(this.endpoint, 500))) return;
+      if (this.log.includes(READY_MILESTONE, from) && (await probeHealth(this.endpoint, 500, this.opts.clientCa))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`member ${this.name} not ready within ${timeoutMs} ms\n${this.log}`);
@@ -127,19 +130,20 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string; peerScheme?: 'http' | 'https' } = {}): Promise<Cluster> {
+export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string; peerScheme?: 'http' | 'https'; clientScheme?: 'http' | 'https'; clientCa?: string } = {}): Promise<Cluster> {
   const dir: TmpDir = tmpDir('cluster');
   const ports: Array<[number, number]> = [];
   for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
   const peerScheme = opts.peerScheme ?? 'http';
   const initialCluster = ports.map(([, p], i) => `m${i + 1}=${peerScheme}://127.0.0.1:${p}`).join(',');
   const extra = [...(opts.extraArgs ?? []), ...(opts.token ? ['--initial-cluster-token', opts.token] : [])];
-  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra, peerScheme }));
+  const client = { clientScheme: opts.clientScheme, clientCa: opts.clientCa };
+  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra, peerScheme, ...client }));
   const cluster: Cluster = {
     members,
     endpoints: () => members.filter((m) => m.running).map((m) => m.endpoint),
     async newMember(name, ic, extraArgs) {
-      const m = new ClusterMember(name, await freePort(), await freePort(), dir.path, { name, initialCluster: ic, state: 'existing', extraArgs: [...extra, ...(extraArgs ?? [])], peerScheme });
+      const m = new ClusterMember(name, await freePort(), await freePort(), dir.path, { name, initialCluster: ic, state: 'existing', extraArgs: [...extra, ...(extraArgs ?? [])], peerScheme, ...client });
       members.push(m);
       return m;
     },

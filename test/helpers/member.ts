@@ -2,7 +2,9 @@
 // etcd command-line flags, so that tests can drive both side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
@@ -83,10 +85,13 @@ export function memberFlags(name: string, dataDir: string, clientPort: number, p
   ];
 }
 
-/** True when GET /health answers {"health": true|"true"}. */
-export function probeHealth(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+/** True when GET /health answers {"health": true|"true"}; https endpoints are checked against caFile. */
+export function probeHealth(endpoint: string, timeoutMs = 1000, caFile?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${endpoint}/health`, { method: 'GET', timeout: timeoutMs }, (res) => {
+    const https = endpoint.startsWith('https:');
+    const request = https ? httpsRequest : httpRequest;
+    const tls = https && caFile ? { ca: readFileSync(caFile) } : {};
+    const req = request(`${endpoint}/health`, { method: 'GET', timeout: timeoutMs, ...tls }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { if (body.length < 4096) body += c; });

@@ -10,6 +10,17 @@ function el(name, attrs) {
   return n;
 }
 
+/** The smallest of 1, 2, 2.5, 5 times a power of ten at or above v: round axis steps. @param {number} v */
+export function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+/** A count on an axis: whole numbers as such, fractions to one decimal. @param {number} v */
+export const formatCount = (v) => (Number.isInteger(v) || Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
+
 /**
  * @param {{ title: string, format: (v: number) => string, series: Array<{ name: string, points: Array<[number, number]> }>, windowMs: number }} spec
  * points are [time ms, value]; NaN values leave gaps.
@@ -22,8 +33,7 @@ export function lineChart(spec) {
   const x0 = now - spec.windowMs;
   let max = 0;
   for (const s of spec.series) for (const [, v] of s.points) if (Number.isFinite(v)) max = Math.max(max, v);
-  if (max === 0) max = 1;
-  max *= 1.1;
+  max = niceMax(max);
   const sx = (t) => pad.l + ((t - x0) / spec.windowMs) * (W - pad.l - pad.r);
   const sy = (v) => H - pad.b - (v / max) * (H - pad.t - pad.b);
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': spec.title });
@@ -37,7 +47,7 @@ export function lineChart(spec) {
   }
   for (const [i, minutes] of [[0, spec.windowMs / 60000], [1, 0]]) {
     const t = el('text', { x: i === 0 ? pad.l : W - pad.r, y: H - 4, class: 'axis', 'text-anchor': i === 0 ? 'start' : 'end' });
-    t.textContent = minutes === 0 ? 'now' : `-${minutes} min`;
+    t.textContent = minutes === 0 ? 'now' : `-${Number.isInteger(minutes) ? minutes : minutes.toFixed(1)} min`;
     svg.append(t);
   }
   spec.series.forEach((s, i) => {

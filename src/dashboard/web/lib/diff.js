@@ -32,10 +32,11 @@ export function lineDiff(a, b) {
         out.push({ op: ' ', line: xm[i] });
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        out.push({ op: '+', line: ym[j++] });
-      } else {
+      } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        // Removed lines before the added ones that replace them.
         out.push({ op: '-', line: xm[i++] });
+      } else {
+        out.push({ op: '+', line: ym[j++] });
       }
     }
   }

@@ -109,7 +109,7 @@ async function render() {
     return h('tr', { 'data-member': m.name || hexId(m.ID), class: s.reachable ? undefined : 'down' },
       h('td', null, m.name || h('span.muted', null, '(not started)'), m.ID === self ? h('span.tag', null, 'this member') : null),
       h('td.mono', null, hexId(m.ID)),
-      h('td', null, isLeader ? h('span.tag.leader', null, 'leader') : m.isLearner ? h('span.tag', null, 'learner') : 'follower'),
+      h('td', null, isLeader ? h('span.tag.leader', null, 'leader') : m.isLearner ? h('span.tag', null, 'learner') : s.reachable ? 'follower' : '–'),
       h('td.mono', null, (m.peerURLs ?? []).join('\n')),
       h('td.mono', null, (m.clientURLs ?? []).join('\n')),
       h('td', null, st?.raftTerm ?? '–'),

@@ -5,7 +5,7 @@
 import { h, fill, errorBox, formatBytes, formatSeconds } from '../lib/dom.js';
 import { getText, gw } from '../lib/api.js';
 import { parseMetrics, quantileBetween, ratesBy, sum } from '../lib/prom.js';
-import { lineChart } from '../lib/chart.js';
+import { formatCount, lineChart } from '../lib/chart.js';
 
 const INTERVAL_MS = 2000;
 const WINDOW_MS = 10 * 60 * 1000;
@@ -61,9 +61,12 @@ function series(f) {
 }
 
 const gauge = (name, match) => history.map((x) => [x.t, sum(x.samples, name, match)]);
-const rate = (n) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)}/s`;
+const rate = (n) => `${formatCount(n)}/s`;
 
 function charts() {
+  // The x axis spans the samples taken so far (at least a minute), up to the window.
+  const span = history.length ? Date.now() - history[0].t : 0;
+  const windowMs = Math.min(WINDOW_MS, Math.max(60_000, span));
   const methods = new Map();
   for (let i = 1; i < history.length; i++) {
     const rates = ratesBy(history[i - 1].samples, history[i].samples, (history[i].t - history[i - 1].t) / 1000, 'grpc_server_handled_total', 'grpc_method');
@@ -76,13 +79,13 @@ function charts() {
   const q = (name, quant, match) => series((a, b) => quantileBetween(a, b, name, quant, match));
   const unary = { grpc_type: 'unary' };
   return [
-    lineChart({ title: 'Requests per second by method', format: rate, windowMs: WINDOW_MS, series: busiest.map(([name, points]) => ({ name, points })) }),
-    lineChart({ title: 'Request latency (unary)', format: formatSeconds, windowMs: WINDOW_MS, series: [{ name: 'p50', points: q('grpc_server_handling_seconds', 0.5, unary) }, { name: 'p99', points: q('grpc_server_handling_seconds', 0.99, unary) }] }),
-    lineChart({ title: 'WAL fsync', format: formatSeconds, windowMs: WINDOW_MS, series: [{ name: 'p50', points: q('etcd_disk_wal_fsync_duration_seconds', 0.5) }, { name: 'p99', points: q('etcd_disk_wal_fsync_duration_seconds', 0.99) }] }),
-    lineChart({ title: 'Backend commit', format: formatSeconds, windowMs: WINDOW_MS, series: [{ name: 'p50', points: q('etcd_disk_backend_commit_duration_seconds', 0.5) }, { name: 'p99', points: q('etcd_disk_backend_commit_duration_seconds', 0.99) }] }),
-    lineChart({ title: 'Database size', format: formatBytes, windowMs: WINDOW_MS, series: [{ name: 'total', points: gauge('etcd_mvcc_db_total_size_in_bytes') }, { name: 'in use', points: gauge('etcd_mvcc_db_total_size_in_use_in_bytes') }] }),
-    lineChart({ title: 'Watchers', format: (v) => v.toFixed(0), windowMs: WINDOW_MS, series: [{ name: 'watchers', points: gauge('etcd_debugging_mvcc_watcher_total') }, { name: 'streams', points: gauge('etcd_debugging_mvcc_watch_stream_total') }] }),
-    lineChart({ title: 'Leader changes seen', format: (v) => v.toFixed(0), windowMs: WINDOW_MS, series: [{ name: 'leader changes', points: gauge('etcd_server_leader_changes_seen_total') }, { name: 'has leader', points: gauge('etcd_server_has_leader') }] }),
+    lineChart({ title: 'Requests per second by method', format: rate, windowMs, series: busiest.map(([name, points]) => ({ name, points })) }),
+    lineChart({ title: 'Request latency (unary)', format: formatSeconds, windowMs, series: [{ name: 'p50', points: q('grpc_server_handling_seconds', 0.5, unary) }, { name: 'p99', points: q('grpc_server_handling_seconds', 0.99, unary) }] }),
+    lineChart({ title: 'WAL fsync', format: formatSeconds, windowMs, series: [{ name: 'p50', points: q('etcd_disk_wal_fsync_duration_seconds', 0.5) }, { name: 'p99', points: q('etcd_disk_wal_fsync_duration_seconds', 0.99) }] }),
+    lineChart({ title: 'Backend commit', format: formatSeconds, windowMs, series: [{ name: 'p50', points: q('etcd_disk_backend_commit_duration_seconds', 0.5) }, { name: 'p99', points: q('etcd_disk_backend_commit_duration_seconds', 0.99) }] }),
+    lineChart({ title: 'Database size', format: formatBytes, windowMs, series: [{ name: 'total', points: gauge('etcd_mvcc_db_total_size_in_bytes') }, { name: 'in use', points: gauge('etcd_mvcc_db_total_size_in_use_in_bytes') }] }),
+    lineChart({ title: 'Watchers', format: formatCount, windowMs, series: [{ name: 'watchers', points: gauge('etcd_debugging_mvcc_watcher_total') }, { name: 'streams', points: gauge('etcd_debugging_mvcc_watch_stream_total') }] }),
+    lineChart({ title: 'Leader changes seen', format: formatCount, windowMs, series: [{ name: 'leader changes', points: gauge('etcd_server_leader_changes_seen_total') }, { name: 'has leader', points: gauge('etcd_server_has_leader') }] }),
   ];
 }
 
