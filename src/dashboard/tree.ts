@@ -8,6 +8,7 @@ import type { RangeCall } from './calls.js';
 
 const SLASH = 0x2f;
 /** Keys read per request while looking for the next children. */
+const MIN_BATCH = 16;
 const MAX_BATCH = 1000;
 export const MAX_CHILDREN = 1000;
 
@@ -71,9 +72,12 @@ export async function treeLevel(range: RangeCall, prefix: Uint8Array, opts: { af
   let from: Uint8Array | undefined = opts.after !== undefined && less(start, opts.after) ? opts.after : start;
   // Whether a key is known to lie at or after `from` (then the next page is not empty).
   let moreKnown = false;
+  // Reads after the first, linearizable one are served locally: they see at least its state.
+  const local = { keysOnly: true, serializable: true };
+  // Small reads while directories fill them (their keys are skipped), larger ones while keys do.
+  let batch = MIN_BATCH;
   while (from !== undefined && children.length < limit && (isAll(end) || less(from, end))) {
-    const batch = Math.min(MAX_BATCH, Math.max(16, limit - children.length));
-    const r = await range({ key: from, rangeEnd: end, limit: batch, keysOnly: true });
+    const r = await range({ key: from, rangeEnd: end, limit: Math.min(batch, limit - children.length + 1), ...local });
     if (r.kvs.length === 0) {
       from = undefined;
       break;
@@ -95,18 +99,19 @@ export async function treeLevel(range: RangeCall, prefix: Uint8Array, opts: { af
     if (last === undefined) throw new Error('dashboard: a tree read listed nothing');
     // Next read: past the last directory's keys, or right after the last key.
     from = last.dir ? prefixEnd(last.key) : successor(last.key);
+    batch = last.dir ? MIN_BATCH : Math.min(MAX_BATCH, batch * 2);
     moreKnown = stopped;
     // The read saw every key left in the range, and each is listed or inside a listed directory.
     if (!stopped && !r.more) from = undefined;
   }
   // A full page names where the next starts only if a key lies there.
   if (from !== undefined && !moreKnown) {
-    const probe = isAll(end) || less(from, end) ? await range({ key: from, rangeEnd: end, limit: 1, keysOnly: true }) : undefined;
+    const probe = isAll(end) || less(from, end) ? await range({ key: from, rangeEnd: end, limit: 1, ...local }) : undefined;
     if (probe === undefined || probe.kvs.length === 0) from = undefined;
   }
   await Promise.all(
     children.map(async (c) => {
-      if (c.dir) c.count = (await range({ key: c.key, rangeEnd: prefixEnd(c.key), countOnly: true })).count;
+      if (c.dir) c.count = (await range({ key: c.key, rangeEnd: prefixEnd(c.key), countOnly: true, serializable: true })).count;
     }),
   );
   return { revision, total: totalRead.count, children, next: from };
