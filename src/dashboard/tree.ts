@@ -8,7 +8,7 @@ import type { RangeCall } from './calls.js';
 
 const SLASH = 0x2f;
 /** Keys read per request while looking for the next children. */
-const MIN_BATCH = 16;
+const MIN_BATCH = 2;
 const MAX_BATCH = 1000;
 export const MAX_CHILDREN = 1000;
 
