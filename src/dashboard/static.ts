@@ -52,9 +52,11 @@ interface File {
 const SAFE_NAME = /^(?:[a-z0-9][a-z0-9_-]*\/)*[a-z0-9][a-z0-9_.-]*$/;
 
 export function staticFiles(root: string = WEB_ROOT): (req: Req, res: Res, name: string) => void {
-  const cache = new Map<string, File | null>();
+  // Only files found are kept: names asked for in vain cost a lookup each, not memory.
+  const cache = new Map<string, File>();
   const load = (name: string): File | null => {
-    if (cache.has(name)) return cache.get(name)!;
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
     let file: File | null = null;
     const type = TYPES[extname(name)];
     const path = normalize(join(root, name));
@@ -68,7 +70,7 @@ export function staticFiles(root: string = WEB_ROOT): (req: Req, res: Res, name:
         file = null;
       }
     }
-    cache.set(name, file);
+    if (file !== null) cache.set(name, file);
     return file;
   };
   return (req, res, name) => {

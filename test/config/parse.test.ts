@@ -370,3 +370,11 @@ test('gateway and grpc-proxy are accepted as commands but not available yet', ()
     assert.match(r.stderr!, /not available yet/);
   }
 });
+
+test('the dashboard is off by default and turned on by flag, ETCD_ENABLE_DASHBOARD or the config file; it needs the gateway', () => {
+  assert.equal(ok(['--data-dir', dataDir]).config.enableDashboard, false);
+  assert.equal(ok(['--data-dir', dataDir, '--enable-dashboard']).config.enableDashboard, true);
+  assert.equal(ok(['--data-dir', dataDir], { ETCD_ENABLE_DASHBOARD: 'true' }).config.enableDashboard, true);
+  assert.equal(ok(['--config-file', writeYaml('dashboard.yaml', `data-dir: ${dataDir}\nenable-dashboard: true\n`)]).config.enableDashboard, true);
+  assert.match(fail(['--data-dir', dataDir, '--enable-dashboard', '--enable-grpc-gateway=false']).stderr!, /setting enable-dashboard requires enable-grpc-gateway/);
+});

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEtcd, type EmbeddedEtcd } from '../../src/index.js';
 import type { RequestOp } from '../../src/pb/kv.js';
+import { EtcdError, Errors } from '../../src/rpctypes/errors.js';
 import { browserSkip, launchBrowser, type Browser } from '../helpers/browser.js';
 import { waitText } from './page.js';
 import { b64, ok } from './gateway-calls.js';
 
 const KEYS = 1_000_000;
 const NAMESPACES = 100;
-const TXN_OPS = 50_000;
+const TXN_OPS = 10_000;
 const LIMIT_MS = 1000;
 const skip = browserSkip();
 
@@ -30,7 +31,16 @@ before(async () => {
     for (let j = i; j < i + TXN_OPS; j++) {
       success.push({ requestPut: { key: enc.encode(`/registry/pods/ns${String(j % NAMESPACES).padStart(2, '0')}/pod-${String(j).padStart(7, '0')}`), value, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } });
     }
-    await server.txn({ compare: [], success, failure: [] });
+    // Puts of the same keys and values are safe to repeat: a txn that timed out on a
+    // loaded machine (and may have been applied after all) is sent again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await server.txn({ compare: [], success, failure: [] });
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof EtcdError && err.message === Errors.Timeout.message)) throw err;
+      }
+    }
   }
   console.log(`wrote ${KEYS} keys in ${(performance.now() - t0).toFixed(0)} ms`);
   if (!skip) browser = await launchBrowser();
@@ -77,7 +87,7 @@ test('the keys view opens on a million keys in under a second', { skip, timeout:
   await page.goto(`${base}/dashboard/#/keys?p=${encodeURIComponent(b64('/registry/pods/'))}`);
   await page.locator('a[data-dir="ns99/"]').waitFor();
   const ms = performance.now() - t0;
-  await waitText(page, '.tree .muted', /^1000000 keys under this prefix/);
+  await waitText(page, '.tree .muted', /^1,000,000 keys under this prefix/);
   await browser!.screenshot('keys-million');
   console.log(`keys view over ${KEYS} keys rendered in ${ms.toFixed(0)} ms`);
   assert.ok(ms < LIMIT_MS, `keys view took ${ms.toFixed(0)} ms`);

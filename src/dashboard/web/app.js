@@ -11,6 +11,7 @@ import * as access from './views/access.js';
 import * as metrics from './views/metrics.js';
 import { loginForm } from './views/login.js';
 
+/** @type {Array<[string, string, { mount: (root: HTMLElement, params: URLSearchParams) => () => void }]>} */
 const VIEWS = [
   ['cluster', 'Cluster', cluster],
   ['keys', 'Keys', keys],

@@ -15,6 +15,7 @@ export function lineDiff(a, b) {
   while (tail < x.length - head && tail < y.length - head && x[x.length - 1 - tail] === y[y.length - 1 - tail]) tail++;
   const xm = x.slice(head, x.length - tail);
   const ym = y.slice(head, y.length - tail);
+  /** @type {Array<{ op: ' ' | '-' | '+', line: string }>} */
   const out = x.slice(0, head).map((line) => ({ op: ' ', line }));
   if (xm.length * ym.length > 4e6) {
     // Too large for the table: show the middle as replaced.

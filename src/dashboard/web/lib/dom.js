@@ -5,11 +5,12 @@
  * @param {string} tag e.g. 'div', 'button.primary', 'span#id'
  * @param {Record<string, any> | null} [attrs] attributes; on* functions become listeners
  * @param {...any} children strings, numbers, nodes, arrays, or null
- * @returns {HTMLElement}
+ * @returns {any} the element (typed loosely: inputs, dialogs and buttons alike)
  */
 export function h(tag, attrs, ...children) {
   const [name, ...classes] = tag.split('.');
   const [el, id] = name.split('#');
+  /** @type {any} */
   const node = document.createElement(el || 'div');
   if (id) node.id = id;
   if (classes.length) node.className = classes.join(' ');

@@ -79,7 +79,7 @@ export function quantileBetween(before, after, name, q, match = {}) {
     return m;
   };
   const a = buckets(before);
-  const delta = [...buckets(after)].map(([le, v]) => [le, v - (a.get(le) ?? 0)]).sort((x, y) => x[0] - y[0]);
+  const delta = [...buckets(after)].map(([le, v]) => /** @type {[number, number]} */ ([le, v - (a.get(le) ?? 0)])).sort((x, y) => x[0] - y[0]);
   return quantile(delta, q);
 }
 

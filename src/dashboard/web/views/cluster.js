@@ -99,7 +99,8 @@ async function render() {
     stat('Compact revision', Number.isFinite(compact) ? (compact < 0 ? 'none' : String(compact)) : '…'),
     stat('DB size', formatBytes(dbSize)),
     stat('DB in use', formatBytes(inUse)),
-    stat('Quota', Number.isFinite(quota) ? `${formatBytes(quota)} (${((dbSize / quota) * 100).toFixed(1)}% used)` : '…'),
+    stat('Quota', Number.isFinite(quota) ? formatBytes(quota) : '…'),
+    stat('Quota used', Number.isFinite(quota) ? `${((dbSize / quota) * 100).toFixed(1)}%` : '…'),
     stat('Server version', own.version ?? ''),
   );
   const rows = members.map((m, i) => {

@@ -47,6 +47,7 @@ export function mount(root, params) {
 
 /** Breadcrumbs: each "/"-segment of the prefix links to its level. @param {Uint8Array} prefix */
 function crumbs(prefix) {
+  /** @type {any[]} */
   const parts = [h('a', { href: keysLink('') }, '(root)')];
   let start = 0;
   for (let i = 1; i < prefix.length; i++) {
@@ -72,11 +73,11 @@ async function loadLevel(tree, prefix) {
       if (err instanceof ApiError && err.code === PERMISSION_DENIED) list.append(await readableRanges());
       return;
     }
-    fill(info, `${r.total} key${r.total === 1 ? '' : 's'} under this prefix · revision ${r.revision}`);
+    fill(info, `${r.total.toLocaleString('en-US')} key${r.total === 1 ? '' : 's'} under this prefix · revision ${r.revision}`);
     for (const c of r.children) {
       const name = displayKey(fromBase64(c.name));
       list.append(c.dir
-        ? h('li.dir', null, h('a', { href: keysLink(c.key), 'data-dir': name }, name), h('span.count', null, String(c.count)))
+        ? h('li.dir', null, h('a', { href: keysLink(c.key), 'data-dir': name }, name), h('span.count', null, c.count.toLocaleString('en-US')))
         : h('li.key', null, h('a', { href: keysLink(toBase64(prefix), c.key), 'data-key': name }, name === '' ? '(the prefix itself)' : name)));
     }
     if (r.children.length === 0 && !after) list.append(h('li.muted', null, 'No keys here.'));
@@ -260,10 +261,9 @@ function newKey(detail, prefix) {
     e.preventDefault();
     if (!(await confirmDialog('Create key', `Write ${name.value}?`, 'Create'))) return;
     try {
-      const put = await gw('/v3/kv/put', { key: textToBase64(name.value), value: textToBase64(value.value) });
+      await gw('/v3/kv/put', { key: textToBase64(name.value), value: textToBase64(value.value) });
       const k = enc.encode(name.value);
       location.hash = keysLink(toBase64(parentOf(k)), toBase64(k));
-      void put;
     } catch (err) {
       fill(status, errorBox(err));
     }

@@ -60,6 +60,7 @@ function series(f) {
   return pts;
 }
 
+/** @returns {Array<[number, number]>} */
 const gauge = (name, match) => history.map((x) => [x.t, sum(x.samples, name, match)]);
 const rate = (n) => `${formatCount(n)}/s`;
 
