@@ -11,12 +11,10 @@ import { staticFiles } from './static.js';
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
-export const DASHBOARD_PATH = '/dashboard/';
-const API_PREFIX = 'api/v1/';
+import { DASHBOARD_PATH } from './paths.js';
 
-export function isDashboardPath(path: string): boolean {
-  return path === '/dashboard' || path.startsWith(DASHBOARD_PATH);
-}
+export { DASHBOARD_PATH, isDashboardPath } from './paths.js';
+const API_PREFIX = 'api/v1/';
 
 export function dashboardHandler(methods: MethodTable): (req: Req, res: Res, path: string) => void {
   const api = apiHandler(methods);

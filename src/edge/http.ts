@@ -6,10 +6,11 @@ import type { HttpPort, MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { CORS, gatewayHandler, gatewayMethods, isGatewayPath, type MethodTable } from '../gateway/index.js';
-import { dashboardHandler, isDashboardPath } from '../dashboard/index.js';
+import { isDashboardPath } from '../dashboard/paths.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
+type DashboardHandler = (req: Req, res: Res, path: string) => void;
 
 function send(res: Res, status: number, contentType: string, body: string): void {
   (res as ServerResponse).writeHead(status, { ...CORS, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
@@ -23,13 +24,16 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
   const serveGateway = opts.grpcGateway ?? true;
   let methods: MethodTable | undefined;
   let gateway: ReturnType<typeof gatewayHandler> | undefined;
-  let dashboard: ReturnType<typeof dashboardHandler> | undefined;
+  // Loaded on the first request for it: a member whose dashboard is off never loads it.
+  let dashboard: Promise<DashboardHandler> | undefined;
   return (req: Req, res: Res): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (opts.dashboard && isDashboardPath(path)) {
-      methods ??= gatewayMethods(port, metrics, logger);
-      dashboard ??= dashboardHandler(methods);
-      dashboard(req, res, path);
+      dashboard ??= import('../dashboard/index.js').then((d) => d.dashboardHandler((methods ??= gatewayMethods(port, metrics, logger))));
+      dashboard.then(
+        (handle) => handle(req, res, path),
+        (err) => send(res, 500, 'text/plain; charset=utf-8', `dashboard: ${String(err)}\n`),
+      );
       return;
     }
     switch (path) {

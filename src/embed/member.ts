@@ -12,7 +12,7 @@ import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
 import { ETCD_API_VERSION, ETCD_TS_VERSION } from '../server/version.js';
 import { clientTlsOptions, type ClientTlsConfig } from './tls.js';
-import { DASHBOARD_PATH } from '../dashboard/index.js';
+import { DASHBOARD_PATH } from '../dashboard/paths.js';
 
 export interface MemberOptions extends ServerOptions {
   listenClientUrls: URL[];

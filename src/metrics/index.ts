@@ -71,8 +71,13 @@ export class Metrics {
     this.scrapeHooks.push(fn);
   }
 
-  async text(): Promise<string> {
+  /** Sets the read-at-scrape gauges; call before reading the registry. */
+  beforeScrape(): void {
     for (const fn of this.scrapeHooks) fn();
+  }
+
+  async text(): Promise<string> {
+    this.beforeScrape();
     return this.registry.metrics();
   }
   get contentType(): string {

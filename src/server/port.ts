@@ -378,7 +378,9 @@ export class ServerPort implements MemberPort {
   }
 
   async metricsText(): Promise<string> {
-    return aggregateText(this.metrics.registry, await this.edgeMetrics());
+    const edges = await this.edgeMetrics();
+    this.metrics.beforeScrape();
+    return aggregateText(this.metrics.registry, edges);
   }
 }
 

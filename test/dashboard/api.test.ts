@@ -35,8 +35,9 @@ describe('dashboard off', () => {
 
 describe('dashboard on, auth on', () => {
   let m: Member;
-  let root: string;
-  let reader: string;
+  // Tokens live 2 s unused here (for the expiry test): each test logs in afresh.
+  const root = () => token(m.endpoint, 'root', 'rootpw');
+  const reader = () => token(m.endpoint, 'reader', 'readerpw');
   before(async () => {
     m = await startMember('etcd-ts', { extraArgs: ['--enable-dashboard', '--auth-token-ttl', '2'] });
     await put(m.endpoint, '/app/config', 'color=blue');
@@ -45,8 +46,6 @@ describe('dashboard on, auth on', () => {
     await put(m.endpoint, '/bin/blob', Uint8Array.of(0, 1, 2, 0xff));
     await put(m.endpoint, '/json/doc', '{"a":[1,2]}');
     await enableAuth(m.endpoint);
-    root = await token(m.endpoint, 'root', 'rootpw');
-    reader = await token(m.endpoint, 'reader', 'readerpw');
   });
   after(async () => {
     await m?.close();
@@ -84,54 +83,59 @@ describe('dashboard on, auth on', () => {
   });
 
   test('a forbidden read is refused as the gateway refuses it; a permitted one works', async () => {
-    const denied = await call(m.endpoint, '/dashboard/api/v1/tree', { prefix: '' }, { token: reader });
+    const readerToken = await reader();
+    const denied = await call(m.endpoint, '/dashboard/api/v1/tree', { prefix: '' }, { token: readerToken });
     assert.equal(denied.status, 403);
     assert.deepEqual(denied.body, { error: 'etcdserver: permission denied', message: 'etcdserver: permission denied', code: 7 });
-    const value = await call(m.endpoint, '/dashboard/api/v1/value', { key: b64('/other/secret') }, { token: reader });
+    const value = await call(m.endpoint, '/dashboard/api/v1/value', { key: b64('/other/secret') }, { token: readerToken });
     assert.equal(value.status, 403);
     assert.doesNotMatch(value.text, /s3cr3t/);
-    const history = await call(m.endpoint, '/dashboard/api/v1/history', { key: b64('/other/secret') }, { token: reader });
+    const history = await call(m.endpoint, '/dashboard/api/v1/history', { key: b64('/other/secret') }, { token: readerToken });
     assert.equal(history.status, 403);
-    const level = await ok(m.endpoint, '/dashboard/api/v1/tree', { prefix: b64('/app/') }, { token: reader });
+    const level = await ok(m.endpoint, '/dashboard/api/v1/tree', { prefix: b64('/app/') }, { token: readerToken });
     assert.deepEqual(level.children.map((c: any) => fromB64(c.key)), ['/app/config']);
-    const v = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/app/config') }, { token: reader });
+    const v = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/app/config') }, { token: readerToken });
     assert.deepEqual(v.view, { form: 'text', text: 'color=blue' });
   });
 
   test('a forbidden write through the gateway the page uses is refused and changes nothing', async () => {
-    const w = await call(m.endpoint, '/v3/kv/put', { key: b64('/app/config'), value: b64('hacked') }, { token: reader });
+    const rootToken = await root();
+    const readerToken = await reader();
+    const w = await call(m.endpoint, '/v3/kv/put', { key: b64('/app/config'), value: b64('hacked') }, { token: readerToken });
     assert.equal(w.status, 403);
     assert.equal(w.body.message, 'etcdserver: permission denied');
-    const v = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/app/config') }, { token: root });
+    const v = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/app/config') }, { token: rootToken });
     assert.equal(fromB64(v.kv.value), 'color=blue');
   });
 
   test('values show as the k8s output decodes them, JSON parsed, bytes as binary', async () => {
-    const pod = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/registry/pods/default/web') }, { token: root });
+    const rootToken = await root();
+    const pod = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/registry/pods/default/web') }, { token: rootToken });
     assert.equal(pod.view.form, 'k8s');
     assert.equal(pod.view.object.kind, 'Pod');
     assert.equal(pod.view.object.spec.containers[0].image, 'nginx:1.25');
     assert.match(pod.view.yaml, /^apiVersion: v1\nkind: Pod\n/);
-    const bin = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/bin/blob') }, { token: root });
+    const bin = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/bin/blob') }, { token: rootToken });
     assert.equal(bin.view.form, 'binary');
     assert.deepEqual([...Buffer.from(bin.kv.value, 'base64')], [0, 1, 2, 0xff]);
-    const json = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/json/doc') }, { token: root });
+    const json = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/json/doc') }, { token: rootToken });
     assert.deepEqual(json.view, { form: 'json', object: { a: [1, 2] } });
-    const missing = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/no/such') }, { token: root });
+    const missing = await ok(m.endpoint, '/dashboard/api/v1/value', { key: b64('/no/such') }, { token: rootToken });
     assert.equal(missing.kv, null);
   });
 
   test('bad requests get InvalidArgument, unknown APIs NotFound', async () => {
-    const bad = await call(m.endpoint, '/dashboard/api/v1/value', { key: 'not base64!' }, { token: root });
+    const rootToken = await root();
+    const bad = await call(m.endpoint, '/dashboard/api/v1/value', { key: 'not base64!' }, { token: rootToken });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 3);
-    const noKey = await call(m.endpoint, '/dashboard/api/v1/history', {}, { token: root });
+    const noKey = await call(m.endpoint, '/dashboard/api/v1/history', {}, { token: rootToken });
     assert.equal(noKey.status, 400);
-    const notJson = await call(m.endpoint, '/dashboard/api/v1/tree', undefined, { token: root, method: 'POST' });
+    const notJson = await call(m.endpoint, '/dashboard/api/v1/tree', undefined, { token: rootToken, method: 'POST' });
     assert.equal(notJson.status, 200, 'an empty body is an empty request');
-    const unknown = await call(m.endpoint, '/dashboard/api/v1/nope', {}, { token: root });
+    const unknown = await call(m.endpoint, '/dashboard/api/v1/nope', {}, { token: rootToken });
     assert.equal(unknown.status, 404);
-    const get = await call(m.endpoint, '/dashboard/api/v1/tree', undefined, { token: root });
+    const get = await call(m.endpoint, '/dashboard/api/v1/tree', undefined, { token: rootToken });
     assert.equal(get.status, 405);
   });
 
@@ -192,5 +196,27 @@ describe('dashboard API without auth', () => {
     } while (next && pages < 10);
     assert.deepEqual(all, ['dir0/:10:true', 'dir1/:10:true', 'dir2/:10:true', 'leaf0:1:false', 'leaf1:1:false', 'leaf2:1:false', 'leaf3:1:false', 'leaf4:1:false']);
     assert.equal(pages, 3);
+  });
+});
+
+describe('dashboard on edge threads', () => {
+  let m: Member;
+  before(async () => {
+    m = await startMember('etcd-ts', { extraArgs: ['--enable-dashboard', '--edge-threads', '2'] });
+  });
+  after(async () => {
+    await m?.close();
+  });
+
+  test('the page and the API are served by edge threads through the member port', async () => {
+    await put(m.endpoint, 'e/a', '1');
+    await put(m.endpoint, 'e/b/c', '2');
+    for (let i = 0; i < 4; i++) {
+      // New connections spread over the threads.
+      const page = await call(m.endpoint, '/dashboard/', undefined);
+      assert.equal(page.status, 200);
+      const level = await ok(m.endpoint, '/dashboard/api/v1/tree', { prefix: b64('e/') });
+      assert.deepEqual(level.children.map((c: any) => `${fromB64(c.name)}:${c.count}`), ['a:1', 'b/:1']);
+    }
   });
 });
