@@ -4,6 +4,7 @@
 import type { CallContext, MethodDef } from '../grpc/types.js';
 import type { MethodTable } from '../gateway/services.js';
 import type { RangeRequest, RangeResponse } from '../pb/kv.js';
+import { codec } from '../pb/codec.js';
 
 export type RangeCall = (req: Partial<RangeRequest> & { key: Uint8Array }) => Promise<RangeResponse>;
 
@@ -16,12 +17,18 @@ function unary<Req, Res>(methods: MethodTable, name: string): (req: Req, call: C
   return async (req, call) => handler(req, call);
 }
 
-/** Range as the caller: etcd's defaults for every field not given. */
+const rangeRequest = codec<RangeRequest>('etcdserverpb.RangeRequest');
+const rangeResponse = codec<RangeResponse>('etcdserverpb.RangeResponse');
+
+/**
+ * Range as the caller: etcd's defaults for every field not given. The method takes
+ * and gives wire bytes (the member decodes), so the request is encoded here and the
+ * answer decoded, as a gRPC client would.
+ */
 export function rangeCall(methods: MethodTable, call: CallContext): RangeCall {
-  const range = unary<RangeRequest, RangeResponse>(methods, 'etcdserverpb.KV/Range');
-  return (req) =>
-    range(
-      {
+  const range = unary<Uint8Array, Uint8Array>(methods, 'etcdserverpb.KV/Range');
+  return async (req) => {
+    const bytes = rangeRequest.encode({
         rangeEnd: EMPTY,
         limit: 0,
         revision: 0,
@@ -35,7 +42,7 @@ export function rangeCall(methods: MethodTable, call: CallContext): RangeCall {
         minCreateRevision: 0,
         maxCreateRevision: 0,
         ...req,
-      },
-      call,
-    );
+      });
+    return rangeResponse.decode(await range(bytes, call));
+  };
 }
