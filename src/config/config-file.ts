@@ -97,6 +97,8 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'experimental-enable-lease-checkpoint-persist': field('experimentalEnableLeaseCheckpointPersist', 'bool'),
   'experimental-compaction-batch-limit': field('experimentalCompactionBatchLimit', 'int'),
   'experimental-watch-progress-notify-interval': field('experimentalWatchProgressNotifyIntervalMs', 'time.Duration'),
+  'watch-progress-notify-interval': field('watchProgressNotifyIntervalMs', 'time.Duration'),
+  'emulated-etcd-version': field('emulatedEtcdVersion', 'string'),
   'experimental-warning-apply-duration': field('experimentalWarningApplyDurationMs', 'time.Duration'),
   'force-new-cluster': field('forceNewCluster', 'bool'),
   'enable-pprof': field('enablePprof', 'bool'),

@@ -36,6 +36,8 @@ export function defaultConfig(): EtcdConfig {
     grpcKeepaliveMinTimeMs: 5_000,
     grpcKeepaliveIntervalMs: 2 * 3_600_000,
     grpcKeepaliveTimeoutMs: 20_000,
+    watchProgressNotifyIntervalMs: 10 * 60_000,
+    emulatedEtcdVersion: '',
 
     initialAdvertisePeerUrls: [new URL(DEFAULT_INITIAL_ADVERTISE_PEER_URLS)],
     initialCluster: new Map(),

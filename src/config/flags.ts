@@ -54,6 +54,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'backend-batch-limit', key: 'backendBatchLimit', kind: I, section: 'Member', usage: 'Most operations before the backend commits its batch.' },
   { name: 'max-txn-ops', key: 'maxTxnOps', kind: U, section: 'Member', usage: 'Most operations allowed in one transaction.' },
   { name: 'max-request-bytes', key: 'maxRequestBytes', kind: U, section: 'Member', usage: 'Largest client request, in bytes.' },
+  { name: 'watch-progress-notify-interval', key: 'watchProgressNotifyIntervalMs', kind: D, section: 'Member', usage: 'Interval of periodic watch progress notifications (etcd 3.6).' },
+  { name: 'emulated-etcd-version', key: 'emulatedEtcdVersion', kind: S, section: 'Member', usage: 'Report and behave as this etcd release where releases differ observably (3.4.23 or 3.6.14); empty: the newest release whose API etcd-ts implements.' },
   { name: 'max-concurrent-streams', key: 'maxConcurrentStreams', kind: { t: 'uint32' }, section: 'Member', usage: 'Most concurrent streams per client connection.', shownDefault: 'math.MaxUint32' },
   { name: 'edge-threads', key: 'edgeThreads', kind: I, section: 'Member', usage: 'Threads serving client connections beside the core thread (gRPC, gateway, HTTP); 0: the core thread serves them; -1: one per available core but one, at most 8.', shownDefault: '-1' },
   { name: 'grpc-keepalive-min-time', key: 'grpcKeepaliveMinTimeMs', kind: D, section: 'Member', usage: 'Shortest interval a client should wait between pings.' },
@@ -123,7 +125,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-enable-lease-checkpoint', key: 'experimentalEnableLeaseCheckpoint', kind: B, section: 'Experimental feature', usage: 'Leader checkpoints lease remaining TTLs to followers.', notYetAvailable: true },
   { name: 'experimental-enable-lease-checkpoint-persist', key: 'experimentalEnableLeaseCheckpointPersist', kind: B, section: 'Experimental feature', usage: 'Persist checkpointed lease TTLs (needs --experimental-enable-lease-checkpoint).', notYetAvailable: true },
   { name: 'experimental-compaction-batch-limit', key: 'experimentalCompactionBatchLimit', kind: I, section: 'Experimental feature', usage: 'Most revisions deleted per compaction batch.', notYetAvailable: true },
-  { name: 'experimental-watch-progress-notify-interval', key: 'experimentalWatchProgressNotifyIntervalMs', kind: D, section: 'Experimental feature', usage: 'Interval of watch progress notifications.', notYetAvailable: true },
+  { name: 'experimental-watch-progress-notify-interval', key: 'experimentalWatchProgressNotifyIntervalMs', kind: D, section: 'Experimental feature', usage: "Interval of watch progress notifications; etcd 3.6 names it '--watch-progress-notify-interval'." },
   { name: 'experimental-warning-apply-duration', key: 'experimentalWarningApplyDurationMs', kind: D, section: 'Experimental feature', usage: 'Apply time above which a warning is logged.', notYetAvailable: true },
 
   { name: 'enable-grpc-gateway', key: 'enableGrpcGateway', kind: B, usage: 'Serve the JSON gRPC gateway.' },

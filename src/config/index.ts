@@ -6,3 +6,4 @@ export { FLAGS, flagToEnv, type FlagSpec } from './flags.js';
 export { hostPort, urlString } from './go-values.js';
 export { initialClusterString, parseInitialCluster, verifyBootstrap } from './cluster.js';
 export { helpText } from './usage.js';
+export { watchProgressNotifyIntervalMs } from './validate.js';

@@ -32,6 +32,10 @@ export interface EtcdConfig {
   grpcKeepaliveMinTimeMs: number;
   grpcKeepaliveIntervalMs: number;
   grpcKeepaliveTimeoutMs: number;
+  /** etcd 3.6's --watch-progress-notify-interval; --experimental-watch-progress-notify-interval, when set, wins as in etcd 3.6. */
+  watchProgressNotifyIntervalMs: number;
+  /** '' or the etcd release the member reports and behaves as (validated against the supported releases). */
+  emulatedEtcdVersion: string;
 
   // clustering
   initialAdvertisePeerUrls: URL[];

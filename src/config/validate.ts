@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { MAX_ELECTION_MS } from './defaults.js';
 import { goQuote, hostPort, urlString } from './go-values.js';
 import type { EtcdConfig } from './types.js';
+import { EtcdRelease } from '../version/index.js';
 
 export const ERR_CONFLICT_BOOTSTRAP_FLAGS =
   'multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery" or "discovery-srv"';
@@ -83,5 +84,16 @@ export function validateConfig(cfg: EtcdConfig, warnings: string[]): string | un
   if (cfg.experimentalEnableLeaseCheckpointPersist && !cfg.experimentalEnableLeaseCheckpoint) {
     return 'setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint';
   }
+  if (cfg.emulatedEtcdVersion !== '') {
+    const release = EtcdRelease.emulate(cfg.emulatedEtcdVersion);
+    if ('error' in release) return release.error;
+  }
   return undefined;
+}
+
+/** etcd 3.6: the experimental name, when set, overrides the graduated one; 0 or less keeps the 10-minute default. */
+export function watchProgressNotifyIntervalMs(cfg: EtcdConfig, defaults: EtcdConfig): number {
+  const experimental = cfg.experimentalWatchProgressNotifyIntervalMs;
+  const chosen = experimental !== defaults.experimentalWatchProgressNotifyIntervalMs ? experimental : cfg.watchProgressNotifyIntervalMs;
+  return chosen > 0 ? chosen : defaults.watchProgressNotifyIntervalMs;
 }

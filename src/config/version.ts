@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_RELEASE_VERSION } from '../version/index.js';
 
-// The etcd release whose API and flags this member implements; clients gate features on it.
-export const ETCD_API_VERSION = '3.4.23';
+// The etcd release whose API this member implements and reports by default; clients gate features on it.
+export const ETCD_API_VERSION = DEFAULT_RELEASE_VERSION;
 
 function packageVersion(): string {
   // dist/src/config → repository root holds package.json
