@@ -11,6 +11,7 @@ export function authImpl(p: AuthPort) {
     Authenticate: (req: { name: string; password: string }) => p.authenticate(req),
     AuthEnable: as('authEnable'),
     AuthDisable: as('authDisable'),
+    AuthStatus: as('authStatus'),
     UserAdd: as('authUserAdd'),
     UserGet: as('authUserGet'),
     UserList: as('authUserList'),

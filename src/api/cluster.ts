@@ -5,7 +5,7 @@ import { credentialsOf } from './credentials.js';
 
 export function clusterImpl(p: ClusterPort) {
   return {
-    MemberList: (_req: object, call: CallContext) => p.memberList(credentialsOf(call)),
+    MemberList: (req: { linearizable?: boolean }, call: CallContext) => p.memberList(req, credentialsOf(call)),
     MemberAdd: (req: { peerURLs: string[]; isLearner: boolean }, call: CallContext) => p.memberAdd(req, credentialsOf(call)),
     MemberRemove: (req: { ID: bigint }, call: CallContext) => p.memberRemove(req, credentialsOf(call)),
     MemberUpdate: (req: { ID: bigint; peerURLs: string[] }, call: CallContext) => p.memberUpdate(req, credentialsOf(call)),

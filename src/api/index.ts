@@ -4,7 +4,8 @@ import type { GrpcServer } from '../grpc/index.js';
 import type { MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
-import { defineService } from './service.js';
+import { defineService, servedBy } from './service.js';
+import type { EtcdRelease } from '../version/index.js';
 import { kvImpl } from './kv.js';
 import { maintenanceImpl } from './maintenance.js';
 import { clusterImpl } from './cluster.js';
@@ -28,6 +29,7 @@ export function serviceImpls(port: MemberPort, logger: Logger): Array<[string, R
   ];
 }
 
-export function registerServices(grpc: GrpcServer, port: MemberPort, metrics: GrpcMetrics, logger: Logger): void {
-  for (const [name, impl] of serviceImpls(port, logger)) grpc.addService(name, defineService(name, impl, metrics));
+/** An RPC the release lacks is left unregistered: gRPC answers it "unknown method", as that release does. */
+export function registerServices(grpc: GrpcServer, port: MemberPort, metrics: GrpcMetrics, logger: Logger, release: EtcdRelease): void {
+  for (const [name, impl] of serviceImpls(port, logger)) grpc.addService(name, servedBy(release, name, defineService(name, impl, metrics)));
 }

@@ -1,6 +1,7 @@
-// etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag|snapshot save` use.
+// etcdserverpb.Maintenance: what `etcdctl endpoint status|hashkv|alarm|defrag|snapshot save`
+// and `etcdctl downgrade` use.
 import type { CallContext, ServerWritable } from '../grpc/types.js';
-import type { AlarmRequest } from '../pb/maintenance.js';
+import type { AlarmRequest, DowngradeRequest } from '../pb/maintenance.js';
 import type { MaintenancePort } from '../port/member-port.js';
 import type { Logger } from '../pkg/logger.js';
 import { credentialsOf } from './credentials.js';
@@ -15,5 +16,6 @@ export function maintenanceImpl(p: MaintenancePort, logger: Logger) {
     Alarm: (req: AlarmRequest, call: CallContext) => p.alarm(req, credentialsOf(call)),
     Defragment: (_req: object, call: CallContext) => p.defragment(credentialsOf(call)),
     Snapshot: (_req: object, stream: ServerWritable<SnapshotResponse>) => sendSnapshot(p, stream, logger),
+    Downgrade: (req: DowngradeRequest, call: CallContext) => p.downgrade(req, credentialsOf(call)),
   };
 }

@@ -4,6 +4,24 @@ import { codec, serviceMethods } from '../pb/codec.js';
 import type { MethodDef, CallContext } from '../grpc/types.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { grpcCodeName, type GrpcMetrics } from '../metrics/edge.js';
+import type { Behaviour, EtcdRelease } from '../version/index.js';
+
+/** RPCs later etcd releases added: a member behaving as an older release does not serve them. */
+const INTRODUCED_RPCS: Readonly<Record<string, Behaviour>> = {
+  'etcdserverpb.KV/RangeStream': 'rangeStreamRpc',
+  'etcdserverpb.Maintenance/Downgrade': 'downgradeRpc',
+  'etcdserverpb.Auth/AuthStatus': 'authStatusRpc',
+};
+
+/** The method definitions of `service` that `release` serves. */
+export function servedBy<T>(release: EtcdRelease, service: string, defs: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(defs).filter(([method]) => {
+      const b = INTRODUCED_RPCS[`${service}/${method}`];
+      return b === undefined || release.has(b);
+    }),
+  );
+}
 
 export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
 export type StreamImpl = (stream: any) => void | Promise<void>;

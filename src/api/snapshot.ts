@@ -12,6 +12,8 @@ import { credentialsOf } from './credentials.js';
 export interface SnapshotResponse {
   remainingBytes: number;
   blob: Uint8Array;
+  /** etcd 3.6: the storage version of the member that took the snapshot, on every message. */
+  version?: string;
 }
 
 /** etcd's snapshotSendBufferSize: a multiple of the page size. */
@@ -29,12 +31,12 @@ export async function sendSnapshot(p: MaintenancePort, stream: ServerWritable<Sn
       if (stream.ended) return;
       sent += chunk.length;
       sha.update(chunk);
-      if (!stream.write({ remainingBytes: total - sent, blob: chunk })) await drained(stream);
+      if (!stream.write({ remainingBytes: total - sent, blob: chunk, version: file.version })) await drained(stream);
     }
     if (stream.ended) return;
     const digest = sha.digest();
     logger.info('sending database sha256 checksum to client', { 'total-bytes': total, 'checksum-size': digest.length });
-    stream.write({ remainingBytes: 0, blob: digest });
+    stream.write({ remainingBytes: 0, blob: digest, version: file.version });
     logger.info('successfully sent database snapshot to client', { 'total-bytes': total, took: `${Date.now() - started}ms` });
   } finally {
     file.release();

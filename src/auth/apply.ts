@@ -11,6 +11,8 @@ type Empty = Record<string, never>;
 export interface AuthRaftRequest {
   authEnable?: Empty;
   authDisable?: Empty;
+  /** etcd 3.5+: whether auth is enabled and the auth revision, read where every member agrees. */
+  authStatus?: Empty;
   authenticate?: { name: string; password: string; simpleToken: string };
   authUserAdd?: { name: string; password: string; options?: { noPassword: boolean } };
   authUserDelete?: { name: string };
@@ -28,7 +30,7 @@ export interface AuthRaftRequest {
 }
 
 const KINDS = [
-  'authEnable', 'authDisable', 'authenticate', 'authUserAdd', 'authUserDelete', 'authUserGet', 'authUserChangePassword',
+  'authEnable', 'authDisable', 'authStatus', 'authenticate', 'authUserAdd', 'authUserDelete', 'authUserGet', 'authUserChangePassword',
   'authUserGrantRole', 'authUserRevokeRole', 'authUserList', 'authRoleList', 'authRoleAdd', 'authRoleDelete',
   'authRoleGet', 'authRoleGrantPermission', 'authRoleRevokePermission',
 ] as const satisfies readonly (keyof AuthRaftRequest)[];
@@ -59,6 +61,7 @@ function applyOne(store: AuthStore, r: AuthRaftRequest, ai: AuthInfo, index: num
   if (ADMIN_ONLY.has(kind)) store.isAdminPermitted(ai);
   if (r.authEnable) store.enable();
   else if (r.authDisable) store.disable();
+  else if (r.authStatus) return { enabled: store.enabled, authRevision: store.revision };
   else if (r.authenticate) return { token: store.authenticate(r.authenticate.name, r.authenticate.simpleToken, index) };
   else if (r.authUserAdd) store.userAdd(r.authUserAdd.name, r.authUserAdd.password, r.authUserAdd.options?.noPassword ?? false);
   else if (r.authUserDelete) store.userDelete(r.authUserDelete.name);

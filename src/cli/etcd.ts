@@ -2,7 +2,8 @@
 // The etcd-ts server binary: etcd's flags, ETCD_* variables and config file in,
 // one member out. Exits non-zero with etcd's message on bad configuration.
 import { availableParallelism } from 'node:os';
-import { parseConfig } from '../config/index.js';
+import { defaultConfig, parseConfig, watchProgressNotifyIntervalMs } from '../config/index.js';
+import { EtcdRelease } from '../version/index.js';
 import type { EtcdConfig } from '../config/types.js';
 import { startMember, type MemberOptions } from '../embed/member.js';
 import { createLogger, type LogLevel } from '../pkg/logger.js';
@@ -40,6 +41,8 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
     authToken: c.authToken || undefined,
     clientCertAuth: c.clientCertAuth,
+    release: emulated(c.emulatedEtcdVersion),
+    watchProgressNotifyIntervalMs: watchProgressNotifyIntervalMs(c, defaultConfig()),
     peerTls: {
       certFile: c.peerCertFile || undefined,
       keyFile: c.peerKeyFile || undefined,
@@ -52,6 +55,14 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     },
     clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls, crlFile: c.clientCrlFile || undefined, cipherSuites: c.cipherSuites },
   };
+}
+
+/** Validation accepted the version already: only supported releases reach here. */
+function emulated(version: string): EtcdRelease {
+  if (version === '') return EtcdRelease.default();
+  const r = EtcdRelease.emulate(version);
+  if ('error' in r) throw new Error(r.error);
+  return r;
 }
 
 async function main(): Promise<void> {

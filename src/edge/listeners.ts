@@ -8,6 +8,7 @@ import type { MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { httpHandler } from './http.js';
+import { EtcdRelease, type ReleaseDescription } from '../version/index.js';
 
 export interface ClientListener {
   /** The URL as given: http(s)://host:port. */
@@ -28,6 +29,8 @@ export interface ListenerOptions {
   enableGrpcGateway?: boolean;
   /** The web dashboard under /dashboard/ (see dashboard/). */
   enableDashboard?: boolean;
+  /** The release the member behaves as: which RPCs and gateway routes are served. */
+  release: ReleaseDescription;
 }
 
 export interface ServingClients {
@@ -40,6 +43,7 @@ export interface ServingClients {
 }
 
 export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logger: Logger, opts: ListenerOptions): Promise<ServingClients> {
+  const release = EtcdRelease.from(opts.release);
   const servers: GrpcServer[] = [];
   const clientUrls: string[] = [];
   const fds: number[] = [];
@@ -49,9 +53,9 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
       const grpc = new GrpcServer({
         maxRecvMessageBytes: opts.maxRecvMessageBytes,
         maxConcurrentStreams: opts.maxConcurrentStreams,
-        http: httpHandler(port, metrics, logger, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard }),
+        http: httpHandler(port, metrics, logger, release, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard }),
       });
-      registerServices(grpc, port, metrics, logger);
+      registerServices(grpc, port, metrics, logger, release);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const bound = await grpc.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2379), fd: l.fd }, l.tls);
       servers.push(grpc);

@@ -10,7 +10,8 @@ import { removeSnapshotLeftovers } from '../bolt/backend-snapshot.js';
 import { Metrics } from '../metrics/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
-import { ETCD_API_VERSION, ETCD_TS_VERSION } from '../server/version.js';
+import { ETCD_TS_VERSION } from '../server/version.js';
+import { EtcdRelease } from '../version/index.js';
 import { clientTlsOptions, type ClientTlsConfig } from './tls.js';
 import { DASHBOARD_PATH } from '../dashboard/paths.js';
 
@@ -48,7 +49,7 @@ interface ClientSide {
 }
 
 export async function startMember(opts: MemberOptions, logger: Logger): Promise<RunningMember> {
-  logger.info('starting etcd-ts', { 'etcd-version': ETCD_API_VERSION, 'etcd-ts-version': ETCD_TS_VERSION, 'node-version': process.version, 'data-dir': opts.dataDir, name: opts.name });
+  logger.info('starting etcd-ts', { 'etcd-version': (opts.release ?? EtcdRelease.default()).version, 'etcd-ts-version': ETCD_TS_VERSION, 'node-version': process.version, 'data-dir': opts.dataDir, name: opts.name });
   const metrics = new Metrics();
   const stale = removeSnapshotLeftovers(opts.dataDir);
   if (stale.length) logger.warn('removed unfinished snapshot files', { files: stale });
@@ -88,7 +89,6 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   const advertised = opts.advertiseClientUrls.length ? opts.advertiseClientUrls.map((u) => u.href.replace(/\/$/, '')) : clientUrls;
   await server.publish(advertised);
   logger.info('published local member to cluster through raft', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId), 'client-urls': advertised });
-  logger.info('enabled capabilities for version', { 'cluster-version': '3.4' });
   for (const u of clientUrls) logger.info('ready to serve client requests');
   for (const u of clientUrls) {
     if (u.startsWith('https:')) logger.info('serving client traffic securely', { address: u });
@@ -124,5 +124,6 @@ function listenerOptions(opts: MemberOptions): ListenerOptions {
     maxConcurrentStreams: opts.maxConcurrentStreams,
     enableGrpcGateway: opts.enableGrpcGateway,
     enableDashboard: opts.enableDashboard,
+    release: (opts.release ?? EtcdRelease.default()).describe(),
   };
 }

@@ -9,6 +9,7 @@ import type * as PB from 'protobufjs';
 import type { CallContext, MethodDef, Metadata } from '../grpc/types.js';
 import { GrpcCode } from '../rpctypes/errors.js';
 import { ROUTES } from './routes.js';
+import type { Behaviour } from '../version/index.js';
 import { binaryToJson, goJsonMessage, jsonToBinary, JsonInputError, methodTypes } from './jsonpb.js';
 import { errorBody, grpcErrorOf, httpStatusOf, streamErrorBody } from './status.js';
 import { JsonValueSplitter, parseJsonExact } from './json-stream.js';
@@ -39,13 +40,14 @@ export function isGatewayPath(path: string): boolean {
   return path.startsWith('/v3/') || path.startsWith('/v3beta/');
 }
 
-export function gatewayHandler(methods: MethodTable): (req: Req, res: Res, path: string) => void {
+/** `binds` says whether the member's release has a route that only some releases bind. */
+export function gatewayHandler(methods: MethodTable, binds: (since: Behaviour) => boolean = () => true): (req: Req, res: Res, path: string) => void {
   const bound = new Map<string, Bound>();
   const bind = (path: string): Bound | undefined => {
     const cached = bound.get(path);
     if (cached) return cached;
     const route = ROUTES.get(path);
-    const def = route && methods.get(`${route.service}/${route.method}`);
+    const def = route && (route.since === undefined || binds(route.since)) ? methods.get(`${route.service}/${route.method}`) : undefined;
     if (!route || !def) return undefined;
     const b = { def, ...methodTypes(route.service, route.method) };
     bound.set(path, b);

@@ -1,10 +1,14 @@
 // The gateway's routes: etcd 3.4's google.api.http bindings (POST, body "*").
+import type { Behaviour } from '../version/index.js';
+
 export interface Route {
   service: string;
   method: string;
+  /** Bound only by releases with this behaviour. */
+  since?: Behaviour;
 }
 
-const r = (service: string, method: string): Route => ({ service, method });
+const r = (service: string, method: string, since?: Behaviour): Route => ({ service, method, since });
 const KV = 'etcdserverpb.KV';
 const LEASE = 'etcdserverpb.Lease';
 const CLUSTER = 'etcdserverpb.Cluster';
@@ -40,6 +44,10 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/v3/maintenance/hash', r(MAINT, 'Hash')],
   ['/v3/maintenance/snapshot', r(MAINT, 'Snapshot')],
   ['/v3/maintenance/transfer-leadership', r(MAINT, 'MoveLeader')],
+  // etcd 3.5+ bindings; absent from a member behaving as a release without the RPC.
+  ['/v3/maintenance/hashkv', r(MAINT, 'HashKV', 'hashKVGatewayRoute')],
+  ['/v3/maintenance/downgrade', r(MAINT, 'Downgrade', 'downgradeRpc')],
+  ['/v3/auth/status', r(AUTH, 'AuthStatus', 'authStatusRpc')],
   ['/v3/auth/enable', r(AUTH, 'AuthEnable')],
   ['/v3/auth/disable', r(AUTH, 'AuthDisable')],
   ['/v3/auth/authenticate', r(AUTH, 'Authenticate')],

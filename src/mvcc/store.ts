@@ -44,8 +44,11 @@ export interface RangeResult {
 
 export interface HashKVResult {
   hash: number;
+  /** The store's revision when the scan began. */
   revision: number;
   compactRevision: number;
+  /** The revision hashed up to (the one asked for, or the store's then). */
+  hashRevision: number;
 }
 
 export type WriteListener = (events: readonly Event[], rev: number) => void;
@@ -95,7 +98,7 @@ export class HashKVScan {
   }
 
   result(): HashKVResult {
-    return { hash: this.h.digest(), revision: this.revision, compactRevision: this.compactRevision };
+    return { hash: this.h.digest(), revision: this.revision, compactRevision: this.compactRevision, hashRevision: this.atRev };
   }
 }
 

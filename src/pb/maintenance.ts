@@ -41,6 +41,10 @@ export interface StatusResponse {
   raftAppliedIndex: number;
   errors: string[];
   isLearner: boolean;
+  /** etcd 3.6: absent from a member behaving as an older release. */
+  storageVersion?: string;
+  dbSizeQuota?: number;
+  downgradeInfo?: { enabled: boolean; targetVersion: string };
 }
 
 export interface HashResponse {
@@ -52,6 +56,20 @@ export interface HashKVResponse {
   header: ResponseHeader;
   hash: number;
   compactRevision: number;
+  /** etcd 3.6: the revision hashed up to. */
+  hashRevision?: number;
+}
+
+/** etcd 3.5's DowngradeRequest (action VALIDATE 0, ENABLE 1, CANCEL 2). */
+export interface DowngradeRequest {
+  action: number;
+  version: string;
+}
+
+export interface DowngradeResponse {
+  header: ResponseHeader;
+  /** The cluster version as major.minor. */
+  version: string;
 }
 
 /** etcdserverpb.Member as the Cluster service sends it. */

@@ -105,7 +105,7 @@ export class PortHost {
           const f = await this.port.snapshot(m.args[0] as Credentials, ac.signal);
           if (this.closed) f.release();
           else this.files.set(m.id, f.release);
-          return { path: f.path, size: f.size };
+          return { path: f.path, size: f.size, version: f.version };
         });
       }
       case 'abort':

@@ -61,6 +61,8 @@ export interface HealthVerdict {
 export interface SnapshotFile {
   path: string;
   size: number;
+  /** etcd 3.6's SnapshotResponse.version: the storage version of the member that wrote it. */
+  version?: string;
   release(): void;
 }
 
@@ -88,7 +90,8 @@ export interface LeasePort {
 }
 
 export interface ClusterPort {
-  memberList(who: Credentials): Promise<mpb.MemberListResponse>;
+  /** `linearizable` (etcd 3.5+): a ReadIndex round first, when the release honours it. */
+  memberList(req: { linearizable?: boolean }, who: Credentials): Promise<mpb.MemberListResponse>;
   memberAdd(req: { peerURLs: string[]; isLearner: boolean }, who: Credentials): Promise<mpb.MemberAddResponse>;
   memberRemove(req: { ID: bigint }, who: Credentials): Promise<mpb.MemberListResponse>;
   memberUpdate(req: { ID: bigint; peerURLs: string[] }, who: Credentials): Promise<mpb.MemberListResponse>;
@@ -105,6 +108,8 @@ export interface MaintenancePort {
   defragment(who: Credentials): Promise<{ header?: kv.ResponseHeader }>;
   /** Writes the backend as a bbolt database for the caller to stream (admin only). */
   snapshot(who: Credentials, signal: AbortSignal): Promise<SnapshotFile>;
+  /** etcd 3.5+: validate, enable or cancel a downgrade of the cluster version. */
+  downgrade(req: mpb.DowngradeRequest, who: Credentials): Promise<mpb.DowngradeResponse>;
 }
 
 export interface AuthPort {
@@ -130,8 +135,8 @@ export interface HttpPort {
   health(exclude: ReadonlySet<string>): Promise<HealthVerdict>;
   /** /readyz: a leader and no CORRUPT alarm. */
   ready(): Promise<boolean>;
-  /** /version: the server's and the cluster's etcd versions. */
-  version(): Promise<{ etcdserver: string; etcdcluster: string }>;
+  /** /version: the server's and the cluster's etcd versions, and the storage version (etcd 3.6). */
+  version(): Promise<{ etcdserver: string; etcdcluster: string; storage?: string }>;
   /** /metrics: the member's Prometheus text. */
   metricsText(): Promise<string>;
 }

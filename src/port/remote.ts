@@ -165,10 +165,11 @@ export class RemotePort {
       moveLeader: c('moveLeader'),
       alarm: c('alarm'),
       defragment: c('defragment'),
+      downgrade: c('downgrade'),
       snapshot: async (who: Credentials, signal: AbortSignal): Promise<SnapshotFile> => {
         let id = 0;
-        const f = (await this.request((i) => ((id = i), { t: 'snapshot', id: i, args: [detach(who, new WeakMap())] }), undefined, signal)) as { path: string; size: number };
-        return { path: f.path, size: f.size, release: () => this.link.send({ t: 'release', id }) };
+        const f = (await this.request((i) => ((id = i), { t: 'snapshot', id: i, args: [detach(who, new WeakMap())] }), undefined, signal)) as { path: string; size: number; version?: string };
+        return { path: f.path, size: f.size, version: f.version, release: () => this.link.send({ t: 'release', id }) };
       },
       authenticate: c('authenticate'),
       authRequest: c('authRequest'),

@@ -14,6 +14,7 @@ import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH
 import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
 import { PATH_PROBING, PeerProber, serveProbing, type RoundTripObserver } from './prober.js';
 import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
+import { PATH_VERSION, fetchPeerServerVersion, serveVersion, type PeerVersions } from './version.js';
 import { buildSnapshotFile, receiveSnapshotBody, snapshotBodyLength, writeSnapshotBody, type SnapshotFile } from './snapshot-stream.js';
 import type { BackendView } from '../backend/backend.js';
 
@@ -57,6 +58,8 @@ export interface TransportHooks {
   leaseCall(op: string, body: unknown): Promise<unknown>;
   /** The key-value store's hash at a revision, for peers' corruption checks (throws Compacted / FutureRev). */
   hashKV?(revision: number): Promise<PeerHashKV>;
+  /** What GET /version answers: this member's server and cluster versions. */
+  versions?(): PeerVersions;
 }
 
 export interface PeerInfo {
@@ -204,6 +207,11 @@ export class RaftTransport {
       return;
     }
     if (req.method === 'GET' && path === PATH_PROBING) return serveProbing(res);
+    if (req.method === 'GET' && path === PATH_VERSION) {
+      const versions = this.hooks?.versions;
+      if (!versions) return void res.writeHead(503).end('not ready\n');
+      return serveVersion(res, versions());
+    }
     if (req.method === 'POST' && path.startsWith(PATH_LEASE)) return this.receiveLeaseCall(path.slice(PATH_LEASE.length), req, res);
     if (path === PATH_HASHKV) {
       const hashKV = this.hooks?.hashKV;
@@ -318,6 +326,15 @@ export class RaftTransport {
   /** Asks a peer for its key-value store's hash at `revision` (GET /members/hashkv). */
   peerHashKV(peerUrl: string, revision: number, timeoutMs: number): Promise<PeerHashKV> {
     return fetchPeerHashKV(peerUrl, revision, timeoutMs, this.opts.tls, this.clusterId);
+  }
+
+  /** A peer's server version from its first peer URL that answers; undefined when none does. */
+  async peerServerVersion(peerUrls: string[], timeoutMs: number): Promise<string | undefined> {
+    for (const url of peerUrls) {
+      const v = await fetchPeerServerVersion(url, timeoutMs, this.opts.tls);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -93,6 +93,13 @@ export const Errors = {
   Corrupt: e(C.DataLoss, 'etcdserver: corrupt cluster'),
   NotSupportedForLearner: e(C.Unavailable, 'etcdserver: rpc not supported for learner'),
   BadLeaderTransferee: e(C.FailedPrecondition, 'etcdserver: bad leader transferee'),
+
+  // etcd 3.5's Maintenance.Downgrade.
+  WrongDowngradeVersionFormat: e(C.InvalidArgument, 'etcdserver: wrong downgrade target version format'),
+  InvalidDowngradeTargetVersion: e(C.InvalidArgument, 'etcdserver: invalid downgrade target version'),
+  ClusterVersionUnavailable: e(C.FailedPrecondition, 'etcdserver: cluster version not found during downgrade'),
+  DowngradeInProcess: e(C.FailedPrecondition, 'etcdserver: cluster has a downgrade job in progress'),
+  NoInflightDowngrade: e(C.FailedPrecondition, 'etcdserver: no inflight downgrade job'),
 } as const;
 
 /** Maps any thrown value to an EtcdError; unknown failures become Unknown with their message. */

@@ -14,6 +14,8 @@ export interface Member {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const CLUSTER_VERSION_KEY = enc.encode('clusterVersion');
+/** etcd 3.5+ keeps the downgrade job beside the cluster version, as JSON. */
+const DOWNGRADE_KEY = enc.encode('downgrade');
 
 function encodeMember(m: Member): Uint8Array {
   return enc.encode(JSON.stringify({ id: m.id.toString(16), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner }));
@@ -105,5 +107,17 @@ export class Membership {
 
   setClusterVersion(version: string): void {
     this.backend.put('cluster', CLUSTER_VERSION_KEY, enc.encode(version));
+  }
+
+  /** The downgrade job: disabled with no target unless one was enabled through the log. */
+  downgradeInfo(): { enabled: boolean; targetVersion: string } {
+    const v = this.backend.get('cluster', DOWNGRADE_KEY);
+    if (!v) return { enabled: false, targetVersion: '' };
+    const o = JSON.parse(dec.decode(v)) as { 'target-version'?: string; enabled?: boolean };
+    return { enabled: !!o.enabled, targetVersion: o.enabled ? (o['target-version'] ?? '') : '' };
+  }
+
+  setDowngradeInfo(info: { enabled: boolean; targetVersion: string }): void {
+    this.backend.put('cluster', DOWNGRADE_KEY, enc.encode(JSON.stringify({ 'target-version': info.enabled ? info.targetVersion : '', enabled: info.enabled })));
   }
 }

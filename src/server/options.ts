@@ -1,6 +1,7 @@
 // What the server needs from the member's configuration: a narrow, already-validated
 // view, so the server never parses flags itself.
 import type { PeerTlsConfig } from '../rafthttp/tls.js';
+import type { EtcdRelease } from '../version/index.js';
 
 export interface InitialMember {
   name: string;
@@ -49,6 +50,12 @@ export interface ServerOptions {
   autoCompactionRetention?: number;
   /** Tests only (no flag): replaces auto-compaction's interval (periodic: retention/10, revision: 5 minutes). */
   autoCompactionIntervalMs?: number;
+  /** The etcd release the member reports and behaves as (--emulated-etcd-version); default: EtcdRelease.default(). */
+  release?: EtcdRelease;
+  /** Period of progress notifications for watchers that asked for them (--watch-progress-notify-interval); default 10 minutes. */
+  watchProgressNotifyIntervalMs?: number;
+  /** Tests only (no flag): the leader's cluster version and downgrade checks (etcd: 4 s and 5 s). */
+  versionMonitorIntervalMs?: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;

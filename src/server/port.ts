@@ -25,7 +25,6 @@ import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
 import { aggregateText, type Metrics } from '../metrics/index.js';
 import type { Member } from './membership.js';
-import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
 import type { EtcdServer } from './server.js';
 
 const memberWire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
@@ -209,8 +208,8 @@ export class ServerPort implements MemberPort {
     this.checked(c, (ai) => this.s.auth.isAdminPermitted(ai));
   }
 
-  async memberList(): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
-    return { header: this.clusterHeader(), members: this.s.members().map(memberWire) };
+  async memberList(req: { linearizable?: boolean }): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
+    return { header: this.clusterHeader(), members: (await this.s.memberList(!!req.linearizable)).map(memberWire) };
   }
 
   async memberAdd(req: { peerURLs: string[]; isLearner: boolean }, c: Credentials) {
@@ -261,7 +260,9 @@ export class ServerPort implements MemberPort {
   }
 
   async alarm(req: AlarmRequest) {
-    return this.s.alarm(req);
+    const r = await this.s.alarm(req);
+    // etcd 3.4 answers an alarm request without a header; 3.5 added one.
+    return this.s.release.has('alarmResponseHeader') ? { header: this.s.header(), ...r } : r;
   }
 
   async defragment(c: Credentials) {
@@ -281,11 +282,17 @@ export class ServerPort implements MemberPort {
       } finally {
         view.close();
       }
-      return { path: scratch.path, size, release: () => scratch.remove() };
+      const version = this.s.release.has('snapshotVersion') ? (this.s.storageVersion() ?? '') : undefined;
+      return { path: scratch.path, size, version, release: () => scratch.remove() };
     } catch (err) {
       scratch.remove();
       throw err;
     }
+  }
+
+  async downgrade(req: { action: number; version: string }) {
+    const r = await this.s.downgrade(req.action, req.version);
+    return { header: this.s.header(), version: r.version };
   }
 
   // ---- auth ------------------------------------------------------------------------
@@ -373,8 +380,8 @@ export class ServerPort implements MemberPort {
     return this.s.leader !== 0n && !this.s.alarms.has(AlarmType.CORRUPT);
   }
 
-  async version(): Promise<{ etcdserver: string; etcdcluster: string }> {
-    return { etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION };
+  async version(): Promise<{ etcdserver: string; etcdcluster: string; storage?: string }> {
+    return this.s.versions();
   }
 
   async metricsText(): Promise<string> {

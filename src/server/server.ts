@@ -24,8 +24,10 @@ import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMem
 import { openStorage, type MemberStorage } from './storage.js';
 import { Membership, type Member } from './membership.js';
 import { Applier, refusedWhileCorrupt, type ApplyRequest, type ApplyResult } from './applier.js';
-import type { ServerOptions } from './options.js';
-import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from './version.js';
+import { DEFAULT_QUOTA_BACKEND_BYTES, type ServerOptions } from './options.js';
+import { EtcdRelease, parseClusterVersion, parseSemver, compareSemver, minorOf, type Semver } from '../version/index.js';
+import { ClusterVersionMonitor, allowedDowngradeVersion, wantedStorageVersion, type DowngradeInfo, type MemberVersions } from './cluster-version.js';
+import { readStorageVersion, writeStorageVersion } from './storage-version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
 import { RaftTransport, LeaseForwardError, fetchCluster, resolvePeerTls } from '../rafthttp/index.js';
@@ -51,6 +53,10 @@ interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
   header?: { ID: bigint; username: string; authRevision: number };
   v2?: V2Request;
   alarm?: AlarmRequest;
+  /** etcd 3.5+: the cluster version, decided by the leader. */
+  clusterVersionSet?: { ver: string };
+  /** etcd 3.5+: a downgrade job enabled (with its target) or cancelled. */
+  downgradeInfoSet?: { enabled: boolean; ver: string };
 }
 const internalCodec: MessageCodec<InternalRaftRequest> = internalRequestCodec;
 
@@ -64,6 +70,8 @@ export class EtcdServer {
   readonly id: bigint;
   readonly clusterId: bigint;
   readonly membership: Membership;
+  /** The etcd release this member reports and behaves as. */
+  readonly release: EtcdRelease;
   /** Watchers over the member's MVCC store (etcd's watchable store). */
   watchHub!: WatchHub;
   private host!: RaftHost;
@@ -87,6 +95,7 @@ export class EtcdServer {
   private commitTimer?: NodeJS.Timeout;
   private corruptMonitor?: CorruptionMonitor;
   private compactor?: Compactor;
+  private versionMonitor!: ClusterVersionMonitor;
   private leaderChangedAt = 0;
   private stopping = false;
   private readonly requestTimeoutMs: number;
@@ -107,6 +116,7 @@ export class EtcdServer {
     this.id = ids.id;
     this.clusterId = ids.clusterId;
     this.membership = membership;
+    this.release = opts.release ?? EtcdRelease.default();
     this.reqIds = new RequestIdGenerator(this.id, Date.now());
     // etcd: 5 s plus twice the election timeout.
     this.requestTimeoutMs = 5000 + 2 * opts.electionTimeoutMs;
@@ -156,6 +166,12 @@ export class EtcdServer {
         );
     const server = new EtcdServer(opts, logger, metrics, { id: storage.memberId, clusterId: storage.clusterId }, membership);
     server.storage = storage;
+    try {
+      server.checkNotDowngraded();
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
     if (opts.listenPeerUrls?.length) {
       try {
         server.transport = await RaftTransport.listen({
@@ -199,7 +215,7 @@ export class EtcdServer {
     this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
     this.alarms = new AlarmStore(storage.backend);
     this.quota = new BackendQuota(opts.quotaBackendBytes, () => this.storage.backend.size());
-    this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes });
+    this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes, progressIntervalMs: opts.watchProgressNotifyIntervalMs });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
       id: this.id,
@@ -238,8 +254,9 @@ export class EtcdServer {
         },
       },
     );
-    this.metrics.serverVersion.set({ server_version: ETCD_API_VERSION }, 1);
-    this.metrics.clusterVersion.set({ cluster_version: ETCD_CLUSTER_VERSION }, 1);
+    this.metrics.serverVersion.set({ server_version: this.release.version }, 1);
+    const clusterVersion = this.membership.clusterVersion();
+    if (clusterVersion !== undefined) this.clusterVersionMetric(clusterVersion);
     this.metrics.serverId.set({ server_id: hex(this.id) }, 1);
     this.metrics.quotaBackendBytes.set(opts.quotaBackendBytes);
     this.metrics.onScrape(() => {
@@ -272,6 +289,7 @@ export class EtcdServer {
       onRemovedSelf: () => this.removedFromCluster(),
       leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
       hashKV: (rev) => scanHashKV(this.hashSource(), rev, true),
+      versions: () => this.versions(),
     });
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
@@ -300,6 +318,17 @@ export class EtcdServer {
     // As in etcd, only the leader's compactor acts; leadership changes resume or pause it.
     if (!this.host.isLeader) this.compactor?.pause();
     this.compactor?.run();
+    this.versionMonitor = new ClusterVersionMonitor({
+      logger,
+      isLeader: () => this.host.isLeader,
+      memberVersions: () => this.memberVersions(),
+      clusterVersion: () => this.membership.clusterVersion(),
+      downgrade: () => (this.release.has('downgradeRpc') ? this.membership.downgradeInfo() : undefined),
+      proposeClusterVersion: (v) => this.proposeClusterVersion(v),
+      cancelDowngrade: () => this.proposeDowngradeInfo({ enabled: false, ver: '' }),
+      updateStorageVersion: this.release.has('storageVersion') ? () => this.updateStorageVersion() : undefined,
+    });
+    this.versionMonitor.start(opts.versionMonitorIntervalMs, opts.versionMonitorIntervalMs);
   }
 
   private corruptCheckDeps(): CorruptCheckDeps {
@@ -341,7 +370,11 @@ export class EtcdServer {
         setApplied(e.index);
         // A new leader's empty entry: everything from earlier terms is applied, so
         // leases restart their TTLs here rather than expiring all at once.
-        if (e.type === EntryType.Normal && this.host.isLeader) this.lessor.promote(this.opts.electionTimeoutMs);
+        if (e.type === EntryType.Normal && this.host.isLeader) {
+          this.lessor.promote(this.opts.electionTimeoutMs);
+          // etcd's version monitor runs on a new term's first commit.
+          setImmediate(() => void this.versionMonitor?.updateClusterVersion());
+        }
         continue;
       }
       let req: InternalRaftRequest;
@@ -364,7 +397,13 @@ export class EtcdServer {
         continue;
       }
       const overQuota = !req.v2 && !req.alarm && this.overQuota(req);
-      const result = req.v2 ? this.applyV2(req.v2) : req.alarm ? this.applyAlarm(req.alarm) : this.applyWithQuota(req);
+      const result = req.v2
+        ? this.applyV2(req.v2)
+        : req.alarm
+          ? this.applyAlarm(req.alarm)
+          : req.downgradeInfoSet
+            ? this.applyDowngradeInfoSet(req.downgradeInfoSet)
+            : this.applyWithQuota(req);
       this.countApplied(req);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
       if (overQuota && !result.err && !this.alarms.has(AlarmType.NOSPACE)) {
@@ -392,9 +431,37 @@ export class EtcdServer {
       const v = JSON.parse(r.Val) as { name?: string; clientURLs?: string[] };
       this.membership.setAttributes(BigInt('0x' + attrs[1]), v.name ?? '', v.clientURLs ?? []);
     } else if (r.Method === 'PUT' && r.Path === '/0/version') {
-      this.membership.setClusterVersion(r.Val);
+      this.applyClusterVersion(r.Val);
     }
     return { resp: {} };
+  }
+
+  private applyClusterVersion(version: string): void {
+    const before = this.membership.clusterVersion();
+    if (before === version) return;
+    this.membership.setClusterVersion(version);
+    this.clusterVersionMetric(version);
+    const shown = version.split('.').slice(0, 2).join('.');
+    if (before === undefined) {
+      this.logger.info('set initial cluster version', { 'cluster-id': hex(this.clusterId), 'local-member-id': hex(this.id), 'cluster-version': shown });
+    } else {
+      this.logger.info('updated cluster version', { 'cluster-id': hex(this.clusterId), 'local-member-id': hex(this.id), from: before.split('.').slice(0, 2).join('.'), to: shown });
+    }
+    this.logger.info('enabled capabilities for version', { 'cluster-version': shown });
+    // etcd's storage version monitor also runs when the cluster version changes.
+    if (this.release.has('storageVersion')) setImmediate(() => !this.stopping && this.updateStorageVersion());
+  }
+
+  /** etcd 3.5+: a downgrade job enabled (with its target) or cancelled, the same on every member. */
+  private applyDowngradeInfoSet(r: { enabled: boolean; ver: string }): ApplyResult {
+    this.membership.setDowngradeInfo({ enabled: r.enabled, targetVersion: r.enabled ? r.ver : '' });
+    return { resp: {} };
+  }
+
+  private clusterVersionMetric(version: string): void {
+    // etcd labels the gauge with major.minor and keeps one label set.
+    this.metrics.clusterVersion.reset();
+    this.metrics.clusterVersion.set({ cluster_version: version.split('.').slice(0, 2).join('.') }, 1);
   }
 
   // ---- alarms and quota --------------------------------------------------------------
@@ -834,9 +901,9 @@ export class EtcdServer {
 
   status() {
     const st = this.host.node.status();
-    return {
+    const resp = {
       header: this.header(),
-      version: ETCD_API_VERSION,
+      version: this.release.version,
       dbSize: this.storage.backend.size(),
       dbSizeInUse: this.storage.backend.sizeInUse(),
       leader: this.host.lead,
@@ -845,6 +912,14 @@ export class EtcdServer {
       raftAppliedIndex: this.host.appliedIndex,
       errors: [...(this.host.lead === 0n ? [Errors.NoLeader.message] : []), ...this.alarms.get(AlarmType.NONE).map(alarmString)],
       isLearner: this.membership.get(this.id)?.isLearner ?? false,
+    };
+    if (!this.release.has('statusStorageFields')) return resp;
+    const d = this.membership.downgradeInfo();
+    return {
+      ...resp,
+      storageVersion: readStorageVersion(this.storage.backend) ?? '',
+      dbSizeQuota: this.opts.quotaBackendBytes > 0 ? this.opts.quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES,
+      downgradeInfo: { enabled: d.enabled, targetVersion: d.targetVersion },
     };
   }
 
@@ -869,7 +944,8 @@ export class EtcdServer {
 
   async hashKV(revision: number) {
     const h = await scanHashKV(this.hashSource(), revision);
-    return { header: this.header(), hash: h.hash, compactRevision: h.compactRevision };
+    const resp = { header: this.header(h.revision), hash: h.hash, compactRevision: h.compactRevision };
+    return this.release.has('hashKVHashRevision') ? { ...resp, hashRevision: h.hashRevision } : resp;
   }
 
   async hash() {
@@ -886,6 +962,12 @@ export class EtcdServer {
   }
 
   members(): Member[] {
+    return this.membership.list();
+  }
+
+  /** Cluster.MemberList: after a ReadIndex round when the client asks for it and the release honours it (etcd 3.5+). */
+  async memberList(linearizable: boolean): Promise<Member[]> {
+    if (linearizable && this.release.has('memberListLinearizable')) await this.linearizableReadNotify();
     return this.membership.list();
   }
 
@@ -906,7 +988,120 @@ export class EtcdServer {
   async publish(clientUrls: string[]): Promise<void> {
     const val = JSON.stringify({ name: this.opts.name, clientURLs: clientUrls });
     await this.proposeV2(`/0/members/${hex(this.id)}/attributes`, val);
-    if (this.host.isLeader && !this.membership.clusterVersion()) await this.proposeV2('/0/version', ETCD_CLUSTER_VERSION);
+    // The leader decides the cluster version as soon as it can; the monitor keeps it current.
+    if (this.host.isLeader && !this.membership.clusterVersion()) await this.versionMonitor.updateClusterVersion();
+  }
+
+  // ---- versions and downgrades ----------------------------------------------------------
+
+  /** GET /version, on the client and the peer port: etcd's version.Versions. */
+  versions(): { etcdserver: string; etcdcluster: string; storage?: string } {
+    const out: { etcdserver: string; etcdcluster: string; storage?: string } = {
+      etcdserver: this.release.version,
+      etcdcluster: this.membership.clusterVersion() ?? 'not_decided',
+    };
+    if (this.release.has('storageVersion')) out.storage = readStorageVersion(this.storage.backend) ?? 'unknown';
+    return out;
+  }
+
+  /** The cluster version the leader decided, as "3.6.0"; undefined until then. */
+  get clusterVersion(): string | undefined {
+    return this.membership.clusterVersion();
+  }
+
+  /** The backend's storage version ("3.6.0"); undefined before one is recorded or for releases without one. */
+  storageVersion(): string | undefined {
+    return this.release.has('storageVersion') ? readStorageVersion(this.storage.backend) : undefined;
+  }
+
+  /** The downgrade job as Status reports it. */
+  downgradeInfo(): DowngradeInfo {
+    return this.membership.downgradeInfo();
+  }
+
+  /** Every member's server version: this member's own, the others' from their peer /version. */
+  private async memberVersions(): Promise<MemberVersions> {
+    const members = this.membership.list();
+    const versions = await Promise.all(
+      members.map((m) => (m.id === this.id ? this.release.version : (this.transport?.peerServerVersion(m.peerUrls, 1000) ?? undefined))),
+    );
+    return new Map(members.map((m, i) => [m.id, versions[i]]));
+  }
+
+  private async proposeClusterVersion(version: string): Promise<void> {
+    await this.proposeV2('/0/version', version);
+  }
+
+  private async proposeDowngradeInfo(d: { enabled: boolean; ver: string }): Promise<void> {
+    this.unwrap(await this.propose({ downgradeInfoSet: d }));
+  }
+
+  /** etcd 3.6's storage version monitor: the backend's schema follows the cluster version. */
+  private updateStorageVersion(): void {
+    const current = readStorageVersion(this.storage.backend);
+    const want = wantedStorageVersion(this.membership.clusterVersion(), current);
+    if (want === undefined) return;
+    if (current !== undefined) this.logger.info('cluster version differs from storage version.', { 'cluster-version': this.membership.clusterVersion(), 'storage-version': current });
+    writeStorageVersion(this.storage.backend, want);
+    const d = this.membership.downgradeInfo();
+    if (d.enabled) this.logger.info('The server is ready to downgrade', { 'target-version': d.targetVersion, 'server-version': this.release.version });
+  }
+
+  /** etcd's MustDetectDowngrade: a release older than the cluster's version may not serve its data. */
+  private checkNotDowngraded(): void {
+    const stored = this.membership.clusterVersion();
+    const cv = stored === undefined ? undefined : parseSemver(stored);
+    if (cv === undefined) return;
+    if (compareSemver(minorOf(this.release.semver), minorOf(cv)) >= 0) return;
+    const message = 'invalid downgrade; server version is lower than determined cluster version';
+    this.logger.error(message, { 'current-server-version': this.release.version, 'determined-cluster-version': `${cv.major}.${cv.minor}` });
+    throw new Error(message);
+  }
+
+  /**
+   * Maintenance.Downgrade (etcd 3.5+): VALIDATE checks a target against the cluster version,
+   * ENABLE records the job through the log (the leader then lowers the cluster version),
+   * CANCEL ends it. Answers the cluster version as major.minor.
+   */
+  async downgrade(action: number, version: string): Promise<{ version: string }> {
+    const shown = () => (this.membership.clusterVersion() ?? '').split('.').slice(0, 2).join('.');
+    const validate = async (target: Semver) => {
+      await this.linearizableReadNotify();
+      const cv = parseSemver(this.membership.clusterVersion() ?? '');
+      if (cv === undefined) throw Errors.ClusterVersionUnavailable;
+      if (compareSemver(target, allowedDowngradeVersion(cv)) !== 0) throw Errors.InvalidDowngradeTargetVersion;
+      if (this.membership.downgradeInfo().enabled) throw Errors.DowngradeInProcess;
+    };
+    switch (action) {
+      case 0: {
+        const target = parseClusterVersion(version);
+        if (target === undefined) throw Errors.WrongDowngradeVersionFormat;
+        if (this.membership.clusterVersion() === undefined) throw Errors.ClusterVersionUnavailable;
+        const answer = shown();
+        await validate(target);
+        return { version: answer };
+      }
+      case 1: {
+        const target = parseClusterVersion(version);
+        if (target === undefined) throw Errors.WrongDowngradeVersionFormat;
+        await validate(target);
+        await this.proposeDowngradeInfo({ enabled: true, ver: `${target.major}.${target.minor}.${target.patch}` });
+        return { version: shown() };
+      }
+      case 2: {
+        // etcd 3.6 logs a failed cancel (no job, say) and still answers with the cluster version.
+        try {
+          await this.linearizableReadNotify();
+          if (!this.membership.downgradeInfo().enabled) throw Errors.NoInflightDowngrade;
+          await this.proposeDowngradeInfo({ enabled: false, ver: '' });
+        } catch (err) {
+          this.logger.warn('failed to cancel downgrade', { error: err instanceof Error ? err.message : String(err) });
+        }
+        return { version: shown() };
+      }
+      default:
+        throw new EtcdError(GrpcCode.Unknown, 'etcdserver: unknown method');
+    }
   }
 
   private async proposeV2(path: string, val: string): Promise<void> {
@@ -1019,6 +1214,7 @@ export class EtcdServer {
     if (this.commitTimer) clearInterval(this.commitTimer);
     this.corruptMonitor?.stop();
     this.compactor?.stop();
+    this.versionMonitor?.stop();
     this.expiryLoop.stop();
     await this.host.stop();
     await this.transport?.close();

@@ -93,6 +93,23 @@ export class EtcdRelease {
   has(b: Behaviour): boolean {
     return this.extensions.has(b) || introducedBy(this.semver, INTRODUCED[b]);
   }
+
+  /** A plain form that crosses threads (structured clone): the edge rebuilds the release from it. */
+  describe(): ReleaseDescription {
+    return { version: this.version, emulated: this.emulated };
+  }
+
+  static from(d: ReleaseDescription): EtcdRelease {
+    if (!d.emulated) return EtcdRelease.default();
+    const r = EtcdRelease.emulate(d.version);
+    if ('error' in r) throw new Error(r.error);
+    return r;
+  }
+}
+
+export interface ReleaseDescription {
+  version: string;
+  emulated: boolean;
 }
 
 /** Whether release v has a behaviour first shipped in `since` (one release per minor line). */

@@ -111,7 +111,7 @@ test("errors keep etcd's code and message, and the shared instances stay identic
     await assert.rejects(c.port.range(none, {}), (e) => e === Errors.Compacted);
     await assert.rejects(c.port.put(none, {}), (e: any) => e instanceof EtcdError && e.code === GrpcCode.FailedPrecondition && e.message === 'something particular');
     await assert.rejects(c.port.txn(none, {}), (e: any) => !(e instanceof EtcdError) && e.message === 'plain failure');
-    await assert.rejects(c.port.memberList({}), (e) => e === Errors.NoLeader);
+    await assert.rejects(c.port.memberList({}, {}), (e) => e === Errors.NoLeader);
   } finally {
     c.close();
   }

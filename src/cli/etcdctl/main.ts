@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // etcdctl-ts: etcdctl v3's commands, flags, ETCDCTL_* variables, outputs and exit codes.
-import { ETCD_API_VERSION } from '../../server/version.js';
 import { auth, role, user } from './commands/auth.js';
 import { endpoint, member } from './commands/cluster.js';
 import { elect, lock } from './commands/concurrency.js';
@@ -16,6 +15,7 @@ import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { preflight } from './help/cli.js';
+import { ETCDCTL_API_VERSION, ETCDCTL_VERSION } from './help/render.js';
 import { StdinReader } from './stdin.js';
 
 const b = (name: string, def = 'false', short?: string): FlagSpec => ({ name, kind: 'bool', default: def, short });
@@ -48,7 +48,7 @@ const COMMANDS: Record<string, Command> = {
   version: {
     flags: [],
     run: async (c) => {
-      c.io.out(`etcdctl version: ${ETCD_API_VERSION}\nAPI version: 3.4\n`);
+      c.io.out(`etcdctl version: ${ETCDCTL_VERSION}\nAPI version: ${ETCDCTL_API_VERSION}\n`);
     },
   },
   'make-mirror': { flags: MIRROR_FLAGS, run: makeMirror },

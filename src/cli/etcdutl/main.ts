@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // etcdutl-ts: the offline tools of etcd 3.5's etcdutl, on a data dir or a snapshot file
 // rather than a running member: snapshot status/restore, defrag, version.
-import { ETCD_API_VERSION } from '../../server/version.js';
+import { ETCDCTL_API_VERSION, ETCDCTL_VERSION } from '../etcdctl/help/render.js';
 import { Display, type OutputFormat } from '../etcdctl/display.js';
 import { CliExit, ExitCode } from '../etcdctl/exit.js';
 import { parseFlags, strOf, UsageError, type FlagSpec, type Parsed } from '../etcdctl/flags.js';
@@ -26,7 +26,7 @@ const COMMANDS: Command[] = [
   {
     path: ['version'],
     flags: [],
-    run: (_p, _args, io) => io.out(`etcdutl version: ${ETCD_API_VERSION}\nAPI version: 3.4\n`),
+    run: (_p, _args, io) => io.out(`etcdutl version: ${ETCDCTL_VERSION}\nAPI version: ${ETCDCTL_API_VERSION}\n`),
   },
 ];
 
