@@ -1,5 +1,6 @@
 // One real etcd and one etcd-ts, fed the same commands in the same order, so
-// that revisions and outputs must come out identical after normalization.
+// that revisions and outputs must come out identical after normalization. The
+// real etcd is 3.4.23, so etcd-ts behaves as that release (startMembers' rule).
 import assert from 'node:assert/strict';
 import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../helpers/etcdctl.js';
 import { startMembers, type Member } from '../helpers/member.js';

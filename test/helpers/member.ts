@@ -22,7 +22,15 @@ export interface MemberOptions {
   clientScheme?: 'http' | 'https';
   /** Bound on waiting for readiness; 15 s by default. */
   readyTimeoutMs?: number;
+  /**
+   * etcd-ts only: the etcd release it behaves as (--emulated-etcd-version); 'default' runs it
+   * without the flag. Unset: the default, except beside a real etcd in startMembers.
+   */
+  release?: '3.4.23' | '3.6.14' | 'default';
 }
+
+/** The release etcd-ts emulates when it runs side by side with the real etcd, which is 3.4.23. */
+export const REAL_ETCD_RELEASE = '3.4.23';
 
 export interface ExitInfo {
   code: number | null;
@@ -142,7 +150,8 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   const scheme = opts.clientScheme ?? 'http';
   const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
   const { file, args: prefix } = command(kind);
-  const args = [...prefix, ...memberFlags(name, dataDir, clientPort, peerPort, scheme), ...(opts.extraArgs ?? [])];
+  const release = kind === 'etcd-ts' && !selfCheck() && opts.release !== undefined && opts.release !== 'default' ? ['--emulated-etcd-version', opts.release] : [];
+  const args = [...prefix, ...memberFlags(name, dataDir, clientPort, peerPort, scheme), ...release, ...(opts.extraArgs ?? [])];
   const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let log = '';
   let child: ChildProcess | undefined;
@@ -243,7 +252,11 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
  * the error is rethrown: a member left running would keep the test process alive.
  */
 export async function startMembers(specs: Array<[MemberKind, MemberOptions?]>): Promise<Member[]> {
-  const settled = await Promise.allSettled(specs.map(([kind, opts]) => startMember(kind, opts)));
+  // Compared with the real etcd, etcd-ts behaves as that release unless a spec says otherwise.
+  const beside = specs.some(([kind]) => kind === 'etcd');
+  const settled = await Promise.allSettled(
+    specs.map(([kind, opts]) => startMember(kind, beside && kind === 'etcd-ts' && opts?.release === undefined ? { ...opts, release: REAL_ETCD_RELEASE } : opts)),
+  );
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<Member>).value);
   await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
