@@ -101,6 +101,22 @@ export class KeyIndex {
     this.modifiedSub = sub;
   }
 
+  /**
+   * Rebuilds a key whose only stored revision is its tombstone: a compaction at exactly
+   * that revision kept it (etcd 3.5.18+), so watchers from there still see the delete.
+   */
+  restoreTombstone(main: number, sub: number): void {
+    if (!this.isEmpty) throw new Error('mvcc: tombstone restore into a key with history');
+    const g = this.generations[0];
+    g.add(main, sub);
+    g.createdMain = 0;
+    g.createdSub = 0;
+    g.ver = 1;
+    this.modifiedMain = main;
+    this.modifiedSub = sub;
+    this.generations.push(new Generation());
+  }
+
   tombstone(main: number, sub: number): void {
     if (this.generations[this.generations.length - 1].isEmpty) throw new Error('mvcc: tombstone on a deleted key');
     this.put(main, sub);
@@ -155,33 +171,26 @@ export class KeyIndex {
   }
 
   /**
-   * Drops history not needed to read at atRev or later: everything at or below atRev
-   * except the latest put at or below it, unless that put was deleted by then.
-   * Each dropped revision is reported so it can be removed from the backend too.
+   * Drops history not needed to read at atRev or later: everything below the latest
+   * revision at or below atRev. A tombstone at exactly atRev stays (etcd 3.4.36, 3.5.18,
+   * 3.6): a watch from the compaction revision still gets that delete. Each dropped
+   * revision is reported so it can be removed from the backend too.
    */
   compact(atRev: number, dropped: (main: number, sub: number, tombstone: boolean) => void): void {
     const [genIdx, revIdx] = this.findCompaction(atRev);
-    // Whole generations that ended at or below atRev; each ended with a tombstone.
+    // Whole generations that ended below atRev; each ended with a tombstone.
     for (let i = 0; i < genIdx; i++) {
       const g = this.generations[i];
       for (let j = 0; j < g.mains.length; j++) dropped(g.mains[j], g.subs[j], j === g.mains.length - 1);
     }
-    let gi = genIdx;
-    const g = this.generations[gi];
-    if (!g.isEmpty) {
-      if (revIdx > 0) {
-        // Never the generation's tombstone: that is above atRev or at revIdx itself.
-        for (let j = 0; j < revIdx; j++) dropped(g.mains[j], g.subs[j], false);
-        g.mains.splice(0, revIdx);
-        g.subs.splice(0, revIdx);
-      }
-      // A generation left holding only its tombstone is over: drop it with its tombstone.
-      if (g.mains.length === 1 && gi !== this.generations.length - 1) {
-        dropped(g.mains[0], g.subs[0], true);
-        gi++;
-      }
+    const g = this.generations[genIdx];
+    if (!g.isEmpty && revIdx > 0) {
+      // Never the generation's tombstone: that is at or above atRev.
+      for (let j = 0; j < revIdx; j++) dropped(g.mains[j], g.subs[j], false);
+      g.mains.splice(0, revIdx);
+      g.subs.splice(0, revIdx);
     }
-    if (gi > 0) this.generations = this.generations.slice(gi);
+    if (genIdx > 0) this.generations = this.generations.slice(genIdx);
   }
 
   /** Adds to keep what compact(atRev) would keep, without changing the index. */
@@ -196,12 +205,15 @@ export class KeyIndex {
     return g !== undefined && g.gen.mains[g.at] === main && g.gen.subs[g.at] === sub;
   }
 
-  /** Where the revision a compaction at atRev keeps sits, if it keeps one. */
+  /**
+   * Where the revision HashKV counts for a compaction at atRev sits, if any. A tombstone
+   * at atRev is not counted though compact() keeps it: etcd keeps hashes equal to those
+   * of releases that dropped it.
+   */
   private keptGeneration(atRev: number): { gen: Generation; at: number } | undefined {
     const [genIdx, revIdx] = this.findCompaction(atRev);
     const g = this.generations[genIdx];
     if (g.isEmpty || revIdx < 0) return undefined;
-    // A tombstone as the only remaining revision would be dropped by compact().
     if (revIdx === g.mains.length - 1 && genIdx !== this.generations.length - 1) return undefined;
     return { gen: g, at: revIdx };
   }
@@ -209,10 +221,10 @@ export class KeyIndex {
   /** The first generation compaction keeps, and the index in it of the latest revision at or below atRev (-1: none). */
   private findCompaction(atRev: number): [number, number] {
     let gi = 0;
-    // Skip generations whose tombstone is at or below atRev: they are entirely history.
+    // Skip generations whose tombstone is below atRev: they are entirely history.
     while (gi < this.generations.length - 1) {
       const g = this.generations[gi];
-      if (g.mains[g.mains.length - 1] > atRev) break;
+      if (g.mains[g.mains.length - 1] >= atRev) break;
       gi++;
     }
     const g = this.generations[gi];

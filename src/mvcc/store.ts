@@ -374,10 +374,16 @@ export class MvccStore {
       decodeKeyMeta(Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength), meta);
       let ki = byKey.get(meta.name);
       if (isTombstone(k)) {
-        if (ki === undefined || ki.generations[ki.generations.length - 1].isEmpty) {
+        if (ki === undefined) {
+          // A compaction at this very revision kept only the delete.
+          ki = new KeyIndex(meta.name);
+          ki.restoreTombstone(main, sub);
+          byKey.set(meta.name, ki);
+        } else if (ki.generations[ki.generations.length - 1].isEmpty) {
           throw new Error(`mvcc: tombstone at ${main}.${sub} for a key that is not live`);
+        } else {
+          ki.tombstone(main, sub);
         }
-        ki.tombstone(main, sub);
       } else if (ki === undefined) {
         ki = new KeyIndex(meta.name);
         ki.restore(meta.createRevision, main, sub, meta.version);

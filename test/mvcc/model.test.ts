@@ -56,10 +56,28 @@ class Model {
     }
     return events;
   }
-  /** What the key bucket must hold after compacting at `compacted`: "main key:p|t" entries. */
+  /**
+   * What the key bucket must hold after compacting at `compacted`: "main key:p|t" entries.
+   * A key deleted at exactly the compaction revision keeps that tombstone (etcd 3.5.18+),
+   * with whatever the same txn did to the key after it.
+   */
   retained(): string[] {
     const out: string[] = [];
-    for (const [k, kv] of this.states[this.compacted]) out.push(`${kv.mod} ${JSON.stringify(JSON.stringify(k))}:p`);
+    const atCompacted = new Map<string, string[]>();
+    for (const c of this.changes[this.compacted]) {
+      const name = c.slice(0, -2);
+      atCompacted.set(name, [...(atCompacted.get(name) ?? []), c]);
+    }
+    const fromTombstone = new Map<string, string[]>();
+    for (const [name, cs] of atCompacted) {
+      const first = cs.findIndex((c) => c.endsWith(':t'));
+      if (first >= 0) fromTombstone.set(name, cs.slice(first));
+    }
+    for (const [k, kv] of this.states[this.compacted]) {
+      const name = JSON.stringify(JSON.stringify(k));
+      if (!fromTombstone.has(name)) out.push(`${kv.mod} ${name}:p`);
+    }
+    for (const cs of fromTombstone.values()) for (const c of cs) out.push(`${this.compacted} ${c}`);
     for (let r = this.compacted + 1; r <= this.rev; r++) for (const c of this.changes[r]) out.push(`${r} ${c}`);
     return out.sort();
   }

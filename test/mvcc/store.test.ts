@@ -126,7 +126,10 @@ test('a write txn is one revision, sees its own writes, and returns its events',
   assert.equal(st.rev(), 3);
 });
 
-test('compaction keeps the latest version of live keys and drops tombstones at or below it', async () => {
+// etcd 3.6's server/storage/mvcc/key_index_test.go (TestKeyIndexCompactAndKeep) and
+// tests/e2e/watch_test.go (testStartWatcherFromCompactedRevision): a tombstone at the
+// compaction revision is kept, so a watch from there still gets the delete.
+test('compaction keeps the latest version of live keys and a tombstone at the compaction revision, and drops older tombstones', async () => {
   const be = new MemoryBackend();
   const st = MvccStore.open(be);
   put(st, 'a', '1'); // 2
@@ -139,13 +142,25 @@ test('compaction keeps the latest version of live keys and drops tombstones at o
   assert.throws(() => st.compact(5), (e) => e === Errors.Compacted);
   assert.throws(() => st.compact(9), (e) => e === Errors.FutureRev);
   const revs = [...be.range('key', revToBytes(0, 0))].map(([k]) => `${bytesToRev(k).main}${isTombstone(k) ? 't' : ''}`);
-  assert.deepEqual(revs, ['3', '6', '7t']);
+  assert.deepEqual(revs, ['3', '5t', '6', '7t']);
   assert.equal(s(get(st, 'a', 5).value), '2');
   assert.equal(get(st, 'b', 5), undefined);
   assert.equal(s(get(st, 'c', 6).value), '1');
-  assert.equal(st.keyCount(), 2);
+  assert.equal(st.keyCount(), 3, 'b keeps its index entry while its tombstone is kept');
   st.compact(7);
-  assert.equal(st.keyCount(), 1);
+  const after = [...be.range('key', revToBytes(0, 0))].map(([k]) => `${bytesToRev(k).main}${isTombstone(k) ? 't' : ''}`);
+  assert.deepEqual(after, ['3', '7t'], "b's tombstone goes once the compaction passes it; c's stays");
+  assert.equal(st.keyCount(), 2);
+  // A restart rebuilds the index from a key bucket that starts with a tombstone.
+  const reopened = MvccStore.open(be);
+  assert.equal(reopened.keyCount(), 2);
+  assert.equal(get(reopened, 'c', 7), undefined);
+  put(reopened, 'c', '2');
+  assert.equal(s(get(reopened, 'c', 8).value), '2');
+  assert.equal(get(reopened, 'c', 8)!.version, 1);
+  reopened.compact(8);
+  const last = [...be.range('key', revToBytes(0, 0))].map(([k]) => `${bytesToRev(k).main}${isTombstone(k) ? 't' : ''}`);
+  assert.deepEqual(last, ['3', '8']);
 });
 
 test('hashKV is equal for equal histories, sensitive to contents, and honours compaction', () => {
@@ -184,10 +199,10 @@ test('hashKV equals what etcd 3.4.23 reports for the same history', () => {
   del(st, 'b');
   put(st, 'c', 'x'.repeat(200));
   put(st, 'b', '9');
-  assert.deepEqual(st.hashKV(0), { hash: 93189263, revision: 7, compactRevision: -1 });
+  assert.deepEqual(st.hashKV(0), { hash: 93189263, revision: 7, compactRevision: -1, hashRevision: 7 });
   st.compact(4);
-  assert.deepEqual(st.hashKV(0), { hash: 2959209472, revision: 7, compactRevision: 4 });
-  assert.deepEqual(st.hashKV(5), { hash: 1468967122, revision: 7, compactRevision: 4 });
+  assert.deepEqual(st.hashKV(0), { hash: 2959209472, revision: 7, compactRevision: 4, hashRevision: 7 });
+  assert.deepEqual(st.hashKV(5), { hash: 1468967122, revision: 7, compactRevision: 4, hashRevision: 5 });
 });
 
 test('lmdb: restart rebuilds index, revision, compaction and consistent index', async () => {
