@@ -11,16 +11,32 @@ interface WatchRequest {
   progressRequest?: Record<string, never>;
 }
 
+/**
+ * etcd's chanBufLen: responses a watch stream holds for a client that reads slowly before its
+ * watchers fall behind (and catch up from storage). HTTP/2 says "full" far sooner, after 16 KiB;
+ * counting responses as etcd does keeps watchers synced, and progress requests answerable,
+ * under a steady write load.
+ */
+const WATCH_RESPONSE_BUFFER = 128;
+
 export function watchImpl(p: WatchPort) {
   return {
     Watch: (call: BidiStream<WatchRequest, unknown>) => {
       let closed = false;
-      const ws = p.openWatch(credentialsOf(call), (r) => (call.ended ? true : call.write(r)));
+      let queued = 0;
+      const ws = p.openWatch(credentialsOf(call), (r) => {
+        if (call.ended) return true;
+        if (call.write(r)) return true;
+        return ++queued < WATCH_RESPONSE_BUFFER;
+      });
       const close = () => {
         closed = true;
         ws.close();
       };
-      call.on('drain', () => ws.drained());
+      call.on('drain', () => {
+        queued = 0;
+        ws.drained();
+      });
       call.on('cancel', close);
       call.signal.addEventListener('abort', close, { once: true });
       // As etcd, a client's half-close leaves the stream open: events keep flowing until it cancels.

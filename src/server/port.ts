@@ -138,7 +138,9 @@ export class ServerPort implements MemberPort {
     return {
       watch: (req: WatchCreate) => {
         if (ws.isClosed) return;
-        if (this.authOn) {
+        // etcd 3.6 refuses a negative start revision before it checks permissions.
+        const refusedAnyway = s.release.has('refuseNegativeStartRevision') && (req.startRevision ?? 0) < 0;
+        if (this.authOn && !refusedAnyway) {
           const denied = identityError ?? permissionError(() => s.auth.isRangePermitted(ai, req.key, req.rangeEnd ?? new Uint8Array(0)));
           if (denied) {
             const refusal: WatchResponse = {

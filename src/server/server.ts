@@ -215,7 +215,16 @@ export class EtcdServer {
     this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
     this.alarms = new AlarmStore(storage.backend);
     this.quota = new BackendQuota(opts.quotaBackendBytes, () => this.storage.backend.size());
-    this.watchHub = new WatchHub(storage.mvcc, { maxRequestBytes: opts.maxRequestBytes, progressIntervalMs: opts.watchProgressNotifyIntervalMs });
+    const r = this.release;
+    this.watchHub = new WatchHub(storage.mvcc, {
+      maxRequestBytes: opts.maxRequestBytes,
+      progressIntervalMs: opts.watchProgressNotifyIntervalMs,
+      rules: {
+        progressAfterSync: r.has('progressAfterSync'),
+        noProgressBeforeStartRevision: r.has('noProgressBeforeStartRevision'),
+        refuseNegativeStartRevision: r.has('refuseNegativeStartRevision'),
+      },
+    });
     const raftStorage = storage.raftStorage;
     const node = new RawNode({
       id: this.id,

@@ -8,6 +8,7 @@ import type { Event } from '../pb/kv.js';
 import type { MvccStore } from '../mvcc/store.js';
 import { prevKvAt, readEvents } from './history.js';
 import { WatchStream, type WatchSend } from './stream.js';
+import { LATEST_WATCH_RULES, type WatchRules } from './types.js';
 import { isCreateEvent, type Watcher } from './watcher.js';
 import { WatcherGroup } from './watcher-group.js';
 
@@ -20,6 +21,10 @@ export interface WatchHubOptions {
   maxRevsPerSync?: number;
   /** Unsynced watchers served per catch-up round (etcd's maxWatchersPerSync). */
   maxWatchersPerSync?: number;
+  /** Which etcd release's watch behaviour to follow; default the latest. */
+  rules?: WatchRules;
+  /** Randomness for the progress period's jitter; tests pin it. */
+  random?: () => number;
 }
 
 export interface WatchHubStats {
@@ -33,6 +38,8 @@ const DEFAULTS = {
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxRevsPerSync: 1000,
   maxWatchersPerSync: 512,
+  rules: LATEST_WATCH_RULES,
+  random: Math.random,
 };
 
 export class WatchHub {
@@ -74,7 +81,7 @@ export class WatchHub {
 
   openStream(send: WatchSend): WatchStream {
     if (this.closed) throw new Error('watch: hub is closed');
-    const s = new WatchStream(this, send, { progressIntervalMs: this.opts.progressIntervalMs, maxRequestBytes: this.opts.maxRequestBytes });
+    const s = new WatchStream(this, send, { progressIntervalMs: this.opts.progressIntervalMs, maxRequestBytes: this.opts.maxRequestBytes, rules: this.opts.rules, random: this.opts.random });
     this.streams.add(s);
     return s;
   }
@@ -122,7 +129,6 @@ export class WatchHub {
     if (w.state === 'unsynced') this.leaveUnsynced(w);
     w.state = 'synced';
     this.synced.add(w);
-    w.stream.maybeSendProgress();
   }
 
   private setUnsynced(w: Watcher, minRev: number): void {
@@ -136,8 +142,6 @@ export class WatchHub {
   private leaveUnsynced(w: Watcher): void {
     if (!this.unsynced.delete(w)) return;
     w.stream.unsyncedCount--;
-    // A progress request waiting on this watcher waits no more.
-    if (w.state === 'unsynced') queueMicrotask(() => w.stream.maybeSendProgress());
   }
 
   /** Live delivery of one write txn's events (all of revision rev). */
@@ -191,8 +195,8 @@ export class WatchHub {
     for (const w of this.unsynced) {
       if (w.stream.blocked) continue;
       // Below the compaction the history is gone; at it, the revision's own changes are
-      // still stored (etcd 3.4's rule: only minRev < compactRev is compacted).
-      if (compactRev > 0 && w.minRev < compactRev) {
+      // still stored (etcd's rule: only minRev < compactRev is compacted; -1 before any).
+      if (w.minRev < compactRev) {
         this.leaveUnsynced(w);
         w.state = 'compacted';
         w.stream.sendCompacted(w, compactRev);

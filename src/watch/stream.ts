@@ -5,15 +5,19 @@
 import type { Event } from '../pb/kv.js';
 import { fragments } from './fragment.js';
 import type { WatchHub } from './hub.js';
-import { ErrDuplicateWatchId, ErrEmptyWatcherRange, INVALID_WATCH_ID, result, type WatchCreate, type WatchResult } from './types.js';
+import { ErrCompactedReason, ErrDuplicateWatchId, ErrEmptyWatcherRange, INVALID_WATCH_ID, result, type WatchCreate, type WatchResult, type WatchRules } from './types.js';
 import { Watcher } from './watcher.js';
 
 /** Delivers one response; false: accepted, but send no more until drained(). */
 export type WatchSend = (r: WatchResult) => boolean;
 
 export interface WatchStreamOptions {
+  /** Period of progress notifications for watchers that asked for them, before etcd's jitter. */
   progressIntervalMs: number;
   maxRequestBytes: number;
+  rules: WatchRules;
+  /** In [0, 1): picks the stream's jitter of up to a tenth of the period, as etcd does. */
+  random: () => number;
 }
 
 export class WatchStream {
@@ -22,7 +26,6 @@ export class WatchStream {
   blocked = false;
   /** @internal watchers of this stream still catching up; maintained by the hub. */
   unsyncedCount = 0;
-  private progressPending = false;
   private nextId = 0;
   private progressTimer?: NodeJS.Timeout;
   private closed = false;
@@ -37,6 +40,12 @@ export class WatchStream {
   /** Creates a watcher; its created response (or etcd's refusal) is sent before any of its events. */
   watch(req: WatchCreate): WatchResult {
     const rev = this.hub.store.rev();
+    const requested = req.startRevision ?? 0;
+    if (requested < 0 && this.opts.rules.refuseNegativeStartRevision && !this.closed) {
+      const r = result({ watchId: INVALID_WATCH_ID, revision: rev, created: true, canceled: true, cancelReason: ErrCompactedReason });
+      this.send(r);
+      return r;
+    }
     const key = Buffer.from(req.key.byteLength === 0 ? [0] : req.key);
     const re = req.rangeEnd ?? new Uint8Array(0);
     // Empty range end: one key; a single zero byte: every key from key on.
@@ -54,8 +63,7 @@ export class WatchStream {
       while (this.watchers.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
-    const start = req.startRevision && req.startRevision > 0 ? req.startRevision : rev + 1;
-    const w = new Watcher(id, this, key, end, start, !!req.prevKv, !!req.progressNotify, !!req.fragment, req.filters ?? []);
+    const w = new Watcher(id, this, key, end, this.fromRevision(requested, rev), !!req.prevKv, !!req.progressNotify, !!req.fragment, req.filters ?? [], requested);
     this.watchers.set(id, w);
     const created = result({ watchId: id, revision: rev, created: true });
     this.send(created);
@@ -74,10 +82,22 @@ export class WatchStream {
     return true;
   }
 
-  /** A progress notification for the whole stream, sent once every watcher has caught up. */
+  /**
+   * A progress notification for the whole stream (watch ID -1). With progressAfterSync it is
+   * sent only if every watcher has been sent all events up to the store's revision (and none
+   * starts beyond it), else dropped: it would run ahead of events still to come, and the
+   * client asks again. A stream without watchers has nothing to report.
+   */
   requestProgress(): void {
-    this.progressPending = true;
-    this.maybeSendProgress();
+    if (this.closed) return;
+    const rev = this.hub.store.rev();
+    if (!this.opts.rules.progressAfterSync) {
+      this.send(result({ watchId: INVALID_WATCH_ID, revision: rev }));
+      return;
+    }
+    if (this.watchers.size === 0 || this.unsyncedCount > 0 || this.blocked) return;
+    for (const w of this.watchers.values()) if (w.state !== 'synced' || !this.progressAllowed(w, rev)) return;
+    this.send(result({ watchId: INVALID_WATCH_ID, revision: rev }));
   }
 
   /** The outlet has room again. */
@@ -114,11 +134,18 @@ export class WatchStream {
     this.send(result({ watchId: w.id, revision: 0, compactRevision: compactRev, canceled: true }));
   }
 
-  /** @internal */
-  maybeSendProgress(): void {
-    if (!this.progressPending || this.unsyncedCount > 0 || this.closed) return;
-    this.progressPending = false;
-    this.send(result({ watchId: INVALID_WATCH_ID, revision: this.hub.store.rev() }));
+  /** Where a watcher starts: the revision asked for, or the next one; etcd 3.4's reading of a negative one. */
+  private fromRevision(requested: number, rev: number): number {
+    if (requested > 0) return requested;
+    // etcd 3.4: below the compaction revision (-1 until the first compaction) the watcher is
+    // canceled as compacted by the catch-up; otherwise it watches from now.
+    if (requested < 0 && requested < this.hub.store.compactRev()) return requested;
+    return rev + 1;
+  }
+
+  /** A watcher on a future revision hears no progress below it (etcd 3.6.2). */
+  private progressAllowed(w: Watcher, rev: number): boolean {
+    return !this.opts.rules.noProgressBeforeStartRevision || rev >= w.requestedRev;
   }
 
   private send(r: WatchResult): void {
@@ -128,16 +155,20 @@ export class WatchStream {
 
   private startProgressTimer(): void {
     if (this.progressTimer !== undefined || this.closed) return;
-    this.progressTimer = setInterval(() => this.progressTick(), this.opts.progressIntervalMs);
+    // etcd adds up to a tenth of the period, so that watchers created together spread out.
+    const interval = this.opts.progressIntervalMs;
+    const jitter = Math.floor(this.opts.random() * Math.floor(interval / 10));
+    this.progressTimer = setInterval(() => this.progressTick(), interval + jitter);
     this.progressTimer.unref?.();
   }
 
   private progressTick(): void {
+    const rev = this.hub.store.rev();
     for (const w of this.watchers.values()) {
       if (!w.progressNotify) continue;
       // Only a synced watcher may be told a revision: it has been sent every event up to it.
-      if (w.progressDue && w.state === 'synced' && !this.blocked) {
-        this.send(result({ watchId: w.id, revision: this.hub.store.rev() }));
+      if (w.progressDue && w.state === 'synced' && !this.blocked && this.progressAllowed(w, rev)) {
+        this.send(result({ watchId: w.id, revision: rev }));
       }
       w.progressDue = true;
     }

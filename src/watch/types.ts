@@ -34,6 +34,29 @@ export interface WatchResult {
   events: Event[];
 }
 
+/**
+ * Where etcd releases differ in what a watch stream sends. Each rule is a fix of a later
+ * release; LATEST_WATCH_RULES has them all (etcd 3.6.14), etcd 3.4.23 has none.
+ */
+export interface WatchRules {
+  /**
+   * A requested progress notification goes out only while every watcher of the stream has
+   * been sent all events up to the store's revision, and is dropped otherwise: the client
+   * asks again (etcd 3.4.31, 3.5.13). Without: it goes out at once at the store's revision,
+   * possibly ahead of events still to come for an unsynced watcher (etcd 3.4.23).
+   */
+  progressAfterSync: boolean;
+  /** No progress notification below a watcher's start revision (a watch on a future revision). */
+  noProgressBeforeStartRevision: boolean;
+  /** A negative start revision is refused: created and canceled, with the "compacted" reason. */
+  refuseNegativeStartRevision: boolean;
+}
+
+export const LATEST_WATCH_RULES: WatchRules = { progressAfterSync: true, noProgressBeforeStartRevision: true, refuseNegativeStartRevision: true };
+
+/** etcd's reason for refusing a negative start revision (rpctypes.ErrCompacted). */
+export const ErrCompactedReason = 'etcdserver: mvcc: required revision has been compacted';
+
 /** etcd's id for responses that belong to no watcher (clientv3.InvalidWatchID). */
 export const INVALID_WATCH_ID = -1;
 

@@ -22,13 +22,16 @@ export class Watcher {
     readonly key: Buffer,
     /** undefined: the single key; empty: every key ≥ key. */
     readonly end: Buffer | undefined,
-    startRev: number,
+    /** The first revision to send. */
+    fromRev: number,
     readonly prevKv: boolean,
     readonly progressNotify: boolean,
     readonly fragment: boolean,
     filters: readonly WatchFilter[],
+    /** The start revision the client asked for; 0: none. */
+    readonly requestedRev = 0,
   ) {
-    this.minRev = startRev;
+    this.minRev = fromRev;
     this.keyStr = key.toString('latin1');
     this.noPut = filters.includes(WatchFilter.NOPUT);
     this.noDelete = filters.includes(WatchFilter.NODELETE);
