@@ -15,11 +15,19 @@ import { lockImpl } from './lock.js';
 import { electionImpl } from './election.js';
 import { authImpl } from './auth.js';
 
+/** What the edge knows of the member it serves, given when it starts serving. */
+export interface EdgeSettings {
+  /** The release the member behaves as: which RPCs and gateway routes are served. */
+  release: EtcdRelease;
+  /** --max-request-bytes: RangeStream's chunk target. */
+  maxRequestBytes: number;
+}
+
 /** Every service's handlers, by full service name. */
-export function serviceImpls(port: MemberPort, logger: Logger): Array<[string, Record<string, any>]> {
+export function serviceImpls(port: MemberPort, logger: Logger, settings: EdgeSettings): Array<[string, Record<string, any>]> {
   return [
     ['etcdserverpb.Auth', authImpl(port)],
-    ['etcdserverpb.KV', kvImpl(port)],
+    ['etcdserverpb.KV', kvImpl(port, settings.maxRequestBytes)],
     ['etcdserverpb.Maintenance', maintenanceImpl(port, logger)],
     ['etcdserverpb.Cluster', clusterImpl(port)],
     ['etcdserverpb.Lease', leaseImpl(port)],
@@ -30,6 +38,6 @@ export function serviceImpls(port: MemberPort, logger: Logger): Array<[string, R
 }
 
 /** An RPC the release lacks is left unregistered: gRPC answers it "unknown method", as that release does. */
-export function registerServices(grpc: GrpcServer, port: MemberPort, metrics: GrpcMetrics, logger: Logger, release: EtcdRelease): void {
-  for (const [name, impl] of serviceImpls(port, logger)) grpc.addService(name, servedBy(release, name, defineService(name, impl, metrics)));
+export function registerServices(grpc: GrpcServer, port: MemberPort, metrics: GrpcMetrics, logger: Logger, settings: EdgeSettings): void {
+  for (const [name, impl] of serviceImpls(port, logger, settings)) grpc.addService(name, servedBy(settings.release, name, defineService(name, impl, metrics)));
 }

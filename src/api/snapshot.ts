@@ -8,6 +8,7 @@ import type { MaintenancePort } from '../port/member-port.js';
 import type { Logger } from '../pkg/logger.js';
 import { fileChunks } from '../bolt/backend-snapshot.js';
 import { credentialsOf } from './credentials.js';
+import { drained } from './drained.js';
 
 export interface SnapshotResponse {
   remainingBytes: number;
@@ -41,18 +42,4 @@ export async function sendSnapshot(p: MaintenancePort, stream: ServerWritable<Sn
   } finally {
     file.release();
   }
-}
-
-/** Resolves once the stream can take more, or is gone. */
-function drained(stream: ServerWritable<SnapshotResponse>): Promise<void> {
-  if (stream.ended) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('cancel', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('cancel', done);
-  });
 }

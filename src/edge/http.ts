@@ -7,7 +7,7 @@ import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
 import { CORS, gatewayHandler, gatewayMethods, isGatewayPath, type MethodTable } from '../gateway/index.js';
 import { isDashboardPath } from '../dashboard/paths.js';
-import type { EtcdRelease } from '../version/index.js';
+import type { EdgeSettings } from '../api/index.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -21,7 +21,7 @@ function send(res: Res, status: number, contentType: string, body: string): void
 /** Prometheus' text exposition format, as prom-client names it. */
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, release: EtcdRelease, opts: { grpcGateway?: boolean; dashboard?: boolean } = {}) {
+export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, settings: EdgeSettings, opts: { grpcGateway?: boolean; dashboard?: boolean } = {}) {
   const serveGateway = opts.grpcGateway ?? true;
   let methods: MethodTable | undefined;
   let gateway: ReturnType<typeof gatewayHandler> | undefined;
@@ -30,7 +30,7 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
   return (req: Req, res: Res): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (opts.dashboard && isDashboardPath(path)) {
-      dashboard ??= import('../dashboard/index.js').then((d) => d.dashboardHandler((methods ??= gatewayMethods(port, metrics, logger, release))));
+      dashboard ??= import('../dashboard/index.js').then((d) => d.dashboardHandler((methods ??= gatewayMethods(port, metrics, logger, settings))));
       dashboard.then(
         (handle) => handle(req, res, path),
         (err) => send(res, 500, 'text/plain; charset=utf-8', `dashboard: ${String(err)}\n`),
@@ -74,8 +74,8 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
         return;
       default:
         if (serveGateway && isGatewayPath(path)) {
-          methods ??= gatewayMethods(port, metrics, logger, release);
-          gateway ??= gatewayHandler(methods, (b) => release.has(b));
+          methods ??= gatewayMethods(port, metrics, logger, settings);
+          gateway ??= gatewayHandler(methods, (b) => settings.release.has(b));
           gateway(req, res, path);
           return;
         }

@@ -31,6 +31,8 @@ export interface ListenerOptions {
   enableDashboard?: boolean;
   /** The release the member behaves as: which RPCs and gateway routes are served. */
   release: ReleaseDescription;
+  /** --max-request-bytes: RangeStream's chunk target. */
+  maxRequestBytes: number;
 }
 
 export interface ServingClients {
@@ -43,7 +45,7 @@ export interface ServingClients {
 }
 
 export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logger: Logger, opts: ListenerOptions): Promise<ServingClients> {
-  const release = EtcdRelease.from(opts.release);
+  const settings = { release: EtcdRelease.from(opts.release), maxRequestBytes: opts.maxRequestBytes };
   const servers: GrpcServer[] = [];
   const clientUrls: string[] = [];
   const fds: number[] = [];
@@ -53,9 +55,9 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
       const grpc = new GrpcServer({
         maxRecvMessageBytes: opts.maxRecvMessageBytes,
         maxConcurrentStreams: opts.maxConcurrentStreams,
-        http: httpHandler(port, metrics, logger, release, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard }),
+        http: httpHandler(port, metrics, logger, settings, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard }),
       });
-      registerServices(grpc, port, metrics, logger, release);
+      registerServices(grpc, port, metrics, logger, settings);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const bound = await grpc.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2379), fd: l.fd }, l.tls);
       servers.push(grpc);

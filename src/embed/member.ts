@@ -125,5 +125,6 @@ function listenerOptions(opts: MemberOptions): ListenerOptions {
     enableGrpcGateway: opts.enableGrpcGateway,
     enableDashboard: opts.enableDashboard,
     release: (opts.release ?? EtcdRelease.default()).describe(),
+    maxRequestBytes: opts.maxRequestBytes,
   };
 }
