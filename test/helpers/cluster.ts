@@ -130,7 +130,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string; peerScheme?: 'http' | 'https'; clientScheme?: 'http' | 'https'; clientCa?: string } = {}): Promise<Cluster> {
+export async function startCluster(size: number, opts: { extraArgs?: string[]; token?: string; peerScheme?: 'http' | 'https'; clientScheme?: 'http' | 'https'; clientCa?: string; memberArgs?: string[][] } = {}): Promise<Cluster> {
   const dir: TmpDir = tmpDir('cluster');
   const ports: Array<[number, number]> = [];
   for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
@@ -138,7 +138,7 @@ export async function startCluster(size: number, opts: { extraArgs?: string[]; t
   const initialCluster = ports.map(([, p], i) => `m${i + 1}=${peerScheme}://127.0.0.1:${p}`).join(',');
   const extra = [...(opts.extraArgs ?? []), ...(opts.token ? ['--initial-cluster-token', opts.token] : [])];
   const client = { clientScheme: opts.clientScheme, clientCa: opts.clientCa };
-  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: extra, peerScheme, ...client }));
+  const members = ports.map(([c, p], i) => new ClusterMember(`m${i + 1}`, c, p, dir.path, { name: `m${i + 1}`, initialCluster, state: 'new', extraArgs: [...extra, ...(opts.memberArgs?.[i] ?? [])], peerScheme, ...client }));
   const cluster: Cluster = {
     members,
     endpoints: () => members.filter((m) => m.running).map((m) => m.endpoint),
