@@ -3,7 +3,7 @@ import { toBytes, type Bytes } from './bytes.js';
 import { rangeEndOf, type RangeOptions } from './kv.js';
 import { unaryMethod, type ClientDefaults } from './rpc.js';
 import type { CallOptions, Transport } from './transport.js';
-import type { AuthHeaderOnly, AuthRoleGetResponse, AuthRoleListResponse, AuthUserGetResponse, AuthUserListResponse, AuthenticateResponse } from './types.js';
+import type { AuthHeaderOnly, AuthRoleGetResponse, AuthRoleListResponse, AuthStatusResponse, AuthUserGetResponse, AuthUserListResponse, AuthenticateResponse } from './types.js';
 
 export type PermissionType = 'read' | 'write' | 'readwrite';
 const PERM = { read: 0, write: 1, readwrite: 2 } as const;
@@ -15,6 +15,7 @@ export class Auth {
     this.m = {
       enable: u<AuthHeaderOnly>('AuthEnable'),
       disable: u<AuthHeaderOnly>('AuthDisable'),
+      status: u<AuthStatusResponse>('AuthStatus', true),
       authenticate: u<AuthenticateResponse>('Authenticate', true),
       userAdd: u<AuthHeaderOnly>('UserAdd'),
       userGet: u<AuthUserGetResponse>('UserGet', true),
@@ -34,6 +35,8 @@ export class Auth {
 
   enable(opts?: CallOptions) { return this.m.enable({}, opts); }
   disable(opts?: CallOptions) { return this.m.disable({}, opts); }
+  /** etcd 3.5+: whether auth is enabled, and the auth revision. */
+  status(opts?: CallOptions) { return this.m.status({}, opts); }
   authenticate(name: string, password: string, opts?: CallOptions) { return this.m.authenticate({ name, password }, opts); }
   userAdd(name: string, password: string, opts: CallOptions & { noPassword?: boolean } = {}) {
     return this.m.userAdd({ name, password, options: { noPassword: opts.noPassword ?? false } }, opts);

@@ -16,8 +16,13 @@ export class Cluster {
     };
   }
 
-  memberList(opts?: CallOptions): Promise<MemberListResponse> {
-    return this.rpc.list({}, opts);
+  /**
+   * Linearizable by default, as etcd's clientv3 asks since 3.5 (a member first confirms it
+   * is current); `serializable` answers from the member's own list. Servers before 3.5
+   * ignore the field.
+   */
+  memberList(opts: CallOptions & { serializable?: boolean } = {}): Promise<MemberListResponse> {
+    return this.rpc.list(opts.serializable ? {} : { linearizable: true }, opts);
   }
   memberAdd(peerURLs: string[], opts: CallOptions & { isLearner?: boolean } = {}): Promise<MemberAddResponse> {
     return this.rpc.add({ peerURLs, isLearner: opts.isLearner ?? false }, opts);

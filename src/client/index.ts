@@ -4,7 +4,7 @@ export { KV, Op, Compare, TxnBuilder, type GetOptions, type PutOptions, type Del
 export { Watch, Watcher, WatchCompactedError, type WatchOptions, type WatchResponse } from './watch.js';
 export { Lease, LeaseKeepAlive } from './lease.js';
 export { Cluster } from './cluster.js';
-export { Maintenance, AlarmType } from './maintenance.js';
+export { Maintenance, AlarmType, DowngradeAction } from './maintenance.js';
 export { Auth, type PermissionType } from './auth.js';
 export { Lock, Election } from './concurrency.js';
 export { Transport, type TransportOptions, type CallOptions } from './transport.js';

@@ -2,12 +2,19 @@
 // Status and hashes describe one member: pin the transport to it first when that matters.
 import { streamMethod, unaryMethod, type ClientDefaults } from './rpc.js';
 import type { CallOptions, Transport } from './transport.js';
-import type { AlarmResponse, DefragmentResponse, HashKVResponse, HashResponse, MoveLeaderResponse, SnapshotResponse, StatusResponse } from './types.js';
+import type { AlarmResponse, DefragmentResponse, DowngradeResponse, HashKVResponse, HashResponse, MoveLeaderResponse, SnapshotResponse, StatusResponse } from './types.js';
 
 export enum AlarmType {
   NONE = 0,
   NOSPACE = 1,
   CORRUPT = 2,
+}
+
+/** etcd 3.5's DowngradeRequest.DowngradeAction. */
+export enum DowngradeAction {
+  VALIDATE = 0,
+  ENABLE = 1,
+  CANCEL = 2,
 }
 
 export class Maintenance {
@@ -22,6 +29,8 @@ export class Maintenance {
       alarmGet: m<AlarmResponse>('Alarm', true),
       defragment: m<DefragmentResponse>('Defragment', false),
       moveLeader: m<MoveLeaderResponse>('MoveLeader', false),
+      downgradeValidate: m<DowngradeResponse>('Downgrade', true),
+      downgrade: m<DowngradeResponse>('Downgrade', false),
     };
   }
 
@@ -45,6 +54,11 @@ export class Maintenance {
   }
   moveLeader(targetID: bigint, opts?: CallOptions): Promise<MoveLeaderResponse> {
     return this.rpc.moveLeader({ targetID }, opts);
+  }
+  /** etcd 3.5+: validate, enable or cancel a downgrade of the cluster version to `version` (MAJOR.MINOR). */
+  downgrade(action: DowngradeAction, version = '', opts?: CallOptions): Promise<DowngradeResponse> {
+    const rpc = action === DowngradeAction.VALIDATE ? this.rpc.downgradeValidate : this.rpc.downgrade;
+    return rpc({ action, version }, opts);
   }
 
   /** The member's backend as a stream of chunks. */

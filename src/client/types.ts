@@ -14,12 +14,18 @@ export interface MemberRemoveResponse { header?: ResponseHeader; members: Member
 export interface MemberUpdateResponse { header?: ResponseHeader; members: Member[] }
 export interface MemberPromoteResponse { header?: ResponseHeader; members: Member[] }
 
+export interface DowngradeInfo { enabled: boolean; targetVersion: string }
 export interface StatusResponse {
   header?: ResponseHeader; version: string; dbSize: number; leader: bigint; raftIndex: number; raftTerm: number;
   raftAppliedIndex: number; errors: string[]; dbSizeInUse: number; isLearner: boolean;
+  /** etcd 3.6: absent (empty, 0) from older servers. */
+  storageVersion: string; dbSizeQuota: number; downgradeInfo?: DowngradeInfo;
 }
 export interface HashResponse { header?: ResponseHeader; hash: number }
-export interface HashKVResponse { header?: ResponseHeader; hash: number; compactRevision: number }
+/** hashRevision: etcd 3.6 (0 from older servers). */
+export interface HashKVResponse { header?: ResponseHeader; hash: number; compactRevision: number; hashRevision: number }
+export interface DowngradeResponse { header?: ResponseHeader; version: string }
+export interface AuthStatusResponse { header?: ResponseHeader; enabled: boolean; authRevision: number }
 export interface AlarmMember { memberID: bigint; alarm: number }
 export interface AlarmResponse { header?: ResponseHeader; alarms: AlarmMember[] }
 export interface DefragmentResponse { header?: ResponseHeader }

@@ -319,6 +319,13 @@ export class Display {
     this.out(`Leadership transferred from ${hexId(leader)} to ${hexId(target)}\n`);
   }
 
+  /** etcdctl 3.6: a line for simple, the response for json and protobuf; fields and table are unsupported. */
+  downgrade(action: 'validate' | 'enable' | 'cancel', r: T.DowngradeResponse): void {
+    if (this.format === 'fields') this.unsupported();
+    if (this.rpc('etcdserverpb.DowngradeResponse', r)) return;
+    this.out(`Downgrade ${action} success, cluster version ${r.version}\n`);
+  }
+
   dbStatus(d: { hash: number; revision: number; totalKey: number; totalSize: number }): void {
     if (this.format === 'json') {
       this.out(stringify({ hash: d.hash, revision: d.revision, totalKey: d.totalKey, totalSize: d.totalSize }) + '\n');

@@ -8,6 +8,7 @@ import { compaction, del, DEL_FLAGS, get, GET_FLAGS, put, PUT_FLAGS, txn } from 
 import { lease } from './commands/lease.js';
 import { makeMirror, MIRROR_FLAGS } from './commands/mirror.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
+import { downgrade } from './commands/downgrade.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
 import { RESTORE_FLAGS } from '../etcdutl/commands/snapshot.js';
 import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   defrag: { flags: [b('cluster'), s('data-dir')], run: defrag },
   snapshot: { flags: RESTORE_FLAGS, run: snapshot },
   'move-leader': { flags: [], run: moveLeader },
+  downgrade: { flags: [], run: downgrade },
   auth: { flags: [], run: auth },
   user: { flags: [b('interactive', 'true'), s('new-user-password'), b('no-password'), b('detail')], run: user },
   role: { flags: [b('prefix'), b('from-key')], run: role },

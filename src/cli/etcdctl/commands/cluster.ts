@@ -16,7 +16,8 @@ export async function member(c: Ctx): Promise<void> {
   switch (sub) {
     case 'list': {
       const cli = await c.client();
-      const r = await cli.cluster.memberList(c.timeout()).catch((e) => fail(e));
+      // etcdctl 3.4 sends no linearizable field.
+      const r = await cli.cluster.memberList({ ...c.timeout(), serializable: true }).catch((e) => fail(e));
       return c.display.memberList(r);
     }
     case 'add': {
@@ -65,7 +66,7 @@ export async function member(c: Ctx): Promise<void> {
 export async function endpointsFromCluster(c: Ctx): Promise<string[]> {
   if (!c.bool('cluster')) return c.endpoints();
   const cli = await c.client(c.endpoints(), false);
-  const r = await cli.cluster.memberList(c.timeout()).catch((e) => fail(e, ExitCode.Error, (m) => `failed to fetch endpoints from etcd cluster member list: ${m}`));
+  const r = await cli.cluster.memberList({ ...c.timeout(), serializable: true }).catch((e) => fail(e, ExitCode.Error, (m) => `failed to fetch endpoints from etcd cluster member list: ${m}`));
   return r.members.flatMap((m) => m.clientURLs);
 }
 

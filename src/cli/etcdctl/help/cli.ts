@@ -78,7 +78,7 @@ function levenshtein(a: string, b: string): number {
 
 /** cobra's "Did you mean this?": top-level names within distance 2, or starting with the typed word. */
 function suggestions(typed: string): string[] {
-  const tops = COMMAND_HELP.filter((c) => c.path !== '' && !c.path.includes(' ')).map((c) => c.path);
+  const tops = COMMAND_HELP.filter((c) => c.path !== '' && !c.path.includes(' ') && !c.hidden).map((c) => c.path);
   return tops.filter((n) => levenshtein(typed.toLowerCase(), n.toLowerCase()) <= 2 || n.startsWith(typed));
 }
 

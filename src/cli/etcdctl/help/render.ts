@@ -22,6 +22,8 @@ export interface CommandHelp {
   flags?: FlagHelp[];
   /** Persistent flags of the parent command, listed with the global ones. */
   inherited?: FlagHelp[];
+  /** Not listed among its parent's commands nor suggested (etcdctl 3.6's commands, kept out of 3.4's help). */
+  hidden?: boolean;
   /** The use line without " [flags]" (cobra's DisableFlagsInUseLine). */
   plainUse?: boolean;
 }
@@ -51,6 +53,16 @@ export function resolvePath(words: string[]): string {
 }
 
 const lastWord = (path: string) => path.split(' ').pop()!;
+
+/** Whether `path` sits under a hidden command that `listing` is not itself under. */
+export function hiddenUnder(path: string, listing: string): boolean {
+  const words = path.split(' ');
+  for (let i = 1; i <= words.length; i++) {
+    const p = words.slice(0, i).join(' ');
+    if (findCommand(p)?.hidden && !(listing === p || listing.startsWith(p + ' '))) return true;
+  }
+  return false;
+}
 
 /** The flags a command takes itself (its own and help), sorted as pflag lists them. */
 export function localFlags(c: CommandHelp, withHelp = true): FlagHelp[] {
@@ -84,7 +96,7 @@ export function usageText(path: string, withHelpFlag = true): string {
   if (subs.length > 0) {
     t += `\nAPI VERSION:\n\t${ETCDCTL_API_VERSION}\n`;
     t += '\n\nCOMMANDS:\n';
-    for (const s of subs) if (!isGroup(s.path)) t += `\t${root ? s.path : s.path.slice(path.length + 1)}\t${s.short}\n`;
+    for (const s of subs) if (!isGroup(s.path) && !hiddenUnder(s.path, path)) t += `\t${root ? s.path : s.path.slice(path.length + 1)}\t${s.short}\n`;
   }
   if (c.long) t += `\nDESCRIPTION:\n${c.long.split('\n').map((l) => `\t${l}\n`).join('')}`;
   t += `\nOPTIONS:\n${flagLines(localFlags(c, withHelpFlag))}`;
