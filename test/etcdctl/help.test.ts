@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { COMMAND_HELP } from '../../src/cli/etcdctl/help/table.js';
-import { usageText } from '../../src/cli/etcdctl/help/render.js';
+import { hiddenUnder, usageText } from '../../src/cli/etcdctl/help/render.js';
 import { tabwrite } from '../../src/cli/etcdctl/help/tabwriter.js';
 import { etcdctl } from '../helpers/index.js';
 import { etcdctlTs } from './run.js';
@@ -20,7 +20,8 @@ describe('help matches etcdctl 3.4', () => {
   });
 
   test('every command in the table renders as `etcdctl <command> --help`', () => {
-    for (const c of COMMAND_HELP) {
+    // etcdctl 3.6's commands (hidden from 3.4's listing) have no etcdctl 3.4 help to match.
+    for (const c of COMMAND_HELP.filter((x) => !hiddenUnder(x.path, ''))) {
       const real = execFileSync('/usr/bin/etcdctl', [...(c.path === '' ? [] : c.path.split(' ')), '--help'], { env: { ETCDCTL_API: '3' } }).toString();
       assert.equal(usageText(c.path), real, `etcdctl ${c.path} --help`);
     }
