@@ -72,6 +72,24 @@ export class ServerPort implements MemberPort {
     return ai;
   }
 
+  /**
+   * etcd 3.6.12's checks on every endpoint (the release's authOnEveryEndpoint): a user for
+   * reads of member state, the root role for maintenance, answered with etcd's gRPC errors.
+   */
+  private get everyEndpoint(): boolean {
+    return this.s.release.has('authOnEveryEndpoint');
+  }
+
+  /** etcd's requireAuthInfo: any authenticated caller (3.6 only; 3.4 asks nothing). */
+  private user(c: Credentials): AuthInfo | undefined {
+    if (!this.everyEndpoint) return undefined;
+    return this.checked(c, (ai) => requireUser(ai));
+  }
+
+  private isAdmin(ai: AuthInfo | undefined): boolean {
+    return permissionError(() => this.s.auth.isAdminPermitted(ai)) === undefined;
+  }
+
   private leaseHook(ai: AuthInfo | undefined) {
     return (id: bigint) => checkLeaseKeys(this.s.auth, this.leaseKeys(id), ai);
   }
@@ -114,7 +132,8 @@ export class ServerPort implements MemberPort {
   }
 
   async compact(req: kv.CompactionRequest, c: Credentials): Promise<kv.CompactionResponse> {
-    const ai = this.checked(c, () => {});
+    // etcd 3.6.9+ keeps compaction for the root role.
+    const ai = this.checked(c, (ai) => this.everyEndpoint && this.s.auth.isAdminPermitted(ai));
     return this.s.compact(req, ai);
   }
 
@@ -163,16 +182,26 @@ export class ServerPort implements MemberPort {
   // ---- leases ----------------------------------------------------------------------
 
   async leaseGrant(req: leasepb.LeaseGrantRequest, c: Credentials): Promise<leasepb.LeaseGrantResponse> {
-    const ai = this.checked(c, () => {});
+    const ai = this.checked(c, (ai) => this.everyEndpoint && requireUser(ai));
     return this.s.leaseGrant(req, ai);
   }
 
   async leaseRevoke(req: leasepb.LeaseRevokeRequest, c: Credentials): Promise<leasepb.LeaseRevokeResponse> {
-    const ai = this.checked(c, (ai) => checkLeaseKeys(this.s.auth, this.leaseKeys(req.ID), ai));
+    const ai = this.checked(c, (ai) => {
+      if (this.everyEndpoint) requireUser(ai);
+      checkLeaseKeys(this.s.auth, this.leaseKeys(req.ID), ai);
+    });
     return this.s.leaseRevoke(req, ai);
   }
 
-  async leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest): Promise<leasepb.LeaseKeepAliveResponse> {
+  async leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest, c: Credentials): Promise<leasepb.LeaseKeepAliveResponse> {
+    // etcd 3.6's checkLeaseRenew: a user who may write every key of the lease (or root).
+    if (this.everyEndpoint) {
+      this.checked(c, (ai) => {
+        requireUser(ai);
+        if (!this.isAdmin(ai)) checkLeaseKeys(this.s.auth, this.leaseKeys(req.ID), ai);
+      });
+    }
     // The header is taken before the renewal, so its revision is never later than it.
     const header = this.s.header();
     let ttl: number;
@@ -185,7 +214,14 @@ export class ServerPort implements MemberPort {
     return { header, ID: req.ID, TTL: ttl };
   }
 
-  async leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest): Promise<leasepb.LeaseTimeToLiveResponse> {
+  async leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest, c: Credentials): Promise<leasepb.LeaseTimeToLiveResponse> {
+    // etcd 3.6: a user; the keys only for whoever may read each of them (or root).
+    if (this.everyEndpoint) {
+      this.checked(c, (ai) => {
+        requireUser(ai);
+        if (req.keys && !this.isAdmin(ai)) for (const k of this.leaseKeys(req.ID)) this.s.auth.isRangePermitted(ai, k, EMPTY);
+      });
+    }
     try {
       return await this.s.leaseTimeToLiveAnywhere(req);
     } catch (err) {
@@ -195,8 +231,16 @@ export class ServerPort implements MemberPort {
     }
   }
 
-  async leaseLeases(): Promise<leasepb.LeaseLeasesResponse> {
-    return this.s.leaseLeases();
+  async leaseLeases(c: Credentials): Promise<leasepb.LeaseLeasesResponse> {
+    const r = this.s.leaseLeases();
+    // etcd 3.6's checkLeaseLeases: a user who may read every key of every lease (or root).
+    if (this.everyEndpoint) {
+      this.checked(c, (ai) => {
+        requireUser(ai);
+        if (!this.isAdmin(ai)) for (const l of r.leases) for (const k of this.leaseKeys(l.ID)) this.s.auth.isRangePermitted(ai, k, EMPTY);
+      });
+    }
+    return r;
   }
 
   // ---- cluster ---------------------------------------------------------------------
@@ -210,7 +254,8 @@ export class ServerPort implements MemberPort {
     this.checked(c, (ai) => this.s.auth.isAdminPermitted(ai));
   }
 
-  async memberList(req: { linearizable?: boolean }): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
+  async memberList(req: { linearizable?: boolean }, c: Credentials): Promise<{ header: kv.ResponseHeader; members: MemberWire[] }> {
+    this.user(c);
     return { header: this.clusterHeader(), members: (await this.s.memberList(!!req.linearizable)).map(memberWire) };
   }
 
@@ -237,12 +282,16 @@ export class ServerPort implements MemberPort {
 
   // ---- maintenance -----------------------------------------------------------------
 
-  /** etcd's maintenance server answers its admin checks with the auth store's raw error. */
+  /** etcd 3.4's maintenance server answers its admin checks with the auth store's raw error; 3.6 with etcd's. */
   private maintenanceAdmin(c: Credentials): void {
-    if (this.authOn) asRawAuthError(() => this.s.auth.isAdminPermitted(this.who(c)));
+    if (!this.authOn) return;
+    const check = () => this.s.auth.isAdminPermitted(this.who(c));
+    if (this.everyEndpoint) check();
+    else asRawAuthError(check);
   }
 
-  async status() {
+  async status(c: Credentials) {
+    this.user(c);
     return this.s.status();
   }
 
@@ -256,12 +305,18 @@ export class ServerPort implements MemberPort {
     return this.s.hashKV(req.revision);
   }
 
-  async moveLeader(req: { targetID: bigint }) {
+  async moveLeader(req: { targetID: bigint }, c: Credentials) {
+    if (this.everyEndpoint) this.maintenanceAdmin(c);
     await this.s.moveLeader(BigInt(req.targetID));
     return { header: this.s.header() };
   }
 
-  async alarm(req: AlarmRequest) {
+  async alarm(req: AlarmRequest, c: Credentials) {
+    // etcd 3.6: listing alarms needs a user, raising or clearing one the root role.
+    if (this.everyEndpoint) {
+      if ((req.action ?? 0) === 0) this.user(c);
+      else this.maintenanceAdmin(c);
+    }
     const r = await this.s.alarm(req);
     // etcd 3.4 answers an alarm request without a header; 3.5 added one.
     return this.s.release.has('alarmResponseHeader') ? { header: this.s.header(), ...r } : r;
@@ -292,7 +347,8 @@ export class ServerPort implements MemberPort {
     }
   }
 
-  async downgrade(req: { action: number; version: string }) {
+  async downgrade(req: { action: number; version: string }, c: Credentials) {
+    this.maintenanceAdmin(c);
     const r = await this.s.downgrade(req.action, req.version);
     return { header: this.s.header(), version: r.version };
   }
@@ -391,6 +447,13 @@ export class ServerPort implements MemberPort {
     this.metrics.beforeScrape();
     return aggregateText(this.metrics.registry, edges);
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** etcd's requireAuthInfo. */
+function requireUser(ai: AuthInfo | undefined): void {
+  if (!ai || ai.username === '') throw Errors.UserEmpty;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -41,6 +41,14 @@ export const INTRODUCED = {
   noProgressBeforeStartRevision: ['3.4.38', '3.5.22', '3.6.2'],
   /** A watch with a negative start revision is refused (created and canceled, "compacted"). */
   refuseNegativeStartRevision: ['3.4.38', '3.5.24', '3.6.6'],
+  /**
+   * With auth on, every endpoint checks its caller as etcd 3.6.12 does: maintenance calls
+   * need the root role (answered with etcd's gRPC errors, not 3.4's raw "auth: …"), except
+   * Status and listing alarms, which need a user, as MemberList, lease grants, revokes,
+   * time-to-live, lease lists and keep-alives do; Compact needs the root role. (The state
+   * after 3.6.9's guards, 3.6.10's member list and alarms, 3.6.12's Status; 3.5.32 in 3.5.)
+   */
+  authOnEveryEndpoint: ['3.5.32', '3.6.12'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Behaviour = keyof typeof INTRODUCED;
