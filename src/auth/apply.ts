@@ -14,10 +14,11 @@ export interface AuthRaftRequest {
   /** etcd 3.5+: whether auth is enabled and the auth revision, read where every member agrees. */
   authStatus?: Empty;
   authenticate?: { name: string; password: string; simpleToken: string };
-  authUserAdd?: { name: string; password: string; options?: { noPassword: boolean } };
+  /** hashedPassword (3.5+): the bcrypt hash, base64, set by the member that proposed the entry. */
+  authUserAdd?: { name: string; password: string; hashedPassword?: string; options?: { noPassword: boolean } };
   authUserDelete?: { name: string };
   authUserGet?: { name: string };
-  authUserChangePassword?: { name: string; password: string };
+  authUserChangePassword?: { name: string; password: string; hashedPassword?: string };
   authUserGrantRole?: { user: string; role: string };
   authUserRevokeRole?: { name: string; role: string };
   authUserList?: Empty;
@@ -63,9 +64,9 @@ function applyOne(store: AuthStore, r: AuthRaftRequest, ai: AuthInfo, index: num
   else if (r.authDisable) store.disable();
   else if (r.authStatus) return { enabled: store.enabled, authRevision: store.revision };
   else if (r.authenticate) return { token: store.authenticate(r.authenticate.name, r.authenticate.simpleToken, index) };
-  else if (r.authUserAdd) store.userAdd(r.authUserAdd.name, r.authUserAdd.password, r.authUserAdd.options?.noPassword ?? false);
+  else if (r.authUserAdd) store.userAdd(r.authUserAdd.name, r.authUserAdd, r.authUserAdd.options?.noPassword ?? false);
   else if (r.authUserDelete) store.userDelete(r.authUserDelete.name);
-  else if (r.authUserChangePassword) store.userChangePassword(r.authUserChangePassword.name, r.authUserChangePassword.password);
+  else if (r.authUserChangePassword) store.userChangePassword(r.authUserChangePassword.name, r.authUserChangePassword);
   else if (r.authUserGrantRole) store.userGrantRole(r.authUserGrantRole.user, r.authUserGrantRole.role);
   else if (r.authUserRevokeRole) store.userRevokeRole(r.authUserRevokeRole.name, r.authUserRevokeRole.role);
   else if (r.authRoleAdd) store.roleAdd(r.authRoleAdd.name);

@@ -9,6 +9,7 @@ import { Errors } from '../rpctypes/errors.js';
 import { PermType, covers, grantedIntervals, type Permission } from './perm.js';
 import { SimpleTokens } from './token.js';
 import { JwtTokens, parseJwtOptions } from './jwt.js';
+import { selectPassword, type PasswordFields } from './password.js';
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
@@ -131,10 +132,10 @@ export class AuthStore {
     this.bump();
   }
 
-  userAdd(name: string, password: string, noPassword: boolean): void {
+  userAdd(name: string, given: PasswordFields, noPassword: boolean): void {
     if (name === '') throw Errors.UserEmpty;
     if (this.users.has(name)) throw Errors.UserAlreadyExist;
-    const hash = noPassword ? new Uint8Array(0) : enc.encode(bcrypt.hashSync(password, this.opts.bcryptCost));
+    const hash = noPassword ? new Uint8Array(0) : selectPassword(given, this.opts.bcryptCost);
     this.saveUser({ name: enc.encode(name), password: hash, roles: [], options: { noPassword } });
     this.bump();
   }
@@ -148,9 +149,11 @@ export class AuthStore {
     this.bump();
   }
 
-  userChangePassword(name: string, password: string): void {
+  userChangePassword(name: string, given: PasswordFields): void {
     const u = this.mustUser(name);
-    this.saveUser({ ...u, password: enc.encode(bcrypt.hashSync(password, this.opts.bcryptCost)) });
+    // A user without a password keeps none, as in etcd 3.5+.
+    const hash = u.options?.noPassword ? new Uint8Array(0) : selectPassword(given, this.opts.bcryptCost);
+    this.saveUser({ ...u, password: hash });
     this.tokens.invalidateUser(name);
     this.bump();
   }
@@ -234,12 +237,18 @@ export class AuthStore {
     return this.users.get(user)?.roles.includes(role) ?? false;
   }
 
+  /** bcrypt's cost for the passwords this store hashes (--bcrypt-cost). */
+  get bcryptCost(): number {
+    return this.opts.bcryptCost;
+  }
+
   /** Resolves when the password matches; bcrypt runs off the event loop's critical path. */
   async checkPassword(name: string, password: string): Promise<number> {
     if (!this.enabledFlag) throw Errors.AuthNotEnabled;
     const u = this.users.get(name);
-    if (!u || u.options?.noPassword || u.password.length === 0) throw Errors.AuthFailed;
-    if (!(await bcrypt.compare(password, dec.decode(u.password)))) throw Errors.AuthFailed;
+    if (!u) throw Errors.AuthFailed;
+    if (u.options?.noPassword) throw Errors.NoPasswordUser;
+    if (!(await passwordMatches(password, u.password))) throw Errors.AuthFailed;
     return this.rev;
   }
 
@@ -290,5 +299,15 @@ export class AuthStore {
       this.permCache.set(ai.username, cached);
     }
     if (!covers(want === PermType.READ ? cached.read : cached.write, key, rangeEnd)) throw Errors.PermissionDenied;
+  }
+}
+
+/** bcrypt's comparison; a stored hash that is no bcrypt hash (an empty one, or any bytes a client sent as hashedPassword) matches nothing. */
+async function passwordMatches(password: string, stored: Uint8Array): Promise<boolean> {
+  if (stored.length === 0) return false;
+  try {
+    return await bcrypt.compare(password, dec.decode(stored));
+  } catch {
+    return false;
   }
 }

@@ -79,6 +79,8 @@ export const Errors = {
   InvalidAuthToken: e(C.Unauthenticated, 'etcdserver: invalid auth token'),
   InvalidAuthMgmt: e(C.InvalidArgument, 'etcdserver: invalid auth management'),
   AuthOldRevision: e(C.InvalidArgument, 'etcdserver: revision of auth store is old'),
+  /** The auth store's own error, which etcd's gRPC layer passes on unconverted. */
+  NoPasswordUser: e(C.Unknown, 'auth: authentication failed, password was given for no password user'),
 
   NoLeader: e(C.Unavailable, 'etcdserver: no leader'),
   NotLeader: e(C.FailedPrecondition, 'etcdserver: not leader'),

@@ -7,6 +7,7 @@ import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
 import { AlarmType, type AlarmRequest, type MemberWire } from '../pb/maintenance.js';
 import type { AuthRaftRequest } from '../auth/apply.js';
+import { passwordForLog } from '../auth/password.js';
 import type { AuthInfo } from '../auth/store.js';
 import {
   asRawAuthError, authInfoOf, checkDelete, checkKeyDelete, checkKeyWrite, checkLeaseKeys, checkMutex, checkPrefixRead, checkPut,
@@ -360,7 +361,9 @@ export class ServerPort implements MemberPort {
   }
 
   async authRequest(req: AuthRaftRequest, c: Credentials): Promise<Record<string, unknown>> {
-    return this.s.proposeAuth(req, this.authOn ? this.who(c) : undefined);
+    // As etcd's v3_server: the password is hashed first, the caller resolved just before proposing.
+    const entry = await passwordForLog(req, this.s.auth.bcryptCost, this.s.release.has('hashedPasswordField'));
+    return this.s.proposeAuth(entry, this.authOn ? this.who(c) : undefined);
   }
 
   // ---- lock and election -------------------------------------------------------------

@@ -17,6 +17,11 @@ export const INTRODUCED = {
   authStatusRpc: ['3.5.0'],
   /** KV.RangeStream. */
   rangeStreamRpc: ['3.7.0'],
+  /**
+   * AuthUserAddRequest/AuthUserChangePasswordRequest.hashedPassword: the API layer hashes a
+   * password before the log; a password change without a password stores the client's hash.
+   */
+  hashedPasswordField: ['3.5.0'],
   /** MemberListRequest.linearizable is honoured (a ReadIndex round first). */
   memberListLinearizable: ['3.5.0'],
   /** The JSON gateway binds HashKV to /v3/maintenance/hashkv (before: to Hash's path, where Hash answered). */

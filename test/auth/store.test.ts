@@ -16,7 +16,7 @@ function newStore(backend = new MemoryBackend()) {
 }
 
 function enableWithRoot(s: AuthStore): void {
-  s.userAdd('root', 'rootpw', false);
+  s.userAdd('root', { password: 'rootpw' }, false);
   s.userGrantRole('root', 'root');
   s.enable();
 }
@@ -24,7 +24,7 @@ function enableWithRoot(s: AuthStore): void {
 test('enabling needs a root user holding the root role', () => {
   const s = newStore();
   assert.throws(() => s.enable(), Errors.RootUserNotExist);
-  s.userAdd('root', 'pw', false);
+  s.userAdd('root', { password: 'pw' }, false);
   assert.throws(() => s.enable(), Errors.RootRoleNotExist);
   s.userGrantRole('root', 'root');
   s.enable();
@@ -38,9 +38,9 @@ test('enabling needs a root user holding the root role', () => {
 
 test('user and role management errors are etcd’s', () => {
   const s = newStore();
-  assert.throws(() => s.userAdd('', 'x', false), Errors.UserEmpty);
-  s.userAdd('alice', 'pw', false);
-  assert.throws(() => s.userAdd('alice', 'pw', false), Errors.UserAlreadyExist);
+  assert.throws(() => s.userAdd('', { password: 'x' }, false), Errors.UserEmpty);
+  s.userAdd('alice', { password: 'pw' }, false);
+  assert.throws(() => s.userAdd('alice', { password: 'pw' }, false), Errors.UserAlreadyExist);
   assert.throws(() => s.userGet('bob'), Errors.UserNotFound);
   assert.throws(() => s.userGrantRole('alice', 'nope'), Errors.RoleNotFound);
   assert.throws(() => s.roleAdd(''), Errors.RoleEmpty);
@@ -68,7 +68,7 @@ test('permission checks cover keys, ranges, prefixes and from-key exactly', () =
   s.roleGrantPermission('r', { permType: PermType.WRITE, key: b('a'), rangeEnd: b('c') });
   s.roleGrantPermission('r', { permType: PermType.READWRITE, key: b('/pfx/'), rangeEnd: b('/pfx0') });
   s.roleGrantPermission('r', { permType: PermType.READ, key: b('z'), rangeEnd: ALL });
-  s.userAdd('u', 'pw', false);
+  s.userAdd('u', { password: 'pw' }, false);
   s.userGrantRole('u', 'r');
   enableWithRoot(s);
   const ai = { username: 'u', revision: s.revision };
@@ -95,7 +95,7 @@ test('permission checks cover keys, ranges, prefixes and from-key exactly', () =
 
 test('admin-only requests need the root role when applied', () => {
   const s = newStore();
-  s.userAdd('u', 'pw', false);
+  s.userAdd('u', { password: 'pw' }, false);
   s.roleAdd('r');
   s.userGrantRole('u', 'r');
   enableWithRoot(s);
@@ -113,8 +113,8 @@ test('state survives a reload from the backend', async () => {
   const s = newStore(backend);
   s.roleAdd('r');
   s.roleGrantPermission('r', { permType: PermType.WRITE, key: b('k'), rangeEnd: b('l') });
-  s.userAdd('u', 'secret', false);
-  s.userAdd('nopw', '', true);
+  s.userAdd('u', { password: 'secret' }, false);
+  s.userAdd('nopw', { password: '' }, true);
   s.userGrantRole('u', 'r');
   enableWithRoot(s);
   await backend.commit();
@@ -125,14 +125,15 @@ test('state survives a reload from the backend', async () => {
   assert.deepEqual(again.roleGet('r'), s.roleGet('r'));
   assert.equal(await again.checkPassword('u', 'secret'), again.revision);
   await assert.rejects(again.checkPassword('u', 'wrong'), Errors.AuthFailed);
-  await assert.rejects(again.checkPassword('nopw', ''), Errors.AuthFailed, 'a user without password cannot authenticate');
+  // etcd's CheckPassword (3.4 and 3.6): ErrNoPasswordUser for a user added with --no-password.
+  await assert.rejects(again.checkPassword('nopw', ''), Errors.NoPasswordUser, 'a user without password cannot authenticate');
   await assert.rejects(again.checkPassword('ghost', 'x'), Errors.AuthFailed);
 });
 
 test('simple tokens: format, expiry, and invalidation on password change or user delete', () => {
   let now = 1_000_000;
   const s = new AuthStore(new MemoryBackend(), { bcryptCost: 4, tokenTtlMs: 1000, now: () => now });
-  s.userAdd('u', 'pw', false);
+  s.userAdd('u', { password: 'pw' }, false);
   enableWithRoot(s);
   const t = s.authenticate('u', 'abcdefghijklmnop', 42);
   assert.match(t, /^[A-Za-z]{16}\.42$/);
@@ -143,7 +144,7 @@ test('simple tokens: format, expiry, and invalidation on password change or user
   assert.throws(() => s.authInfoFromToken(t), Errors.InvalidAuthToken, 'expired');
   assert.throws(() => s.authInfoFromToken('forged.1'), Errors.InvalidAuthToken);
   const t2 = s.authenticate('u', 'bcdefghijklmnopq', 43);
-  s.userChangePassword('u', 'new');
+  s.userChangePassword('u', { password: 'new' });
   assert.throws(() => s.authInfoFromToken(t2), Errors.InvalidAuthToken, 'password changed');
   const t3 = s.authenticate('u', 'cdefghijklmnopqr', 44);
   s.userDelete('u');
@@ -155,7 +156,7 @@ test('committed writes are checked again at apply, against the revision they wer
   const s = newStore();
   s.roleAdd('w');
   s.roleGrantPermission('w', { permType: PermType.WRITE, key: b('w/'), rangeEnd: b('w0') });
-  s.userAdd('u', 'pw', false);
+  s.userAdd('u', { password: 'pw' }, false);
   s.userGrantRole('u', 'w');
   const put = (key: string) => ({ key: b(key), value: b('v'), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false });
   assert.equal(checkWriteAtApply(s, { put: put('x') }, { username: '', revision: 0 }), undefined, 'auth off: anything goes');
