@@ -39,7 +39,8 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 export const envName = (flag: string) => 'ETCDCTL_' + flag.toUpperCase().replace(/-/g, '_');
 
 export interface CommandIO {
-  out(s: string): void;
+  /** stdout: text, or bytes as they are (-w protobuf). */
+  out(s: string | Uint8Array): void;
   err(s: string): void;
   readStdin(): Promise<string>;
   /** All of stdin as bytes (put's value: binary values pass unchanged, as etcdctl's). */
@@ -62,6 +63,9 @@ export class Ctx {
     readonly flags: Parsed,
     readonly args: string[],
     readonly io: CommandIO,
+    /** The command line as typed (watch reads its "--" from it, as etcdctl reads os.Args). */
+    readonly argv: string[] = [],
+    readonly env: NodeJS.ProcessEnv = {},
   ) {
     const format = strOf(flags, 'write-out');
     if (!['simple', 'json', 'fields', 'table', 'protobuf', 'k8s', 'k8s-json'].includes(format)) throw new CliExit(ExitCode.BadFeature, 'unsupported output format');

@@ -2,11 +2,12 @@
 import type { DeleteRangeResponse, Event, KeyValue, PutResponse, RangeResponse, ResponseHeader, TxnResponse } from '../../pb/kv.js';
 import type { WatchResponse } from '../../client/watch.js';
 import type * as T from '../../client/types.js';
-import { codec } from '../../pb/codec.js';
 import { pbJson, stringify } from './gojson.js';
+import { compactText, marshal } from './gopb.js';
 import { goQuote, hex16, hexId, hexPad16, humanBytes, table } from './format.js';
 import { CliExit, ExitCode } from './exit.js';
 import { k8sJson, k8sYaml } from './k8s/print.js';
+import { prefixEnd } from '../../client/bytes.js';
 
 export type OutputFormat = 'simple' | 'json' | 'fields' | 'table' | 'protobuf' | 'k8s' | 'k8s-json';
 
@@ -29,7 +30,7 @@ export class Display {
   constructor(
     readonly format: OutputFormat,
     readonly isHex: boolean,
-    private readonly out: (s: string) => void,
+    private readonly out: (s: string | Uint8Array) => void,
     private readonly err: (s: string) => void,
   ) {}
 
@@ -44,7 +45,24 @@ export class Display {
       return true;
     }
     if (this.format === 'protobuf') {
-      this.out(Buffer.from(codec<any>(typeName).encode(msg)).toString('latin1'));
+      this.out(marshal(typeName, msg as object));
+      return true;
+    }
+    if (this.format === 'table') this.unsupported();
+    return false;
+  }
+
+  /**
+   * clientv3's lease responses are structs embedding *ResponseHeader: the
+   * header's Marshal is the one promoted, so -w protobuf prints the header alone.
+   */
+  private leaseRpc(header: ResponseHeader | undefined, jsonValue: unknown): boolean {
+    if (this.format === 'protobuf') {
+      this.out(header ? marshal('etcdserverpb.ResponseHeader', header) : new Uint8Array(0));
+      return true;
+    }
+    if (this.format === 'json') {
+      this.out(stringify(jsonValue) + '\n');
       return true;
     }
     if (this.format === 'table') this.unsupported();
@@ -127,11 +145,12 @@ export class Display {
   watch(r: WatchResponse): void {
     if (this.format === 'json') {
       const ev = (e: Event) => pbJson('mvccpb.Event', e);
-      this.out(stringify({ Header: pbJson('etcdserverpb.ResponseHeader', r.header ?? {}), Events: r.events.length ? r.events.map(ev) : null, CompactRevision: r.compactRevision, Canceled: r.canceled, Created: r.created }) + '\n');
+      this.out(stringify({ Header: pbJson('etcdserverpb.ResponseHeader', r.header ?? {}), Events: r.events.map(ev), CompactRevision: r.compactRevision, Canceled: r.canceled, Created: r.created }) + '\n');
       return;
     }
     if (this.format === 'protobuf') {
-      this.out(Buffer.from(codec<any>('etcdserverpb.WatchResponse').encode(r)).toString('latin1'));
+      // etcdctl marshals a WatchResponse of its own with only these fields.
+      this.out(marshal('etcdserverpb.WatchResponse', { header: r.header, events: r.events, compactRevision: r.compactRevision, canceled: r.canceled, created: r.created }));
       return;
     }
     if (this.format === 'table') this.unsupported();
@@ -156,7 +175,7 @@ export class Display {
   }
 
   grant(r: T.LeaseGrantResponse): void {
-    if (this.rpc('etcdserverpb.LeaseGrantResponse', r, { ...this.flatHeader(r.header), ID: r.ID, TTL: r.TTL, Error: r.error })) return;
+    if (this.leaseRpc(r.header, { ...this.flatHeader(r.header), ID: r.ID, TTL: r.TTL, Error: r.error })) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
       this.out(`"ID" : ${r.ID}\n"TTL" : ${r.TTL}\n`);
@@ -166,13 +185,15 @@ export class Display {
   }
 
   revoke(id: bigint, r: T.LeaseRevokeResponse): void {
+    // clientv3.LeaseRevokeResponse is a value of a type without Marshal: printPB refuses it, with its %v.
+    if (this.format === 'protobuf') throw new CliExit(ExitCode.BadFeature, `marshal unsupported for type clientv3.LeaseRevokeResponse ({${compactText('etcdserverpb.ResponseHeader', r.header)}})`);
     if (this.rpc('etcdserverpb.LeaseRevokeResponse', r)) return;
     if (this.format === 'fields') return this.hdr(r.header);
     this.out(`lease ${hex16(id)} revoked\n`);
   }
 
   keepAlive(r: T.LeaseKeepAliveResponse): void {
-    if (this.rpc('etcdserverpb.LeaseKeepAliveResponse', r, { ...this.flatHeader(r.header), ID: r.ID, TTL: r.TTL })) return;
+    if (this.leaseRpc(r.header, { ...this.flatHeader(r.header), ID: r.ID, TTL: r.TTL })) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
       this.out(`"ID" : ${r.ID}\n"TTL" : ${r.TTL}\n`);
@@ -183,7 +204,7 @@ export class Display {
 
   timeToLive(r: T.LeaseTimeToLiveResponse, keys: boolean): void {
     const json = { ...this.flatHeader(r.header), id: r.ID, ttl: r.TTL, 'granted-ttl': r.grantedTTL, keys: r.keys.length ? r.keys : null };
-    if (this.rpc('etcdserverpb.LeaseTimeToLiveResponse', r, json)) return;
+    if (this.leaseRpc(r.header, json)) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
       this.out(`"ID" : ${r.ID}\n"TTL" : ${r.TTL}\n"GrantedTTL" : ${r.grantedTTL}\n`);
@@ -200,7 +221,7 @@ export class Display {
   }
 
   leases(r: T.LeaseLeasesResponse): void {
-    if (this.rpc('etcdserverpb.LeaseLeasesResponse', r, { ...this.flatHeader(r.header), leases: r.leases.map((l) => ({ id: l.ID })) })) return;
+    if (this.leaseRpc(r.header, { ...this.flatHeader(r.header), leases: r.leases.map((l) => ({ id: l.ID })) })) return;
     if (this.format === 'fields') {
       this.hdr(r.header);
       for (const l of r.leases) this.out(`"ID" : ${l.ID}\n`);
@@ -346,5 +367,50 @@ export class Display {
     if (this.rpc(typeName, r)) return;
     if (this.format === 'fields') return this.hdr(r.header);
     this.out(simple);
+  }
+
+  roleGet(role: string, r: T.AuthRoleGetResponse): void {
+    if (this.rpc('etcdserverpb.AuthRoleGetResponse', r)) return;
+    const PERM_NAMES = ['READ', 'WRITE', 'READWRITE'];
+    if (this.format === 'fields') {
+      this.hdr(r.header);
+      for (const p of r.perm) this.out(`"PermType" :  ${PERM_NAMES[p.permType] ?? p.permType}\n"Key" : ${goQuote(text(p.key))}\n"RangeEnd" : ${goQuote(text(p.rangeEnd))}\n`);
+      return;
+    }
+    const lines = (types: number[]) =>
+      r.perm
+        .filter((p) => types.includes(p.permType))
+        .map((p) => {
+          const key = text(p.key);
+          if (p.rangeEnd.length === 0) return `\t${key}\n`;
+          const end = text(p.rangeEnd);
+          const range = end !== '\x00' ? `\t[${key}, ${end})` : `\t[${key}, <open ended>`;
+          return range + (text(prefixEnd(p.key)) === end ? ` (prefix ${key})` : '') + '\n';
+        })
+        .join('');
+    this.out(`Role ${role}\nKV Read:\n${lines([0, 2])}KV Write:\n${lines([1, 2])}`);
+  }
+
+  roleList(r: T.AuthRoleListResponse): void {
+    if (this.rpc('etcdserverpb.AuthRoleListResponse', r)) return;
+    if (this.format === 'fields') {
+      this.hdr(r.header);
+      this.out(`"Roles" :${r.roles.map((x) => ' ' + goQuote(x)).join('')}\n`);
+      return;
+    }
+    this.out(r.roles.map((x) => x + '\n').join(''));
+  }
+
+  /** The fields printer has no user get or user list of its own. */
+  userGet(name: string, r: T.AuthUserGetResponse): void {
+    if (this.rpc('etcdserverpb.AuthUserGetResponse', r)) return;
+    if (this.format === 'fields') this.unsupported();
+    this.out(`User: ${name}\nRoles:${r.roles.map((x) => ' ' + x).join('')}\n`);
+  }
+
+  userList(r: T.AuthUserListResponse): void {
+    if (this.rpc('etcdserverpb.AuthUserListResponse', r)) return;
+    if (this.format === 'fields') this.unsupported();
+    this.out(r.users.map((u) => u + '\n').join(''));
   }
 }

@@ -56,7 +56,8 @@ const writtenRoot: PB.Root = (() => {
 })();
 
 const names = new Map<PB.Type, Map<number, string>>();
-function nameOf(type: PB.Type, field: PB.Field): string {
+/** A field's name as written in its .proto file. */
+export function nameOf(type: PB.Type, field: PB.Field): string {
   let m = names.get(type);
   if (!m) {
     m = new Map(writtenRoot.lookupType(type.fullName).fieldsArray.map((f) => [f.id, f.name]));

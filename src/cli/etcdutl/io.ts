@@ -1,7 +1,7 @@
 // What etcdutl-ts's commands write to: stdout for results, stderr for errors and the
 // progress lines etcd's tools log (zap's production JSON, epoch-seconds timestamps).
 export interface UtilIO {
-  out(s: string): void;
+  out(s: string | Uint8Array): void;
   err(s: string): void;
 }
 

@@ -9,7 +9,9 @@ const bad = (m: string) => new CliExit(ExitCode.BadArgs, m);
 const dec = new TextDecoder();
 
 export async function auth(c: Ctx): Promise<void> {
-  const [sub] = c.args;
+  const [sub, ...rest] = c.args;
+  if (sub !== 'enable' && sub !== 'disable') throw bad(`unknown command "${sub ?? ''}" for "etcdctl auth"`);
+  if (rest.length !== 0) throw bad(`auth ${sub} command does not accept any arguments`);
   const cli = await c.client();
   if (sub === 'enable') {
     for (;;) {
@@ -29,12 +31,8 @@ export async function auth(c: Ctx): Promise<void> {
     c.io.out('Authentication Enabled\n');
     return;
   }
-  if (sub === 'disable') {
-    await cli.auth.disable(c.timeout()).catch((e) => fail(e));
-    c.io.out('Authentication Disabled\n');
-    return;
-  }
-  throw bad(`unknown command "${sub ?? ''}" for "etcdctl auth"`);
+  await cli.auth.disable(c.timeout()).catch((e) => fail(e));
+  c.io.out('Authentication Disabled\n');
 }
 
 /** user add's name and password: --no-password, --new-user-password, name:password, or asked for. */
@@ -73,12 +71,18 @@ export async function user(c: Ctx): Promise<void> {
       need(1, 'user get command requires user name as its argument');
       const cli = await c.client();
       const r = await cli.auth.userGet(rest[0]!, c.timeout()).catch((e) => fail(e));
-      return d.authResult('etcdserverpb.AuthUserGetResponse', r, `User: ${rest[0]}\nRoles:${r.roles.map((x) => ' ' + x).join('')}\n`);
+      if (!c.bool('detail')) return d.userGet(rest[0]!, r);
+      c.io.out(`User: ${rest[0]}\n`);
+      for (const role of r.roles) {
+        c.io.out('\n');
+        d.roleGet(role, await cli.auth.roleGet(role, c.timeout()).catch((e) => fail(e)));
+      }
+      return;
     }
     case 'list': {
+      need(0, 'user list command requires no arguments');
       const cli = await c.client();
-      const r = await cli.auth.userList(c.timeout()).catch((e) => fail(e));
-      return d.authResult('etcdserverpb.AuthUserListResponse', r, r.users.map((u) => u + '\n').join(''));
+      return d.userList(await cli.auth.userList(c.timeout()).catch((e) => fail(e)));
     }
     case 'delete': {
       need(1, 'user delete command requires user name as its argument');
@@ -110,7 +114,26 @@ export async function user(c: Ctx): Promise<void> {
   }
 }
 
-const PERM: Record<string, PermissionType> = { read: 'read', write: 'write', readwrite: 'readwrite' };
+const PERM: Record<string, PermissionType> = { READ: 'read', WRITE: 'write', READWRITE: 'readwrite' };
+
+/** etcdctl's permRange: the key and range end a grant or revoke names, from its arguments and flags. */
+function permRange(c: Ctx, args: string[]): { key: string; rangeEnd: string } {
+  const prefix = c.bool('prefix');
+  const fromKey = c.bool('from-key');
+  const key = args[0]!;
+  if (key === '') {
+    if (prefix && fromKey) throw bad('--from-key and --prefix flags are mutually exclusive');
+    return { key: '\x00', rangeEnd: prefix || fromKey ? '\x00' : '' };
+  }
+  if (args.length === 1) {
+    if (prefix && fromKey) throw bad('--from-key and --prefix flags are mutually exclusive');
+    if (prefix) return { key, rangeEnd: dec.decode(prefixEnd(new TextEncoder().encode(key))) };
+    return { key, rangeEnd: fromKey ? '\x00' : '' };
+  }
+  if (prefix) throw bad('unexpected endkey argument with --prefix flag');
+  if (fromKey) throw bad('unexpected endkey argument with --from-key flag');
+  return { key, rangeEnd: args[1]! };
+}
 
 export async function role(c: Ctx): Promise<void> {
   const [sub, ...rest] = c.args;
@@ -129,40 +152,30 @@ export async function role(c: Ctx): Promise<void> {
       return d.authResult('etcdserverpb.AuthRoleDeleteResponse', r, `Role ${rest[0]} deleted\n`);
     }
     case 'list': {
+      if (rest.length !== 0) throw bad('role list command requires no arguments');
       const cli = await c.client();
-      const r = await cli.auth.roleList(c.timeout()).catch((e) => fail(e));
-      return d.authResult('etcdserverpb.AuthRoleListResponse', r, r.roles.map((x) => x + '\n').join(''));
+      return d.roleList(await cli.auth.roleList(c.timeout()).catch((e) => fail(e)));
     }
     case 'get': {
       if (rest.length !== 1) throw bad('role get command requires role name as its argument');
       const cli = await c.client();
-      const r = await cli.auth.roleGet(rest[0]!, c.timeout()).catch((e) => fail(e));
-      const lines = (types: number[]) =>
-        r.perm
-          .filter((p) => types.includes(p.permType))
-          .map((p) => {
-            const key = dec.decode(p.key);
-            if (p.rangeEnd.length === 0) return `\t${key}\n`;
-            const end = dec.decode(p.rangeEnd);
-            const range = end !== '\x00' ? `\t[${key}, ${end})` : `\t[${key}, <open ended>`;
-            return range + (dec.decode(prefixEnd(p.key)) === end ? ` (prefix ${key})` : '') + '\n';
-          })
-          .join('');
-      return d.authResult('etcdserverpb.AuthRoleGetResponse', r, `Role ${rest[0]}\nKV Read:\n${lines([0, 2])}KV Write:\n${lines([1, 2])}`);
+      return d.roleGet(rest[0]!, await cli.auth.roleGet(rest[0]!, c.timeout()).catch((e) => fail(e)));
     }
     case 'grant-permission': {
       if (rest.length < 3) throw bad('role grant command requires role name, permission type, and key [endkey] as its argument');
-      const perm = PERM[rest[1]!.toLowerCase()];
-      if (!perm) throw bad(`invalid permission type ${rest[1]}`);
+      const perm = PERM[rest[1]!.toUpperCase()];
+      if (!perm) throw bad(`invalid permission type: ${rest[1]}`);
+      const { key, rangeEnd } = permRange(c, rest.slice(2));
       const cli = await c.client();
-      const r = await cli.auth.roleGrantPermission(rest[0]!, perm, rest[2]!, { rangeEnd: rest[3], prefix: c.bool('prefix'), fromKey: c.bool('from-key'), ...c.timeout() }).catch((e) => fail(e));
+      const r = await cli.auth.roleGrantPermission(rest[0]!, perm, key, { rangeEnd, ...c.timeout() }).catch((e) => fail(e));
       return d.authResult('etcdserverpb.AuthRoleGrantPermissionResponse', r, `Role ${rest[0]} updated\n`);
     }
     case 'revoke-permission': {
       if (rest.length < 2) throw bad('role revoke-permission command requires role name and key [endkey] as its argument');
+      const { key, rangeEnd: end } = permRange(c, rest.slice(1));
       const cli = await c.client();
-      const r = await cli.auth.roleRevokePermission(rest[0]!, rest[1]!, { rangeEnd: rest[2], prefix: c.bool('prefix'), fromKey: c.bool('from-key'), ...c.timeout() }).catch((e) => fail(e));
-      const end = rest[2] ?? (c.bool('prefix') ? dec.decode(prefixEnd(new TextEncoder().encode(rest[1]!))) : c.bool('from-key') ? '\x00' : '');
+      const r = await cli.auth.roleRevokePermission(rest[0]!, key, { rangeEnd: end, ...c.timeout() }).catch((e) => fail(e));
+      // etcdctl prints the key as typed and the range end it sent.
       const text = end === '' ? `Permission of key ${rest[1]} is revoked from role ${rest[0]}\n` : end !== '\x00' ? `Permission of range [${rest[1]}, ${end}) is revoked from role ${rest[0]}\n` : `Permission of range [${rest[1]}, <open ended> is revoked from role ${rest[0]}\n`;
       return d.authResult('etcdserverpb.AuthRoleRevokePermissionResponse', r, text);
     }
