@@ -1,7 +1,7 @@
 // etcd-ts/client: a typed client for every etcd v3 service.
 export { Client, type ClientOptions } from './client.js';
 export { KV, Op, Compare, TxnBuilder, type GetOptions, type PutOptions, type DeleteOptions, type RangeOptions, type CompareOp } from './kv.js';
-export { Watch, Watcher, WatchCompactedError, type WatchOptions, type WatchResponse } from './watch.js';
+export { Watch, Watcher, WatchCanceledError, WatchCompactedError, type WatchOptions, type WatchResponse } from './watch.js';
 export { Lease, LeaseKeepAlive } from './lease.js';
 export { Cluster } from './cluster.js';
 export { Maintenance, AlarmType, DowngradeAction } from './maintenance.js';

@@ -38,10 +38,23 @@ interface WatchRequest {
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1000;
 
-/** Thrown (and emitted) when the watched revision was compacted away; carries the compaction revision. */
+/** Thrown (and emitted) when the watched revision was compacted away; carries the compaction revision and the member's response. */
 export class WatchCompactedError extends EtcdError {
-  constructor(readonly compactRevision: number) {
+  constructor(
+    readonly compactRevision: number,
+    readonly response?: WatchResponse,
+  ) {
     super(Errors.Compacted.code, Errors.Compacted.message);
+  }
+}
+
+/** Thrown (and emitted) when the member cancels the watch for another reason; `reason` is its cancel_reason, possibly empty. */
+export class WatchCanceledError extends EtcdError {
+  constructor(
+    readonly reason: string,
+    readonly response?: WatchResponse,
+  ) {
+    super(GrpcCode.Canceled, reason || 'watch canceled by server');
   }
 }
 
@@ -160,8 +173,8 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchResponse
           }
           if (r.canceled) {
             call.cancel();
-            if (r.compactRevision > 0) this.fail(new WatchCompactedError(r.compactRevision));
-            else this.fail(new EtcdError(GrpcCode.Canceled, r.cancelReason || 'watch canceled by server'));
+            if (r.compactRevision > 0) this.fail(new WatchCompactedError(r.compactRevision, r));
+            else this.fail(new WatchCanceledError(r.cancelReason, r));
             return;
           }
           const last = r.events[r.events.length - 1];

@@ -24,7 +24,7 @@ const s = (name: string, def = ''): FlagSpec => ({ name, kind: 'string', default
 
 interface Command {
   flags: FlagSpec[];
-  run(c: Ctx, exec: string[]): Promise<void>;
+  run(c: Ctx): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -77,30 +77,23 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO)
   // The command name is the first word that is neither a flag nor a flag's value.
   let ctx: Ctx | undefined;
   try {
-    const sep = argv.indexOf('--');
-    const exec = sep >= 0 ? argv.slice(sep + 1) : [];
-    const words = sep >= 0 ? argv.slice(0, sep) : argv;
-    const all = [...GLOBAL_FLAGS, b('help', 'false', 'h')];
-    const union = all.concat(Object.values(COMMANDS).flatMap((c) => c.flags).filter((f, i, a) => a.findIndex((g) => g.name === f.name) === i && !all.some((g) => g.name === f.name)));
-    const answer = preflight(words);
+    const { answer, words, at } = preflight(argv);
     if (answer) {
-      io.out(answer.stdout);
-      io.err(answer.stderr);
+      for (const w of answer.writes) (w.to === 'out' ? io.out : io.err)(w.text);
       return answer.code;
     }
-    const probe = parseFlags(words, union);
-    const name = probe.args[0]!;
+    const name = words[at[0]!]!;
     const cmd = COMMANDS[name];
     if (!cmd) throw new CliExit(ExitCode.Error, `"${name}" is not available in etcdctl-ts`);
-    const parsed = parseFlags(words.filter((w, i) => i !== words.indexOf(name)), [...GLOBAL_FLAGS, ...cmd.flags, b('help', 'false', 'h')]);
+    const parsed = parseFlags(words.filter((_, i) => i !== at[0]), [...GLOBAL_FLAGS, ...cmd.flags, b('help', 'false', 'h')]);
     for (const f of GLOBAL_FLAGS) {
       const v = env[envName(f.name)];
       if (v !== undefined && !parsed.changed.has(f.name)) parsed.values.set(f.name, v);
     }
     const format = parsed.values.get('write-out') ?? '';
     if (K8S_FORMATS.includes(format as OutputFormat) && name !== 'get') throw new CliExit(ExitCode.BadFeature, `${format} not supported as output format`);
-    ctx = new Ctx(parsed, parsed.args, io);
-    await cmd.run(ctx, name === 'watch' ? exec : exec);
+    ctx = new Ctx(parsed, parsed.args, io, argv, env);
+    await cmd.run(ctx);
     return ExitCode.Success;
   } catch (err) {
     if (err instanceof CliExit) {
@@ -119,10 +112,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO)
 }
 
 export async function main(): Promise<void> {
-  if (process.env.ETCDCTL_API !== undefined && process.env.ETCDCTL_API !== '3') {
+  if (process.env.ETCDCTL_API !== undefined && process.env.ETCDCTL_API !== '' && process.env.ETCDCTL_API !== '3') {
     process.stderr.write(`Error: etcdctl-ts speaks the v3 API only (ETCDCTL_API=${process.env.ETCDCTL_API})\n`);
     process.exit(ExitCode.BadArgs);
   }
+  // As etcdctl: the variable is consumed here, so commands it runs (watch, lock) don't see it.
+  delete process.env.ETCDCTL_API;
   const code = await run(process.argv.slice(2), process.env, stdio());
   process.stdout.write('', () => process.exit(code));
 }

@@ -2,14 +2,17 @@
 // no command or a bare command group; usage plus error for a bad flag; the
 // unknown-command error with its suggestions.
 import { boolOf, parseDuration, parseFlags, UsageError, type FlagSpec, type Parsed } from '../flags.js';
-import { COMMAND_HELP, GLOBAL_FLAG_HELP } from './table.js';
-import { findCommand, isGroup, localFlags, resolvePath, usageText, type FlagHelp } from './render.js';
+import { COMMAND_HELP, GLOBAL_FLAG_HELP, ROOT_COMMAND_ORDER } from './table.js';
+import { findChild, findCommand, isGroup, localFlags, resolvePath, usageText, type FlagHelp } from './render.js';
 
+/** What etcdctl prints, in the order it prints it (a terminal shows both streams interleaved). */
 export interface Answer {
-  stdout: string;
-  stderr: string;
+  writes: Array<{ to: 'out' | 'err'; text: string }>;
   code: number;
 }
+
+const out = (text: string) => ({ to: 'out' as const, text });
+const err = (text: string) => ({ to: 'err' as const, text });
 
 /** A flag's kind, read from how its default prints (quoted string, [list], 5s, 0). */
 function specOf(f: FlagHelp): FlagSpec {
@@ -48,24 +51,25 @@ function checkValues(p: Parsed, specs: FlagSpec[]): void {
 }
 
 /**
- * Positional words as etcdctl's cobra finds the command: flags skipped, with the
- * next word unless the flag is a known boolean (an unknown flag takes it too).
+ * Positional words (with their index) as etcdctl's cobra finds the command: flags
+ * skipped, with the next word unless the flag is a known boolean (an unknown flag takes it too).
  */
-function positionals(words: string[], specs: FlagSpec[]): string[] {
+function positionals(words: string[], specs: FlagSpec[]): Array<{ word: string; at: number }> {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
-  const out: string[] = [];
+  const found: Array<{ word: string; at: number }> = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
+    if (w === '--') break;
     if (w.startsWith('--')) {
       const s = byName.get(w.slice(2));
       if (s?.kind !== 'bool' && !w.includes('=')) i++;
     } else if (w.startsWith('-') && w.length > 1) {
       const s = byShort.get(w[1]!);
       if (s?.kind !== 'bool' && w.length === 2) i++;
-    } else out.push(w);
+    } else found.push({ word: w, at: i });
   }
-  return out;
+  return found;
 }
 
 function levenshtein(a: string, b: string): number {
@@ -76,36 +80,52 @@ function levenshtein(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** cobra's "Did you mean this?": top-level names within distance 2, or starting with the typed word. */
+/**
+ * cobra's "Did you mean this?": top-level commands within distance 2 of the typed
+ * word or starting with it, in the order etcdctl registers them (help is never suggested).
+ */
 function suggestions(typed: string): string[] {
-  const tops = COMMAND_HELP.filter((c) => c.path !== '' && !c.path.includes(' ') && !c.hidden).map((c) => c.path);
-  return tops.filter((n) => levenshtein(typed.toLowerCase(), n.toLowerCase()) <= 2 || n.startsWith(typed));
+  const t = typed.toLowerCase();
+  return ROOT_COMMAND_ORDER.filter((n) => n !== 'help' && (levenshtein(t, n) <= 2 || n.startsWith(t)));
 }
 
-const usageError = (path: string, msg: string): Answer => ({ stdout: usageText(path), stderr: `Error: ${msg}\n\nError: ${msg}\n`, code: 1 });
+// cobra prints the error, the usage (etcdctl's usage function writes it to stdout
+// itself, so cobra's own Println of it is an empty line), then etcdctl's exit error.
+const usageError = (path: string, msg: string): Answer => ({ writes: [err(`Error: ${msg}\n`), out(usageText(path)), err(`\nError: ${msg}\n`)], code: 1 });
 
 /** The command the words name, as cobra walks down: each level skips the flags it knows. */
-function findPath(words: string[]): { path: string; pos: string[] } {
+function findPath(words: string[]): { path: string; pos: string[]; canonical: string[]; at: number[] } {
   let path = '';
-  let depth = 0;
+  const canonical = [...words];
+  const at: number[] = [];
   for (;;) {
     const pos = positionals(words, flagSpecsFor(path));
-    const next = pos[depth];
-    const candidate = next === undefined ? undefined : path === '' ? next : `${path} ${next}`;
-    if (candidate === undefined || !findCommand(candidate)) return { path, pos };
-    path = candidate;
-    depth++;
+    const next = pos[at.length];
+    const found = next === undefined ? undefined : findChild(path, next.word);
+    if (found === undefined) return { path, pos: pos.map((p) => p.word), canonical, at };
+    canonical[next!.at] = found.split(' ').pop()!;
+    at.push(next!.at);
+    path = found;
   }
 }
 
-/** What etcdctl prints before any command runs, or undefined when the command should run. */
-export function preflight(words: string[]): Answer | undefined {
-  const { path, pos } = findPath(words);
+/**
+ * What etcdctl prints before any command runs (answer); or, for the command to
+ * run, the command line with every command word spelled out in full (words) and
+ * where the command words are in it (at: the top-level command first).
+ */
+export function preflight(words: string[]): { answer?: Answer; words: string[]; at: number[] } {
+  const { path, pos, canonical, at } = findPath(words);
+  const answer = preflightAnswer(path, pos, words);
+  return { answer, words: canonical, at };
+}
+
+function preflightAnswer(path: string, pos: string[], words: string[]): Answer | undefined {
   if (path === '' && pos.length > 0) {
     const near = suggestions(pos[0]!);
     let msg = `unknown command "${pos[0]}" for "etcdctl"`;
     if (near.length > 0) msg += `\n\nDid you mean this?\n${near.map((n) => `\t${n}\n`).join('')}`;
-    return { stdout: '', stderr: `Error: ${msg}\nRun 'etcdctl --help' for usage.\nError: ${msg}\n`, code: 1 };
+    return { writes: [err(`Error: ${msg}\nRun 'etcdctl --help' for usage.\nError: ${msg}\n`)], code: 1 };
   }
   const specs = flagSpecsFor(path);
   let parsed: Parsed;
@@ -119,9 +139,9 @@ export function preflight(words: string[]): Answer | undefined {
   if (path === 'help' && !boolOf(parsed, 'help')) {
     const topic = pos.slice(1);
     const target = resolvePath(topic);
-    if (topic.length > 0 && target === '') return { stdout: usageText('', false), stderr: `Unknown help topic [${topic.map((t) => '`' + t + '`').join(' ')}]\n`, code: 0 };
-    return { stdout: usageText(target), stderr: '', code: 0 };
+    if (topic.length > 0 && target === '') return { writes: [err(`Unknown help topic [${topic.map((t) => '`' + t + '`').join(' ')}]\n`), out(usageText('', false))], code: 0 };
+    return { writes: [out(usageText(target))], code: 0 };
   }
-  if (path === '' || boolOf(parsed, 'help') || isGroup(path)) return { stdout: usageText(path), stderr: '', code: 0 };
+  if (path === '' || boolOf(parsed, 'help') || isGroup(path)) return { writes: [out(usageText(path))], code: 0 };
   return undefined;
 }

@@ -41,12 +41,26 @@ export function childrenOf(path: string): CommandHelp[] {
 
 export const isGroup = (path: string) => childrenOf(path).length > 0;
 
-/** The longest command path the leading words name. */
+/**
+ * cobra's findNext with etcdctl's EnablePrefixMatching: a child named exactly, or
+ * the only child whose name starts with the word ("compact" is compaction,
+ * "role grant" is role grant-permission; "c" names no one).
+ */
+export function findChild(path: string, word: string): string | undefined {
+  const children = COMMAND_HELP.map((c) => c.path).filter((p) => p !== '' && p.split(' ').length === (path === '' ? 1 : path.split(' ').length + 1) && (path === '' || p.startsWith(path + ' ')));
+  const named = (p: string) => p.split(' ').pop()!;
+  const exact = children.find((p) => named(p) === word);
+  if (exact !== undefined) return exact;
+  const matches = children.filter((p) => named(p).startsWith(word));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The longest command path the leading words name (prefixes allowed, as cobra's Find). */
 export function resolvePath(words: string[]): string {
   let path = '';
   for (const w of words) {
-    const next = path === '' ? w : `${path} ${w}`;
-    if (!findCommand(next)) break;
+    const next = findChild(path, w);
+    if (next === undefined) break;
     path = next;
   }
   return path;

@@ -25,6 +25,12 @@ export const GLOBAL_FLAG_HELP: FlagHelp[] = [
   f("write-out", "\"simple\"", "set the output format (fields, json, protobuf, simple, table)", { short: "w" }),
 ];
 
+/**
+ * etcdctl's top-level commands in the order it registers them (ctlv3.init, then
+ * cobra's help and completion): the order cobra lists its suggestions in.
+ */
+export const ROOT_COMMAND_ORDER = ['get', 'put', 'del', 'txn', 'compaction', 'alarm', 'defrag', 'endpoint', 'move-leader', 'watch', 'version', 'lease', 'member', 'snapshot', 'make-mirror', 'migrate', 'lock', 'elect', 'auth', 'user', 'role', 'check', 'help', 'completion'];
+
 export const COMMAND_HELP: CommandHelp[] = [
   { path: "", use: "etcdctl", short: "A simple command line client for etcd3." },
   { path: "alarm", use: "alarm <subcommand>", short: "Alarm related commands" },
