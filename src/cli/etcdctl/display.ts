@@ -6,7 +6,6 @@ import { pbJson, stringify } from './gojson.js';
 import { compactText, marshal } from './gopb.js';
 import { goQuote, hex16, hexId, hexPad16, humanBytes, table } from './format.js';
 import { CliExit, ExitCode } from './exit.js';
-import { k8sJson, k8sYaml } from './k8s/print.js';
 import { prefixEnd } from '../../client/bytes.js';
 
 export type OutputFormat = 'simple' | 'json' | 'fields' | 'table' | 'protobuf' | 'k8s' | 'k8s-json';
@@ -25,14 +24,27 @@ function hexBytes(b: Uint8Array): string {
   return [...b].map((x) => '\\x' + x.toString(16).padStart(2, '0')).join('');
 }
 
+type K8sPrinters = typeof import('./k8s/print.js');
+
 export class Display {
   valueOnly = false;
+  /** get's k8s outputs, loaded by loadK8s() only when asked for (they bring a YAML writer). */
+  private k8s: K8sPrinters | undefined;
   constructor(
     readonly format: OutputFormat,
     readonly isHex: boolean,
     private readonly out: (s: string | Uint8Array) => void,
     private readonly err: (s: string) => void,
   ) {}
+
+  async loadK8s(): Promise<void> {
+    if (K8S_FORMATS.includes(this.format)) this.k8s = await import('./k8s/print.js');
+  }
+
+  private k8sPrinters(): K8sPrinters {
+    if (this.k8s === undefined) throw new Error('k8s printers used before loadK8s()');
+    return this.k8s;
+  }
 
   private unsupported(): never {
     throw new CliExit(ExitCode.BadFeature, `${this.format} not supported as output format`);
@@ -86,8 +98,8 @@ export class Display {
   }
 
   get(r: RangeResponse): void {
-    if (this.format === 'k8s') return this.out(k8sYaml(r.kvs));
-    if (this.format === 'k8s-json') return this.out(k8sJson(r.kvs));
+    if (this.format === 'k8s') return this.out(this.k8sPrinters().k8sYaml(r.kvs));
+    if (this.format === 'k8s-json') return this.out(this.k8sPrinters().k8sJson(r.kvs));
     if (this.rpc('etcdserverpb.RangeResponse', r)) return;
     if (this.format === 'fields') {
       this.hdr(r.header);

@@ -46,21 +46,28 @@ function snake(camel: string): string {
 
 const protoDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'proto');
 
-/** The same protos with field names as written in the .proto files (the wire codec keeps camelCase only). */
-const writtenRoot: PB.Root = (() => {
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin: string, target: string) => join(protoDir, target);
-  r.loadSync(['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'], { keepCase: true });
-  r.resolveAll();
-  return r;
-})();
+/**
+ * The same protos with field names as written in the .proto files (the wire codec
+ * keeps camelCase only); parsed on first use, as only JSON and text outputs need them.
+ */
+let written: PB.Root | undefined;
+function writtenRoot(): PB.Root {
+  if (written === undefined) {
+    const r = new protobuf.Root();
+    r.resolvePath = (_origin: string, target: string) => join(protoDir, target);
+    r.loadSync(['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'], { keepCase: true });
+    r.resolveAll();
+    written = r;
+  }
+  return written;
+}
 
 const names = new Map<PB.Type, Map<number, string>>();
 /** A field's name as written in its .proto file. */
 export function nameOf(type: PB.Type, field: PB.Field): string {
   let m = names.get(type);
   if (!m) {
-    m = new Map(writtenRoot.lookupType(type.fullName).fieldsArray.map((f) => [f.id, f.name]));
+    m = new Map(writtenRoot().lookupType(type.fullName).fieldsArray.map((f) => [f.id, f.name]));
     names.set(type, m);
   }
   return m.get(field.id) ?? field.name;

@@ -10,7 +10,7 @@ import { makeMirror, MIRROR_FLAGS } from './commands/mirror.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
 import { downgrade } from './commands/downgrade.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
-import { RESTORE_FLAGS } from '../etcdutl/commands/snapshot.js';
+import { RESTORE_FLAGS } from '../etcdutl/commands/restore-flags.js';
 import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
 import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';
@@ -93,6 +93,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: CommandIO)
     const format = parsed.values.get('write-out') ?? '';
     if (K8S_FORMATS.includes(format as OutputFormat) && name !== 'get') throw new CliExit(ExitCode.BadFeature, `${format} not supported as output format`);
     ctx = new Ctx(parsed, parsed.args, io, argv, env);
+    await ctx.display.loadK8s();
     await cmd.run(ctx);
     return ExitCode.Success;
   } catch (err) {

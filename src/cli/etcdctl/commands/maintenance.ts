@@ -7,7 +7,6 @@ import { hexId, humanBytes } from '../format.js';
 import { errorText, fail, type Ctx } from '../context.js';
 import { endpointsFromCluster } from './cluster.js';
 import { dbStatus } from './snapshot-status.js';
-import { snapshotRestore } from '../../etcdutl/commands/snapshot.js';
 
 export async function alarm(c: Ctx): Promise<void> {
   const [sub] = c.args;
@@ -59,7 +58,11 @@ export async function snapshot(c: Ctx): Promise<void> {
     return c.display.dbStatus(status);
   }
   if (sub !== 'save') {
-    if (sub === 'restore') return snapshotRestore(c.flags, c.args.slice(1), c.io);
+    if (sub === 'restore') {
+      // Loaded only here: the restore brings the storage engine with it.
+      const { snapshotRestore } = await import('../../etcdutl/commands/snapshot.js');
+      return snapshotRestore(c.flags, c.args.slice(1), c.io);
+    }
     throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl snapshot"`);
   }
   if (c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'snapshot save expects one argument');

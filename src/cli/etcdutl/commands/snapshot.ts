@@ -6,18 +6,9 @@ import { CliExit, ExitCode } from '../../etcdctl/exit.js';
 import { boolOf, strOf, type FlagSpec, type Parsed } from '../../etcdctl/flags.js';
 import { restoreSnapshot } from '../../../snapshot/index.js';
 import { zapLogger, type UtilIO } from '../io.js';
+import { DEFAULT_NAME, RESTORE_FLAGS } from './restore-flags.js';
 
-const DEFAULT_NAME = 'default';
-
-export const RESTORE_FLAGS: FlagSpec[] = [
-  { name: 'data-dir', kind: 'string', default: '' },
-  { name: 'wal-dir', kind: 'string', default: '' },
-  { name: 'initial-cluster', kind: 'string', default: `${DEFAULT_NAME}=http://localhost:2380` },
-  { name: 'initial-cluster-token', kind: 'string', default: 'etcd-cluster' },
-  { name: 'initial-advertise-peer-urls', kind: 'string', default: 'http://localhost:2380' },
-  { name: 'name', kind: 'string', default: DEFAULT_NAME },
-  { name: 'skip-hash-check', kind: 'bool', default: 'false' },
-];
+export { RESTORE_FLAGS };
 
 export function snapshotStatus(args: string[], display: Display): void {
   if (args.length !== 1) throw new CliExit(ExitCode.BadArgs, 'snapshot status requires exactly one argument');
