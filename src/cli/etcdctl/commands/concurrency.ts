@@ -1,87 +1,72 @@
-// lock and elect: hold a session lease, act, and give up on SIGINT/SIGTERM.
-import { spawnSync } from 'node:child_process';
-import type { Client } from '../../../client/client.js';
+// lock and elect, as etcdctl runs them: a session lease, clientv3's Mutex and
+// Election recipes over KV and watches, and SIGINT/SIGTERM as the way out (the
+// lock is released or the leadership resigned; the session lease is left to expire).
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
+import { runCommand } from '../exec.js';
+import { Election, observe } from '../concurrency/election.js';
+import { Mutex } from '../concurrency/mutex.js';
+import { Session } from '../concurrency/session.js';
 
-/** Resolves on the first SIGINT or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const on = () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve();
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
+/** signal.Notify(SIGINT, SIGTERM): from now on those end the wait instead of the process. */
+function untilSignal(): AbortSignal {
+  const stop = new AbortController();
+  const on = () => stop.abort();
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return stop.signal;
+}
+
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-}
-
-async function session(cli: Client, ttl: number): Promise<{ id: bigint; lost: Promise<void>; close(): Promise<void> }> {
-  const g = await cli.lease.grant(ttl).catch((e) => fail(e));
-  const k = cli.lease.keepAlive(g.ID, g.TTL);
-  const lost = new Promise<void>((r) => k.once('lost', () => r()));
-  return {
-    id: g.ID,
-    lost,
-    async close() {
-      k.close();
-      await cli.lease.revoke(g.ID, { timeoutMs: 1000 }).catch(() => {});
-    },
-  };
-}
 
 export async function lock(c: Ctx): Promise<void> {
-  if (c.args.length === 0) throw new CliExit(ExitCode.BadArgs, 'lock takes a lock name argument and an optional command to execute.');
-  const [name, ...exec] = c.args;
+  if (c.args.length === 0) throw new CliExit(ExitCode.BadArgs, 'lock takes a lock name argument and an optional command to execute');
+  const [name, ...cmdArgs] = c.args;
   const cli = await c.client();
-  const s = await session(cli, c.int('ttl'));
-  const stop = new AbortController();
-  void interrupted().then(() => stop.abort());
-  const held = await cli.lock.lock(name!, s.id, { signal: stop.signal }).catch(async (e) => {
-    await s.close();
-    return fail(e);
-  });
-  if (exec.length > 0) {
-    const res = spawnSync(exec[0]!, exec.slice(1), { stdio: 'inherit', env: { ...process.env, ETCD_LOCK_KEY: new TextDecoder().decode(held.key), ETCD_LOCK_REV: String(held.header?.revision ?? 0) } });
-    await cli.lock.unlock(held.key).catch(() => {});
-    await s.close();
-    if (res.status !== 0) throw new CliExit(ExitCode.Error, res.error ? res.error.message : `exit status ${res.status}`);
+  const s = await Session.open(cli, c.int('ttl')).catch((e) => fail(e));
+  const m = new Mutex(s, name!);
+  const signal = untilSignal();
+  await m.lock(signal).catch((e) => fail(e));
+  if (cmdArgs.length > 0) {
+    const env = { ETCD_LOCK_KEY: m.key, ETCD_LOCK_REV: String(m.header?.revision ?? 0), ...c.env };
+    const failed = await runCommand(cmdArgs, env);
+    await m.unlock().catch((e) => fail(e));
+    if (failed !== undefined) throw new CliExit(ExitCode.Error, failed);
     return;
   }
-  const k = await cli.kv.get(held.key).catch((e) => fail(e));
+  const k = await cli.kv.get(m.key, { signal }).catch((e) => fail(e));
   if (k.kvs.length === 0) throw new CliExit(ExitCode.Error, 'lock lost on init');
   c.display.get(k);
-  const expired = await Promise.race([interrupted().then(() => false), s.lost.then(() => true)]);
-  await cli.lock.unlock(held.key).catch(() => {});
-  await s.close();
-  if (expired) throw new CliExit(ExitCode.Error, 'session expired');
+  const interrupted = await Promise.race([aborted(signal).then(() => true), s.done.then(() => false)]);
+  if (!interrupted) throw new CliExit(ExitCode.Error, 'session expired');
+  await m.unlock().catch((e) => fail(e));
 }
 
 export async function elect(c: Ctx): Promise<void> {
+  if (c.args.length !== 1 && c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'elect takes one election name argument and an optional proposal argument');
   const listen = c.bool('listen');
-  if (listen ? c.args.length !== 1 : c.args.length !== 2) throw new CliExit(ExitCode.BadArgs, 'elect takes one election name argument and an optional proposal argument.');
-  const [name, proposal] = c.args;
   const cli = await c.client();
-  const stop = new AbortController();
-  void interrupted().then(() => stop.abort());
-  if (listen) {
-    try {
-      for await (const r of cli.election.observe(name!, { signal: stop.signal })) if (r.kv) c.display.get({ header: r.header, kvs: [r.kv], more: false, count: 1 });
-    } catch (err) {
-      if (!stop.signal.aborted) fail(err);
-    }
+  const [name, proposal] = c.args;
+  if (proposal === undefined) {
+    if (!listen) throw new CliExit(ExitCode.BadArgs, 'no proposal argument but -l not set');
+    await Session.open(cli, 60).catch((e) => fail(e));
+    const signal = untilSignal();
+    for await (const r of observe(cli, name!, signal)) c.display.get(r);
+    if (!signal.aborted) throw new CliExit(ExitCode.Error, 'elect: observer lost');
     return;
   }
-  const s = await session(cli, 60);
-  const won = await cli.election.campaign(name!, s.id, proposal!, { signal: stop.signal }).catch(async (e) => {
-    await s.close();
-    return fail(e);
-  });
-  const leader = won.leader!;
-  const res = await cli.kv.get(leader.key, c.timeout()).catch((e) => fail(e));
-  c.display.get(res);
-  await Promise.race([interrupted(), s.lost]);
-  await cli.election.resign(leader).catch(() => {});
-  await s.close();
+  if (listen) throw new CliExit(ExitCode.BadArgs, 'proposal given but -l is set');
+  const s = await Session.open(cli, 60).catch((e) => fail(e));
+  const e = new Election(s, name!);
+  const signal = untilSignal();
+  await e.campaign(proposal, signal).catch((err) => fail(err));
+  const r = await cli.kv.get(e.key, { signal }).catch((err) => fail(err));
+  c.display.get(r);
+  const interrupted = await Promise.race([aborted(signal).then(() => true), s.done.then(() => false)]);
+  if (!interrupted) throw new CliExit(ExitCode.Error, 'elect: session expired');
+  await e.resign().catch((err) => fail(err));
 }
