@@ -5,6 +5,8 @@ import { CliExit, ExitCode } from '../exit.js';
 import { parseFlags, UsageError, type FlagSpec } from '../flags.js';
 import { fail, type Ctx } from '../context.js';
 import { argify } from '../argify.js';
+import { goQuote } from '../format.js';
+import { scanCompare } from '../scan.js';
 
 const b = (name: string, short?: string): FlagSpec => ({ name, kind: 'bool', default: 'false', short });
 const s = (name: string, def = ''): FlagSpec => ({ name, kind: 'string', default: def });
@@ -140,39 +142,38 @@ function parseRequestOp(line: string): RequestOp {
   }
 }
 
-/** Go's fmt.Sscanf("%q) %s %q") on a comparison's tail. */
+const COMPARE_TARGETS = new Map<string, 'version' | 'create' | 'mod' | 'value' | 'lease'>([
+  ['ver', 'version'], ['version', 'version'], ['c', 'create'], ['create', 'create'], ['m', 'mod'], ['mod', 'mod'], ['val', 'value'], ['value', 'value'], ['lease', 'lease'],
+]);
+
+/** One comparison line, `target("key") op "value"`, read as etcdctl's parseCompare reads it. */
 function parseCompare(line: string): Compare {
   const paren = line.indexOf('(');
   if (paren < 0) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line}`);
   const target = line.slice(0, paren);
-  const m = /^\s*("(?:[^"\\]|\\.)*"|`[^`]*`)\)\s+(\S+)\s+("(?:[^"\\]|\\.)*"|`[^`]*`)/.exec(line.slice(paren + 1));
-  if (!m) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line}; got ${target}("") ""`.replace(/""$/, '""'));
-  const unq = (q: string) => (q.startsWith('`') ? q.slice(1, -1) : (JSON.parse(q) as string));
-  const key = unq(m[1]!);
-  const op = m[2]! as CompareOp;
-  const val = unq(m[3]!);
-  if (!['=', '!=', '>', '<'].includes(op)) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line}`);
-  const num = () => {
+  const { n, key, op: opText, value: val } = scanCompare(line.slice(paren + 1));
+  if (n !== 3) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line}; got ${target}(${goQuote(key)}) ${opText} ${goQuote(val)}`);
+  const kind = COMPARE_TARGETS.get(target);
+  if (kind === undefined) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line} (unknown target ${target})`);
+  let num = 0;
+  if (kind !== 'value') {
     if (!/^[-+]?\d+$/.test(val)) throw new CliExit(ExitCode.InvalidInput, `invalid txn compare request: ${line}`);
-    return Number(val);
-  };
-  switch (target) {
-    case 'ver':
+    num = Number(val);
+  }
+  // etcdctl panics on an operator clientv3 doesn't know; refused here instead.
+  if (!['=', '!=', '>', '<'].includes(opText)) throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line}`);
+  const op = opText as CompareOp;
+  switch (kind) {
     case 'version':
-      return Cmp.version(key, op, num());
-    case 'c':
+      return Cmp.version(key, op, num);
     case 'create':
-      return Cmp.createRevision(key, op, num());
-    case 'm':
+      return Cmp.createRevision(key, op, num);
     case 'mod':
-      return Cmp.modRevision(key, op, num());
-    case 'val':
+      return Cmp.modRevision(key, op, num);
     case 'value':
       return Cmp.value(key, op, val);
     case 'lease':
-      return Cmp.lease(key, op, BigInt(num()));
-    default:
-      throw new CliExit(ExitCode.InvalidInput, `malformed comparison: ${line} (unknown target ${target})`);
+      return Cmp.lease(key, op, BigInt(num));
   }
 }
 
