@@ -154,10 +154,11 @@ export class Display {
     }
   }
 
-  watch(r: WatchResponse): void {
+  /** `closed`: clientv3's response for a watch that never started (zero header, no events slice). */
+  watch(r: WatchResponse, closed = false): void {
     if (this.format === 'json') {
       const ev = (e: Event) => pbJson('mvccpb.Event', e);
-      this.out(stringify({ Header: pbJson('etcdserverpb.ResponseHeader', r.header ?? {}), Events: r.events.map(ev), CompactRevision: r.compactRevision, Canceled: r.canceled, Created: r.created }) + '\n');
+      this.out(stringify({ Header: pbJson('etcdserverpb.ResponseHeader', r.header ?? {}), Events: closed ? null : r.events.map(ev), CompactRevision: r.compactRevision, Canceled: r.canceled, Created: r.created }) + '\n');
       return;
     }
     if (this.format === 'protobuf') {

@@ -113,14 +113,24 @@ function watchOptions(args: string[], flags: WatchFlags): { key: string; opts: W
   return { key: args[0]!, opts };
 }
 
-/** clientv3's WatchResponse.Err() for a watch the member ended. */
-function cancelText(err: unknown): string {
-  if (err instanceof WatchCompactedError) return 'etcdserver: mvcc: required revision has been compacted';
+/**
+ * What clientv3 makes of a watch the member ended: the error text printed and the
+ * response etcdctl displays. A creation refused with a reason (permission denied)
+ * closes the watch with the reason as it is and a blank response; a later cancel
+ * goes through WatchResponse.Err().
+ */
+function canceled(err: unknown): { text: string; response?: WatchResponse; closed?: boolean } {
+  if (err instanceof WatchCompactedError) return { text: 'etcdserver: mvcc: required revision has been compacted', response: err.response };
   if (err instanceof WatchCanceledError) {
-    if (err.reason === '') return 'etcdserver: mvcc: required revision is a future revision';
-    return err.reason.startsWith('etcdserver: ') ? err.reason : `rpc error: code = FailedPrecondition desc = ${err.reason}`;
+    const r = err.response;
+    if (r !== undefined && (r.created || r.watchId === -1)) {
+      const blank: WatchResponse = { header: { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }, watchId: 0, created: false, canceled: true, compactRevision: 0, cancelReason: '', fragment: false, events: [] };
+      return { text: err.reason, response: blank, closed: true };
+    }
+    if (err.reason === '') return { text: 'etcdserver: mvcc: required revision is a future revision', response: r };
+    return { text: err.reason.startsWith('etcdserver: ') ? err.reason : `rpc error: code = FailedPrecondition desc = ${err.reason}`, response: r };
   }
-  return errorText(err);
+  return { text: errorText(err) };
 }
 
 /** etcdctl's printWatchCh: each response printed, then the command run once per event. */
@@ -150,10 +160,10 @@ async function printWatch(c: Ctx, cli: Client, key: string, opts: WatchOptions, 
     for await (const r of watcher) await show(r);
   } catch (err) {
     if (err instanceof CliExit) throw err;
-    c.io.err(`watch was canceled (${cancelText(err)})\n`);
+    const { text, response, closed } = canceled(err);
+    c.io.err(`watch was canceled (${text})\n`);
     // The canceled response itself is printed too (json and fields show it).
-    const r = err instanceof WatchCompactedError || err instanceof WatchCanceledError ? err.response : undefined;
-    if (r) c.display.watch(r);
+    if (response) c.display.watch(response, closed);
   }
 }
 
