@@ -100,12 +100,19 @@ export interface SessionOptions {
   timeoutMs?: number;
   /** Run through /bin/sh -c with $CTL standing for the etcdctl command (to look at the terminal afterwards). */
   shell?: string;
-  /** The CA to read a TLS member's metrics with. */
-  tlsCa?: string;
+  /** The files to read a TLS member's metrics with (its watch count). */
+  tls?: MetricsTls;
+  /** Flags typed before the command on every side (--cacert, --cert, --key). */
+  globals?: string[];
+  /** A further mask for what legitimately differs in this session (a lease's remaining seconds). */
+  mask?: (screen: string) => string;
 }
 
+/** A command line, the same for every side or made per side (a lease ID only that side knows). */
+export type Args = string[] | ((side: Side) => string[]);
+
 async function session(side: Side, args: string[], drive: Drive, opts: SessionOptions): Promise<Exited> {
-  const before = { watches: await watchCount(side.member, opts.tlsCa) };
+  const before = { watches: side.member.endpoint.startsWith('https:') && !opts.tls ? Number.NaN : await watchCount(side.member, opts.tls) };
   const t = opts.shell === undefined ? openCtl(side, args, opts.env) : openShell(side, opts.shell, opts.env);
   try {
     await drive(t, side, before);
@@ -122,11 +129,13 @@ async function session(side: Side, args: string[], drive: Drive, opts: SessionOp
  * Drives the same session on every side at once and asserts that each side's
  * masked screen and exit status equal the reference's; returns the reference's.
  */
-export async function sameEverywhere(sides: Sides, args: string[], drive: Drive, opts: SessionOptions = {}): Promise<Exited> {
-  const results = await Promise.all(sides.all.map((side) => session(side, args, drive, opts)));
-  const [ref, ...rest] = results.map((r, i) => ({ ...r, masked: maskScreen(r.screen, sides.all[i]!) }));
+export async function sameEverywhere(sides: Sides, args: Args, drive: Drive = async () => {}, opts: SessionOptions = {}): Promise<Exited> {
+  const argsOf = (side: Side) => (typeof args === 'function' ? args(side) : args);
+  const results = await Promise.all(sides.all.map((side) => session(side, [...(opts.globals ?? []), ...argsOf(side)], drive, opts)));
+  const extra = opts.mask ?? ((x: string) => x);
+  const [ref, ...rest] = results.map((r, i) => ({ ...r, masked: extra(maskScreen(r.screen, sides.all[i]!)) }));
   rest.forEach((r, i) => {
-    const what = `${sides.all[i + 1]!.name}: ${opts.shell ?? args.join(' ')}`;
+    const what = `${sides.all[i + 1]!.name}: ${opts.shell ?? argsOf(sides.all[i + 1]!).join(' ')}`;
     assert.equal(r.masked, ref!.masked, `screen of ${what}`);
     assert.equal(r.code, ref!.code, `exit status of ${what}`);
   });
@@ -134,11 +143,17 @@ export async function sameEverywhere(sides: Sides, args: string[], drive: Drive,
 }
 
 /** Watchers the member has open (etcd's own gauge), or for etcd-ts the Watch streams ever started. */
-export async function watchCount(m: Member, ca?: string): Promise<number> {
+export interface MetricsTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export async function watchCount(m: Member, tls?: MetricsTls): Promise<number> {
   const text = await new Promise<string>((resolve, reject) => {
     const url = `${m.endpoint}/metrics`;
     const get = url.startsWith('https:') ? httpsRequest : request;
-    const req = get(url, ca ? { ca: readFileSync(ca) } : {}, (res) => {
+    const req = get(url, tls ? { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -154,9 +169,10 @@ export async function watchCount(m: Member, ca?: string): Promise<number> {
 }
 
 /** Waits until the member has at least `n` more watches than `base`, at most 20 s. */
-export async function watchesAdded(m: Member, base: number, n = 1, ca?: string): Promise<void> {
+export async function watchesAdded(m: Member, base: number, n = 1, tls?: MetricsTls): Promise<void> {
+  if (Number.isNaN(base)) throw new Error('watch count unknown: give the session its member\'s TLS files');
   const deadline = Date.now() + 20_000;
-  while ((await watchCount(m, ca)) < base + n) {
+  while ((await watchCount(m, tls)) < base + n) {
     if (Date.now() > deadline) throw new Error(`${m.kind}: no new watch registered`);
     await new Promise((r) => setTimeout(r, 25));
   }
