@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { COMMAND_HELP } from '../../src/cli/etcdctl/help/table.js';
+import { COMMAND_HELP, ROOT_COMMAND_ORDER } from '../../src/cli/etcdctl/help/table.js';
 import { hiddenUnder, usageText } from '../../src/cli/etcdctl/help/render.js';
 import { tabwrite } from '../../src/cli/etcdctl/help/tabwriter.js';
 import { etcdctl } from '../helpers/index.js';
@@ -17,6 +17,11 @@ describe('help matches etcdctl 3.4', () => {
   test('tabwriter aligns each block of cells to tab stops', () => {
     assert.equal(tabwrite('\ta\tshort\n\tlonger-name\tx\n\nnext\tz\n'), '\ta\t\tshort\n\tlonger-name\tx\n\nnext\tz\n');
     assert.equal(tabwrite('abcdefgh\t1\nab\t2\n'), 'abcdefgh\t1\nab\t\t2\n');
+  });
+
+  test("the suggestion order names exactly the table's top-level commands", () => {
+    const tops = COMMAND_HELP.filter((c) => c.path !== '' && !c.path.includes(' ') && !c.hidden).map((c) => c.path);
+    assert.deepEqual([...ROOT_COMMAND_ORDER].sort(), tops.sort());
   });
 
   test('every command in the table renders as `etcdctl <command> --help`', () => {
@@ -48,6 +53,19 @@ describe('help matches etcdctl 3.4', () => {
       ['--prefix', 'get'],
       ['bogus'],
       ['gett'],
+      // cobra's prefix matching: a unique prefix names the command, an ambiguous one nothing.
+      ['compac', '--help'],
+      ['help', 'compac'],
+      ['help', 'comp'],
+      ['help', 'mem', 'ad'],
+      ['c'],
+      ['e'],
+      ['he'],
+      ['ROLE'],
+      ['role', 'g'],
+      ['role', 'gr', '--help'],
+      ['lea', 'gr', '-h'],
+      ['us', 'li', '--bogus'],
     ];
     for (const args of lines) {
       const [real, ts] = [await etcdctl(NOWHERE, args), await etcdctlTs(NOWHERE, args)];
