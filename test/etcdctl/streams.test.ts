@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { normalizeStderr, startMember, type Member } from '../helpers/index.js';
 import { startLong, type LongRunning } from './run.js';
+import { watchCount, watchesAdded } from './terminal.js';
 
 let member: Member;
 let client: Client;
@@ -22,11 +23,15 @@ after(async () => {
 const lines = (n: number) => (s: string) => s.split('\n').length - 1 >= n;
 const maskLease = (s: string) => s.replace(/\/[0-9a-f]{10,16}\b/g, '/<lease>');
 
-/** Starts the same watch with both etcdctls and waits until both are registered. */
-async function bothWatching(args: string[], opts: { stdin?: string } = {}): Promise<[LongRunning, LongRunning]> {
+/**
+ * Starts the same watch with both etcdctls and waits until the member counts the
+ * watch streams they open (`streams`: etcdctl shares one among its watches,
+ * etcdctl-ts opens one per watch).
+ */
+async function bothWatching(args: string[], opts: { stdin?: string } = {}, streams = 2): Promise<[LongRunning, LongRunning]> {
+  const base = await watchCount(member);
   const pair: [LongRunning, LongRunning] = [startLong('etcdctl', member.endpoint, args, opts), startLong('etcdctl-ts', member.endpoint, args, opts)];
-  // Registration isn't printed: give both a moment, bounded, then check they are still running.
-  await new Promise((r) => setTimeout(r, 700));
+  await watchesAdded(member, base, streams);
   return pair;
 }
 
@@ -64,7 +69,7 @@ describe('watch, lock and elect match etcdctl 3.4', { concurrency: false }, () =
   });
 
   test('interactive watch takes watch lines from stdin', async () => {
-    const pair = await bothWatching(['watch', '-i'], { stdin: 'watch i1\nbogus\nwatch i2 --prev-kv\n' });
+    const pair = await bothWatching(['watch', '-i'], { stdin: 'watch i1\nbogus\nwatch i2 --prev-kv\n' }, 3);
     await client.put('i1', 'a');
     await client.put('i2', 'b');
     await Promise.all(pair.map((p) => p.waitFor(lines(6))));
@@ -113,6 +118,8 @@ describe('watch, lock and elect match etcdctl 3.4', { concurrency: false }, () =
   });
 
   test('lease keep-alive, timetolive with keys, put with a lease', async () => {
+    // Session leases of the lock and elect tests expire on their own, at times of their own: not listed here.
+    for (const l of (await client.lease.leases()).leases) await client.lease.revoke(l.ID);
     const g = await client.lease.grant(60);
     const id = g.ID.toString(16);
     await client.put('leased', 'v', { lease: g.ID });
