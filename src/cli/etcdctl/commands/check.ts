@@ -3,6 +3,7 @@
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
 import { checkDatascale, cleanUp, LOAD_MODELS, varintKey } from './datascale.js';
+import { ProgressBar } from '../progress.js';
 
 const PERF = {
   s: { limit: 150, clients: 50, duration: 60 },
@@ -30,11 +31,19 @@ export async function check(c: Ctx): Promise<void> {
   const end = start + cfg.duration * 1000;
   let inflight = 0;
   let sent = 0;
-  let tick = 0;
-  const progress = setInterval(() => {
-    tick = Math.min(cfg.duration, tick + 1);
-    c.io.out(`\r${tick} / ${cfg.duration} ${'B' + 'o'.repeat(Math.max(0, Math.floor((tick / cfg.duration) * 60) - 1))}${' '.repeat(60 - Math.floor((tick / cfg.duration) * 60))}! ${((tick / cfg.duration) * 100).toFixed(2)}%`);
-  }, 1000);
+  // As etcdctl: the bar counts the seconds of the run, one a second, and finishes after the last.
+  const bar = new ProgressBar(cfg.duration, c.io.out);
+  bar.start();
+  const barDone = new Promise<void>((resolve) => {
+    let ticks = 0;
+    const second = setInterval(() => {
+      bar.increment();
+      if (++ticks < cfg.duration) return;
+      clearInterval(second);
+      bar.finish();
+      resolve();
+    }, 1000);
+  });
   await new Promise<void>((resolve) => {
     const pump = setInterval(() => {
       const now = Date.now();
@@ -59,9 +68,8 @@ export async function check(c: Ctx): Promise<void> {
       }
     }, 5);
   });
-  clearInterval(progress);
-  c.io.out('\n');
   const total = (Date.now() - start) / 1000;
+  await barDone;
   const del = await cli.kv.delete(prefix, { prefix: true, timeoutMs: 30_000 }).catch((e) => fail(e));
   await cleanUp(c, cli, del.header!.revision);
 

@@ -6,7 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Client } from '../../../client/client.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { fail, type Ctx } from '../context.js';
-import { CounterBar } from '../progress.js';
+import { ProgressBar } from '../progress.js';
 import { goQuote } from '../format.js';
 
 const DATASCALE = {
@@ -109,7 +109,7 @@ export async function checkDatascale(c: Ctx): Promise<void> {
     throw new CliExit(ExitCode.Error, '');
   }
   c.io.out(`Start data scale check for work load [${cfg.limit} key-value pairs, ${cfg.kvSize} bytes per key-value, ${cfg.clients} concurrent clients].\n`);
-  const bar = new CounterBar(cfg.limit, c.io.out);
+  const bar = new ProgressBar(cfg.limit, c.io.out);
   bar.start();
   const value = Buffer.alloc(cfg.kvSize / 2);
   const errors = new Map<string, number>();
