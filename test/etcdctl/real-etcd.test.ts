@@ -88,6 +88,8 @@ describe('etcdctl-ts matches etcdctl 3.4 against etcd 3.4', { concurrency: false
     await same(['alarm', 'list']);
     await same(['alarm', 'disarm']);
     await same(['move-leader', '1234']);
+    await same(['move-leader']);
+    await same(['move-leader', 'xyz']);
   });
 
   test('defrag and snapshot save', async () => {

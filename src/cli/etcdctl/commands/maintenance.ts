@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'n
 import { AlarmType } from '../../../client/maintenance.js';
 import type { AlarmResponse } from '../../../client/types.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { hexId, humanBytes } from '../format.js';
+import { humanBytes } from '../format.js';
 import { errorText, fail, type Ctx } from '../context.js';
 import { endpointsFromCluster } from './cluster.js';
 import { dbStatus } from './snapshot-status.js';
@@ -104,18 +104,17 @@ export async function snapshot(c: Ctx): Promise<void> {
 }
 
 export async function moveLeader(c: Ctx): Promise<void> {
-  if (c.args.length !== 1) throw new CliExit(ExitCode.BadArgs, 'must provide target member ID');
+  if (c.args.length !== 1) throw new CliExit(ExitCode.BadArgs, 'move-leader command needs 1 argument');
   const text = c.args[0]!;
   if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliExit(ExitCode.BadArgs, `strconv.ParseUint: parsing "${text}": invalid syntax`);
   const target = BigInt('0x' + text);
+  // As etcdctl: ask each endpoint in turn; one that cannot answer ends the command.
   for (const ep of c.endpoints()) {
     const cli = await c.client([ep]);
-    const s = await cli.maintenance.status(c.timeout()).catch(() => undefined);
-    if (!s || s.leader !== s.header?.memberId) continue;
+    const s = await cli.maintenance.status(c.timeout()).catch((e) => fail(e));
+    if (s.leader !== s.header?.memberId) continue;
     const r = await cli.maintenance.moveLeader(target, c.timeout()).catch((e) => fail(e));
     return c.display.moveLeader(s.leader, target, r);
   }
-  throw new CliExit(ExitCode.Error, `no leader endpoint given at [${c.endpoints().join(' ')}]`);
+  throw new CliExit(ExitCode.BadArgs, `no leader endpoint given at [${c.endpoints().join(' ')}]`);
 }
-
-export { hexId };
