@@ -113,24 +113,25 @@ function watchOptions(args: string[], flags: WatchFlags): { key: string; opts: W
   return { key: args[0]!, opts };
 }
 
+const BLANK: WatchResponse = { header: { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }, watchId: 0, created: false, canceled: true, compactRevision: 0, cancelReason: '', fragment: false, events: [] };
+
 /**
- * What clientv3 makes of a watch the member ended: the error text printed and the
- * response etcdctl displays. A creation refused with a reason (permission denied)
- * closes the watch with the reason as it is and a blank response; a later cancel
- * goes through WatchResponse.Err().
+ * What clientv3 makes of a watch that ended: the error text printed and the
+ * response etcdctl displays. A compaction and a cancel after creation go through
+ * WatchResponse.Err() with the member's response; a creation refused with a
+ * reason (permission denied) or a failed stream close the watch with the error as
+ * it is and a blank response (zero header, no events slice).
  */
-function canceled(err: unknown): { text: string; response?: WatchResponse; closed?: boolean } {
-  if (err instanceof WatchCompactedError) return { text: 'etcdserver: mvcc: required revision has been compacted', response: err.response };
+function canceled(err: unknown): { text: string; response: WatchResponse; closed: boolean } {
+  if (err instanceof WatchCompactedError) return { text: 'etcdserver: mvcc: required revision has been compacted', response: err.response ?? BLANK, closed: false };
   if (err instanceof WatchCanceledError) {
     const r = err.response;
-    if (r !== undefined && (r.created || r.watchId === -1)) {
-      const blank: WatchResponse = { header: { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }, watchId: 0, created: false, canceled: true, compactRevision: 0, cancelReason: '', fragment: false, events: [] };
-      return { text: err.reason, response: blank, closed: true };
-    }
-    if (err.reason === '') return { text: 'etcdserver: mvcc: required revision is a future revision', response: r };
-    return { text: err.reason.startsWith('etcdserver: ') ? err.reason : `rpc error: code = FailedPrecondition desc = ${err.reason}`, response: r };
+    const refused = r === undefined || (r.created && (r.watchId === -1 || err.reason !== ''));
+    if (refused) return { text: err.reason, response: BLANK, closed: true };
+    if (err.reason === '') return { text: 'etcdserver: mvcc: required revision is a future revision', response: r, closed: false };
+    return { text: err.reason.startsWith('etcdserver: ') ? err.reason : `rpc error: code = FailedPrecondition desc = ${err.reason}`, response: r, closed: false };
   }
-  return { text: errorText(err) };
+  return { text: errorText(err), response: BLANK, closed: true };
 }
 
 /** etcdctl's printWatchCh: each response printed, then the command run once per event. */
@@ -163,7 +164,7 @@ async function printWatch(c: Ctx, cli: Client, key: string, opts: WatchOptions, 
     const { text, response, closed } = canceled(err);
     c.io.err(`watch was canceled (${text})\n`);
     // The canceled response itself is printed too (json and fields show it).
-    if (response) c.display.watch(response, closed);
+    c.display.watch(response, closed);
   }
 }
 
