@@ -10,7 +10,7 @@ import { gatewayCallContext, type MethodTable } from '../gateway/index.js';
 import { errorBody, grpcErrorOf, httpStatusOf } from '../gateway/status.js';
 import { GrpcCode } from '../rpctypes/errors.js';
 import type { KeyValue } from '../pb/kv.js';
-import { rangeCall, type RangeCall } from './calls.js';
+import { deletionsCall, rangeCall, type DeletionsCall, type RangeCall } from './calls.js';
 import { treeLevel } from './tree.js';
 import { keyHistory } from './history.js';
 import { viewValue } from './value.js';
@@ -56,7 +56,7 @@ function kvJson(kv: KeyValue, withValue: boolean): Record<string, unknown> {
   };
 }
 
-const ROUTES: Record<string, (range: RangeCall, body: Body) => Promise<unknown>> = {
+const ROUTES: Record<string, (range: RangeCall, body: Body, deletions: DeletionsCall) => Promise<unknown>> = {
   async tree(range, body) {
     const level = await treeLevel(range, bytesField(body, 'prefix', false) ?? new Uint8Array(0), {
       after: bytesField(body, 'after', false),
@@ -75,12 +75,12 @@ const ROUTES: Record<string, (range: RangeCall, body: Body) => Promise<unknown>>
     const kv = r.kvs[0];
     return { revision: r.header?.revision ?? 0, kv: kv ? kvJson(kv, true) : null, view: kv ? viewValue(kv.value) : null };
   },
-  async history(range, body) {
+  async history(range, body, deletions) {
     const key = bytesField(body, 'key', true)!;
     const before = intField(body, 'before', 0);
-    const page = await keyHistory(range, key, { before: before > 0 ? before : undefined, limit: intField(body, 'limit', 50) });
+    const page = await keyHistory(range, deletions, key, { before: before > 0 ? before : undefined, limit: intField(body, 'limit', 50) });
     return {
-      versions: page.versions.map((kv) => ({ ...kvJson(kv, false), form: viewValue(kv.value).form })),
+      versions: page.entries.map((e) => (e.kind === 'put' ? { ...kvJson(e.kv, false), form: viewValue(e.kv.value).form } : { deleted: true, mod_revision: e.modRevision })),
       ...(page.end ? { end: page.end, end_revision: page.endRevision } : {}),
       ...(page.before ? { before: page.before } : {}),
     };
@@ -124,12 +124,13 @@ export function apiHandler(methods: MethodTable): (req: Req, res: Res, name: str
       (res as ServerResponse).setHeader('Allow', 'POST');
       return json(res, 405, errorBody(GrpcCode.InvalidArgument, 'dashboard: the API takes POST'));
     }
-    const range = rangeCall(methods, gatewayCallContext(req, res));
+    const call = gatewayCallContext(req, res);
+    const range = rangeCall(methods, call);
     void (async () => {
       let body: Body;
       try {
         body = await readJson(req);
-        const out = await route(range, body);
+        const out = await route(range, body, deletionsCall(methods, call));
         json(res, 200, JSON.stringify(out));
       } catch (err) {
         if (err instanceof BadRequest) return json(res, 400, errorBody(GrpcCode.InvalidArgument, `dashboard: ${err.message}`));

@@ -1,17 +1,21 @@
 // A key's history, newest first: each earlier version is read with a range at the
-// revision just before the one already seen, back to the key's creation or to the
-// compaction point. Pages by a revision cursor, so a key with a long history costs
-// one small read per version shown.
-import type { RangeCall } from './calls.js';
+// revision just before the one already seen, back to the compaction point. Where a
+// range finds the key absent, the deletion that ended its previous life is found in
+// the key's event history, and the walk goes on before it. Pages by a revision
+// cursor, so a key with a long history costs one small read per version shown.
+import type { DeletionsCall, RangeCall } from './calls.js';
 import { EtcdError, Errors } from '../rpctypes/errors.js';
 import type { KeyValue } from '../pb/kv.js';
 
 export const MAX_VERSIONS = 200;
 
+/** A version of the key, or the deletion that ended one of its lives. */
+export type HistoryEntry = { kind: 'put'; kv: KeyValue } | { kind: 'delete'; modRevision: number };
+
 export interface HistoryPage {
-  /** Versions, newest first. */
-  versions: KeyValue[];
-  /** Why the page ends before `limit` versions (undefined: the limit was reached). */
+  /** Versions and deletions, newest first. */
+  entries: HistoryEntry[];
+  /** Why the page ends before `limit` entries (undefined: the limit was reached). */
   end?: 'created' | 'compacted' | 'absent';
   /** The revision the walk stopped at: the compact revision's neighbourhood, or where the key was absent. */
   endRevision?: number;
@@ -19,27 +23,44 @@ export interface HistoryPage {
   before?: number;
 }
 
-export async function keyHistory(range: RangeCall, key: Uint8Array, opts: { before?: number; limit: number }): Promise<HistoryPage> {
+export async function keyHistory(range: RangeCall, deletions: DeletionsCall, key: Uint8Array, opts: { before?: number; limit: number }): Promise<HistoryPage> {
   const limit = Math.max(1, Math.min(opts.limit, MAX_VERSIONS));
-  const versions: KeyValue[] = [];
+  const entries: HistoryEntry[] = [];
   // 0 reads the current revision.
   let at = opts.before !== undefined ? opts.before - 1 : 0;
-  while (versions.length < limit) {
-    if (opts.before !== undefined && at < 1) return { versions, end: 'created', endRevision: 0 };
-    let kv: KeyValue | undefined;
+  // The key's deletions up to the first revision found absent, read once per page.
+  let deleted: number[] | undefined;
+  while (entries.length < limit) {
+    if (at < 0 || (opts.before !== undefined && at < 1)) return { entries, end: 'created', endRevision: 0 };
+    let read;
     try {
-      kv = (await range({ key, revision: at })).kvs[0];
+      read = await range({ key, revision: at });
     } catch (err) {
-      if (err instanceof EtcdError && err.message === Errors.Compacted.message) return { versions, end: 'compacted', endRevision: at };
+      if (err instanceof EtcdError && err.message === Errors.Compacted.message) return { entries, end: 'compacted', endRevision: at };
       throw err;
     }
-    if (kv === undefined) return { versions, end: 'absent', endRevision: at };
-    versions.push(kv);
-    if (kv.version === 1 && kv.createRevision === kv.modRevision) {
-      // The first version of this generation: before it the key did not exist.
-      return { versions, end: 'created', endRevision: kv.createRevision };
+    const kv = read.kvs[0];
+    if (kv !== undefined) {
+      entries.push({ kind: 'put', kv });
+      at = kv.modRevision - 1;
+      continue;
     }
-    at = kv.modRevision - 1;
+    const upto = at === 0 ? Number(read.header?.revision ?? 0) : at;
+    deleted ??= await deletions(key, upto);
+    const last = lastAtOrBelow(deleted, upto);
+    if (last === undefined) {
+      // No deletion: before this point the key never existed (or its deletion was compacted).
+      const first = entries[entries.length - 1];
+      return first?.kind === 'put' && first.kv.version === 1 ? { entries, end: 'created', endRevision: first.kv.createRevision } : { entries, end: 'absent', endRevision: upto };
+    }
+    entries.push({ kind: 'delete', modRevision: last });
+    at = last - 1;
   }
-  return { versions, before: versions[versions.length - 1]!.modRevision };
+  const oldest = entries[entries.length - 1]!;
+  return { entries, before: oldest.kind === 'put' ? oldest.kv.modRevision : oldest.modRevision };
+}
+
+function lastAtOrBelow(sorted: number[], rev: number): number | undefined {
+  for (let i = sorted.length - 1; i >= 0; i--) if (sorted[i]! <= rev) return sorted[i];
+  return undefined;
 }

@@ -181,6 +181,46 @@ describe('dashboard API without auth', () => {
     assert.equal(fresh.end, 'created');
   });
 
+  test("history goes on past a deletion into the key's earlier lives, until the compaction point", async () => {
+    const del = async (key: string) => Number((await ok(m.endpoint, '/v3/kv/deleterange', { key: b64(key) })).header.revision);
+    const a1 = await put(m.endpoint, 'h/life', 'a1');
+    await put(m.endpoint, 'h/other', 'x');
+    const a2 = await put(m.endpoint, 'h/life', 'a2');
+    const d1 = await del('h/life');
+    const b1 = await put(m.endpoint, 'h/life', 'b1');
+    const d2 = await del('h/life');
+    const c1 = await put(m.endpoint, 'h/life', 'c1');
+    const shape = (vs: any[]) => vs.map((v: any) => (v.deleted ? `del@${v.mod_revision}` : `${v.version}@${v.mod_revision}`));
+
+    const all = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/life') });
+    assert.deepEqual(shape(all.versions), [`1@${c1}`, `del@${d2}`, `1@${b1}`, `del@${d1}`, `2@${a2}`, `1@${a1}`]);
+    assert.equal(all.end, 'created');
+    assert.equal(all.end_revision, a1);
+
+    // Pages cut anywhere, also right after a deletion, and join up.
+    const p1 = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/life'), limit: 2 });
+    assert.deepEqual(shape(p1.versions), [`1@${c1}`, `del@${d2}`]);
+    assert.equal(p1.before, d2);
+    const p2 = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/life'), limit: 3, before: p1.before });
+    assert.deepEqual(shape(p2.versions), [`1@${b1}`, `del@${d1}`, `2@${a2}`]);
+
+    // A key deleted now: its history starts with the deletion.
+    const d3 = await del('h/life');
+    const gone = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/life'), limit: 2 });
+    assert.deepEqual(shape(gone.versions), [`del@${d3}`, `1@${c1}`]);
+
+    // After compacting at b1, the lives before it are no longer readable.
+    await ok(m.endpoint, '/v3/kv/compaction', { revision: b1 });
+    const later = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/life') });
+    assert.deepEqual(shape(later.versions), [`del@${d3}`, `1@${c1}`, `del@${d2}`, `1@${b1}`]);
+    assert.equal(later.end, 'compacted');
+
+    // A key that never existed.
+    const never = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('h/never') });
+    assert.deepEqual(never.versions, []);
+    assert.equal(never.end, 'absent');
+  });
+
   test('the tree pages children with counts and skips over directories', async () => {
     for (let i = 0; i < 30; i++) await put(m.endpoint, `t/dir${i % 3}/k${i}`, 'x');
     for (let i = 0; i < 5; i++) await put(m.endpoint, `t/leaf${i}`, 'x');
@@ -218,5 +258,10 @@ describe('dashboard on edge threads', () => {
       const level = await ok(m.endpoint, '/dashboard/api/v1/tree', { prefix: b64('e/') });
       assert.deepEqual(level.children.map((c: any) => `${fromB64(c.name)}:${c.count}`), ['a:1', 'b/:1']);
     }
+    // A history past a deletion replays the key's events through the Watch method on the edge thread.
+    const deleted = Number((await ok(m.endpoint, '/v3/kv/deleterange', { key: b64('e/a') })).header.revision);
+    const again = await put(m.endpoint, 'e/a', '3');
+    const history = await ok(m.endpoint, '/dashboard/api/v1/history', { key: b64('e/a') });
+    assert.deepEqual(history.versions.map((v: any) => (v.deleted ? `del@${v.mod_revision}` : `v${v.version}@${v.mod_revision}`)), [`v1@${again}`, `del@${deleted}`, `v1@${history.end_revision}`]);
   });
 });

@@ -219,6 +219,11 @@ async function loadHistory(box, key) {
       return fill(tail, errorBox(err));
     }
     for (const v of r.versions) {
+      if (v.deleted) {
+        // The end of an earlier life of the key: nothing to show or compare at that revision.
+        rows.append(h('tr.deleted', { 'data-revision': v.mod_revision }, h('td'), h('td'), h('td', null, String(v.mod_revision)), h('td', { colspan: 5 }, 'deleted')));
+        continue;
+      }
       rows.append(h('tr', { 'data-revision': v.mod_revision },
         h('td', null, h('input', { type: 'radio', name: 'old', value: v.mod_revision, onchange: () => pick('a', v.mod_revision) })),
         h('td', null, h('input', { type: 'radio', name: 'new', value: v.mod_revision, onchange: () => pick('b', v.mod_revision) })),
