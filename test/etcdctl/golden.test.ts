@@ -4,14 +4,17 @@
 // Read-only commands are also compared against one and the same member.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { etcdctl, normalize, normalizeStderr, startMember, type Member } from '../helpers/index.js';
+import { etcdctl, normalize, normalizeStderr, REAL_ETCD_RELEASE, startMember, type Member } from '../helpers/index.js';
 import { both, etcdctlTs, formatOf } from './run.js';
 
 let real: Member;
 let ts: Member;
 
+// etcdctl 3.4's outputs are compared with members behaving as 3.4.23: a 3.6 member's Status
+// carries fields (storageVersion, dbSizeQuota, downgradeInfo) etcdctl 3.4 does not know.
 before(async () => {
-  [real, ts] = await Promise.all([startMember('etcd-ts', { name: 'golden' }), startMember('etcd-ts', { name: 'golden' })]);
+  const opts = { name: 'golden', release: REAL_ETCD_RELEASE } as const;
+  [real, ts] = await Promise.all([startMember('etcd-ts', opts), startMember('etcd-ts', opts)]);
 });
 after(async () => {
   await Promise.all([real?.close(), ts?.close()]);
