@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { setFeatureGates } from './feature-gates.js';
 import { urlList } from './flag-kinds.js';
 import { DEFAULT_INITIAL_CLUSTER } from './defaults.js';
 import { parseGoDuration } from './go-values.js';
@@ -9,6 +10,7 @@ import type { EtcdConfig } from './types.js';
 export type FileOutcome = { kind: 'ok' } | { kind: 'error'; message: string; verifying: boolean };
 
 type GoType = 'string' | 'bool' | 'uint' | 'uint32' | 'uint64' | 'int' | 'int64' | 'time.Duration' | '[]string';
+
 
 interface YamlField {
   type: GoType;
@@ -90,16 +92,66 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'bcrypt-cost': field('bcryptCost', 'uint'),
   'auth-token-ttl': field('authTokenTtl', 'uint'),
   'experimental-initial-corrupt-check': field('experimentalInitialCorruptCheck', 'bool'),
-  'experimental-corrupt-check-time': field('experimentalCorruptCheckTimeMs', 'time.Duration'),
+  'experimental-corrupt-check-time': field('corruptCheckTimeMs', 'time.Duration'),
+  'corrupt-check-time': field('corruptCheckTimeMs', 'time.Duration'),
+  'experimental-compact-hash-check-enabled': field('experimentalCompactHashCheckEnabled', 'bool'),
+  'experimental-compact-hash-check-time': field('compactHashCheckTimeMs', 'time.Duration'),
+  'compact-hash-check-time': field('compactHashCheckTimeMs', 'time.Duration'),
   'experimental-enable-v2v3': field('experimentalEnableV2v3', 'string'),
   'experimental-backend-bbolt-freelist-type': field('experimentalBackendBboltFreelistType', 'string'),
+  'backend-bbolt-freelist-type': field('backendBboltFreelistType', 'string'),
   'experimental-enable-lease-checkpoint': field('experimentalEnableLeaseCheckpoint', 'bool'),
   'experimental-enable-lease-checkpoint-persist': field('experimentalEnableLeaseCheckpointPersist', 'bool'),
-  'experimental-compaction-batch-limit': field('experimentalCompactionBatchLimit', 'int'),
+  'experimental-compaction-batch-limit': field('compactionBatchLimit', 'int'),
+  'compaction-batch-limit': field('compactionBatchLimit', 'int'),
+  'experimental-compaction-sleep-interval': field('compactionSleepIntervalMs', 'time.Duration'),
+  'compaction-sleep-interval': field('compactionSleepIntervalMs', 'time.Duration'),
   'experimental-watch-progress-notify-interval': field('experimentalWatchProgressNotifyIntervalMs', 'time.Duration'),
   'watch-progress-notify-interval': field('watchProgressNotifyIntervalMs', 'time.Duration'),
   'emulated-etcd-version': field('emulatedEtcdVersion', 'string'),
-  'experimental-warning-apply-duration': field('experimentalWarningApplyDurationMs', 'time.Duration'),
+  'experimental-warning-apply-duration': field('warningApplyDurationMs', 'time.Duration'),
+  'warning-apply-duration': field('warningApplyDurationMs', 'time.Duration'),
+  'experimental-warning-unary-request-duration': field('experimentalWarningUnaryRequestDurationMs', 'time.Duration'),
+  'warning-unary-request-duration': field('warningUnaryRequestDurationMs', 'time.Duration'),
+  'experimental-txn-mode-write-with-shared-buffer': field('experimentalTxnModeWriteWithSharedBuffer', 'bool'),
+  'experimental-stop-grpc-service-on-defrag': field('experimentalStopGrpcServiceOnDefrag', 'bool'),
+  'experimental-bootstrap-defrag-threshold-megabytes': field('bootstrapDefragThresholdMegabytes', 'uint'),
+  'bootstrap-defrag-threshold-megabytes': field('bootstrapDefragThresholdMegabytes', 'uint'),
+  'experimental-memory-mlock': field('memoryMlock', 'bool'),
+  'memory-mlock': field('memoryMlock', 'bool'),
+  // etcd 3.6 reads the experimental name of this one with dashes in "catch-up".
+  'experimental-snapshot-catch-up-entries': field('snapshotCatchupEntries', 'uint64'),
+  'snapshot-catchup-entries': field('snapshotCatchupEntries', 'uint64'),
+  'experimental-downgrade-check-time': field('downgradeCheckTimeMs', 'time.Duration'),
+  'downgrade-check-time': field('downgradeCheckTimeMs', 'time.Duration'),
+  'experimental-peer-skip-client-san-verification': field('peerSkipClientSanVerification', 'bool'),
+  'max-learners': field('maxLearners', 'int'),
+  'feature-gates': {
+    type: 'string',
+    apply: (cfg, v) => {
+      const r = setFeatureGates(v as string, cfg.featureGates);
+      if ('error' in r) return r.error;
+      cfg.featureGates = r.value;
+      return undefined;
+    },
+  },
+  'tls-min-version': field('tlsMinVersion', 'string'),
+  'tls-max-version': field('tlsMaxVersion', 'string'),
+  'log-format': field('logFormat', 'string'),
+  'enable-log-rotation': field('enableLogRotation', 'bool'),
+  'log-rotation-config-json': field('logRotationConfigJson', 'string'),
+  'self-signed-cert-validity': field('selfSignedCertValidity', 'uint'),
+  'v2-deprecation': field('v2Deprecation', 'string'),
+  'enable-distributed-tracing': field('enableDistributedTracing', 'bool'),
+  'experimental-enable-distributed-tracing': field('enableDistributedTracing', 'bool'),
+  'distributed-tracing-address': field('distributedTracingAddress', 'string'),
+  'experimental-distributed-tracing-address': field('distributedTracingAddress', 'string'),
+  'distributed-tracing-service-name': field('distributedTracingServiceName', 'string'),
+  'experimental-distributed-tracing-service-name': field('distributedTracingServiceName', 'string'),
+  'distributed-tracing-instance-id': field('distributedTracingInstanceId', 'string'),
+  'experimental-distributed-tracing-instance-id': field('distributedTracingInstanceId', 'string'),
+  'distributed-tracing-sampling-rate': field('distributedTracingSamplingRate', 'int'),
+  'experimental-distributed-tracing-sampling-rate': field('distributedTracingSamplingRate', 'int'),
   'force-new-cluster': field('forceNewCluster', 'bool'),
   'enable-pprof': field('enablePprof', 'bool'),
   'enable-dashboard': field('enableDashboard', 'bool'),
@@ -114,6 +166,7 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'unsafe-no-fsync': field('unsafeNoFsync', 'bool'),
   'listen-peer-urls': urls('listenPeerUrls', 'listen-peer-urls'),
   'listen-client-urls': urls('listenClientUrls', 'listen-client-urls'),
+  'listen-client-http-urls': urls('listenClientHttpUrls', 'listen-client-http-urls'),
   'initial-advertise-peer-urls': urls('initialAdvertisePeerUrls', 'initial-advertise-peer-urls'),
   // etcd names the wrong flag in this one message; kept so operators' log searches still match.
   'advertise-client-urls': urls('advertiseClientUrls', 'advertise-peer-urls'),
@@ -141,25 +194,55 @@ const TOP_LEVEL: Record<string, YamlField> = {
   'proxy-read-timeout': field('proxyReadTimeoutMs', 'uint'),
 };
 
-interface SecurityKeys {
-  certFile: keyof EtcdConfig;
-  keyFile: keyof EtcdConfig;
-  clientCertAuth: keyof EtcdConfig;
-  trustedCaFile: keyof EtcdConfig;
-  autoTls: keyof EtcdConfig;
-}
+type SecurityField = 'certFile' | 'keyFile' | 'clientCertFile' | 'clientKeyFile' | 'clientCertAuth' | 'trustedCaFile' | 'autoTls' | 'allowedCn' | 'allowedHostname';
 
-const SECTIONS: Record<string, SecurityKeys> = {
-  'client-transport-security': { certFile: 'certFile', keyFile: 'keyFile', clientCertAuth: 'clientCertAuth', trustedCaFile: 'trustedCaFile', autoTls: 'autoTls' },
-  'peer-transport-security': { certFile: 'peerCertFile', keyFile: 'peerKeyFile', clientCertAuth: 'peerClientCertAuth', trustedCaFile: 'peerTrustedCaFile', autoTls: 'peerAutoTls' },
+/** Where each security-section field lands, per section; absent: no such setting for that side. */
+const SECTIONS: Record<string, Partial<Record<SecurityField, keyof EtcdConfig>>> = {
+  'client-transport-security': {
+    certFile: 'certFile',
+    keyFile: 'keyFile',
+    clientCertFile: 'clientCertFile',
+    clientKeyFile: 'clientKeyFile',
+    clientCertAuth: 'clientCertAuth',
+    trustedCaFile: 'trustedCaFile',
+    autoTls: 'autoTls',
+    allowedHostname: 'clientCertAllowedHostname',
+  },
+  'peer-transport-security': {
+    certFile: 'peerCertFile',
+    keyFile: 'peerKeyFile',
+    clientCertFile: 'peerClientCertFile',
+    clientKeyFile: 'peerClientKeyFile',
+    clientCertAuth: 'peerClientCertAuth',
+    trustedCaFile: 'peerTrustedCaFile',
+    autoTls: 'peerAutoTls',
+    allowedCn: 'peerCertAllowedCn',
+    allowedHostname: 'peerCertAllowedHostname',
+  },
 };
 
-const SECTION_FIELDS: Record<string, [keyof SecurityKeys, GoType]> = {
+const SECTION_FIELDS: Record<string, [SecurityField, GoType]> = {
   'cert-file': ['certFile', 'string'],
   'key-file': ['keyFile', 'string'],
+  'client-cert-file': ['clientCertFile', 'string'],
+  'client-key-file': ['clientKeyFile', 'string'],
   'client-cert-auth': ['clientCertAuth', 'bool'],
   'trusted-ca-file': ['trustedCaFile', 'string'],
   'auto-tls': ['autoTls', 'bool'],
+  'allowed-cn': ['allowedCn', '[]string'],
+  'allowed-hostname': ['allowedHostname', '[]string'],
+};
+
+const SECURITY_DEFAULTS: Record<SecurityField, unknown> = {
+  certFile: '',
+  keyFile: '',
+  clientCertFile: '',
+  clientKeyFile: '',
+  clientCertAuth: false,
+  trustedCaFile: '',
+  autoTls: false,
+  allowedCn: [],
+  allowedHostname: [],
 };
 
 function jsonKind(v: unknown): string {
@@ -221,8 +304,11 @@ function readError(path: string, err: unknown): string {
   return `open ${path}: ${(err as Error).message}`;
 }
 
-/** Loads etcd's YAML configuration file over the defaults in `cfg`, as embed.ConfigFromFile does. */
-export function loadConfigFile(path: string, cfg: EtcdConfig, warnings: string[]): FileOutcome {
+/**
+ * Loads etcd's YAML configuration file over the defaults in `cfg`, as embed.ConfigFromFile does;
+ * the flag names its keys stand for go into `explicitlySet` (3.6's FlagsExplicitlySet).
+ */
+export function loadConfigFile(path: string, cfg: EtcdConfig, warnings: string[], explicitlySet: Set<string> = new Set()): FileOutcome {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -246,6 +332,8 @@ export function loadConfigFile(path: string, cfg: EtcdConfig, warnings: string[]
     // encoding/json matches keys without regard to case.
     const key = rawKey.toLowerCase();
     if (value === null) continue;
+    // 3.6 counts every key given as explicitly set, under the flag name it stands for.
+    explicitlySet.add(key === 'experimental-snapshot-catch-up-entries' ? 'experimental-snapshot-catchup-entries' : key);
     try {
       if (key in SECTIONS) {
         if (typeof value !== 'object' || Array.isArray(value)) throw new TypeMismatch(`json: cannot unmarshal ${jsonKind(value)} into Go struct field configYAML.${key} of type embed.securityConfig`);
@@ -253,6 +341,7 @@ export function loadConfigFile(path: string, cfg: EtcdConfig, warnings: string[]
         for (const [subKey, subValue] of Object.entries(value as Record<string, unknown>)) {
           const spec = SECTION_FIELDS[subKey.toLowerCase()];
           if (spec === undefined || subValue === null) continue;
+          if (key === 'peer-transport-security') explicitlySet.add(`peer-${subKey.toLowerCase()}`);
           into[spec[0]] = coerce(subValue, spec[1], `${key}.${subKey.toLowerCase()}`);
         }
         continue;
@@ -282,13 +371,11 @@ export function loadConfigFile(path: string, cfg: EtcdConfig, warnings: string[]
     ['client-transport-security', tls.client],
     ['peer-transport-security', tls.peer],
   ] as const) {
-    const keys = SECTIONS[section];
     const c = cfg as unknown as Record<string, unknown>;
-    c[keys.certFile] = values.certFile ?? '';
-    c[keys.keyFile] = values.keyFile ?? '';
-    c[keys.clientCertAuth] = values.clientCertAuth ?? false;
-    c[keys.trustedCaFile] = values.trustedCaFile ?? '';
-    c[keys.autoTls] = values.autoTls ?? false;
+    for (const [fieldName, key] of Object.entries(SECTIONS[section])) {
+      const f = fieldName as SecurityField;
+      c[key] = values[f] ?? SECURITY_DEFAULTS[f];
+    }
   }
   if ((cfg.discovery !== '' || cfg.discoverySrv !== '') && cfg.initialClusterText === DEFAULT_INITIAL_CLUSTER) {
     cfg.initialClusterText = '';

@@ -11,7 +11,13 @@ export const DEFAULT_INITIAL_CLUSTER = `${DEFAULT_NAME}=${DEFAULT_INITIAL_ADVERT
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 export const MAX_ELECTION_MS = 50_000;
 
-/** etcd 3.4's defaults, before flags, environment or a config file apply. */
+/** etcd 3.6's --log-rotation-config-json default. */
+export const DEFAULT_LOG_ROTATION_CONFIG = '{"maxsize": 100, "maxage": 0, "maxbackups": 0, "localtime": false, "compress": false}';
+
+/**
+ * etcd 3.4's defaults, before flags, environment or a config file apply; flags only 3.6
+ * has take 3.6's defaults.
+ */
 export function defaultConfig(): EtcdConfig {
   return {
     configFile: '',
@@ -24,6 +30,7 @@ export function defaultConfig(): EtcdConfig {
     initialElectionTickAdvance: true,
     listenPeerUrls: [new URL(DEFAULT_LISTEN_PEER_URLS)],
     listenClientUrls: [new URL(DEFAULT_LISTEN_CLIENT_URLS)],
+    listenClientHttpUrls: [],
     maxSnapshots: 5,
     maxWals: 5,
     quotaBackendBytes: 0,
@@ -38,6 +45,13 @@ export function defaultConfig(): EtcdConfig {
     grpcKeepaliveTimeoutMs: 20_000,
     watchProgressNotifyIntervalMs: 10 * 60_000,
     emulatedEtcdVersion: '',
+    memoryMlock: false,
+    backendBboltFreelistType: 'map',
+    socketReusePort: false,
+    socketReuseAddress: false,
+    raftReadTimeoutMs: 5_000,
+    raftWriteTimeoutMs: 5_000,
+    featureGates: {},
 
     initialAdvertisePeerUrls: [new URL(DEFAULT_INITIAL_ADVERTISE_PEER_URLS)],
     initialCluster: new Map(),
@@ -55,20 +69,42 @@ export function defaultConfig(): EtcdConfig {
     autoCompactionRetention: '0',
     autoCompactionMode: 'periodic',
     enableV2: false,
+    v2Deprecation: '',
+    discoveryToken: '',
+    discoveryEndpoints: [],
+    discoveryDialTimeoutMs: 2_000,
+    discoveryRequestTimeoutMs: 5_000,
+    discoveryKeepaliveTimeMs: 2_000,
+    discoveryKeepaliveTimeoutMs: 6_000,
+    discoveryInsecureTransport: true,
+    discoveryInsecureSkipTlsVerify: false,
+    discoveryCert: '',
+    discoveryKey: '',
+    discoveryCacert: '',
+    discoveryUser: '',
+    discoveryPassword: '',
 
     certFile: '',
     keyFile: '',
     clientCertAuth: false,
+    clientCertFile: '',
+    clientKeyFile: '',
     clientCrlFile: '',
-    clientCertAllowedHostname: '',
+    clientCertAllowedHostname: [],
     trustedCaFile: '',
     autoTls: false,
     peerCertFile: '',
     peerKeyFile: '',
     peerClientCertAuth: false,
+    peerClientCertFile: '',
+    peerClientKeyFile: '',
     peerTrustedCaFile: '',
-    peerCertAllowedCn: '',
-    peerCertAllowedHostname: '',
+    peerCertAllowedCn: [],
+    peerCertAllowedHostname: [],
+    peerSkipClientSanVerification: false,
+    selfSignedCertValidity: 1,
+    tlsMinVersion: 'TLS1.2',
+    tlsMaxVersion: '',
     peerAutoTls: false,
     peerCrlFile: '',
     cipherSuites: [],
@@ -88,6 +124,9 @@ export function defaultConfig(): EtcdConfig {
     logOutputs: ['default'],
     logOutput: ['default'],
     logLevel: 'info',
+    logFormat: 'json',
+    enableLogRotation: false,
+    logRotationConfigJson: DEFAULT_LOG_ROTATION_CONFIG,
     debug: false,
     logPackageLevels: '',
 
@@ -98,16 +137,34 @@ export function defaultConfig(): EtcdConfig {
     proxyWriteTimeoutMs: 5000,
     proxyReadTimeoutMs: 0,
 
+    enableDistributedTracing: false,
+    distributedTracingAddress: 'localhost:4317',
+    distributedTracingServiceName: 'etcd',
+    distributedTracingInstanceId: '',
+    distributedTracingSamplingRate: 0,
+
+    corruptCheckTimeMs: 0,
+    compactHashCheckTimeMs: 60_000,
+    compactionBatchLimit: 1000,
+    compactionSleepIntervalMs: 0,
+    warningApplyDurationMs: 100,
+    bootstrapDefragThresholdMegabytes: 0,
+    snapshotCatchupEntries: 5000,
+    downgradeCheckTimeMs: 5_000,
+    warningUnaryRequestDurationMs: 0,
+    experimentalWarningUnaryRequestDurationMs: 0,
+    maxLearners: 1,
+
     experimentalInitialCorruptCheck: false,
-    experimentalCorruptCheckTimeMs: 0,
-    experimentalEnableV2v3: '',
-    experimentalBackendBboltFreelistType: 'array',
+    experimentalCompactHashCheckEnabled: false,
     experimentalEnableLeaseCheckpoint: false,
     experimentalEnableLeaseCheckpointPersist: false,
-    experimentalCompactionBatchLimit: 1000,
-    experimentalPeerSkipClientSanVerification: false,
+    experimentalTxnModeWriteWithSharedBuffer: true,
+    experimentalStopGrpcServiceOnDefrag: false,
+
+    experimentalEnableV2v3: '',
+    experimentalBackendBboltFreelistType: 'array',
     experimentalWatchProgressNotifyIntervalMs: 10 * 60_000,
-    experimentalWarningApplyDurationMs: 100,
 
     enableGrpcGateway: true,
     unsafeNoFsync: false,

@@ -1,3 +1,4 @@
+import { setFeatureGates, type FeatureGates } from './feature-gates.js';
 import { goQuote, parseEtcdUrl, parseGoBool, parseGoDuration, parseGoInteger } from './go-values.js';
 
 // How a flag's text becomes a typed value, mirroring the Go flag.Value etcd registers for it.
@@ -13,6 +14,9 @@ export type FlagKind =
   | { t: 'strings' }
   | { t: 'unique-strings' }
   | { t: 'choice'; choices: readonly string[] }
+  /** Comma-separated, each one of `choices`; kept sorted (etcd's SelectiveStringsValue). */
+  | { t: 'choices'; choices: readonly string[] }
+  | { t: 'feature-gates' }
   | { t: 'ignored' };
 
 export type SetResult = { value: unknown } | { error: string };
@@ -75,6 +79,14 @@ export function setFlagValue(kind: FlagKind, raw: string, current: unknown): Set
       return { value: [...new Set(raw.split(','))].sort() };
     case 'choice':
       return kind.choices.includes(raw) ? { value: raw } : { error: 'invalid value' };
+    case 'choices': {
+      const vs = raw.split(',');
+      const bad = vs.find((v) => !kind.choices.includes(v));
+      if (bad !== undefined) return { error: `invalid value ${goQuote(bad)}` };
+      return { value: vs.sort().join(',') };
+    }
+    case 'feature-gates':
+      return setFeatureGates(raw, current as FeatureGates);
   }
 }
 

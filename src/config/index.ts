@@ -7,3 +7,4 @@ export { hostPort, urlString } from './go-values.js';
 export { initialClusterString, parseInitialCluster, verifyBootstrap } from './cluster.js';
 export { helpText } from './usage.js';
 export { watchProgressNotifyIntervalMs } from './validate.js';
+export { featureEnabled, knownFeatures, FEATURE_GATES, type FeatureGates, type FeatureGateName } from './feature-gates.js';

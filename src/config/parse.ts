@@ -6,7 +6,9 @@ import { parseCompactionRetention } from './compaction.js';
 import { loadConfigFile } from './config-file.js';
 import { defaultConfig } from './defaults.js';
 import { applyEnv } from './env.js';
-import { FLAGS, flagToEnv } from './flags.js';
+import { EXPERIMENTAL_FLAG_TO_FEATURE, featureEnabled, featureGatesString, setFeatureGatesFromMap, UNAVAILABLE_FEATURES } from './feature-gates.js';
+import { FLAGS, flagToEnv, type FlagSpec } from './flags.js';
+import { deprecationWarnings } from './graduated.js';
 import { helpText, USAGE_SUMMARY } from './usage.js';
 import { ERR_UNSET_ADVERTISE_CLIENT_URLS, validateConfig } from './validate.js';
 import { versionText } from './version.js';
@@ -30,9 +32,53 @@ function comparable(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (x instanceof URL ? x.href : x instanceof Map ? [...x.entries()] : x));
 }
 
-function notYetAvailable(cfg: EtcdConfig): string[] {
+function notYetAvailable(cfg: EtcdConfig, explicitlySet: ReadonlySet<string>): string[] {
   const defaults = defaultConfig();
-  return FLAGS.filter((f) => f.notYetAvailable && f.key !== undefined && comparable(cfg[f.key!]) !== comparable(defaults[f.key!])).map((f) => f.name);
+  // A value two names share (an experimental flag and its graduated name) is reported under the name given.
+  const givenUnderOtherName = (f: FlagSpec) => !explicitlySet.has(f.name) && FLAGS.some((o) => o !== f && o.key === f.key && explicitlySet.has(o.name));
+  const flags = FLAGS.filter((f) => f.notYetAvailable && f.key !== undefined && comparable(cfg[f.key!]) !== comparable(defaults[f.key!]) && !givenUnderOtherName(f)).map((f) => f.name);
+  // A gate turned on through --feature-gates rather than its experimental flag.
+  const gates = [...UNAVAILABLE_FEATURES]
+    .filter((g) => featureEnabled(cfg.featureGates, g))
+    .filter((g) => !Object.entries(EXPERIMENTAL_FLAG_TO_FEATURE).some(([flag, feature]) => feature === g && flags.includes(flag)))
+    .map((g) => `feature-gates=${g}`);
+  return [...new Set([...flags, ...gates])];
+}
+
+/**
+ * etcd 3.6's SetFeatureGatesFromExperimentalFlags: an experimental boolean flag given
+ * explicitly sets its gate, unless --feature-gates names that gate too.
+ */
+function foldExperimentalGates(cfg: EtcdConfig, explicitlySet: ReadonlySet<string>): string | undefined {
+  const given = featureGatesString(cfg.featureGates);
+  const fromFlags = new Map<string, boolean>();
+  for (const [flag, feature] of Object.entries(EXPERIMENTAL_FLAG_TO_FEATURE)) {
+    if (!explicitlySet.has(flag)) continue;
+    const spec = FLAGS.find((f) => f.name === flag)!;
+    const v = cfg[spec.key!] as boolean;
+    if (given.includes(feature)) {
+      const now = featureEnabled(cfg.featureGates, feature);
+      return `cannot specify both flags: --${flag}=${v} and --feature-gates=${feature}=${now} at the same time, please just use --feature-gates=${feature}=${now}`;
+    }
+    fromFlags.set(feature, v);
+  }
+  const r = setFeatureGatesFromMap(fromFlags, cfg.featureGates);
+  if ('error' in r) return r.error;
+  cfg.featureGates = r.value;
+  return undefined;
+}
+
+/** etcd 3.6's parseWarningUnaryRequestDuration: at most one of the two names, 300 ms by default. */
+function warningUnaryRequest(cfg: EtcdConfig, warnings: string[]): { ms: number } | { error: string } {
+  if (cfg.experimentalWarningUnaryRequestDurationMs !== 0 && cfg.warningUnaryRequestDurationMs !== 0) {
+    return { error: 'both --experimental-warning-unary-request-duration and --warning-unary-request-duration flags are set. Use only --warning-unary-request-duration' };
+  }
+  if (cfg.warningUnaryRequestDurationMs !== 0) return { ms: cfg.warningUnaryRequestDurationMs };
+  if (cfg.experimentalWarningUnaryRequestDurationMs !== 0) {
+    warnings.push('--experimental-warning-unary-request-duration is deprecated, and will be decommissioned in v3.7. Use --warning-unary-request-duration instead.');
+    return { ms: cfg.experimentalWarningUnaryRequestDurationMs };
+  }
+  return { ms: 300 };
 }
 
 /**
@@ -55,6 +101,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedConfi
   }
 
   const configFile = cfg.configFile !== '' ? cfg.configFile : (env[flagToEnv('config-file')] ?? '');
+  const explicitlySet = new Set<string>();
   if (configFile !== '') {
     const ignored = [
       ...[...parsed.set].filter((n) => n !== 'config-file').map((n) => `--${n}`),
@@ -66,23 +113,32 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedConfi
     if (ignored.length > 0) {
       fileWarnings.push(`loaded server configuration from "${configFile}"; these command-line flags and environment variables are ignored: ${ignored.join(', ')}`);
     }
-    const loaded = loadConfigFile(configFile, cfg, fileWarnings);
+    const loaded = loadConfigFile(configFile, cfg, fileWarnings, explicitlySet);
     warnings.splice(0, warnings.length, ...fileWarnings);
     if (loaded.kind === 'error') return loaded.verifying ? verifyingError(loaded.message) : fatal(loaded.message);
-    const why = validateConfig(cfg, warnings);
+    const gates = foldExperimentalGates(cfg, explicitlySet);
+    if (gates !== undefined) return verifyingError(gates);
+    const why = validateConfig(cfg, warnings, explicitlySet);
     if (why !== undefined) return verifyingError(why);
   } else {
     const fromEnv = applyEnv(env, cfg, parsed.set, warnings);
     if (fromEnv.kind === 'fatal') return fatal(fromEnv.message);
     if (fromEnv.kind === 'error') return verifyingError(fromEnv.message);
     const isSet = (name: string) => parsed.set.has(name) || fromEnv.used.has(flagToEnv(name));
+    for (const f of FLAGS) if (isSet(f.name)) explicitlySet.add(f.name);
     const mayBeProxy = cfg.proxy !== 'off' || (cfg.discovery !== '' && cfg.discoveryFallback === 'proxy');
     // An explicit listen address makes the default advertise address wrong, so etcd drops it.
     if (isSet('listen-client-urls') && !isSet('advertise-client-urls') && !mayBeProxy) cfg.advertiseClientUrls = [];
     if ((cfg.discovery !== '' || cfg.discoverySrv !== '' || cfg.discoverySrvName !== '') && !isSet('initial-cluster')) cfg.initialClusterText = '';
-    const why = validateConfig(cfg, warnings);
+    const gates = foldExperimentalGates(cfg, explicitlySet);
+    if (gates !== undefined) return verifyingError(gates);
+    const why = validateConfig(cfg, warnings, explicitlySet);
     if (why !== undefined && !(why === ERR_UNSET_ADVERTISE_CLIENT_URLS && mayBeProxy)) return verifyingError(why);
   }
+
+  const unary = warningUnaryRequest(cfg, warnings);
+  if ('error' in unary) return verifyingError(unary.error);
+  warnings.push(...deprecationWarnings(explicitlySet));
 
   deriveInitialCluster(cfg);
   if (cfg.dataDir === '') {
@@ -102,5 +158,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedConfi
     const why = verifyBootstrap(cfg);
     if (why !== undefined) return fatal(why);
   }
-  return { config: cfg, warnings, notYetAvailable: notYetAvailable(cfg), autoCompactionRetention: retention.retention };
+  return {
+    config: cfg,
+    warnings,
+    notYetAvailable: notYetAvailable(cfg, explicitlySet),
+    autoCompactionRetention: retention.retention,
+    explicitlySet,
+    warningUnaryRequestMs: unary.ms,
+  };
 }

@@ -1,5 +1,7 @@
-// A member's configuration, one typed field per etcd 3.4 flag (flag `foo-bar` ↔ field `fooBar`;
-// durations carry an `Ms` suffix and are in milliseconds).
+// A member's configuration, one typed field per etcd 3.4 or 3.6 flag (flag `foo-bar` ↔ field
+// `fooBar`; durations carry an `Ms` suffix and are in milliseconds). A flag 3.6 graduated from
+// --experimental-* shares one field under both names.
+import type { FeatureGates } from './feature-gates.js';
 
 export type ClusterState = 'new' | 'existing';
 export type ProxyMode = 'off' | 'readonly' | 'on';
@@ -19,6 +21,8 @@ export interface EtcdConfig {
   initialElectionTickAdvance: boolean;
   listenPeerUrls: URL[];
   listenClientUrls: URL[];
+  /** HTTP-only client listeners (3.6); when set, --listen-client-urls serve gRPC only. */
+  listenClientHttpUrls: URL[];
   maxSnapshots: number;
   maxWals: number;
   quotaBackendBytes: number;
@@ -36,6 +40,14 @@ export interface EtcdConfig {
   watchProgressNotifyIntervalMs: number;
   /** '' or the etcd release the member reports and behaves as (validated against the supported releases). */
   emulatedEtcdVersion: string;
+  memoryMlock: boolean;
+  backendBboltFreelistType: string;
+  socketReusePort: boolean;
+  socketReuseAddress: boolean;
+  raftReadTimeoutMs: number;
+  raftWriteTimeoutMs: number;
+  /** --feature-gates, with the experimental flags a gate replaced folded in. */
+  featureGates: FeatureGates;
 
   // clustering
   initialAdvertisePeerUrls: URL[];
@@ -56,21 +68,49 @@ export interface EtcdConfig {
   autoCompactionRetention: string;
   autoCompactionMode: 'periodic' | 'revision';
   enableV2: boolean;
+  v2Deprecation: string;
+  // v3 discovery (3.6)
+  discoveryToken: string;
+  discoveryEndpoints: string[];
+  discoveryDialTimeoutMs: number;
+  discoveryRequestTimeoutMs: number;
+  discoveryKeepaliveTimeMs: number;
+  discoveryKeepaliveTimeoutMs: number;
+  discoveryInsecureTransport: boolean;
+  discoveryInsecureSkipTlsVerify: boolean;
+  discoveryCert: string;
+  discoveryKey: string;
+  discoveryCacert: string;
+  discoveryUser: string;
+  discoveryPassword: string;
 
   // security
   certFile: string;
   keyFile: string;
   clientCertAuth: boolean;
+  clientCertFile: string;
+  clientKeyFile: string;
   clientCrlFile: string;
-  clientCertAllowedHostname: string;
+  /** Hostnames (SAN or CN) of which a client certificate must match one. */
+  clientCertAllowedHostname: string[];
   trustedCaFile: string;
   autoTls: boolean;
   peerCertFile: string;
   peerKeyFile: string;
   peerClientCertAuth: boolean;
+  peerClientCertFile: string;
+  peerClientKeyFile: string;
   peerTrustedCaFile: string;
-  peerCertAllowedCn: string;
-  peerCertAllowedHostname: string;
+  /** Common names of which a peer certificate must carry one. */
+  peerCertAllowedCn: string[];
+  /** Hostnames (SAN or CN) of which a peer certificate must match one. */
+  peerCertAllowedHostname: string[];
+  peerSkipClientSanVerification: boolean;
+  selfSignedCertValidity: number;
+  /** 'TLS1.2' or 'TLS1.3'. */
+  tlsMinVersion: string;
+  /** '', 'TLS1.2' or 'TLS1.3' ('' lets the runtime choose). */
+  tlsMaxVersion: string;
   peerAutoTls: boolean;
   peerCrlFile: string;
   cipherSuites: string[];
@@ -97,6 +137,10 @@ export interface EtcdConfig {
   /** Deprecated --log-output; folded into logOutputs by validation. */
   logOutput: string[];
   logLevel: string;
+  /** 'json' (etcd's default) or 'console'. */
+  logFormat: string;
+  enableLogRotation: boolean;
+  logRotationConfigJson: string;
   debug: boolean;
   logPackageLevels: string;
 
@@ -108,17 +152,39 @@ export interface EtcdConfig {
   proxyWriteTimeoutMs: number;
   proxyReadTimeoutMs: number;
 
-  // experimental
+  // distributed tracing (3.6; the experimental names share these fields)
+  enableDistributedTracing: boolean;
+  distributedTracingAddress: string;
+  distributedTracingServiceName: string;
+  distributedTracingInstanceId: string;
+  distributedTracingSamplingRate: number;
+
+  // graduated in 3.6 (the --experimental-* name shares the field)
+  corruptCheckTimeMs: number;
+  compactHashCheckTimeMs: number;
+  compactionBatchLimit: number;
+  compactionSleepIntervalMs: number;
+  warningApplyDurationMs: number;
+  bootstrapDefragThresholdMegabytes: number;
+  snapshotCatchupEntries: number;
+  downgradeCheckTimeMs: number;
+  /** 0 unless set; the effective value is resolved with the experimental twin (see warningUnaryRequestMs). */
+  warningUnaryRequestDurationMs: number;
+  experimentalWarningUnaryRequestDurationMs: number;
+  maxLearners: number;
+
+  // experimental booleans that 3.6 turned into feature gates (folded into featureGates)
   experimentalInitialCorruptCheck: boolean;
-  experimentalCorruptCheckTimeMs: number;
-  experimentalEnableV2v3: string;
-  experimentalBackendBboltFreelistType: string;
+  experimentalCompactHashCheckEnabled: boolean;
   experimentalEnableLeaseCheckpoint: boolean;
   experimentalEnableLeaseCheckpointPersist: boolean;
-  experimentalCompactionBatchLimit: number;
-  experimentalPeerSkipClientSanVerification: boolean;
+  experimentalTxnModeWriteWithSharedBuffer: boolean;
+  experimentalStopGrpcServiceOnDefrag: boolean;
+
+  // experimental, not graduated
+  experimentalEnableV2v3: string;
+  experimentalBackendBboltFreelistType: string;
   experimentalWatchProgressNotifyIntervalMs: number;
-  experimentalWarningApplyDurationMs: number;
 
   // gateway and unsafe
   enableGrpcGateway: boolean;
@@ -134,6 +200,10 @@ export interface ParsedConfig {
   notYetAvailable: string[];
   /** --auto-compaction-retention read for --auto-compaction-mode: milliseconds (periodic) or revisions (revision); 0: off. */
   autoCompactionRetention: number;
+  /** Flags given on the command line, as ETCD_* variables or as config file keys (etcd's FlagsExplicitlySet). */
+  explicitlySet: ReadonlySet<string>;
+  /** --warning-unary-request-duration as etcd resolves it with its experimental twin (300 ms when neither is set). */
+  warningUnaryRequestMs: number;
 }
 
 export interface ConfigExit {

@@ -26,6 +26,7 @@ const SECTIONS: readonly FlagSection[] = [
   'Profiling and Monitoring',
   'Logging',
   'v2 Proxy (to be deprecated in v4)',
+  'Experimental distributed tracing',
   'Experimental feature',
   'Unsafe feature',
   'To be deprecated',

@@ -249,7 +249,7 @@ test('not-yet-available features are stored and reported only when changed', () 
   assert.equal(r.config.enableV2, true);
   assert.equal(r.config.proxyDialTimeoutMs, 5);
   assert.equal(r.config.experimentalInitialCorruptCheck, true);
-  assert.equal(r.config.experimentalCompactionBatchLimit, 9);
+  assert.equal(r.config.compactionBatchLimit, 9);
   assert.deepEqual(r.notYetAvailable.sort(), ['enable-v2', 'experimental-compaction-batch-limit', 'proxy-dial-timeout']);
 });
 
@@ -264,7 +264,7 @@ test('every flag maps to ETCD_<NAME> and a typed field', () => {
   assert.ok(keys.size >= 85, `only ${keys.size} typed flags`);
   const r = ok(['--data-dir', dataDir], { ETCD_AUTO_COMPACTION_RETENTION: '1h', ETCD_AUTO_COMPACTION_MODE: 'periodic', ETCD_PEER_CERT_ALLOWED_CN: 'etcd-peer' });
   assert.equal(r.config.autoCompactionRetention, '1h');
-  assert.equal(r.config.peerCertAllowedCn, 'etcd-peer');
+  assert.deepEqual(r.config.peerCertAllowedCn, ['etcd-peer']);
 });
 
 function writeYaml(name: string, text: string): string {

@@ -25,15 +25,15 @@ function exit(argv: string[]): ConfigExit {
 test('both checks are off by default', () => {
   const { config } = ok(['--data-dir', dataDir]);
   assert.equal(config.experimentalInitialCorruptCheck, false);
-  assert.equal(config.experimentalCorruptCheckTimeMs, 0);
+  assert.equal(config.corruptCheckTimeMs, 0);
 });
 
 test('flags: a bool and a Go duration, and neither is reported as not available', () => {
   const r = ok(['--data-dir', dataDir, '--experimental-initial-corrupt-check', '--experimental-corrupt-check-time=1m30s']);
   assert.equal(r.config.experimentalInitialCorruptCheck, true);
-  assert.equal(r.config.experimentalCorruptCheckTimeMs, 90_000);
+  assert.equal(r.config.corruptCheckTimeMs, 90_000);
   assert.deepEqual(r.notYetAvailable, []);
-  assert.equal(ok(['--data-dir', dataDir, '--experimental-corrupt-check-time', '250ms']).config.experimentalCorruptCheckTimeMs, 250);
+  assert.equal(ok(['--data-dir', dataDir, '--experimental-corrupt-check-time', '250ms']).config.corruptCheckTimeMs, 250);
   assert.equal(ok(['--data-dir', dataDir, '--experimental-initial-corrupt-check=false']).config.experimentalInitialCorruptCheck, false);
 });
 
@@ -46,14 +46,14 @@ test('a duration without a unit is refused, as Go flag parsing does', () => {
 test('ETCD_* variables and the config file set them too', () => {
   const env = ok(['--data-dir', dataDir], { ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK: 'true', ETCD_EXPERIMENTAL_CORRUPT_CHECK_TIME: '2s' });
   assert.equal(env.config.experimentalInitialCorruptCheck, true);
-  assert.equal(env.config.experimentalCorruptCheckTimeMs, 2000);
+  assert.equal(env.config.corruptCheckTimeMs, 2000);
 
   const p = join(tmp, 'corrupt.yaml');
   // etcd's config file holds a time.Duration as integer nanoseconds.
   writeFileSync(p, `data-dir: ${dataDir}\nexperimental-initial-corrupt-check: true\nexperimental-corrupt-check-time: 3000000000\n`);
   const file = ok(['--config-file', p]);
   assert.equal(file.config.experimentalInitialCorruptCheck, true);
-  assert.equal(file.config.experimentalCorruptCheckTimeMs, 3000);
+  assert.equal(file.config.corruptCheckTimeMs, 3000);
   assert.deepEqual(file.notYetAvailable, []);
 });
 
