@@ -1,5 +1,6 @@
 // Turns a table of handlers into gRPC method definitions for one etcd service:
-// codecs come from the .proto, and every call is counted under etcd's gRPC metrics.
+// codecs come from the .proto, and every call is counted under etcd's gRPC metrics,
+// its messages' bytes and its client's API version as etcd's v3rpc layer counts them.
 import { codec, serviceMethods } from '../pb/codec.js';
 import type { MethodDef, CallContext } from '../grpc/types.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
@@ -55,6 +56,7 @@ export function defineService(
     // A handler may give its response already encoded (the member port's watch responses).
     const res = raw ? { encode: passThrough } : encodedOr(codec<any>(m.responseType));
     const grpcType = m.requestStream && m.responseStream ? 'bidi_stream' : m.responseStream ? 'server_stream' : m.requestStream ? 'client_stream' : 'unary';
+    const { decode, encode } = countedCodec(req, res, metrics, [grpcType, `${pkg}.${svc}`, m.name]);
     const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handling = metrics.grpcHandling.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handled = (code: number) => metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, grpcCodeName(code)).inc();
@@ -63,10 +65,11 @@ export function defineService(
       const ok = metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, 'OK');
       out[m.name] = {
         kind: 'unary',
-        decode: req.decode,
-        encode: res.encode,
+        decode,
+        encode,
         handler: async (r: unknown, call: CallContext) => {
           started.inc();
+          countClient(metrics, 'unary', call);
           const t0 = performance.now();
           try {
             if (!fn) throw notAvailable();
@@ -85,10 +88,11 @@ export function defineService(
       const kind = m.requestStream && m.responseStream ? 'bidi' : m.responseStream ? 'serverStream' : 'clientStream';
       out[m.name] = {
         kind,
-        decode: req.decode,
-        encode: res.encode,
+        decode,
+        encode,
         handler: (...args: any[]) => {
           started.inc();
+          countClient(metrics, 'stream', args[args.length - 1] as CallContext);
           if (!fn) {
             // The stream is the handler's last argument; end it rather than leave the client waiting.
             (args[args.length - 1] as { end(err: EtcdError): void }).end(notAvailable());
@@ -100,6 +104,36 @@ export function defineService(
     }
   }
   return out;
+}
+
+/**
+ * Request decoding and response encoding that count the bytes, as etcd's gRPC codec does,
+ * and the messages per method, as go-grpc-prometheus does (a unary call's response is
+ * encoded, so counted, only when it succeeded).
+ */
+function countedCodec(req: { decode(b: Uint8Array): unknown }, res: { encode(m: any): Uint8Array }, metrics: GrpcMetrics, labels: [string, string, string]) {
+  const received = metrics.grpcMsgReceived.labels(...labels);
+  const sent = metrics.grpcMsgSent.labels(...labels);
+  return {
+    decode: (b: Uint8Array): any => {
+      metrics.grpcReceivedBytes.inc(b.byteLength);
+      received.inc();
+      return req.decode(b);
+    },
+    encode: (msg: any): Uint8Array => {
+      const b = res.encode(msg);
+      metrics.grpcSentBytes.inc(b.byteLength);
+      sent.inc();
+      return b;
+    },
+  };
+}
+
+/** etcd_server_client_requests_total: by call type and the client's "client-api-version" header. */
+function countClient(metrics: GrpcMetrics, type: 'unary' | 'stream', call: CallContext | undefined): void {
+  const v = call?.metadata?.['client-api-version'];
+  const version = (Array.isArray(v) ? v[0] : v) || 'unknown';
+  metrics.clientRequests.labels(type, version).inc();
 }
 
 function splitName(full: string): [string, string] {

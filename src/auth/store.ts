@@ -71,6 +71,8 @@ export class AuthStore {
     this.enabledFlag = flag !== undefined && flag.length === 1 && flag[0] === 1;
     const r = backend.get('auth', REVISION_KEY);
     this.rev = r && r.length === 8 ? Number(Buffer.from(r).readBigUInt64BE(0)) : 0;
+    // As etcd's NewAuthStore: a store that never had a revision starts at 1.
+    if (this.rev === 0) this.bump();
     for (const [k, v] of backend.range('authUsers', new Uint8Array(0))) this.users.set(dec.decode(k), userCodec.decode(v));
     for (const [k, v] of backend.range('authRoles', new Uint8Array(0))) this.roles.set(dec.decode(k), roleCodec.decode(v));
   }
@@ -121,7 +123,7 @@ export class AuthStore {
     this.enabledFlag = true;
     this.backend.put('auth', ENABLED_KEY, Uint8Array.of(1));
     this.tokens.clear();
-    this.bump();
+    // etcd's AuthEnable keeps the revision (only AuthDisable and the user/role changes commit one).
   }
 
   disable(): void {

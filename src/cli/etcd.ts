@@ -2,12 +2,18 @@
 // The etcd-ts server binary: etcd's flags, ETCD_* variables and config file in,
 // one member out. Exits non-zero with etcd's message on bad configuration.
 import { availableParallelism } from 'node:os';
-import { defaultConfig, parseConfig, watchProgressNotifyIntervalMs } from '../config/index.js';
+import { defaultConfig, featureEnabled, parseConfig, watchProgressNotifyIntervalMs } from '../config/index.js';
 import { EtcdRelease } from '../version/index.js';
 import type { EtcdConfig } from '../config/types.js';
 import { startMember, type MemberOptions } from '../embed/member.js';
 import { createLogger, type LogLevel } from '../pkg/logger.js';
 import { DEFAULT_QUOTA_BACKEND_BYTES } from '../server/options.js';
+
+/** A list flag given as '' (etcd's StringsValue of "") holds one empty string: no names. */
+function nonEmpty(xs: readonly string[]): string[] | undefined {
+  const kept = xs.filter((x) => x !== '');
+  return kept.length > 0 ? kept : undefined;
+}
 
 function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOptions {
   return {
@@ -16,6 +22,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     walDir: c.walDir || undefined,
     enableGrpcGateway: c.enableGrpcGateway,
     enableDashboard: c.enableDashboard,
+    featureGates: c.featureGates,
     initialCluster: [...c.initialCluster.entries()].map(([name, urls]) => ({ name, peerUrls: urls.map((u) => u.href.replace(/\/$/, '')) })),
     initialClusterToken: c.initialClusterToken,
     initialClusterState: c.initialClusterState,
@@ -28,10 +35,14 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
     backendBatchIntervalMs: c.backendBatchIntervalMs > 0 ? c.backendBatchIntervalMs : 100,
     backendBatchLimit: c.backendBatchLimit > 0 ? c.backendBatchLimit : 10000,
     listenClientUrls: c.listenClientUrls,
+    listenClientHttpUrls: c.listenClientHttpUrls,
     listenPeerUrls: c.listenPeerUrls,
     strictReconfigCheck: c.strictReconfigCheck,
-    initialCorruptCheck: c.experimentalInitialCorruptCheck,
-    corruptCheckTimeMs: c.experimentalCorruptCheckTimeMs,
+    initialCorruptCheck: featureEnabled(c.featureGates, 'InitialCorruptCheck'),
+    corruptCheckTimeMs: c.corruptCheckTimeMs,
+    maxLearners: c.maxLearners,
+    snapshotCatchupEntries: c.snapshotCatchupEntries,
+    warningApplyDurationMs: c.warningApplyDurationMs,
     autoCompactionMode: c.autoCompactionMode,
     autoCompactionRetention,
     advertiseClientUrls: c.advertiseClientUrls,
@@ -50,10 +61,26 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOp
       clientCertAuth: c.peerClientCertAuth,
       autoTls: c.peerAutoTls,
       crlFile: c.peerCrlFile || undefined,
-      allowedCn: c.peerCertAllowedCn || undefined,
+      allowedCns: nonEmpty(c.peerCertAllowedCn),
+      allowedHostnames: nonEmpty(c.peerCertAllowedHostname),
       cipherSuites: c.cipherSuites,
+      minVersion: c.tlsMinVersion,
+      maxVersion: c.tlsMaxVersion,
+      selfSignedCertValidity: c.selfSignedCertValidity,
     },
-    clientTls: { certFile: c.certFile, keyFile: c.keyFile, trustedCaFile: c.trustedCaFile, clientCertAuth: c.clientCertAuth, autoTls: c.autoTls, crlFile: c.clientCrlFile || undefined, cipherSuites: c.cipherSuites },
+    clientTls: {
+      certFile: c.certFile,
+      keyFile: c.keyFile,
+      trustedCaFile: c.trustedCaFile,
+      clientCertAuth: c.clientCertAuth,
+      autoTls: c.autoTls,
+      crlFile: c.clientCrlFile || undefined,
+      cipherSuites: c.cipherSuites,
+      allowedHostnames: nonEmpty(c.clientCertAllowedHostname),
+      minVersion: c.tlsMinVersion,
+      maxVersion: c.tlsMaxVersion,
+      selfSignedCertValidity: c.selfSignedCertValidity,
+    },
   };
 }
 
@@ -73,7 +100,7 @@ async function main(): Promise<void> {
     process.exit(parsed.exit);
   }
   const { config, warnings, notYetAvailable, autoCompactionRetention } = parsed;
-  const logger = createLogger({ level: (config.logLevel as LogLevel) || 'info', outputs: config.logOutputs });
+  const logger = createLogger({ level: (config.logLevel as LogLevel) || 'info', outputs: config.logOutputs, format: config.logFormat === 'console' ? 'console' : 'json' });
   for (const w of warnings) logger.warn(w);
   for (const f of notYetAvailable) logger.warn('flag is accepted but not available yet in etcd-ts', { flag: f });
 

@@ -37,6 +37,10 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
       );
       return;
     }
+    if (path.startsWith('/livez') || path.startsWith('/readyz')) {
+      serveHealthChecks(port, req, res, path);
+      return;
+    }
     switch (path) {
       case '/health':
         if (req.method !== 'GET') {
@@ -50,16 +54,6 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
           else goError(res, 503, JSON.stringify(h.body));
         });
         return;
-      case '/livez':
-        send(res, 200, 'text/plain; charset=utf-8', 'ok');
-        return;
-      case '/readyz':
-        // As etcd 3.5: not ready without a leader or with a corrupt store.
-        void port.ready().then(
-          (ok) => send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok' : 'not ok'),
-          () => send(res, 503, 'text/plain; charset=utf-8', 'not ok'),
-        );
-        return;
       case '/version':
         void port.version().then(
           (v) => send(res, 200, 'application/json', JSON.stringify(v)),
@@ -67,10 +61,21 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
         );
         return;
       case '/metrics':
-        void port.metricsText().then(
-          (text) => send(res, 200, METRICS_CONTENT_TYPE, text),
-          (err) => send(res, 500, 'text/plain; charset=utf-8', String(err)),
-        );
+        // As Go's promhttp: a scrape sees itself in flight, and is counted once answered.
+        metrics.promhttpInFlight.inc();
+        void port
+          .metricsText()
+          .then(
+            (text) => {
+              send(res, 200, METRICS_CONTENT_TYPE, text);
+              metrics.promhttpRequests.labels('200').inc();
+            },
+            (err) => {
+              send(res, 500, 'text/plain; charset=utf-8', String(err));
+              metrics.promhttpRequests.labels('500').inc();
+            },
+          )
+          .finally(() => metrics.promhttpInFlight.dec());
         return;
       default:
         if (serveGateway && isGatewayPath(path)) {
@@ -82,6 +87,26 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
         goError(res, 404, '404 page not found');
     }
   };
+}
+
+/** etcd 3.6's /livez and /readyz and their per-check paths, answered behind the member port. */
+function serveHealthChecks(port: HttpPort, req: Req, res: Res, path: string): void {
+  if (req.method !== 'GET') {
+    (res as ServerResponse).setHeader('Allow', 'GET');
+    goError(res, 405, 'Method Not Allowed');
+    return;
+  }
+  const query = new URL(req.url ?? '/', 'http://localhost').search;
+  void port.healthChecks(path, query).then(
+    (answer) => {
+      if (answer === undefined) return goError(res, 404, '404 page not found');
+      // A failure goes out through http.Error: every check's line, then its newline.
+      if (answer.status !== 200) return goError(res, answer.status, answer.body);
+      (res as ServerResponse).setHeader('X-Content-Type-Options', 'nosniff');
+      send(res, 200, 'text/plain; charset=utf-8', answer.body);
+    },
+    (err) => goError(res, 500, String(err)),
+  );
 }
 
 /** Go's http.Error: plain text, no sniffing, the message and a newline. */

@@ -1,9 +1,10 @@
 // One etcd-ts member with its client listeners: the server, the gRPC services and
-// the HTTP endpoints on each --listen-client-urls address. Used by the etcd-ts
-// binary and by the in-process embedded mode alike.
+// the HTTP endpoints on each --listen-client-urls address (and HTTP alone on each
+// --listen-client-http-urls address, as etcd 3.6). Used by the etcd-ts binary and by
+// the in-process embedded mode alike.
 import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
-import { serveClients, type ClientListener, type ListenerOptions } from '../edge/listeners.js';
+import { serveClients, type ClientListener, type ListenerOptions, type Traffic } from '../edge/listeners.js';
 import { bootEdgeThreads, type EdgeThreads } from '../edge/threads.js';
 import { ServerPort } from '../server/port.js';
 import { removeSnapshotLeftovers } from '../bolt/backend-snapshot.js';
@@ -12,14 +13,18 @@ import type { Logger } from '../pkg/logger.js';
 import { hex } from '../server/ids.js';
 import { ETCD_TS_VERSION } from '../server/version.js';
 import { EtcdRelease } from '../version/index.js';
-import { clientTlsOptions, type ClientTlsConfig } from './tls.js';
+import { clientTlsChecks, clientTlsOptions, type ClientTlsConfig } from './tls.js';
 import { DASHBOARD_PATH } from '../dashboard/paths.js';
+import { isSecure, isUnix, removeSocketFile } from '../edge/listen-url.js';
+import { FEATURE_GATES, featureEnabled, type FeatureGateName, type FeatureGates } from '../config/feature-gates.js';
 
 export interface MemberOptions extends ServerOptions {
   listenClientUrls: URL[];
+  /** HTTP-only client listeners (etcd 3.6's --listen-client-http-urls); when given, listenClientUrls serve gRPC only. */
+  listenClientHttpUrls?: URL[];
   advertiseClientUrls: URL[];
   maxConcurrentStreams?: number;
-  /** For https:// client URLs. */
+  /** For https:// and unixs:// client URLs. */
   clientTls?: ClientTlsConfig;
   /** etcd's --enable-grpc-gateway: the JSON gateway under /v3/ (default on). */
   enableGrpcGateway?: boolean;
@@ -30,6 +35,8 @@ export interface MemberOptions extends ServerOptions {
    * the core thread serves them itself.
    */
   edgeThreads?: number;
+  /** --feature-gates as parsed (explicitly set gates); reported by etcd_server_feature_enabled. */
+  featureGates?: FeatureGates;
 }
 
 export interface RunningMember {
@@ -51,6 +58,9 @@ interface ClientSide {
 export async function startMember(opts: MemberOptions, logger: Logger): Promise<RunningMember> {
   logger.info('starting etcd-ts', { 'etcd-version': (opts.release ?? EtcdRelease.default()).version, 'etcd-ts-version': ETCD_TS_VERSION, 'node-version': process.version, 'data-dir': opts.dataDir, name: opts.name });
   const metrics = new Metrics();
+  for (const [name, spec] of Object.entries(FEATURE_GATES)) {
+    metrics.featureEnabled.set({ name, stage: spec.preRelease }, featureEnabled(opts.featureGates ?? {}, name as FeatureGateName) ? 1 : 0);
+  }
   const stale = removeSnapshotLeftovers(opts.dataDir);
   if (stale.length) logger.warn('removed unfinished snapshot files', { files: stale });
   // Edge threads load their modules while the server opens its storage.
@@ -68,8 +78,9 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   let threads: EdgeThreads | undefined;
   const memberPort = new ServerPort(server, metrics, async () => (threads ? threads.metrics() : []));
   let clients: ClientSide;
+  let listen: ListenerOptions;
   try {
-    const listen = listenerOptions(opts);
+    listen = listenerOptions(opts);
     if (booting) {
       const t = (threads = await booting.serve(memberPort, listen, logger));
       clients = { clientUrls: t.clientUrls, drain: () => t.drain(), release: () => t.terminate() };
@@ -84,16 +95,20 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
     throw err;
   }
   const clientUrls = clients.clientUrls;
+  const served = listen.listeners;
 
   await server.ready;
   const advertised = opts.advertiseClientUrls.length ? opts.advertiseClientUrls.map((u) => u.href.replace(/\/$/, '')) : clientUrls;
   await server.publish(advertised);
   logger.info('published local member to cluster through raft', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId), 'client-urls': advertised });
-  for (const u of clientUrls) logger.info('ready to serve client requests');
-  for (const u of clientUrls) {
-    if (u.startsWith('https:')) logger.info('serving client traffic securely', { address: u });
-    else logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: u });
-  }
+  for (const _ of clientUrls) logger.info('ready to serve client requests');
+  if (!opts.listenClientHttpUrls?.length) logger.warn('Running http and grpc server on single port. This is not recommended for production.');
+  clientUrls.forEach((u, i) => {
+    const traffic = served[i]?.traffic ?? 'grpc+http';
+    const address = u.replace(/^[a-z]+:\/\//, '');
+    if (isSecure(new URL(u))) logger.info('serving client traffic securely', { traffic, address });
+    else logger.info('serving client traffic insecurely; this is strongly discouraged!', { traffic, address });
+  });
   if (opts.enableDashboard) for (const u of clientUrls) logger.info('serving the dashboard', { url: `${u}${DASHBOARD_PATH}` });
 
   let closed = false;
@@ -106,20 +121,25 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
       await clients.drain();
       await server.stop();
       await clients.release();
+      // As etcd's unix listener, the socket files go with the member.
+      for (const l of served) if (isUnix(new URL(l.url))) removeSocketFile(new URL(l.url).host);
     },
   };
 }
 
-/** What every client listener needs: the URLs with their TLS settings, and the limits. */
+/** What every client listener needs: the URLs with their TLS settings and what they serve, and the limits. */
 function listenerOptions(opts: MemberOptions): ListenerOptions {
-  const hosts = opts.listenClientUrls.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
-  const listeners: ClientListener[] = opts.listenClientUrls.map((url) => {
-    if (url.protocol === 'unixs:') throw new Error(`TLS unix sockets are not available yet: ${url.href}`);
-    const tls = url.protocol === 'https:' ? clientTlsOptions(url, opts.clientTls ?? {}, opts.dataDir, hosts) : undefined;
-    return { url: url.href, tls };
-  });
+  const httpUrls = opts.listenClientHttpUrls ?? [];
+  const split = httpUrls.length > 0;
+  const all = [...opts.listenClientUrls, ...httpUrls];
+  const hosts = all.filter((u) => !isUnix(u)).map((u) => u.hostname.replace(/^\[|\]$/g, ''));
+  const checks = clientTlsChecks(opts.clientTls ?? {});
+  const listener = (url: URL, traffic: Traffic): ClientListener => {
+    const tls = isSecure(url) ? clientTlsOptions(url, opts.clientTls ?? {}, opts.dataDir, hosts) : undefined;
+    return { url: url.href, tls, ...(tls && checks ? { checks } : {}), traffic };
+  };
   return {
-    listeners,
+    listeners: [...opts.listenClientUrls.map((u) => listener(u, split ? 'grpc' : 'grpc+http')), ...httpUrls.map((u) => listener(u, 'http'))],
     maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     maxConcurrentStreams: opts.maxConcurrentStreams,
     enableGrpcGateway: opts.enableGrpcGateway,

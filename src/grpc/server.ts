@@ -34,9 +34,19 @@ export interface GrpcServerOptions {
   closeTimeoutMs?: number;
   /** A connection that sends nothing recognisable within this time is dropped. Default 10000 ms. */
   sniffTimeoutMs?: number;
+  /** Close HTTP/1.x connections unanswered, as a gRPC-only port (etcd 3.6 with --listen-client-http-urls) does. */
+  refuseHttp1?: boolean;
 }
 
-export type TlsListenOptions = tls.SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+export type TlsListenOptions = tls.SecureContextOptions & {
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  /** Checks a connection once its handshake is done; false closes it before any byte is served. */
+  accept?: (socket: tls.TLSSocket) => boolean;
+};
+
+/** Where to listen: a TCP address or a unix socket's path, or (fd) a socket this process already listens on. */
+export type ListenAddress = URL | { host: string; port: number; fd?: number } | { path: string; fd?: number };
 
 /** Per-stream receive window: large so one stream can fill a fast link. */
 const STREAM_WINDOW = 1 << 20;
@@ -121,13 +131,12 @@ export class GrpcServer {
    * With `fd`, it accepts on that already-listening socket of this process instead
    * of opening one (threads sharing one port); `fd` in the answer is the socket's.
    */
-  listen(url: URL | { host: string; port: number; fd?: number }, tlsOpts?: TlsListenOptions): Promise<{ port: number; fd: number }> {
+  listen(url: ListenAddress, tlsOpts?: TlsListenOptions): Promise<{ port: number; fd: number }> {
     if (this.listener) return Promise.reject(new Error('grpc: server already listening'));
-    const host = url instanceof URL ? url.hostname.replace(/^\[(.*)\]$/, '$1') : url.host;
-    const port = url instanceof URL ? Number(url.port || (url.protocol === 'https:' ? 443 : 80)) : url.port;
     const sniffMs = this.opts.sniffTimeoutMs ?? 10_000;
     const dispatch = (proto: 'h2' | 'http1', socket: Socket) => {
       if (this.closing) return void socket.destroy();
+      if (proto === 'http1' && this.opts.refuseHttp1) return void socket.destroy();
       if (proto === 'h2') {
         const gate = gateH2(socket, (s) => {
           this.gated.delete(gate);
@@ -142,7 +151,9 @@ export class GrpcServer {
     };
     let server: net.Server;
     if (tlsOpts) {
-      server = tls.createServer({ ...tlsOpts, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
+      const { accept, ...secure } = tlsOpts;
+      server = tls.createServer({ ...secure, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
+        if (accept && !accept(socket)) return void socket.destroy();
         if (socket.alpnProtocol === 'h2') dispatch('h2', socket);
         else if (socket.alpnProtocol === 'http/1.1') dispatch('http1', socket);
         else sniff(socket, sniffMs, dispatch);
@@ -166,10 +177,13 @@ export class GrpcServer {
       const listening = () => {
         server.removeListener('error', reject);
         server.on('error', () => {});
-        resolve({ port: (server.address() as net.AddressInfo).port, fd: listenerFd(server) });
+        const addr = server.address();
+        resolve({ port: typeof addr === 'object' && addr !== null ? addr.port : 0, fd: listenerFd(server) });
       };
       if (fd !== undefined) server.listen({ fd }, listening);
-      else server.listen(port, host, listening);
+      else if ('path' in url) server.listen(url.path, listening);
+      else if (url instanceof URL) server.listen(Number(url.port || (url.protocol === 'https:' ? 443 : 80)), url.hostname.replace(/^\[(.*)\]$/, '$1'), listening);
+      else server.listen(url.port, url.host, listening);
     });
   }
 

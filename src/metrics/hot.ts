@@ -199,3 +199,28 @@ export class HotHistogram extends CellFamily<HistogramCell> {
     }
   }
 }
+
+/**
+ * A counter or gauge whose samples are read at scrape time from the state that holds
+ * them (a store's counters, the watchers open now), so nothing is updated on the path
+ * that changes them.
+ */
+export class PulledFamily extends Family {
+  constructor(
+    name: string,
+    help: string,
+    registry: FamilyRegistry,
+    readonly type: 'counter' | 'gauge',
+    private readonly read: () => Array<{ labels?: Labels; value: number }>,
+  ) {
+    super(name, help, registry);
+  }
+
+  protected samples(): Sample[] {
+    return this.read().map((s) => ({ labels: s.labels ?? {}, value: s.value }));
+  }
+
+  reset(): void {
+    // Nothing is held here: the values belong to their source.
+  }
+}

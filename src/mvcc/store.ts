@@ -53,6 +53,31 @@ export interface HashKVResult {
 
 export type WriteListener = (events: readonly Event[], rev: number) => void;
 
+/**
+ * Operations counted as etcd's metricsTxnWrite counts them, for its mvcc metrics: every
+ * range, put and delete-range a read or write txn makes, and the txns that made more than
+ * one. Reads outside a write txn form one read txn until a write txn begins or the caller
+ * ends it (endReadTxn), as a request's reads do in etcd.
+ */
+export interface MvccOpCounts {
+  ranges: number;
+  puts: number;
+  deletes: number;
+  txns: number;
+  /** Bytes of key plus value of every put (etcd_debugging_mvcc_total_put_size_in_bytes). */
+  putBytes: number;
+}
+
+/** What one compaction did, for etcd's compaction metrics. */
+export interface CompactionStats {
+  /** Time spent compacting the key index, in milliseconds. */
+  indexMs: number;
+  /** Revisions deleted from the key bucket. */
+  keys: number;
+  /** Whole compaction, in milliseconds. */
+  totalMs: number;
+}
+
 const KEY_BUCKET_NAME = Buffer.from('key');
 const EMPTY = new Uint8Array(0);
 
@@ -114,6 +139,11 @@ class StoreEvent implements Event {
     private readonly prevSub: number,
   ) {}
 
+  /** A put of a key that did not exist (a new key, or a new generation of a deleted one). */
+  get createdKey(): boolean {
+    return this.type === EventType.PUT && this.prevMain === 0;
+  }
+
   /** The key's value before this change (undefined if it did not exist or was compacted since). */
   get prevKv(): KeyValue | undefined {
     if (this.prev === null) {
@@ -134,15 +164,27 @@ export class MvccStore {
   private compactMainRev = -1;
   private writing: TxnWrite | undefined;
   private readonly listeners = new Set<WriteListener>();
+  private readonly compactListeners = new Set<(s: CompactionStats) => void>();
+  /** Keys whose latest generation is live (etcd's keysGauge). */
+  private liveKeys = 0;
+  /** Shared with the store this one replaces (a snapshot install), so the counters never go back. */
+  readonly ops: MvccOpCounts;
+  /** Ranges of the read txn in progress (reads outside a write txn). */
+  private readTxnRanges = 0;
 
   /** Cached consistent index; -1 until first read. */
   private ci = -1;
 
-  private constructor(readonly backend: Backend) {}
+  private constructor(
+    readonly backend: Backend,
+    ops?: MvccOpCounts,
+  ) {
+    this.ops = ops ?? { ranges: 0, puts: 0, deletes: 0, txns: 0, putBytes: 0 };
+  }
 
   /** Opens a store over the backend, rebuilding the index from the key bucket. */
-  static open(backend: Backend): MvccStore {
-    const s = new MvccStore(backend);
+  static open(backend: Backend, ops?: MvccOpCounts): MvccStore {
+    const s = new MvccStore(backend, ops);
     s.restore();
     return s;
   }
@@ -178,12 +220,26 @@ export class MvccStore {
     return this.index.size;
   }
 
+  /** Number of keys that exist now (not deleted): etcd_debugging_mvcc_keys_total. */
+  liveKeyCount(): number {
+    return this.liveKeys;
+  }
+
   onWrite(listener: WriteListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Called after each compaction with what it did. */
+  onCompact(listener: (s: CompactionStats) => void): () => void {
+    this.compactListeners.add(listener);
+    return () => this.compactListeners.delete(listener);
+  }
+
+  /** A client-visible read: counted, as part of the read txn in progress. */
   range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): RangeResult {
+    this.ops.ranges++;
+    this.readTxnRanges++;
     return this.rangeKeys(key, end, this.currentRev, opts);
   }
 
@@ -193,9 +249,21 @@ export class MvccStore {
     return w !== undefined && w.changeCount > 0 ? w.beginRev + 1 : this.currentRev;
   }
 
+  /** A read on the member's own behalf (watch history), which etcd's mvcc metrics do not count. */
+  internalRange(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): RangeResult {
+    return this.rangeKeys(key, end, this.currentRev, opts);
+  }
+
+  /** Ends the read txn in progress: a txn of more than one range counts as a txn. */
+  endReadTxn(): void {
+    if (this.readTxnRanges > 1) this.ops.txns++;
+    this.readTxnRanges = 0;
+  }
+
   /** Starts the write txn; only one may be open, and it must be ended before any other call. */
   write(): TxnWrite {
     if (this.writing !== undefined) throw new Error('mvcc: a write txn is already open');
+    this.endReadTxn();
     this.writing = new TxnWrite(this, this.currentRev);
     return this.writing;
   }
@@ -292,6 +360,7 @@ export class MvccStore {
     rememberKeyValueBytes(kv, stored);
     if (ki !== undefined) this.index.putAt(ki, rev, sub);
     else this.index.put(key, rev, sub);
+    if (prev === undefined) this.liveKeys++;
     txn.changes.push(new StoreEvent(EventType.PUT, kv, this.backend, prev?.main ?? 0, prev?.sub ?? 0));
   }
 
@@ -311,6 +380,7 @@ export class MvccStore {
       const stored: KeyValue = { key: ki.key, value: EMPTY, createRevision: 0, modRevision: 0, version: 0, lease: 0n };
       this.backend.put('key', revToBytes(rev, sub, true), encodeKeyValue(stored));
       this.index.tombstoneAt(ki, rev, sub);
+      this.liveKeys--;
       const kv: KeyValue = { ...stored, modRevision: rev };
       txn.changes.push(new StoreEvent(EventType.DELETE, kv, this.backend, main, prevSub));
     }
@@ -344,6 +414,9 @@ export class MvccStore {
       const ki = this.index.keyIndex(ev.kv.key);
       if (ki === undefined) throw new Error('mvcc: undo of a change to a key missing from the index');
       this.index.undoAt(ki, rev, sub, tombstone);
+      // The live-key count goes back with the change: a delete brought the key back, a put of a new key took it away.
+      if (tombstone) this.liveKeys++;
+      else if (ev.createdKey) this.liveKeys--;
       this.backend.delete('key', revToBytes(rev, sub, tombstone));
     }
     txn.changes.length = 0;
@@ -354,11 +427,17 @@ export class MvccStore {
   }
 
   private compactLockfree(rev: number): void {
+    const started = performance.now();
     this.compactMainRev = rev;
     // The index holds exactly the revisions in the key bucket, so what it drops is
     // what the backend must delete: no scan of the bucket is needed.
-    this.index.compact(rev, (main, sub, tombstone) => this.backend.delete('key', revToBytes(main, sub, tombstone)));
+    const dropped: Array<[number, number, boolean]> = [];
+    this.index.compact(rev, (main, sub, tombstone) => dropped.push([main, sub, tombstone]));
+    const indexMs = performance.now() - started;
+    for (const [main, sub, tombstone] of dropped) this.backend.delete('key', revToBytes(main, sub, tombstone));
     writeRevMeta(this.backend, META_FINISHED_COMPACT, rev);
+    const stats: CompactionStats = { indexMs, keys: dropped.length, totalMs: performance.now() - started };
+    for (const l of this.compactListeners) l(stats);
   }
 
   private restore(): void {
@@ -397,6 +476,7 @@ export class MvccStore {
       maxRev = main;
     }
     this.index.load(byKey);
+    for (const ki of byKey.values()) if (!ki.generations[ki.generations.length - 1].isEmpty) this.liveKeys++;
     this.currentRev = Math.max(maxRev, this.compactMainRev, 1);
     if (scheduled !== undefined && scheduled > this.compactMainRev) this.compactLockfree(scheduled);
   }
@@ -406,6 +486,8 @@ export class TxnWrite {
   /** @internal */
   readonly changes: StoreEvent[] = [];
   private ended = false;
+  /** Ranges, puts and delete-ranges made, for etcd's txn counter. */
+  private opCount = 0;
 
   /** @internal */
   constructor(
@@ -420,6 +502,8 @@ export class TxnWrite {
 
   range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): RangeResult {
     this.assertOpen();
+    this.opCount++;
+    this.store.ops.ranges++;
     return this.store.rangeKeys(key, end, this.rev(), opts);
   }
 
@@ -428,6 +512,9 @@ export class TxnWrite {
     this.assertOpen();
     if (key.byteLength === 0) throw new Error('mvcc: put with an empty key');
     this.store.txnPut(this, key, value, lease);
+    this.opCount++;
+    this.store.ops.puts++;
+    this.store.ops.putBytes += key.byteLength + value.byteLength;
     return this.beginRev + 1;
   }
 
@@ -435,6 +522,8 @@ export class TxnWrite {
   deleteRange(key: Uint8Array, end?: Uint8Array): { deleted: number; rev: number } {
     this.assertOpen();
     const deleted = this.store.txnDeleteRange(this, key, end);
+    this.opCount++;
+    this.store.ops.deletes++;
     return { deleted, rev: this.rev() };
   }
 
@@ -447,6 +536,7 @@ export class TxnWrite {
   end(): readonly Event[] {
     this.assertOpen();
     this.ended = true;
+    if (this.opCount > 1) this.store.ops.txns++;
     return this.store.endWrite(this);
   }
 

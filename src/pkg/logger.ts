@@ -1,5 +1,7 @@
-// Structured JSON logs in the shape of etcd's zap logger ({"level","ts","caller","msg",…}),
-// because operators' scripts and test harnesses wait for etcd's exact milestone messages.
+// Structured logs in the shape of etcd's zap logger: JSON ({"level","ts","caller","msg",…}),
+// or with --log-format=console zap's console lines (ts, level, msg and the fields as JSON,
+// tab-separated), because operators' scripts and test harnesses wait for etcd's exact
+// milestone messages.
 import { createWriteStream, type WriteStream } from 'node:fs';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'panic' | 'fatal';
@@ -28,13 +30,31 @@ function replacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-export function createLogger(opts: { level?: LogLevel; outputs?: string[]; base?: Record<string, unknown> } = {}): Logger {
+export type LogFormat = 'json' | 'console';
+
+/** etcd's log timestamp: UTC with microseconds, as its zap encoder writes it (2006-01-02T15:04:05.000000Z). */
+export function logTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** One line in zap's console encoding: tab-separated ts, level, msg, then the fields as one JSON object. */
+export function consoleLine(level: LogLevel, ts: string, msg: string, fields: Record<string, unknown>): string {
+  const parts = [ts, level, msg];
+  if (Object.keys(fields).length > 0) parts.push(JSON.stringify(fields, replacer));
+  return parts.join('\t') + '\n';
+}
+
+export function createLogger(opts: { level?: LogLevel; outputs?: string[]; base?: Record<string, unknown>; format?: LogFormat } = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
   const sinks = (opts.outputs && opts.outputs.length ? opts.outputs : ['stderr']).map(sinkFor);
+  const consoleFormat = opts.format === 'console';
   const make = (base: Record<string, unknown>): Logger => {
     const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
       if (RANK[level] < min) return;
-      const line = JSON.stringify({ level, ts: new Date().toISOString(), msg, ...base, ...fields }, replacer) + '\n';
+      const now = new Date();
+      const line = consoleFormat
+        ? consoleLine(level, logTimestamp(now), msg, { ...base, ...fields })
+        : JSON.stringify({ level, ts: now.toISOString(), msg, ...base, ...fields }, replacer) + '\n';
       for (const s of sinks) s(line);
     };
     return {

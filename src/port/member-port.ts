@@ -52,6 +52,13 @@ export interface LeaderKey {
   lease: bigint;
 }
 
+/** A /livez or /readyz answer. */
+export interface HealthAnswer {
+  status: number;
+  /** "ok\n" (after the check lines with ?verbose), or every check's line on failure. */
+  body: string;
+}
+
 export interface HealthVerdict {
   ok: boolean;
   body: { health: string; reason?: string };
@@ -133,8 +140,8 @@ export interface CoordinationPort {
 export interface HttpPort {
   /** /health: alarms not in `exclude`, a leader, and a linearizable read in time. */
   health(exclude: ReadonlySet<string>): Promise<HealthVerdict>;
-  /** /readyz: a leader and no CORRUPT alarm. */
-  ready(): Promise<boolean>;
+  /** /livez, /readyz and their per-check paths (etcd 3.6); undefined: no such path. `query` is the URL's search part. */
+  healthChecks(path: string, query: string): Promise<HealthAnswer | undefined>;
   /** /version: the server's and the cluster's etcd versions, and the storage version (etcd 3.6). */
   version(): Promise<{ etcdserver: string; etcdcluster: string; storage?: string }>;
   /** /metrics: the member's Prometheus text. */

@@ -182,7 +182,7 @@ export class RemotePort {
       observe: (req: { name: Uint8Array }, who: Credentials, out: (r: { header: kv.ResponseHeader; kv?: kv.KeyValue }) => void, signal: AbortSignal) =>
         this.request((id) => ({ t: 'observe', id, args: detach([req, who], new WeakMap()) }), out as (v: unknown) => void, signal),
       health: (exclude: ReadonlySet<string>) => this.call('health', [[...exclude]]),
-      ready: c('ready'),
+      healthChecks: c('healthChecks'),
       version: c('version'),
       metricsText: c('metricsText'),
     } as MemberPort;

@@ -3,12 +3,11 @@
 // (batching); the queue is bounded, and a full queue or a broken stream drops messages
 // and tells Raft the peer is unreachable, as etcd's rafthttp does.
 import { type ClientRequest, Agent } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../pkg/logger.js';
 import { encodeFrames } from './frame.js';
 import { HDR_CLUSTER_ID, HDR_FROM, HDR_TO, PATH_STREAM } from './paths.js';
-import { peerAgent, peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
+import { peerAgent, peerRequest, type PeerTls } from './tls.js';
 
 export interface PeerHooks {
   reportUnreachable(id: NodeId): void;
@@ -43,6 +42,9 @@ export class Peer {
   ) {
     this.agent = peerAgent(tls) ?? new Agent({ keepAlive: false });
   }
+
+  /** When the current stream came up (epoch ms); 0 while there is none. */
+  activeSince = 0;
 
   get active(): boolean {
     return this.writable;
@@ -106,15 +108,12 @@ export class Peer {
     this.req = req;
     req.setNoDelay(true);
     // Over TLS the link is up only once the handshake succeeds, not at the TCP connect.
-    const upEvent = url.protocol === 'https:' ? 'secureConnect' : 'connect';
+    const upEvent = url.protocol === 'https:' || url.protocol === 'unixs:' ? 'secureConnect' : 'connect';
     req.on('socket', (s) => s.once(upEvent, () => {
       if (this.req !== req) return;
-      if (upEvent === 'secureConnect' && !peerCnAllowed(s as TLSSocket, this.tls?.allowedCn)) {
-        this.logger.warn('peer certificate common name not allowed', { 'remote-peer-id': this.id.toString(16) });
-        return void req.destroy();
-      }
       this.connecting = false;
       this.writable = true;
+      this.activeSince = Date.now();
       if (this.warnedDown) this.logger.info('peer became active', { 'remote-peer-id': this.id.toString(16) });
       this.warnedDown = false;
       this.flush();
@@ -144,6 +143,7 @@ export class Peer {
     req.destroy();
     this.req = undefined;
     this.writable = false;
+    this.activeSince = 0;
     this.connecting = false;
     if (this.queue.length) this.hooks.reportUnreachable(this.id);
     this.queue = [];

@@ -3,12 +3,16 @@
 // shows the network between members on the same dashboards as etcd's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeId } from '../raft/types.js';
+import type { Logger } from '../pkg/logger.js';
+import { goTlsError } from '../tlsutil/verify.js';
 import { peerRequest, type PeerTls } from './tls.js';
 
 export const PATH_PROBING = '/raft/probing';
 /** etcd: ConnReadTimeout (5 s) minus one second. */
 export const PROBE_INTERVAL_MS = 4000;
 const PROBE_TIMEOUT_MS = 5000;
+/** etcd's statusErrorInterval: an unhealthy peer is reported this often. */
+const UNHEALTHY_LOG_INTERVAL_MS = 5000;
 
 /** What etcd's probing handler answers: that the member is up, and its clock. */
 export function serveProbing(res: ServerResponse): void {
@@ -24,6 +28,7 @@ export class PeerProber {
   private timer?: NodeJS.Timeout;
   private inflight = false;
   private stopped = false;
+  private lastUnhealthyLog = 0;
 
   constructor(
     private readonly id: NodeId,
@@ -31,8 +36,22 @@ export class PeerProber {
     private readonly observe: RoundTripObserver,
     private readonly tls?: PeerTls,
     private readonly intervalMs = PROBE_INTERVAL_MS,
+    private readonly logger?: Logger,
   ) {
     this.probe();
+  }
+
+  /** As etcd's monitorProbingStatus, in its words: operators alert on this line. */
+  private unhealthy(err: Error): void {
+    const now = Date.now();
+    if (this.stopped || !this.logger || now - this.lastUnhealthyLog < UNHEALTHY_LOG_INTERVAL_MS) return;
+    this.lastUnhealthyLog = now;
+    this.logger.warn('prober detected unhealthy status', {
+      'round-tripper-name': 'ROUND_TRIPPER_RAFT_MESSAGE',
+      'remote-peer-id': this.id.toString(16),
+      rtt: '0s',
+      error: goTlsError(err),
+    });
   }
 
   stop(): void {
@@ -65,7 +84,10 @@ export class PeerProber {
         res.on('error', () => done(false));
       });
       req.on('timeout', () => req.destroy());
-      req.on('error', () => done(false));
+      req.on('error', (err) => {
+        this.unhealthy(err);
+        done(false);
+      });
       req.end();
     } catch {
       done(false);

@@ -5,13 +5,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { unlinkSync } from 'node:fs';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { encodeMessage, decodeMessage } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { FrameReader } from './frame.js';
 import { Peer } from './peer.js';
 import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
-import { peerCnAllowed, peerRequest, type PeerTls } from './tls.js';
+import { peerRequest, type PeerTls } from './tls.js';
+import { goTlsError, rejectedConnectionFields } from '../tlsutil/verify.js';
 import { PATH_PROBING, PeerProber, serveProbing, type RoundTripObserver } from './prober.js';
 import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
 import { PATH_VERSION, fetchPeerServerVersion, serveVersion, type PeerVersions } from './version.js';
@@ -67,6 +69,14 @@ export interface PeerInfo {
   peerUrls: string[];
 }
 
+function removeSocketFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /** The leader's answer to a forwarded lease call was an error with this message. */
 export class LeaseForwardError extends Error {}
 
@@ -92,31 +102,33 @@ export class RaftTransport {
       const server = t.createListener(url);
       server.keepAliveTimeout = 0;
       server.requestTimeout = 0;
+      const unix = url.protocol === 'unix:' || url.protocol === 'unixs:';
+      // As etcd's unix listener: a stale socket file is replaced, and removed again on close.
+      if (unix) removeSocketFile(url.host);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
+        if (unix) server.listen(url.host, () => resolve());
+        else server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
       });
+      if (unix) server.once('close', () => removeSocketFile(url.host));
       t.servers.push(server);
-      t.boundUrls.push(`${url.protocol}//${url.hostname}:${(server.address() as AddressInfo).port}`);
+      t.boundUrls.push(unix ? `${url.protocol}//${url.host}` : `${url.protocol}//${url.hostname}:${(server.address() as AddressInfo).port}`);
     }
     return t;
   }
 
   private createListener(url: URL): Server {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
-    if (url.protocol === 'http:') return createServer(handler);
-    if (url.protocol !== 'https:') throw new Error(`peer URL scheme not available: ${url.href}`);
+    if (url.protocol === 'http:' || url.protocol === 'unix:') return createServer(handler);
+    if (url.protocol !== 'https:' && url.protocol !== 'unixs:') throw new Error(`peer URL scheme not available: ${url.href}`);
     const tls = this.opts.tls;
     if (!tls) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url.href.replace(/\/$/, '')} with HTTPS scheme`);
     const server = createHttpsServer(tls.listen, handler);
-    server.on('secureConnection', (socket: TLSSocket) => {
-      if (peerCnAllowed(socket, tls.allowedCn)) return;
-      this.opts.logger.warn('rejected peer connection: certificate common name not allowed', { 'remote-addr': socket.remoteAddress, 'allowed-cn': tls.allowedCn });
-      socket.destroy();
-    });
+    const accept = tls.accept;
+    if (accept) server.on('secureConnection', (socket: TLSSocket) => accept(socket) || socket.destroy());
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      this.opts.logger.warn('rejected peer connection', { 'remote-addr': socket.remoteAddress, error: err.message });
+      this.opts.logger.warn('rejected connection', rejectedConnectionFields(socket, goTlsError(err)));
     });
     return server as unknown as Server;
   }
@@ -152,13 +164,18 @@ export class RaftTransport {
       this.peers.set(id, p);
       p.connect();
       const observe = this.opts.onPeerRoundTrip;
-      if (observe) this.probers.set(id, new PeerProber(id, () => p.urls, observe, this.opts.tls));
+      if (observe) this.probers.set(id, new PeerProber(id, () => p.urls, observe, this.opts.tls, undefined, this.opts.logger));
     }
   }
 
-  /** Whether the stream to a peer is up (etcd's "active since"). */
+  /** Whether the stream to a peer is up. */
   isActive(id: NodeId): boolean {
     return this.peers.get(id)?.active ?? false;
+  }
+
+  /** When the stream to a peer came up (epoch ms), 0 while it is down: etcd's ActiveSince. */
+  activeSince(id: NodeId): number {
+    return this.peers.get(id)?.activeSince ?? 0;
   }
 
   send(messages: Message[]): void {

@@ -9,6 +9,7 @@ import type * as leasepb from '../pb/lease.js';
 import type { Lessor } from '../lease/index.js';
 import { EtcdError, toEtcdError } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
+import type { Metrics } from '../metrics/index.js';
 
 export interface ApplyResult {
   resp?: { header?: { revision: number } } & Record<string, any>;
@@ -35,7 +36,7 @@ export class Applier {
 
   constructor(
     private readonly mvcc: MvccStore,
-    private readonly deps: { logger: Logger; lessor?: Lessor },
+    private readonly deps: { logger: Logger; lessor?: Lessor; metrics?: Metrics },
   ) {
     this.kv = new KvApplier(mvcc, deps.lessor);
   }
@@ -77,11 +78,15 @@ export class Applier {
 
   private leaseGrant(r: leasepb.LeaseGrantRequest): leasepb.LeaseGrantResponse {
     const l = this.mustLessor().grant(r.ID, r.TTL);
+    // As etcd's lessor, every member counts the grants and revokes it applies.
+    this.deps.metrics?.leaseGranted.inc();
+    this.deps.metrics?.leaseTtl.observe(l.ttl);
     return { ID: l.id, TTL: l.ttl, error: '' };
   }
 
   private leaseRevoke(r: leasepb.LeaseRevokeRequest): leasepb.LeaseRevokeResponse {
     this.mustLessor().revoke(r.ID);
+    this.deps.metrics?.leaseRevoked.inc();
     return {};
   }
 

@@ -48,6 +48,12 @@ export interface ServerOptions {
   autoCompactionMode?: 'periodic' | 'revision';
   /** Parsed --auto-compaction-retention: milliseconds (periodic) or revisions (revision); 0 or absent: off. */
   autoCompactionRetention?: number;
+  /** Most learners the cluster may have (--max-learners); default 1. */
+  maxLearners?: number;
+  /** Log entries kept behind a snapshot for slow followers (--snapshot-catchup-entries); default 5000. */
+  snapshotCatchupEntries?: number;
+  /** Applies slower than this log 'apply request took too long' and count as slow (--warning-apply-duration); default 100 ms. */
+  warningApplyDurationMs?: number;
   /** Tests only (no flag): replaces auto-compaction's interval (periodic: retention/10, revision: 5 minutes). */
   autoCompactionIntervalMs?: number;
   /** The etcd release the member reports and behaves as (--emulated-etcd-version); default: EtcdRelease.default(). */

@@ -14,7 +14,7 @@ import {
   checkRange, checkTxn, grpcErrorString, permissionError,
 } from '../auth/checks.js';
 import type {
-  Credentials, Encoded, HealthVerdict, LeaderKey, MemberPort, SnapshotFile, WatchOutlet, WatchResponse, WatchStreamPort,
+  Credentials, Encoded, HealthAnswer, HealthVerdict, LeaderKey, MemberPort, SnapshotFile, WatchOutlet, WatchResponse, WatchStreamPort,
 } from '../port/member-port.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
@@ -27,6 +27,7 @@ import { campaign, currentLeader, observe, proclaim, resign } from '../v3electio
 import { aggregateText, type Metrics } from '../metrics/index.js';
 import type { Member } from './membership.js';
 import type { EtcdServer } from './server.js';
+import { runHealthChecks } from './health-checks.js';
 
 const memberWire = (m: Member): MemberWire => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner });
 
@@ -437,8 +438,8 @@ export class ServerPort implements MemberPort {
     }
   }
 
-  async ready(): Promise<boolean> {
-    return this.s.leader !== 0n && !this.s.alarms.has(AlarmType.CORRUPT);
+  async healthChecks(path: string, query: string): Promise<HealthAnswer | undefined> {
+    return runHealthChecks(this.s, this.metrics, this.s.logger, path, new URLSearchParams(query));
   }
 
   async version(): Promise<{ etcdserver: string; etcdcluster: string; storage?: string }> {

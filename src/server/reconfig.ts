@@ -57,23 +57,64 @@ export function checkUrlsFree(members: Member[], urls: string[], except?: bigint
 
 const quorum = (voters: number) => Math.floor(voters / 2) + 1;
 
-/** etcd's isReadyToAddVotingMember: the started voters must still form a quorum once the new one counts. */
-export function checkCanAddVoter(members: Member[], isStarted: (id: bigint) => boolean): void {
+/** etcd's HealthInterval: a peer counts as connected once its link has been up this long. */
+export const HEALTH_INTERVAL_MS = 5000;
+
+/**
+ * etcd's Member.IsStarted: the member has a name, which it has for being in the initial
+ * cluster or once it published itself after being added. A member added at runtime
+ * stays unstarted until its process joins.
+ */
+export const isStarted = (m: Member): boolean => m.name !== '';
+
+/** etcd's IsReadyToAddVotingMember: the started voters must still form a quorum once the new one counts. */
+export function checkCanAddVoter(members: Member[]): void {
   const voters = members.filter((m) => !m.isLearner);
-  const started = voters.filter((m) => isStarted(m.id)).length;
-  if (started < quorum(voters.length + 1)) throw Errors.MemberNotEnoughStarted;
+  const started = voters.filter(isStarted).length;
+  const total = voters.length + 1;
+  // Adding a second member to a one-member cluster (restoring from a backup) is allowed.
+  if (started === 1 && total === 2) return;
+  if (started < quorum(total)) throw Errors.MemberNotEnoughStarted;
 }
 
-/** etcd's isReadyToRemoveVotingMember: what is left of the started voters must be a quorum. */
-export function checkCanRemoveVoter(members: Member[], id: bigint, isStarted: (id: bigint) => boolean): void {
-  const voters = members.filter((m) => !m.isLearner);
-  if (!voters.some((m) => m.id === id)) return;
-  const started = voters.filter((m) => m.id !== id && isStarted(m.id)).length;
-  if (started < quorum(voters.length - 1)) throw Errors.MemberNotEnoughStarted;
+/** etcd's IsReadyToRemoveVotingMember: what is left of the started voters must be a quorum. */
+export function checkCanRemoveVoter(members: Member[], id: bigint): void {
+  const rest = members.filter((m) => !m.isLearner && m.id !== id);
+  if (rest.length === members.filter((m) => !m.isLearner).length) return; // not a voter
+  const started = rest.filter(isStarted).length;
+  if (started < quorum(rest.length)) throw Errors.MemberNotEnoughStarted;
 }
 
-/** etcd allows one learner at a time. */
-export const MAX_LEARNERS = 1;
+/** When each peer's link came up (epoch ms), 0 while it is down; this member always counts. */
+export type ActiveSince = (id: bigint) => number;
+
+function connectedSince(voters: Member[], self: bigint, activeSince: ActiveSince, since: number): number {
+  return voters.filter((m) => {
+    if (m.id === self) return true;
+    const t = activeSince(m.id);
+    return t !== 0 && t < since;
+  }).length;
+}
+
+/** etcd's isConnectedFullySince check of mayAddMember: every voter linked for HealthInterval. */
+export function checkConnectedToAll(members: Member[], self: bigint, activeSince: ActiveSince, now: number): void {
+  const voters = members.filter((m) => !m.isLearner);
+  if (connectedSince(voters, self, activeSince, now - HEALTH_INTERVAL_MS) !== voters.length) throw Errors.Unhealthy;
+}
+
+/**
+ * The rest of etcd's mayRemoveMember: removing a member whose link is down is safe;
+ * otherwise the members linked for HealthInterval, less the removed one, must be a quorum.
+ */
+export function checkRemoveKeepsActiveQuorum(members: Member[], id: bigint, self: bigint, activeSince: ActiveSince, now: number): void {
+  if (id !== self && activeSince(id) === 0) return;
+  const voters = members.filter((m) => !m.isLearner);
+  const active = connectedSince(voters, self, activeSince, now - HEALTH_INTERVAL_MS);
+  if (active - 1 < 1 + Math.floor((voters.length - 1) / 2)) throw Errors.Unhealthy;
+}
+
+/** etcd's default --max-learners: one learner at a time. */
+export const DEFAULT_MAX_LEARNERS = 1;
 
 export interface MemberView {
   list(): Member[];
@@ -87,7 +128,7 @@ export interface MemberView {
  * the request arrived can be overtaken by a concurrent change through another member;
  * a change failing here is applied as a no-op and its caller gets the error.
  */
-export function validateConfChange(cc: ConfChange, members: MemberView): EtcdError | undefined {
+export function validateConfChange(cc: ConfChange, members: MemberView, maxLearners = DEFAULT_MAX_LEARNERS): EtcdError | undefined {
   const id = cc.nodeId;
   if (members.isRemoved(id)) return Errors.MemberNotFound; // etcd's ErrIDRemoved answers as not found
   const existing = members.get(id);
@@ -104,7 +145,7 @@ export function validateConfChange(cc: ConfChange, members: MemberView): EtcdErr
       if (existing) return Errors.MemberExist;
       const used = new Set(members.list().flatMap((m) => m.peerUrls));
       if ((member?.peerUrls ?? []).some((u) => used.has(u))) return Errors.PeerURLExist;
-      if (cc.type === ConfChangeType.AddLearnerNode && members.list().filter((m) => m.isLearner).length + 1 > MAX_LEARNERS) return Errors.TooManyLearners;
+      if (cc.type === ConfChangeType.AddLearnerNode && members.list().filter((m) => m.isLearner).length + 1 > maxLearners) return Errors.TooManyLearners;
       return undefined;
     }
     case ConfChangeType.RemoveNode:

@@ -39,6 +39,8 @@ import type { BackendView } from '../backend/backend.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt.js';
 import { newCompactor, type Compactor } from './compactor.js';
 import { scanHashKV, type HashSource } from './hash-scan.js';
+import { ApplyWatch } from './apply-watch.js';
+import type { CompactionStats, MvccStore } from '../mvcc/store.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -94,6 +96,8 @@ export class EtcdServer {
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
   private corruptMonitor?: CorruptionMonitor;
+  private applyWatch!: ApplyWatch;
+  private unwatchCompactions?: () => void;
   private compactor?: Compactor;
   private versionMonitor!: ClusterVersionMonitor;
   private leaderChangedAt = 0;
@@ -136,7 +140,7 @@ export class EtcdServer {
     const walDir = opts.walDir || join(memberDir, 'wal');
     const joining = opts.initialClusterState === 'existing' && !Wal.exists(walDir);
     let remoteMembers: Member[] | undefined;
-    const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? []);
+    const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? [], logger);
     if (joining) {
       // etcd: the existing cluster assigned this member's ID when it was added; find it by peer URLs.
       const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000, peerTls);
@@ -208,12 +212,14 @@ export class EtcdServer {
     this.lessor.restoreKeys(storage.mvcc);
     this.expiryLoop = new ExpiryLoop(
       this.lessor,
-      (id) => this.leaseRevoke({ ID: id }),
+      (id) => this.revokeExpired(id),
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
-    this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor });
+    this.applier = new Applier(storage.mvcc, { logger: this.logger, lessor: this.lessor, metrics: this.metrics });
     this.auth = new AuthStore(storage.backend, { bcryptCost: opts.bcryptCost ?? 10, tokenTtlMs: (opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: opts.authToken });
     this.alarms = new AlarmStore(storage.backend);
+    this.applyWatch = new ApplyWatch(this.metrics, this.logger, opts.warningApplyDurationMs ?? 100);
+    this.watchCompactions(storage.mvcc);
     this.quota = new BackendQuota(opts.quotaBackendBytes, () => this.storage.backend.size());
     const r = this.release;
     this.watchHub = new WatchHub(storage.mvcc, {
@@ -268,15 +274,7 @@ export class EtcdServer {
     if (clusterVersion !== undefined) this.clusterVersionMetric(clusterVersion);
     this.metrics.serverId.set({ server_id: hex(this.id) }, 1);
     this.metrics.quotaBackendBytes.set(opts.quotaBackendBytes);
-    this.metrics.onScrape(() => {
-      const mvcc = this.storage.mvcc;
-      this.metrics.currentRevision.set(mvcc.rev());
-      this.metrics.compactRevision.set(mvcc.compactRev());
-      const w = this.watchHub.stats();
-      this.metrics.watchStreams.set(w.streams);
-      this.metrics.watchers.set(w.synced + w.unsynced);
-      this.metrics.slowWatchers.set(w.unsynced);
-    });
+    this.bindMetrics();
     this.transport?.attach({
       raft: {
         step: (m) => this.host.step(m),
@@ -353,6 +351,45 @@ export class EtcdServer {
     };
   }
 
+  // ---- metrics ----------------------------------------------------------------------
+
+  /** The state etcd's gauges and scrape-time counters read, as this member holds it now. */
+  private bindMetrics(): void {
+    this.metrics.bind({
+      mvccOps: () => this.storage.mvcc.ops,
+      liveKeys: () => this.storage.mvcc.liveKeyCount(),
+      currentRevision: () => this.storage.mvcc.rev(),
+      compactRevision: () => this.storage.mvcc.compactRev(),
+      watch: () => {
+        const w = this.watchHub.stats();
+        return { streams: w.streams, watchers: w.synced + w.unsynced, slow: w.unsynced, eventsSent: w.eventsSent };
+      },
+      authRevision: () => this.auth.revision,
+      isLearner: () => this.membership.get(this.id)?.isLearner ?? false,
+      snapshotApplyInProgress: () => this.installing !== undefined,
+      walBytes: () => this.storage.wal.stats.bytes,
+      alarms: () => this.alarms.get(AlarmType.NONE).map((a) => ({ memberId: hex(a.memberID), alarm: AlarmType[a.alarm] })),
+      peers: () => ({
+        local: hex(this.id),
+        remote: this.membership
+          .list()
+          .filter((m) => m.id !== this.id)
+          .map((m) => ({ id: hex(m.id), active: this.transport?.isActive(m.id) ?? false })),
+      }),
+    });
+  }
+
+  /** etcd's compaction metrics, from each compaction of this store (a snapshot install brings a new one). */
+  private watchCompactions(mvcc: MvccStore): void {
+    this.unwatchCompactions?.();
+    this.unwatchCompactions = mvcc.onCompact((c: CompactionStats) => {
+      this.metrics.indexCompactionPause.observe(Math.floor(c.indexMs));
+      this.metrics.dbCompactionTotal.observe(Math.floor(c.totalMs));
+      this.metrics.dbCompactionKeys.inc(c.keys);
+      this.metrics.dbCompactionLast.set(Math.floor(Date.now() / 1000));
+    });
+  }
+
   // ---- apply -----------------------------------------------------------------------
 
   /**
@@ -406,6 +443,7 @@ export class EtcdServer {
         continue;
       }
       const overQuota = !req.v2 && !req.alarm && this.overQuota(req);
+      const started = performance.now();
       const result = req.v2
         ? this.applyV2(req.v2)
         : req.alarm
@@ -413,7 +451,9 @@ export class EtcdServer {
           : req.downgradeInfoSet
             ? this.applyDowngradeInfoSet(req.downgradeInfoSet)
             : this.applyWithQuota(req);
-      this.countApplied(req);
+      // A request's reads outside its write txn were one read txn (etcd's mvcc metrics).
+      this.storage.mvcc.endReadTxn();
+      this.applyWatch.applied(req, started, result.err);
       const id = req.v2 ? req.v2.ID : req.header?.ID;
       if (overQuota && !result.err && !this.alarms.has(AlarmType.NOSPACE)) {
         // The write took the backend over its quota. It is applied, so it answers
@@ -532,7 +572,7 @@ export class EtcdServer {
 
   /** Entries the backend already holds were validated when first applied: the member list shows the outcome. */
   private validateConfChange(cc: ConfChange, index: number): unknown {
-    if (index > this.storage.mvcc.consistentIndex()) return reconfig.validateConfChange(cc, this.membership);
+    if (index > this.storage.mvcc.consistentIndex()) return reconfig.validateConfChange(cc, this.membership, this.maxLearners());
     const known = this.membership.get(cc.nodeId) !== undefined || this.membership.isRemoved(cc.nodeId);
     return cc.type === ConfChangeType.RemoveNode || known ? undefined : Errors.MemberNotFound;
   }
@@ -602,11 +642,12 @@ export class EtcdServer {
     this.lessor.restoreKeys(mvcc);
     this.expiryLoop = new ExpiryLoop(
       this.lessor,
-      (id) => this.leaseRevoke({ ID: id }),
+      (id) => this.revokeExpired(id),
       (id, err) => this.logger.warn('failed to revoke an expired lease', { 'lease-id': hex(id), error: String(err) }),
     );
     this.expiryLoop.start();
-    this.applier = new Applier(mvcc, { logger: this.logger, lessor: this.lessor });
+    this.applier = new Applier(mvcc, { logger: this.logger, lessor: this.lessor, metrics: this.metrics });
+    this.watchCompactions(mvcc);
     // Users, roles and the enabled flag arrive with the leader's backend.
     this.auth = new AuthStore(this.storage.backend, { bcryptCost: this.opts.bcryptCost ?? 10, tokenTtlMs: (this.opts.authTokenTtlSeconds ?? 300) * 1000, tokenSpec: this.opts.authToken });
     // Watchers carry on over the new store: they catch up from its history, or learn it was compacted.
@@ -653,8 +694,8 @@ export class EtcdServer {
         this.metrics.backendCommit.observe(Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics.dbTotalSize.set(this.storage.backend.size());
         this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
-        this.metrics.keysTotal.set(this.storage.mvcc.keyCount());
-        return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount);
+        this.metrics.dbTotalSizeDebugging.set(this.storage.backend.size());
+        return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount, this.opts.snapshotCatchupEntries);
       })
       .catch((err) => {
         this.logger.error('backend commit failed', { error: String(err) });
@@ -729,19 +770,22 @@ export class EtcdServer {
   // ---- KV ----------------------------------------------------------------------------
 
   /** etcd's etcd_mvcc_*_total: requests applied to the store by kind. */
-  private countApplied(req: InternalRaftRequest): void {
-    if (req.put) this.metrics.putTotal.inc();
-    else if (req.deleteRange) this.metrics.deleteTotal.inc();
-    else if (req.txn) this.metrics.txnTotal.inc();
-  }
-
   /** With `raw`, see KvApplier.range: the key-values may come as stored bytes. */
   async range(req: kv.RangeRequest, opts?: { raw?: boolean }): Promise<kv.RangeResponse & { raw?: Uint8Array[] }> {
     this.applier.check({ range: req }, this.opts);
-    this.metrics.rangeTotal.inc();
     if (!req.serializable) await this.linearizableReadNotify();
     if (this.installing) await this.installing;
-    const resp = this.applier.range(req, opts);
+    const started = performance.now();
+    let resp: kv.RangeResponse & { raw?: Uint8Array[] };
+    try {
+      resp = this.applier.range(req, opts);
+    } catch (err) {
+      this.metrics.rangeDuration.labels('false').observe((performance.now() - started) / 1000);
+      throw err;
+    } finally {
+      this.storage.mvcc.endReadTxn();
+    }
+    this.metrics.rangeDuration.labels('true').observe((performance.now() - started) / 1000);
     resp.header = this.header();
     return resp;
   }
@@ -767,8 +811,12 @@ export class EtcdServer {
       // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
       if (!req.success.concat(req.failure).every((op) => op.requestRange?.serializable)) await this.linearizableReadNotify();
       if (this.installing) await this.installing;
-      const resp = this.applier.txnReadOnly(req);
-      this.metrics.txnTotal.inc();
+      let resp: kv.TxnResponse;
+      try {
+        resp = this.applier.txnReadOnly(req);
+      } finally {
+        this.storage.mvcc.endReadTxn();
+      }
       resp.header = this.header();
       return resp;
     }
@@ -840,6 +888,13 @@ export class EtcdServer {
     return r;
   }
 
+  /** The leader revokes a lease that expired; etcd counts each such revoke that succeeds. */
+  private async revokeExpired(id: bigint): Promise<leasepb.LeaseRevokeResponse> {
+    const r = await this.leaseRevoke({ ID: id });
+    this.metrics.leaseExpired.inc();
+    return r;
+  }
+
   /** Renews on the leader (not through the log); returns the TTL. */
   async leaseRenew(id: bigint): Promise<number> {
     if (this.stopping) throw Errors.Stopped;
@@ -849,7 +904,9 @@ export class EtcdServer {
     }
     if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
     try {
-      return await this.lessor.renew(id);
+      const ttl = await this.lessor.renew(id);
+      this.metrics.leaseRenewed.inc();
+      return ttl;
     } catch (err) {
       if (err instanceof NotPrimaryError) throw Errors.NotLeader;
       throw err;
@@ -936,9 +993,15 @@ export class EtcdServer {
   async defragment(): Promise<void> {
     this.logger.info('starting defragment');
     const started = process.hrtime.bigint();
-    await this.storage.backend.defrag();
+    this.metrics.defragInflight.set(1);
+    try {
+      await this.storage.backend.defrag();
+    } finally {
+      this.metrics.defragInflight.set(0);
+    }
     this.metrics.backendDefrag.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.dbTotalSize.set(this.storage.backend.size());
+    this.metrics.dbTotalSizeDebugging.set(this.storage.backend.size());
     this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
     this.logger.info('finished defragment');
   }
@@ -952,13 +1015,18 @@ export class EtcdServer {
   }
 
   async hashKV(revision: number) {
+    const started = performance.now();
     const h = await scanHashKV(this.hashSource(), revision);
+    this.metrics.hashRevDuration.observe((performance.now() - started) / 1000);
     const resp = { header: this.header(h.revision), hash: h.hash, compactRevision: h.compactRevision };
     return this.release.has('hashKVHashRevision') ? { ...resp, hashRevision: h.hashRevision } : resp;
   }
 
   async hash() {
-    return { header: this.header(), hash: (await scanHashKV(this.hashSource(), 0)).hash };
+    const started = performance.now();
+    const hash = (await scanHashKV(this.hashSource(), 0)).hash;
+    this.metrics.hashDuration.observe((performance.now() - started) / 1000);
+    return { header: this.header(), hash };
   }
 
   /** What a HashKV scan reads: refused to peers while a snapshot is being installed, when it would describe neither the old state nor the new. */
@@ -1121,7 +1189,12 @@ export class EtcdServer {
 
   // ---- cluster membership -------------------------------------------------------------
 
-  private isStarted = (id: bigint): boolean => id === this.id || (this.transport?.isActive(id) ?? false);
+  private isActive = (id: bigint): boolean => id === this.id || (this.transport?.isActive(id) ?? false);
+  private activeSince = (id: bigint): number => this.transport?.activeSince(id) ?? 0;
+
+  private maxLearners(): number {
+    return this.opts.maxLearners ?? reconfig.DEFAULT_MAX_LEARNERS;
+  }
 
   private strict(): boolean {
     return this.opts.strictReconfigCheck ?? true;
@@ -1161,10 +1234,11 @@ export class EtcdServer {
     const id = deriveMemberId(urls, '', Math.floor(Date.now() / 1000));
     if (this.membership.get(id) || this.membership.isRemoved(id)) throw Errors.MemberExist;
     reconfig.checkUrlsFree(members, urls);
-    if (isLearner) {
-      if (members.filter((m) => m.isLearner).length >= reconfig.MAX_LEARNERS) throw Errors.TooManyLearners;
-    } else if (this.strict()) {
-      reconfig.checkCanAddVoter(members, this.isStarted);
+    if (isLearner && members.filter((m) => m.isLearner).length >= this.maxLearners()) throw Errors.TooManyLearners;
+    if (this.strict()) {
+      // etcd's mayAddMember: started voters keep a quorum, and every voter has been linked for a while.
+      if (!isLearner) reconfig.checkCanAddVoter(members);
+      reconfig.checkConnectedToAll(members, this.id, this.activeSince, Date.now());
     }
     const member: Member = { id, name: '', peerUrls: urls, clientUrls: [], isLearner };
     const after = await this.proposeConfChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, member);
@@ -1174,7 +1248,11 @@ export class EtcdServer {
   async memberRemove(id: bigint): Promise<Member[]> {
     const m = this.membership.get(id);
     if (!m) throw Errors.MemberNotFound;
-    if (this.strict()) reconfig.checkCanRemoveVoter(this.members(), id, this.isStarted);
+    // etcd's mayRemoveMember; removing a learner never costs quorum.
+    if (this.strict() && !m.isLearner) {
+      reconfig.checkCanRemoveVoter(this.members(), id);
+      reconfig.checkRemoveKeepsActiveQuorum(this.members(), id, this.id, this.activeSince, Date.now());
+    }
     return this.proposeConfChange(ConfChangeType.RemoveNode, m);
   }
 
@@ -1195,11 +1273,16 @@ export class EtcdServer {
     if (progress) {
       const leaderMatch = progress.get(this.id)?.match ?? 0;
       const learnerMatch = progress.get(id)?.match ?? 0;
-      if (learnerMatch < leaderMatch * 0.9) throw Errors.LearnerNotReady;
-    } else if (!this.isStarted(id)) {
+      if (learnerMatch < leaderMatch * 0.9) {
+        this.metrics.learnerPromoteFailures.inc({ Reason: Errors.LearnerNotReady.message });
+        throw Errors.LearnerNotReady;
+      }
+    } else if (!this.isActive(id)) {
       throw Errors.LearnerNotReady;
     }
-    return this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false }, true);
+    const members = await this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false }, true);
+    this.metrics.learnerPromoteSuccesses.inc();
+    return members;
   }
 
   /** Hands leadership to a voter and waits until it leads (etcd's MoveLeader). */

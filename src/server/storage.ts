@@ -27,7 +27,8 @@ export const metadataCodec = codec<WalMetadata>('etcdserverpb.Metadata');
 const CONF_STATE_KEY = new TextEncoder().encode('confState');
 
 /** Entries kept in memory after a snapshot so slow followers can catch up without one (etcd: 5000). */
-const CATCH_UP_ENTRIES = 5000;
+/** etcd's DefaultSnapshotCatchUpEntries: log entries kept behind a snapshot for slow followers. */
+export const CATCH_UP_ENTRIES = 5000;
 
 export interface MemberStorage {
   existing: boolean;
@@ -50,7 +51,7 @@ export interface MemberStorage {
    */
   installBackend(path: string, index: number): Promise<void>;
   commit(): Promise<void>;
-  maybeSnapshot(host: RaftHost, snapshotCount: number): Promise<void>;
+  maybeSnapshot(host: RaftHost, snapshotCount: number, catchUpEntries?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,7 +126,7 @@ export async function openStorage(
       }
       opts.logger.warn('installing the snapshot database the WAL points at', { 'snapshot-index': snap.index, 'consistent-index': mvcc.consistentIndex(), path: db });
       await installBoltFile(backend, db, snap.index);
-      mvcc = MvccStore.open(backend);
+      mvcc = MvccStore.open(backend, mvcc.ops);
     }
     confState = loadConf(backend) ?? { voters: [], learners: [] };
     // A member that joined but never received a snapshot has nothing to restore.
@@ -167,7 +168,7 @@ export async function openStorage(
     },
     async installBackend(path, index) {
       await installBoltFile(backend, path, index);
-      ms.mvcc = MvccStore.open(backend);
+      ms.mvcc = MvccStore.open(backend, ms.mvcc.ops);
       durableIndex = 0;
     },
     async commit() {
@@ -175,12 +176,12 @@ export async function openStorage(
       await backend.commit();
       durableIndex = Math.max(durableIndex, index);
     },
-    async maybeSnapshot(host, snapshotCount) {
+    async maybeSnapshot(host, snapshotCount, catchUpEntries = CATCH_UP_ENTRIES) {
       // The log may only be released up to what the backend holds durably.
       const index = Math.min(durableIndex, host.appliedIndex);
       // The backend is the state machine's snapshot, so the in-memory log need only
       // keep a catch-up window; a --snapshot-count below etcd's window narrows it too.
-      const catchUp = Math.max(1, Math.min(CATCH_UP_ENTRIES, snapshotCount));
+      const catchUp = Math.max(1, Math.min(catchUpEntries, snapshotCount));
       if (index - raftStorage.firstIndex() > 2 * catchUp) {
         if (index > raftStorage.snapshot().metadata.index) raftStorage.createSnapshot(index, host.confState, new Uint8Array(0));
         raftStorage.compact(index - catchUp);

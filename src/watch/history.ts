@@ -27,7 +27,7 @@ export function readEvents(store: MvccStore, fromRev: number, toRev: number): Ev
 export function prevKvAt(store: MvccStore, key: Uint8Array, rev: number): KeyValue | undefined {
   if (rev - 1 < 1) return undefined;
   try {
-    const r = store.range(key, undefined, { rev: rev - 1 });
+    const r = store.internalRange(key, undefined, { rev: rev - 1 });
     return r.kvs[0] !== undefined ? copyKv(r.kvs[0]) : undefined;
   } catch (err) {
     if (err === Errors.Compacted) return undefined;

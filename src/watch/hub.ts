@@ -31,6 +31,7 @@ export interface WatchHubStats {
   streams: number;
   synced: number;
   unsynced: number;
+  eventsSent: number;
 }
 
 const DEFAULTS = {
@@ -46,6 +47,8 @@ export class WatchHub {
   private readonly synced = new WatcherGroup();
   private readonly unsynced = new Set<Watcher>();
   private readonly streams = new Set<WatchStream>();
+  /** Events handed to streams since start (etcd_debugging_mvcc_events_total). */
+  eventsSent = 0;
   private readonly opts: typeof DEFAULTS;
   private unsubscribe: () => void;
   private syncScheduled = false;
@@ -87,7 +90,7 @@ export class WatchHub {
   }
 
   stats(): WatchHubStats {
-    return { streams: this.streams.size, synced: this.synced.size, unsynced: this.unsynced.size };
+    return { streams: this.streams.size, synced: this.synced.size, unsynced: this.unsynced.size, eventsSent: this.eventsSent };
   }
 
   close(): void {

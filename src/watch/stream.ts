@@ -123,6 +123,7 @@ export class WatchStream {
   /** @internal */
   sendEvents(w: Watcher, events: Event[], rev: number): void {
     w.progressDue = false;
+    this.hub.eventsSent += events.length;
     const r = result({ watchId: w.id, revision: rev, events });
     if (!w.fragment) this.send(r);
     else for (const part of fragments(r, this.opts.maxRequestBytes)) this.send(part);

@@ -15,6 +15,7 @@ test('member add (learner), join with the printed settings, promote, move-leader
   await etcdctl(eps, ['put', 'before-join', 'v']);
 
   const joiner = await c.newMember('m4', '');
+  await c.linkedForReconfig();
   const add = await etcdctl(eps, ['member', 'add', 'm4', `--peer-urls=${joiner.peerUrl}`, '--learner']);
   assert.equal(add.code, 0, add.stderr);
   assert.match(add.stdout, /^Member +[0-9a-f]+ added to cluster +[0-9a-f]+\n\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]+"\nETCD_INITIAL_ADVERTISE_PEER_URLS="[^"]+"\nETCD_INITIAL_CLUSTER_STATE="existing"\n$/);

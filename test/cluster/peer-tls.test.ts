@@ -38,6 +38,7 @@ test('https peer URLs with client-cert auth: leader, replication, foreign-CA mem
   // A member added by the cluster but holding a certificate from another CA: it trusts
   // our CA, yet every member refuses its certificate, so it never learns the cluster.
   const stranger = await c.newMember('m4', '');
+  await c.linkedForReconfig();
   const add = await etcdctl(c.endpoints(), ['member', 'add', 'm4', `--peer-urls=${stranger.peerUrl}`, '--learner']);
   assert.equal(add.code, 0, add.stderr);
   const printed = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!;

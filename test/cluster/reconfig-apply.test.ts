@@ -16,6 +16,7 @@ test('concurrent member add of one peer URL and concurrent remove of one member,
   const [a, b] = [new Client({ endpoints: [c.members[0]!.endpoint] }), new Client({ endpoints: [c.members[1]!.endpoint] })];
   t.after(() => Promise.all([a.close(), b.close()]));
   await Promise.all([a.cluster.memberList(), b.cluster.memberList()]);
+  await c.linkedForReconfig();
 
   for (let round = 0; round < 3; round++) {
     const url = `http://127.0.0.1:${await freePort()}`;

@@ -19,6 +19,7 @@ test('a removed member exits: on applying its removal, and on hearing 410 from i
   t.after(() => c.close());
 
   const m4 = await c.newMember('m4', '');
+  await c.linkedForReconfig();
   const add = await etcdctl([c.members[0]!.endpoint], ['member', 'add', 'm4', `--peer-urls=${m4.peerUrl}`]);
   assert.equal(add.code, 0, add.stderr);
   m4.opts = { ...m4.opts, initialCluster: /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!, state: 'existing' };
