@@ -120,20 +120,29 @@ export function parseGoDuration(s: string): number | undefined {
 }
 
 /** Go's time.Duration String() for a millisecond count, used in help defaults and messages. */
+/** Go's time.Duration.String for a duration in milliseconds (fractions down to the nanosecond). */
 export function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const sign = ms < 0 ? '-' : '';
-  let rest = Math.abs(ms);
-  if (rest < 1000) return `${sign}${rest}ms`;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = rest / 1000;
+  let ns = Math.round(ms * 1e6);
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  ns = Math.abs(ns);
+  // Below a second Go picks the largest unit that keeps the number at least 1.
+  const frac = (v: number, unit: number, suffix: string) => `${sign}${trimZeros((v / unit).toFixed(Math.log10(unit)))}${suffix}`;
+  if (ns < 1e3) return `${sign}${ns}ns`;
+  if (ns < 1e6) return frac(ns, 1e3, 'µs');
+  if (ns < 1e9) return frac(ns, 1e6, 'ms');
+  const h = Math.floor(ns / 3.6e12);
+  ns -= h * 3.6e12;
+  const m = Math.floor(ns / 6e10);
+  ns -= m * 6e10;
   let out = sign;
   if (h > 0) out += `${h}h`;
   if (h > 0 || m > 0) out += `${m}m`;
-  return out + `${s}s`;
+  return out + `${trimZeros((ns / 1e9).toFixed(9))}s`;
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
 export type UrlResult = { url: URL } | { error: string };

@@ -16,6 +16,8 @@ export interface Pki {
   user(cn: string): { cert: string; key: string };
   /** A CRL from our CA revoking the given certificates; returns its path. */
   revoke(certs: string[]): string;
+  /** Signed by our CA with the given CN and subjectAltName (e.g. "DNS:localhost,IP:127.0.0.1"), for server and client use. */
+  custom(name: string, cn: string, san: string): { cert: string; key: string };
 }
 
 const ssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'ignore' });
@@ -24,9 +26,9 @@ function newCa(dir: string, name: string): void {
   ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
 }
 
-function issue(dir: string, ca: string, name: string, cn: string, usage: string): { cert: string; key: string } {
+function issue(dir: string, ca: string, name: string, cn: string, usage: string, san = 'DNS:localhost,IP:127.0.0.1'): { cert: string; key: string } {
   const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, `subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
+  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${usage}\n`);
   ssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
   ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext], dir);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
@@ -54,5 +56,6 @@ export function makePki(dir: string): Pki {
     stranger: issue(dir, 'other-ca', 'stranger', 'root', 'clientAuth'),
     user: (cn) => issue(dir, 'ca', `user-${cn}`, cn, 'clientAuth'),
     revoke: (certs) => revoke(dir, certs),
+    custom: (name, cn, san) => issue(dir, 'ca', name, cn, 'serverAuth,clientAuth', san),
   };
 }

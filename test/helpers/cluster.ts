@@ -87,7 +87,9 @@ export class ClusterMember {
       if (!this.running) throw new Error(`member ${this.name} exited\n${this.log}`);
       // Over TLS without a CA to check it with, the milestone alone says the client listener serves.
       const unprobed = this.endpoint.startsWith('https:') && this.opts.clientCa === undefined;
-      if (this.log.includes(READY_MILESTONE, from) && (unprobed || (await probeHealth(this.endpoint, 500, this.opts.clientCa)))) return;
+      // etcd 3.4 with --logger=zap never logs the milestone: its /health stands in.
+      const milestone = this.log.includes(READY_MILESTONE, from) || (this.opts.kind === 'etcd' && !unprobed);
+      if (milestone && (unprobed || (await probeHealth(this.endpoint, 500, this.opts.clientCa)))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`member ${this.name} not ready within ${timeoutMs} ms\n${this.log}`);
