@@ -6,6 +6,7 @@ import { defaultConfig, featureEnabled, parseConfig, watchProgressNotifyInterval
 import { EtcdRelease } from '../version/index.js';
 import type { EtcdConfig } from '../config/types.js';
 import { startMember, type MemberOptions } from '../embed/member.js';
+import { runGateway } from './gateway.js';
 import { createLogger, type LogLevel } from '../pkg/logger.js';
 import { DEFAULT_QUOTA_BACKEND_BYTES } from '../server/options.js';
 
@@ -93,6 +94,13 @@ function emulated(version: string): EtcdRelease {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'gateway') {
+    const out = await runGateway(process.argv.slice(3));
+    if (out === undefined) process.exit(0);
+    if (out.stdout) process.stdout.write(out.stdout);
+    if (out.stderr) process.stderr.write(out.stderr);
+    process.exit(out.exit);
+  }
   const parsed = parseConfig(process.argv.slice(2), process.env);
   if ('exit' in parsed) {
     if (parsed.stdout) process.stdout.write(parsed.stdout);

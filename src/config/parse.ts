@@ -14,7 +14,8 @@ import { ERR_UNSET_ADVERTISE_CLIENT_URLS, validateConfig } from './validate.js';
 import { versionText } from './version.js';
 import type { ConfigExit, EtcdConfig, ParsedConfig } from './types.js';
 
-const SUBCOMMANDS_NOT_AVAILABLE = new Set(['gateway', 'grpc-proxy']);
+// `gateway` is the binary's own command (cli/gateway.ts); the gRPC proxy is not there yet.
+const SUBCOMMANDS_NOT_AVAILABLE = new Set(['grpc-proxy']);
 
 function verifyingError(message: string): ConfigExit {
   let stderr = `etcd-ts: error verifying flags, ${message}. See 'etcd-ts --help'.\n`;
