@@ -59,6 +59,7 @@ export function defineService(
     const { decode, encode } = countedCodec(req, res, metrics, [grpcType, `${pkg}.${svc}`, m.name]);
     const started = metrics.grpcStarted.labels(grpcType, `${pkg}.${svc}`, m.name);
     const handling = metrics.grpcHandling.labels(grpcType, `${pkg}.${svc}`, m.name);
+    const fullMethod = `/${pkg}.${svc}/${m.name}`;
     const handled = (code: number) => metrics.grpcHandled.labels(grpcType, `${pkg}.${svc}`, m.name, grpcCodeName(code)).inc();
     const notAvailable = () => new EtcdError(GrpcCode.Unimplemented, `etcd-ts: ${svc}.${m.name} is not available yet`);
     if (!m.requestStream && !m.responseStream) {
@@ -80,7 +81,9 @@ export function defineService(
             handled(err instanceof EtcdError ? err.code : GrpcCode.Unknown);
             throw err;
           } finally {
-            handling.observe((performance.now() - t0) / 1000);
+            const took = performance.now() - t0;
+            handling.observe(took / 1000);
+            metrics.unaryDone?.(fullMethod, Date.now() - took, took, call.peer);
           }
         },
       };

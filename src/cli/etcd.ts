@@ -16,8 +16,9 @@ function nonEmpty(xs: readonly string[]): string[] | undefined {
   return kept.length > 0 ? kept : undefined;
 }
 
-function memberOptions(c: EtcdConfig, autoCompactionRetention: number): MemberOptions {
+function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUnaryRequestMs: number): MemberOptions {
   return {
+    warningUnaryRequestMs,
     name: c.name,
     dataDir: c.dataDir,
     walDir: c.walDir || undefined,
@@ -107,14 +108,14 @@ async function main(): Promise<void> {
     if (parsed.stderr) process.stderr.write(parsed.stderr);
     process.exit(parsed.exit);
   }
-  const { config, warnings, notYetAvailable, autoCompactionRetention } = parsed;
+  const { config, warnings, notYetAvailable, autoCompactionRetention, warningUnaryRequestMs } = parsed;
   const logger = createLogger({ level: (config.logLevel as LogLevel) || 'info', outputs: config.logOutputs, format: config.logFormat === 'console' ? 'console' : 'json' });
   for (const w of warnings) logger.warn(w);
   for (const f of notYetAvailable) logger.warn('flag is accepted but not available yet in etcd-ts', { flag: f });
 
   let member: Awaited<ReturnType<typeof startMember>>;
   try {
-    member = await startMember(memberOptions(config, autoCompactionRetention), logger);
+    member = await startMember(memberOptions(config, autoCompactionRetention, warningUnaryRequestMs), logger);
   } catch (err) {
     logger.error('failed to start etcd-ts', { error: err instanceof Error ? err.message : String(err) });
     process.exit(1);

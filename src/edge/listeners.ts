@@ -13,6 +13,7 @@ import { httpHandler } from './http.js';
 import { EtcdRelease, type ReleaseDescription } from '../version/index.js';
 import { HttpListener } from './http-listener.js';
 import { isUnix, listenAddress, removeSocketFile } from './listen-url.js';
+import { requestStatsLogger } from './request-stats.js';
 
 /** What a listener serves: etcd 3.6 names it so in its "serving client traffic" lines. */
 export type Traffic = 'grpc' | 'http' | 'grpc+http';
@@ -44,6 +45,8 @@ export interface ListenerOptions {
   release: ReleaseDescription;
   /** --max-request-bytes: RangeStream's chunk target. */
   maxRequestBytes: number;
+  /** Unary calls slower than this are logged as "request stats" (--warning-unary-request-duration); default 300 ms. */
+  warningUnaryRequestMs?: number;
 }
 
 export interface ServingClients {
@@ -65,6 +68,7 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
   const clientUrls: string[] = [];
   const fds: number[] = [];
   const http = httpHandler(port, metrics, logger, settings, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard });
+  metrics.unaryDone = requestStatsLogger(logger, opts.warningUnaryRequestMs ?? 300);
   try {
     for (const l of opts.listeners) {
       const url = new URL(l.url);

@@ -37,6 +37,8 @@ export interface MemberOptions extends ServerOptions {
   edgeThreads?: number;
   /** --feature-gates as parsed (explicitly set gates); reported by etcd_server_feature_enabled. */
   featureGates?: FeatureGates;
+  /** Unary calls slower than this are logged as "request stats" (--warning-unary-request-duration); default 300 ms. */
+  warningUnaryRequestMs?: number;
 }
 
 export interface RunningMember {
@@ -146,5 +148,6 @@ function listenerOptions(opts: MemberOptions): ListenerOptions {
     enableDashboard: opts.enableDashboard,
     release: (opts.release ?? EtcdRelease.default()).describe(),
     maxRequestBytes: opts.maxRequestBytes,
+    warningUnaryRequestMs: opts.warningUnaryRequestMs,
   };
 }

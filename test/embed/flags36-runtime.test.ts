@@ -192,3 +192,23 @@ test('--experimental-warning-apply-duration: an apply slower than it logs etcd\'
     await Promise.all([etcd.close(), ts.close()]);
   }
 });
+
+// server/etcdserver/api/v3rpc/interceptor.go logUnaryRequestStats (v3.6).
+test('--warning-unary-request-duration: a unary call slower than it is logged as "request stats"', { timeout: 60_000 }, async () => {
+  const m = await startMember('etcd-ts', { extraArgs: ['--warning-unary-request-duration', '1ns'] });
+  try {
+    assert.equal((await etcdctl(m, ['put', 'k', 'v'])).code, 0);
+    const deadline = Date.now() + 5000;
+    let line: Record<string, unknown> | undefined;
+    while (line === undefined && Date.now() < deadline) {
+      line = m.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request stats' && l['response type'] === '/etcdserverpb.KV/Put');
+      if (line === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(line, m.logs());
+    assert.equal(line.level, 'warn');
+    assert.match(String(line.remote), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(line['time spent']), /^[0-9.]+(ns|µs|ms|s)$/);
+  } finally {
+    await m.close();
+  }
+});
