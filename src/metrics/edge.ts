@@ -49,20 +49,12 @@ interface JsonFamily {
   get(): Promise<unknown>;
 }
 
+// The families come from grpcFamilies, set in the constructor.
+export interface EdgeMetrics extends GrpcFamilies {}
+
 /** An edge thread's own metrics: the calls it served, read by the core at scrape time. */
 export class EdgeMetrics implements GrpcMetrics {
   private readonly families: JsonFamily[] = [];
-  // Set in the constructor from grpcFamilies (one definition for the core and the edge threads).
-  readonly grpcStarted!: HotCounter;
-  readonly grpcHandled!: HotCounter;
-  readonly grpcHandling!: HotHistogram;
-  readonly grpcMsgReceived!: HotCounter;
-  readonly grpcMsgSent!: HotCounter;
-  readonly grpcSentBytes!: HotCounter;
-  readonly grpcReceivedBytes!: HotCounter;
-  readonly clientRequests!: HotCounter;
-  readonly promhttpRequests!: HotCounter;
-  readonly promhttpInFlight!: HotGauge;
   unaryDone?: UnaryDone;
 
   constructor() {

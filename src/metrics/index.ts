@@ -2,7 +2,7 @@
 // dashboards and alert rules work unchanged against etcd-ts.
 import client from 'prom-client';
 import { HotCounter, HotGauge, HotHistogram, PulledFamily } from './hot.js';
-import { grpcFamilies, type UnaryDone } from './edge.js';
+import { grpcFamilies, type GrpcFamilies, type UnaryDone } from './edge.js';
 import { fdLimit, fdUsed } from './fd.js';
 
 export { EdgeMetrics, grpcCodeName, type GrpcMetrics, type UnaryDone } from './edge.js';
@@ -24,6 +24,9 @@ export interface MetricsSources {
   /** This member's id and its peers', hex, and whether each peer's link is up. */
   peers(): { local: string; remote: Array<{ id: string; active: boolean }> };
 }
+// The families counted where calls are served come from grpcFamilies (edge.ts), as on the edge threads.
+export interface Metrics extends GrpcFamilies {}
+
 export class Metrics {
   readonly registry = new client.Registry();
 
@@ -75,22 +78,11 @@ export class Metrics {
 
   readonly peerRoundTrip = new client.Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: expBuckets(0.0001, 2, 14), registers: [this.registry] });
 
-  // Counted where calls are served: on the core thread when it serves clients itself.
-  // Set in the constructor from grpcFamilies (one definition for the core and the edge threads).
-  readonly grpcStarted!: HotCounter;
-  readonly grpcHandled!: HotCounter;
-  readonly grpcHandling!: HotHistogram;
-  readonly grpcMsgReceived!: HotCounter;
-  readonly grpcMsgSent!: HotCounter;
-  readonly grpcSentBytes!: HotCounter;
-  readonly grpcReceivedBytes!: HotCounter;
-  readonly clientRequests!: HotCounter;
-  readonly promhttpRequests!: HotCounter;
-  readonly promhttpInFlight!: HotGauge;
   /** Told of every finished unary call; the member logs the slow ones (etcd 3.6's "request stats"). */
   unaryDone?: UnaryDone;
 
   constructor() {
+    // Counted where calls are served (see GrpcMetrics): on the core thread when it serves clients itself.
     Object.assign(this, grpcFamilies(this.registry));
     client.collectDefaultMetrics({ register: this.registry });
     const src = () => this.sources;

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startCluster } from '../helpers/cluster.js';
-import { etcdctl } from '../helpers/etcdctl.js';
+import { addLearner, startCluster } from '../helpers/cluster.js';
 import { grpcKv, type Msg } from '../helpers/grpc.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { LmdbBackend } from '../../src/backend/lmdb.js';
@@ -37,12 +36,7 @@ test('a member added to a cluster of 50k keys gets them through a streamed datab
     await lc.kv.txn({ success });
   }
 
-  const joiner = await c.newMember('m2', '');
-  const add = await etcdctl(leader.endpoint, ['member', 'add', 'm2', `--peer-urls=${joiner.peerUrl}`, '--learner']);
-  assert.equal(add.code, 0, add.stderr);
-  joiner.opts = { ...joiner.opts, initialCluster: /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!, state: 'existing' };
-  joiner.spawn();
-  await joiner.ready(60_000);
+  const joiner = await addLearner(c, leader, 'm2');
   const received = /received database snapshot.*/.exec(joiner.logs())?.[0] ?? '';
   const size = Number(/"size":(\d+)/.exec(received)?.[1]);
   assert.ok(size > 50_000 * 20, `received a database of ${size} bytes: ${received}`);

@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdctl, freePort, startMember, startMembers, ETCD_BIN, type Member } from '../helpers/index.js';
-import { startCluster } from '../helpers/cluster.js';
+import { addLearner, startCluster } from '../helpers/cluster.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/etcd-tls/', import.meta.url));
 const fx = (name: string) => join(FIXTURES, name);
@@ -141,12 +141,7 @@ test('--snapshot-catchup-entries: a member behind by more entries than kept gets
     const c = await startCluster(1, { extraArgs: ['--snapshot-count', '10000', '--snapshot-catchup-entries', catchup] });
     try {
       const leader = c.members[0]!;
-      const joiner = await c.newMember('m2', '');
-      const add = await etcdctl(leader.endpoint, ['member', 'add', 'm2', `--peer-urls=${joiner.peerUrl}`, '--learner']);
-      assert.equal(add.code, 0, add.stderr);
-      joiner.opts = { ...joiner.opts, initialCluster: /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!, state: 'existing' };
-      joiner.spawn();
-      await joiner.ready(60_000);
+      const joiner = await addLearner(c, leader, 'm2');
       // The learner falls 60 entries behind while it is down.
       await joiner.stop();
       const before = sent(leader.logs());

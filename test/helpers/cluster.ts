@@ -6,6 +6,7 @@ import { freePort } from './ports.js';
 import { tmpDir, type TmpDir } from './tmp.js';
 import { ETCD_BIN, ETCD_TS_ENTRY, READY_MILESTONE, probeHealth } from './member.js';
 import { Client } from '../../src/client/index.js';
+import { etcdctl } from './etcdctl.js';
 
 export interface ClusterMemberOptions {
   name: string;
@@ -192,6 +193,20 @@ export async function startCluster(size: number, opts: StartClusterOptions = {})
     throw err;
   }
   return cluster;
+}
+
+/**
+ * Adds a learner with `etcdctl member add --learner` through `via`, starts it with the
+ * initial cluster etcdctl printed, and waits until it serves.
+ */
+export async function addLearner(c: Cluster, via: ClusterMember, name: string, readyTimeoutMs = 60_000): Promise<ClusterMember> {
+  const joiner = await c.newMember(name, '');
+  const add = await etcdctl(via.endpoint, ['member', 'add', name, `--peer-urls=${joiner.peerUrl}`, '--learner']);
+  if (add.code !== 0) throw new Error(`member add ${name}: ${add.stderr}`);
+  joiner.opts = { ...joiner.opts, initialCluster: /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!, state: 'existing' };
+  joiner.spawn();
+  await joiner.ready(readyTimeoutMs);
+  return joiner;
 }
 
 /** The running member that reports itself leader (Status), or an error when none does. */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { etcdctl, ETCDCTL_BIN, grpcKv, startMembers, ETCD_BIN, type Member } from '../helpers/index.js';
+import { parsePrometheus, scrapeText as scrapeMember, type Samples } from '../helpers/prometheus.js';
 
 const skip = existsSync(ETCD_BIN) ? false : `${ETCD_BIN} is not installed`;
 
@@ -40,26 +41,11 @@ const NOT_APPLICABLE: Record<string, string> = {
   process_virtual_memory_max_bytes: "prom-client's process collector has no such sample",
 };
 
-type Samples = Map<string, number>;
-
-function parse(text: string): Samples {
-  const out: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([^\s{]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m) out.set(m[1]! + (m[2] ?? ''), Number(m[3]));
-  }
-  return out;
-}
+const parse = parsePrometheus;
+const scrapeText = (m: Member) => scrapeMember(m.endpoint);
 
 function families(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
-}
-
-async function scrapeText(m: Member): Promise<string> {
-  const r = await fetch(`${m.endpoint}/metrics`, { signal: AbortSignal.timeout(5000) });
-  assert.equal(r.status, 200);
-  return r.text();
 }
 
 /** Sum of a family's samples whose labels include every given one; a histogram by its count. */

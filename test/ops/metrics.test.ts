@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpcKv } from '../helpers/grpc.js';
 import { startMembers, type Member } from '../helpers/member.js';
+import { parsePrometheus, scrapeText, type Samples } from '../helpers/prometheus.js';
 
 const NAMES = [
   'etcd_server_has_leader',
@@ -39,23 +40,8 @@ const NAMES = [
   'process_start_time_seconds',
 ];
 
-type Samples = Map<string, number>;
-
-/** Prometheus text format: `name{labels} value` per line, comments skipped. */
-function parse(text: string): Samples {
-  const out: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([^\s{]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m) out.set(m[1]! + (m[2] ?? ''), Number(m[3]));
-  }
-  return out;
-}
-
 async function scrape(m: Member): Promise<Samples> {
-  const r = await fetch(`${m.endpoint}/metrics`, { signal: AbortSignal.timeout(5000) });
-  assert.equal(r.status, 200);
-  return parse(await r.text());
+  return parsePrometheus(await scrapeText(m.endpoint));
 }
 
 const names = (s: Samples) => new Set([...s.keys()].map((k) => k.replace(/\{.*$/, '')));
