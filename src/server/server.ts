@@ -40,6 +40,7 @@ import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './
 import { newCompactor, type Compactor } from './compactor.js';
 import { scanHashKV, type HashSource } from './hash-scan.js';
 import { ApplyWatch } from './apply-watch.js';
+import { formatGoDuration } from '../config/go-values.js';
 import type { CompactionStats, MvccStore } from '../mvcc/store.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
@@ -1064,7 +1065,18 @@ export class EtcdServer {
   /** Publishes this member's name and client URLs through the log (etcd's "published local member"). */
   async publish(clientUrls: string[]): Promise<void> {
     const val = JSON.stringify({ name: this.opts.name, clientURLs: clientUrls });
-    await this.proposeV2(`/0/members/${hex(this.id)}/attributes`, val);
+    // As etcd's publish: retried until it is applied or the member stops (a leader lost
+    // during startup only delays readiness).
+    for (;;) {
+      try {
+        await this.proposeV2(`/0/members/${hex(this.id)}/attributes`, val);
+        break;
+      } catch (err) {
+        if (this.stopping || err === Errors.Stopped) throw err;
+        this.logger.warn('failed to publish local member to cluster through raft', { 'local-member-id': hex(this.id), 'publish-timeout': formatGoDuration(this.requestTimeoutMs), error: err instanceof Error ? err.message : String(err) });
+        await new Promise((r) => setTimeout(r, this.opts.heartbeatMs));
+      }
+    }
     // The leader decides the cluster version as soon as it can; the monitor keeps it current.
     if (this.host.isLeader && !this.membership.clusterVersion()) await this.versionMonitor.updateClusterVersion();
   }
