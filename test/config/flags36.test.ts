@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { featureEnabled, parseConfig, type ConfigExit, type ParsedConfig } from '../../src/config/index.js';
+import { defaultConfig, featureEnabled, parseConfig, watchProgressNotifyIntervalMs, type ConfigExit, type ParsedConfig } from '../../src/config/index.js';
 import { DEPRECATED_FLAG_WARNINGS } from '../../src/config/graduated.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-ts-flags36-'));
@@ -150,6 +150,19 @@ test('graduated flags: either name sets the value, the old one with 3.6\'s warni
     const envBoth = fail([], { [`ETCD_${m.old.toUpperCase().replaceAll('-', '_')}`]: m.value, [`ETCD_${m.graduated.toUpperCase().replaceAll('-', '_')}`]: m.value });
     assert.match(reason(envBoth), /^cannot set --/);
   }
+});
+
+// server/embed/config.go experimentalFlagMigrationMap has the progress interval too; its two
+// names keep their own fields (the experimental one, when set, wins as in 3.6's config).
+test('--experimental-watch-progress-notify-interval: 3.6\'s warning, the graduated name beside it refused', () => {
+  const viaOld = ok(['--experimental-watch-progress-notify-interval=2s']);
+  assert.equal(watchProgressNotifyIntervalMs(viaOld.config, defaultConfig()), 2000);
+  assert.ok(viaOld.warnings.includes(DEPRECATED_FLAG_WARNINGS['experimental-watch-progress-notify-interval']!));
+  const viaNew = ok(['--watch-progress-notify-interval=3s']);
+  assert.equal(watchProgressNotifyIntervalMs(viaNew.config, defaultConfig()), 3000);
+  assert.ok(!viaNew.warnings.some((w) => w.includes('deprecated')));
+  const both = fail(['--experimental-watch-progress-notify-interval=2s', '--watch-progress-notify-interval=3s']);
+  assert.equal(reason(both), 'cannot set --experimental-watch-progress-notify-interval and --watch-progress-notify-interval at the same time, please use --watch-progress-notify-interval only');
 });
 
 test('3.6 deprecation warnings word for word', () => {
