@@ -45,6 +45,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUn
     maxLearners: c.maxLearners,
     snapshotCatchupEntries: c.snapshotCatchupEntries,
     warningApplyDurationMs: c.warningApplyDurationMs,
+    bootstrapDefragThresholdMegabytes: c.bootstrapDefragThresholdMegabytes,
     autoCompactionMode: c.autoCompactionMode,
     autoCompactionRetention,
     advertiseClientUrls: c.advertiseClientUrls,

@@ -60,6 +60,8 @@ export interface ServerOptions {
   release?: EtcdRelease;
   /** Period of progress notifications for watchers that asked for them (--watch-progress-notify-interval); default 10 minutes. */
   watchProgressNotifyIntervalMs?: number;
+  /** Defragment the backend at start when that frees at least this many MiB (--bootstrap-defrag-threshold-megabytes); 0 or absent: never. */
+  bootstrapDefragThresholdMegabytes?: number;
   /** Tests only (no flag): the leader's cluster version and downgrade checks (etcd: 4 s and 5 s). */
   versionMonitorIntervalMs?: number;
 }

@@ -159,6 +159,7 @@ export class EtcdServer {
       initialVoters: joining ? undefined : initial.map((m) => m.id),
       logger,
       onWalFsync: (s) => metrics.walFsync.observe(s),
+      bootstrapDefragThresholdMegabytes: opts.bootstrapDefragThresholdMegabytes,
     });
     if (storage.memberId !== self.id && storage.existing) {
       logger.info('restarting member with the identity stored in its data dir', { 'member-id': hex(storage.memberId) });

@@ -12,6 +12,7 @@ import type { Backend } from '../backend/backend.js';
 import { MvccStore } from '../mvcc/index.js';
 import { codec } from '../pb/codec.js';
 import type { Logger } from '../pkg/logger.js';
+import { maybeDefragBackend } from './bootstrap-defrag.js';
 import type { RaftHost } from './raft-host.js';
 import { BUCKETS, type BucketName } from '../backend/backend.js';
 import { BoltFile } from '../bolt/reader.js';
@@ -66,6 +67,8 @@ export async function openStorage(
     initialVoters?: bigint[];
     logger: Logger;
     onWalFsync?: (seconds: number) => void;
+    /** --bootstrap-defrag-threshold-megabytes; 0 or absent: never defragment at start. */
+    bootstrapDefragThresholdMegabytes?: number;
   },
 ): Promise<MemberStorage> {
   const walDir = opts.walDir || join(memberDir, 'wal');
@@ -74,6 +77,7 @@ export async function openStorage(
   const existing = Wal.exists(walDir);
   const backend = LmdbBackend.open(join(snapDir, 'db'));
   await resumeInstall(backend, snapDir, opts.logger);
+  if (opts.bootstrapDefragThresholdMegabytes) await maybeDefragBackend(backend, join(snapDir, 'db'), opts.bootstrapDefragThresholdMegabytes, opts.logger);
   let mvcc = MvccStore.open(backend);
   const raftStorage = new MemoryStorage();
   const walOpts = { onFsync: opts.onWalFsync };
