@@ -190,8 +190,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'experimental-memory-mlock', key: 'memoryMlock', kind: B, section: 'Experimental feature', usage: "Keep the backend pages locked in RAM. Deprecated in etcd 3.6; use '--memory-mlock'.", notYetAvailable: true },
   { name: 'experimental-snapshot-catchup-entries', key: 'snapshotCatchupEntries', kind: U, section: 'Experimental feature', usage: "Log entries kept for slow followers after a snapshot. Deprecated in etcd 3.6; use '--snapshot-catchup-entries'." },
   { name: 'snapshot-catchup-entries', key: 'snapshotCatchupEntries', kind: U, section: 'Experimental feature', usage: 'Log entries kept for slow followers after a snapshot.' },
-  { name: 'experimental-downgrade-check-time', key: 'downgradeCheckTimeMs', kind: D, section: 'Experimental feature', usage: "Time between downgrade status checks. Deprecated in etcd 3.6; use '--downgrade-check-time'.", notYetAvailable: true },
-  { name: 'downgrade-check-time', key: 'downgradeCheckTimeMs', kind: D, section: 'Experimental feature', usage: 'Time between downgrade status checks.', notYetAvailable: true },
+  { name: 'experimental-downgrade-check-time', key: 'downgradeCheckTimeMs', kind: D, section: 'Experimental feature', usage: "Time between downgrade status checks. Deprecated in etcd 3.6; use '--downgrade-check-time'." },
+  { name: 'downgrade-check-time', key: 'downgradeCheckTimeMs', kind: D, section: 'Experimental feature', usage: 'Time between downgrade status checks.' },
   { name: 'experimental-stop-grpc-service-on-defrag', key: 'experimentalStopGrpcServiceOnDefrag', kind: B, section: 'Experimental feature', usage: "Stop serving gRPC while defragmenting. Deprecated in etcd 3.6; use '--feature-gates=StopGRPCServiceOnDefrag=true'.", notYetAvailable: true },
 
   { name: 'enable-grpc-gateway', key: 'enableGrpcGateway', kind: B, usage: 'Serve the JSON gRPC gateway.' },

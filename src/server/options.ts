@@ -62,7 +62,9 @@ export interface ServerOptions {
   watchProgressNotifyIntervalMs?: number;
   /** Defragment the backend at start when that frees at least this many MiB (--bootstrap-defrag-threshold-megabytes); 0 or absent: never. */
   bootstrapDefragThresholdMegabytes?: number;
-  /** Tests only (no flag): the leader's cluster version and downgrade checks (etcd: 4 s and 5 s). */
+  /** The leader's check that a downgrade job is done (--downgrade-check-time); default 5 s. */
+  downgradeCheckTimeMs?: number;
+  /** Tests only (no flag): the leader's cluster version checks (etcd: 4 s), and the downgrade check's when --downgrade-check-time is absent. */
   versionMonitorIntervalMs?: number;
 }
 

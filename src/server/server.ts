@@ -337,7 +337,7 @@ export class EtcdServer {
       cancelDowngrade: () => this.proposeDowngradeInfo({ enabled: false, ver: '' }),
       updateStorageVersion: this.release.has('storageVersion') ? () => this.updateStorageVersion() : undefined,
     });
-    this.versionMonitor.start(opts.versionMonitorIntervalMs, opts.versionMonitorIntervalMs);
+    this.versionMonitor.start(opts.versionMonitorIntervalMs, opts.downgradeCheckTimeMs ?? opts.versionMonitorIntervalMs);
   }
 
   private corruptCheckDeps(): CorruptCheckDeps {
