@@ -46,6 +46,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUn
     snapshotCatchupEntries: c.snapshotCatchupEntries,
     warningApplyDurationMs: c.warningApplyDurationMs,
     bootstrapDefragThresholdMegabytes: c.bootstrapDefragThresholdMegabytes,
+    compactHashCheckTimeMs: featureEnabled(c.featureGates, 'CompactHashCheck') ? c.compactHashCheckTimeMs : undefined,
     downgradeCheckTimeMs: c.downgradeCheckTimeMs > 0 ? c.downgradeCheckTimeMs : undefined,
     autoCompactionMode: c.autoCompactionMode,
     autoCompactionRetention,

@@ -38,7 +38,7 @@ export const EXPERIMENTAL_FLAG_TO_FEATURE: Readonly<Record<string, string>> = {
 };
 
 /** Gates etcd-ts accepts but whose feature it does not have yet. */
-export const UNAVAILABLE_FEATURES: ReadonlySet<FeatureGateName> = new Set(['CompactHashCheck', 'LeaseCheckpoint', 'LeaseCheckpointPersist', 'SetMemberLocalAddr', 'StopGRPCServiceOnDefrag']);
+export const UNAVAILABLE_FEATURES: ReadonlySet<FeatureGateName> = new Set(['LeaseCheckpoint', 'LeaseCheckpointPersist', 'SetMemberLocalAddr', 'StopGRPCServiceOnDefrag']);
 
 /** "Name=true|false (ALPHA - default=false)" lines, sorted, as --help lists them. */
 export function knownFeatures(): string[] {

@@ -42,6 +42,16 @@ export interface RangeResult {
   raw?: Uint8Array[];
 }
 
+/** A hash kept at a compaction (etcd's KeyValueHash): the store at `revision`, over history above `compactRevision`. */
+export interface CompactionHash {
+  hash: number;
+  revision: number;
+  compactRevision: number;
+}
+
+/** etcd's hashStorageMaxSize. */
+export const COMPACTION_HASHES = 10;
+
 export interface HashKVResult {
   hash: number;
   /** The store's revision when the scan began. */
@@ -268,11 +278,35 @@ export class MvccStore {
     return this.writing;
   }
 
+  /**
+   * etcd 3.6's hash storage: with it on, each compaction first hashes the store at its
+   * revision (HashKV's hash, over the history the previous compaction left), and the
+   * newest COMPACTION_HASHES of those hashes answer for revisions since compacted.
+   * Off by default: the hash reads every stored revision up to the compaction's.
+   */
+  keepCompactionHashes = false;
+  private readonly compactionHashList: CompactionHash[] = [];
+
+  /** The hashes kept at compactions, oldest first. */
+  compactionHashes(): CompactionHash[] {
+    return [...this.compactionHashList];
+  }
+
+  /** The hash kept for a compaction at exactly `rev`, if any. */
+  compactionHash(rev: number): CompactionHash | undefined {
+    return this.compactionHashList.find((h) => h.revision === rev);
+  }
+
   /** Drops history below rev, from the index and from the backend batch. */
   compact(rev: number): void {
     this.assertNoWrite();
     if (rev <= this.compactMainRev) throw Errors.Compacted;
     if (rev > this.currentRev) throw Errors.FutureRev;
+    if (this.keepCompactionHashes) {
+      const h = this.hashKV(rev);
+      this.compactionHashList.push({ hash: h.hash, revision: rev, compactRevision: h.compactRevision });
+      if (this.compactionHashList.length > COMPACTION_HASHES) this.compactionHashList.shift();
+    }
     writeRevMeta(this.backend, META_SCHEDULED_COMPACT, rev);
     this.compactLockfree(rev);
   }

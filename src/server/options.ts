@@ -62,6 +62,8 @@ export interface ServerOptions {
   watchProgressNotifyIntervalMs?: number;
   /** Defragment the backend at start when that frees at least this many MiB (--bootstrap-defrag-threshold-megabytes); 0 or absent: never. */
   bootstrapDefragThresholdMegabytes?: number;
+  /** The leader's compaction hash check interval (--compact-hash-check-time, with the CompactHashCheck gate); absent: off. */
+  compactHashCheckTimeMs?: number;
   /** The leader's check that a downgrade job is done (--downgrade-check-time); default 5 s. */
   downgradeCheckTimeMs?: number;
   /** Tests only (no flag): the leader's cluster version checks (etcd: 4 s), and the downgrade check's when --downgrade-check-time is absent. */

@@ -39,9 +39,10 @@ import type { BackendView } from '../backend/backend.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt.js';
 import { newCompactor, type Compactor } from './compactor.js';
 import { scanHashKV, type HashSource } from './hash-scan.js';
+import { CompactHashChecker } from './compact-hash-check.js';
 import { ApplyWatch } from './apply-watch.js';
 import { formatGoDuration } from '../config/go-values.js';
-import type { CompactionStats, MvccStore } from '../mvcc/store.js';
+import type { CompactionStats, HashKVResult, MvccStore } from '../mvcc/store.js';
 
 /** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
 interface V2Request {
@@ -97,6 +98,7 @@ export class EtcdServer {
   private reqIds: RequestIdGenerator;
   private commitTimer?: NodeJS.Timeout;
   private corruptMonitor?: CorruptionMonitor;
+  private compactHashChecker?: CompactHashChecker;
   private applyWatch!: ApplyWatch;
   private unwatchCompactions?: () => void;
   private compactor?: Compactor;
@@ -297,7 +299,7 @@ export class EtcdServer {
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
       leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
-      hashKV: (rev) => scanHashKV(this.hashSource(), rev, true),
+      hashKV: (rev) => this.hashByRev(rev, true),
       versions: () => this.versions(),
     });
     this.syncPeers();
@@ -319,6 +321,18 @@ export class EtcdServer {
         opts.corruptCheckTimeMs,
       );
       this.corruptMonitor.start();
+    }
+    if (opts.compactHashCheckTimeMs && opts.compactHashCheckTimeMs > 0 && this.transport) {
+      this.compactHashChecker = new CompactHashChecker(
+        {
+          ...this.corruptCheckDeps(),
+          isLeader: () => this.host.isLeader,
+          compactionHashes: () => this.storage.mvcc.compactionHashes(),
+          raiseCorrupt: async (memberID) => void (await this.alarm({ action: AlarmAction.ACTIVATE, memberID, alarm: AlarmType.CORRUPT })),
+        },
+        opts.compactHashCheckTimeMs,
+      );
+      this.compactHashChecker.start();
     }
     this.compactor = newCompactor(
       { mode: opts.autoCompactionMode ?? 'periodic', retention: opts.autoCompactionRetention ?? 0, intervalMs: opts.autoCompactionIntervalMs },
@@ -347,7 +361,7 @@ export class EtcdServer {
       memberId: this.id,
       logger: this.logger,
       requestTimeoutMs: this.requestTimeoutMs,
-      hashByRev: (rev) => scanHashKV(this.hashSource(), rev, true),
+      hashByRev: (rev) => this.hashByRev(rev, true),
       peers: () => this.membership.list().filter((m) => m.id !== this.id),
       fetchHashKV: (url, rev, timeoutMs) => transport.peerHashKV(url, rev, timeoutMs),
     };
@@ -383,6 +397,8 @@ export class EtcdServer {
 
   /** etcd's compaction metrics, from each compaction of this store (a snapshot install brings a new one). */
   private watchCompactions(mvcc: MvccStore): void {
+    // Kept only where the check runs: hashing at each compaction reads all stored history.
+    mvcc.keepCompactionHashes = (this.opts.compactHashCheckTimeMs ?? 0) > 0;
     this.unwatchCompactions?.();
     this.unwatchCompactions = mvcc.onCompact((c: CompactionStats) => {
       this.metrics.indexCompactionPause.observe(Math.floor(c.indexMs));
@@ -1016,9 +1032,16 @@ export class EtcdServer {
     return this.storage.backend.snapshotView();
   }
 
+  /** etcd 3.6's HashStorage.HashByRev: a hash kept at a compaction answers for its revision, as of now. */
+  private async hashByRev(revision: number, refuseWhileInstalling: boolean): Promise<HashKVResult> {
+    const kept = revision > 0 ? this.storage.mvcc.compactionHash(revision) : undefined;
+    if (kept) return { hash: kept.hash, revision: this.storage.mvcc.rev(), compactRevision: kept.compactRevision, hashRevision: kept.revision };
+    return scanHashKV(this.hashSource(), revision, refuseWhileInstalling);
+  }
+
   async hashKV(revision: number) {
     const started = performance.now();
-    const h = await scanHashKV(this.hashSource(), revision);
+    const h = await this.hashByRev(revision, false);
     this.metrics.hashRevDuration.observe((performance.now() - started) / 1000);
     const resp = { header: this.header(h.revision), hash: h.hash, compactRevision: h.compactRevision };
     return this.release.has('hashKVHashRevision') ? { ...resp, hashRevision: h.hashRevision } : resp;
@@ -1318,6 +1341,7 @@ export class EtcdServer {
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     this.corruptMonitor?.stop();
+    this.compactHashChecker?.stop();
     this.compactor?.stop();
     this.versionMonitor?.stop();
     this.expiryLoop.stop();

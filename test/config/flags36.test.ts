@@ -101,7 +101,7 @@ test('feature-gates in the config file, and experimental keys folding into gates
     assert.equal(featureEnabled(r.config.featureGates, g), true, g);
   }
   // Gates etcd-ts accepts without their feature are reported, under the name they were given.
-  assert.deepEqual(r.notYetAvailable.sort(), ['experimental-compact-hash-check-enabled', 'feature-gates=LeaseCheckpoint', 'feature-gates=SetMemberLocalAddr', 'feature-gates=StopGRPCServiceOnDefrag']);
+  assert.deepEqual(r.notYetAvailable.sort(), ['feature-gates=LeaseCheckpoint', 'feature-gates=SetMemberLocalAddr', 'feature-gates=StopGRPCServiceOnDefrag']);
   const bogus = fail(['--config-file', yaml('feature-gates: Bogus=true\n')]);
   assert.equal(bogus.exit, 1);
   assert.equal(bogus.stderr, 'etcd-ts: unrecognized feature gate: Bogus\n');

@@ -4,13 +4,11 @@
 // leader's periodic check raises CORRUPT and the cluster refuses writes as etcd 3.4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { leaderOf, startCluster, type Cluster, type ClusterMember } from '../helpers/cluster.js';
 import { etcdctl, grpcKv, grpcFailure, probeHealth, READY_MILESTONE } from '../helpers/index.js';
 import { Client } from '../../src/client/index.js';
-import { LmdbBackend } from '../../src/backend/index.js';
-import { decodeKeyValue, encodeKeyValue } from '../../src/mvcc/index.js';
+import { corruptOneValue } from './alter.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INITIAL_CHECK = '--experimental-initial-corrupt-check';
@@ -19,30 +17,6 @@ const GRPC_DATA_LOSS = 15;
 /** Passes of the periodic check that compared both followers, as the leader logged them. */
 function fullPasses(m: ClusterMember): number {
   return m.logs().split('\n').filter((l) => l.includes('"finished peer corruption check"') && l.includes('"number-of-peers-checked":2')).length;
-}
-
-/**
- * Changes the value stored for `key` in a stopped member's backend, leaving its index
- * intact. The key must not have been overwritten since a compaction: HashKV leaves out
- * revisions a compaction at the hashed revision would drop, so altering those goes unseen.
- */
-async function corruptOneValue(m: ClusterMember, key: string): Promise<void> {
-  const be = LmdbBackend.open(join(m.dataDir, 'member', 'snap', 'db'));
-  try {
-    let target: [Uint8Array, Uint8Array] | undefined;
-    for (const [k, v] of be.range('key', new Uint8Array([0]))) {
-      if (Buffer.from(decodeKeyValue(v).key).toString() === key) {
-        target = [Buffer.from(k), Buffer.from(v)];
-        break;
-      }
-    }
-    assert.ok(target, 'a stored key-value to alter');
-    const kv = decodeKeyValue(target[1]);
-    be.put('key', target[0], encodeKeyValue({ ...kv, value: Buffer.from('tampered') }));
-    await be.commit();
-  } finally {
-    await be.close();
-  }
 }
 
 async function waitUntil(what: string, timeoutMs: number, cond: () => Promise<boolean> | boolean): Promise<void> {
