@@ -38,7 +38,8 @@ export class Metrics {
   readonly proposalsPending = new HotGauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', this.registry);
   readonly proposalsFailed = this.counter('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.');
   readonly slowApply = this.counter('etcd_server_slow_apply_total', 'The total number of slow apply requests (likely overloaded from slow disk).');
-  readonly readIndexFailed = this.counter('etcd_server_slow_read_indexes_total', 'The total number of pending read indexes not in sync with leader\'s or timed out read index requests.');
+  readonly slowReadIndexes = this.counter('etcd_server_slow_read_indexes_total', 'The total number of pending read indexes not in sync with leader\'s or timed out read index requests.');
+  readonly readIndexesFailed = this.counter('etcd_server_read_indexes_failed_total', 'The total number of failed read indexes seen.');
   readonly healthSuccess = this.counter('etcd_server_health_success', 'The total number of successful health checks');
   readonly healthFailures = this.counter('etcd_server_health_failures', 'The total number of failed health checks');
   readonly quotaBackendBytes = this.gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.');
@@ -59,6 +60,7 @@ export class Metrics {
   readonly dbCompactionTotal = this.histogram('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds', 'Bucketed histogram of db compaction total duration.', expBuckets(100, 2, 14));
   readonly dbCompactionKeys = this.counter('etcd_debugging_mvcc_db_compaction_keys_total', 'Total number of db keys compacted.');
   readonly dbCompactionLast = this.gauge('etcd_debugging_mvcc_db_compaction_last', 'The unix time of the last db compaction. Resets to 0 on start.');
+  readonly backendSnapshot = this.histogram('etcd_disk_backend_snapshot_duration_seconds', 'The latency distribution of backend snapshots.', expBuckets(0.01, 2, 17));
   readonly defragInflight = this.gauge('etcd_disk_defrag_inflight', 'Whether or not defrag is active on the member. 1 means active, 0 means not.');
 
   readonly leaseGranted = this.counter('etcd_debugging_lease_granted_total', 'The total number of granted leases.');

@@ -861,7 +861,14 @@ export class EtcdServer {
       const t = setTimeout(() => reject(Errors.Timeout), this.requestTimeoutMs);
       t.unref?.();
     });
-    await Promise.race([this.host.readIndex(), timeout]);
+    try {
+      await Promise.race([this.host.readIndex(), timeout]);
+    } catch (err) {
+      // etcd's linearizableReadLoop: a timed-out read index is a slow one, one cut short by a leader change a failed one.
+      if (err === Errors.Timeout) this.metrics.slowReadIndexes.inc();
+      else if (err === Errors.LeaderChanged) this.metrics.readIndexesFailed.inc();
+      throw err;
+    }
   }
 
   private async waitForLeader(): Promise<void> {

@@ -7,7 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { etcdctl, ETCDCTL_BIN, grpcKv, startMembers, ETCD_BIN, type Member } from '../helpers/index.js';
 import { parsePrometheus, scrapeText as scrapeMember, type Samples } from '../helpers/prometheus.js';
 
@@ -28,7 +30,6 @@ const NOT_APPLICABLE: Record<string, string> = {
   etcd_debugging_store_watch_requests_total: 'the v2 store',
   etcd_debugging_store_watchers: 'the v2 store',
   etcd_debugging_store_writes_total: 'the v2 store',
-  etcd_disk_backend_snapshot_duration_seconds: 'not measured yet (Maintenance.Snapshot duration)',
   etcd_grpc_proxy_cache_hits_total: 'the gRPC proxy, which a member never runs',
   etcd_grpc_proxy_cache_keys_total: 'the gRPC proxy',
   etcd_grpc_proxy_cache_misses_total: 'the gRPC proxy',
@@ -37,7 +38,6 @@ const NOT_APPLICABLE: Record<string, string> = {
   etcd_mvcc_db_open_read_transactions: 'not measured yet (open LMDB read views)',
   etcd_server_go_version: 'Go',
   etcd_server_heartbeat_send_failures_total: 'not measured yet',
-  etcd_server_read_indexes_failed_total: 'not measured yet',
   process_virtual_memory_max_bytes: "prom-client's process collector has no such sample",
 };
 
@@ -274,6 +274,19 @@ test('every metric family moves on etcd-ts as on etcd 3.4.23', { skip, timeout: 
     { family: 'etcd_disk_defrag_inflight', delta: 0 },
     { family: 'etcd_mvcc_hash_rev_duration_seconds', delta: 1 },
     { family: 'etcd_mvcc_hash_duration_seconds', delta: 1 },
+  ]);
+
+  await step('a snapshot saved', async (m) => {
+    const dir = mkdtempSync(join(tmpdir(), 'families-snap-'));
+    try {
+      await ctl(m, ['snapshot', 'save', join(dir, 'db')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, [
+    { family: 'etcd_disk_backend_snapshot_duration_seconds', delta: 1 },
+    { family: 'etcd_server_read_indexes_failed_total', delta: 0 },
+    { family: 'etcd_server_slow_read_indexes_total', delta: 0 },
   ]);
 
   await step('health checks', async (m) => {
