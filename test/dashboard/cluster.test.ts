@@ -18,10 +18,12 @@ let dir: TmpDir;
 let pki: Pki;
 let c: Cluster;
 let browser: Browser;
+let rootToken: string;
 
+/** With auth on, Status answers only a user (etcd 3.6). */
 async function leader(): Promise<ClusterMember> {
   for (const m of c.members.filter((x) => x.running)) {
-    const st = await ok(m.endpoint, '/v3/maintenance/status', {}, { ca: pki.ca }).catch(() => undefined);
+    const st = await ok(m.endpoint, '/v3/maintenance/status', {}, { ca: pki.ca, token: rootToken }).catch(() => undefined);
     if (st && st.leader && st.leader === st.header.member_id) return m;
   }
   throw new Error('no leader');
@@ -42,6 +44,7 @@ before(async () => {
     ],
   });
   await enableAuth(c.members[0]!.endpoint, pki.ca);
+  rootToken = await token(c.members[0]!.endpoint, 'root', 'rootpw', pki.ca);
   browser = await launchBrowser({ trustCerts: [pki.server.cert] });
 });
 after(async () => {
@@ -56,7 +59,6 @@ test('3 members, TLS and auth: a follower\'s dashboard shows the cluster and fol
     const old = await leader();
     const follower = c.members.find((m) => m !== old)!;
     const other = c.members.find((m) => m !== old && m !== follower)!;
-    const rootToken = await token(other.endpoint, 'root', 'rootpw', pki.ca);
     await put(other.endpoint, '/registry/configmaps/default/app', envelope('v1', 'ConfigMap', 'ConfigMap', { metadata: { name: 'app', namespace: 'default' }, data: { mode: 'tls' } }), { token: rootToken, ca: pki.ca });
 
     await page.goto(`${follower.endpoint}/dashboard/`);
