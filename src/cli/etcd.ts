@@ -53,6 +53,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUn
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
     edgeThreads: c.edgeThreads >= 0 ? c.edgeThreads : Math.min(Math.max(availableParallelism() - 1, 0), 8),
+    grpcKeepaliveMinTimeMs: c.grpcKeepaliveMinTimeMs,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,
     authToken: c.authToken || undefined,

@@ -4,8 +4,8 @@
 // the gateway. Every read goes through the guarded Range method as the caller (the
 // gateway's Authorization header), and errors come back as the gateway's
 // {"error", "message", "code"} with its HTTP status. See docs/DASHBOARD.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import { gatewayCallContext, type MethodTable } from '../gateway/index.js';
 import { errorBody, grpcErrorOf, httpStatusOf } from '../gateway/status.js';
 import { GrpcCode } from '../rpctypes/errors.js';
@@ -15,8 +15,8 @@ import { treeLevel } from './tree.js';
 import { keyHistory } from './history.js';
 import { viewValue } from './value.js';
 
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+type Req = HttpRequest;
+type Res = HttpResponse;
 
 const MAX_BODY_BYTES = 64 * 1024;
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

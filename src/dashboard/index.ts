@@ -2,14 +2,14 @@
 // --enable-dashboard is set: static page files, plus a small JSON API for what
 // etcd's gateway has no route for. The page reads everything else through the
 // member's JSON gateway (/v3/...), /health, /readyz, /version and /metrics.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import type { MethodTable } from '../gateway/services.js';
 import { apiHandler } from './api.js';
 import { staticFiles } from './static.js';
 
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+type Req = HttpRequest;
+type Res = HttpResponse;
 
 import { DASHBOARD_PATH } from './paths.js';
 

@@ -3,13 +3,13 @@
 // security policy that lets the page run only its own scripts.
 import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+type Req = HttpRequest;
+type Res = HttpResponse;
 
 /** The page's folder, src/dashboard/web, from this file's place under dist/ or src/. */
 export const WEB_ROOT = fileURLToPath(new URL('../../../src/dashboard/web/', import.meta.url));

@@ -1,7 +1,7 @@
 // The plain-HTTP endpoints etcd serves on its client port beside gRPC, and the
 // JSON gateway under /v3/.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import type { HttpPort, MemberPort } from '../port/member-port.js';
 import type { GrpcMetrics } from '../metrics/edge.js';
 import type { Logger } from '../pkg/logger.js';
@@ -9,8 +9,8 @@ import { CORS, gatewayHandler, gatewayMethods, isGatewayPath, type MethodTable }
 import { isDashboardPath } from '../dashboard/paths.js';
 import type { EdgeSettings } from '../api/index.js';
 
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+type Req = HttpRequest;
+type Res = HttpResponse;
 type DashboardHandler = (req: Req, res: Res, path: string) => void;
 
 function send(res: Res, status: number, contentType: string, body: string): void {

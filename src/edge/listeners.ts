@@ -38,6 +38,8 @@ export interface ListenerOptions {
   listeners: ClientListener[];
   maxRecvMessageBytes: number;
   maxConcurrentStreams?: number;
+  /** Pings closer together get GOAWAY too_many_pings, as grpc-go enforces etcd's --grpc-keepalive-min-time. */
+  keepaliveMinTimeMs?: number;
   enableGrpcGateway?: boolean;
   /** The web dashboard under /dashboard/ (see dashboard/). */
   enableDashboard?: boolean;
@@ -87,6 +89,7 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
         const grpc = new GrpcServer({
           maxRecvMessageBytes: opts.maxRecvMessageBytes,
           maxConcurrentStreams: opts.maxConcurrentStreams,
+          keepaliveEnforcement: opts.keepaliveMinTimeMs === undefined ? undefined : { minTimeMs: opts.keepaliveMinTimeMs, permitWithoutStream: false },
           ...(traffic === 'grpc' ? { refuseHttp1: true } : { http }),
         });
         registerServices(grpc, port, metrics, logger, settings);

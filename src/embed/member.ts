@@ -24,6 +24,8 @@ export interface MemberOptions extends ServerOptions {
   listenClientHttpUrls?: URL[];
   advertiseClientUrls: URL[];
   maxConcurrentStreams?: number;
+  /** etcd's --grpc-keepalive-min-time: clients pinging more often than this get GOAWAY too_many_pings (default 5 s). */
+  grpcKeepaliveMinTimeMs?: number;
   /** For https:// and unixs:// client URLs. */
   clientTls?: ClientTlsConfig;
   /** etcd's --enable-grpc-gateway: the JSON gateway under /v3/ (default on). */
@@ -144,10 +146,17 @@ function listenerOptions(opts: MemberOptions): ListenerOptions {
     listeners: [...opts.listenClientUrls.map((u) => listener(u, split ? 'grpc' : 'grpc+http')), ...httpUrls.map((u) => listener(u, 'http'))],
     maxRecvMessageBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     maxConcurrentStreams: opts.maxConcurrentStreams,
+    keepaliveMinTimeMs: keepaliveMinTime(opts.grpcKeepaliveMinTimeMs),
     enableGrpcGateway: opts.enableGrpcGateway,
     enableDashboard: opts.enableDashboard,
     release: (opts.release ?? EtcdRelease.default()).describe(),
     maxRequestBytes: opts.maxRequestBytes,
     warningUnaryRequestMs: opts.warningUnaryRequestMs,
   };
+}
+
+/** etcd's --grpc-keepalive-min-time; 0 leaves grpc-go's own default policy, 5 minutes. */
+function keepaliveMinTime(ms: number | undefined): number {
+  if (ms === undefined) return 5000;
+  return ms > 0 ? ms : 5 * 60_000;
 }

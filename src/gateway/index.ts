@@ -3,8 +3,8 @@
 // calls (watch, lease keep-alive, observe, snapshot) answer newline-delimited
 // {"result": …} objects while the request body may keep sending requests.
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import type * as PB from 'protobufjs';
 import type { CallContext, MethodDef, Metadata } from '../grpc/types.js';
 import { GrpcCode } from '../rpctypes/errors.js';
@@ -17,8 +17,8 @@ import type { MethodTable } from './services.js';
 
 export { gatewayMethods, type MethodTable } from './services.js';
 
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+type Req = HttpRequest;
+type Res = HttpResponse;
 
 /** The CORS headers etcd sends on every HTTP response of the client port. */
 export const CORS = {

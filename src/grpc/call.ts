@@ -1,39 +1,28 @@
 // One gRPC call on the server: reads request messages off an HTTP/2 stream,
 // runs the handler, and writes response messages and the closing status.
 import { EventEmitter } from 'node:events';
-import { constants, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { HeaderBlock, type Stream, type StreamSink } from '../http2/index.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { MessageReader, frameMessage, type MessageSink, type ReadError } from './frame.js';
+import { HEADER_BYTES, MessageReader, type MessageSink, type ReadError } from './frame.js';
 import { encodeGrpcMessage } from './status.js';
-import type { BidiStream, MethodDef } from './types.js';
+import type { BidiStream, Metadata, MethodDef } from './types.js';
 
 export interface CallLimits {
   maxRecvMessageBytes: number;
   maxSendMessageBytes: number;
 }
 
-const RESPONSE_HEADERS = Object.freeze({
-  ':status': 200,
-  'content-type': 'application/grpc',
-  'grpc-accept-encoding': 'identity',
-});
-// Shared and frozen: node:http2 only reads these, and per-call copies show up in profiles.
-const WAIT_FOR_TRAILERS = Object.freeze({ waitForTrailers: true });
-const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
+const RESPONSE_FIELDS = [':status', '200', 'content-type', 'application/grpc', 'grpc-accept-encoding', 'identity'];
+// Encoded once per connection and then copied: the same bytes end almost every call.
+const RESPONSE_HEADERS = new HeaderBlock(RESPONSE_FIELDS);
+const OK_TRAILERS = new HeaderBlock(['grpc-status', '0']);
 
 /** Sends a status with no messages: a single HEADERS frame that ends the stream. */
-export function respondTrailersOnly(stream: ServerHttp2Stream, code: GrpcCode, message: string): void {
-  if (stream.destroyed || stream.closed || stream.headersSent) return;
-  try {
-    stream.respond(
-      { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) },
-      { endStream: true },
-    );
-  } catch {
-    stream.destroy();
-  }
+export function respondTrailersOnly(stream: Stream, code: GrpcCode, message: string): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.respond([...RESPONSE_FIELDS, 'grpc-status', String(code), 'grpc-message', encodeGrpcMessage(message)], true);
 }
 
 function errorStatus(err: unknown): [GrpcCode, string] {
@@ -45,59 +34,54 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
-const noop = () => {};
 const MAX_TIMER_MS = 0x7fffffff;
+/** A message's 5-byte gRPC prefix, filled per message; the HTTP/2 layer copies it at once. */
+const PREFIX = Buffer.alloc(HEADER_BYTES);
 
-// Listeners shared by every call (no closures per request): the stream carries its call.
-const CALL = Symbol('grpcCall');
-type CallStream = ServerHttp2Stream & { [CALL]: ServerCall };
-function onStreamData(this: CallStream, chunk: Buffer) {
-  this[CALL].reader.push(chunk);
-}
-function onStreamEnd(this: CallStream) {
-  this[CALL].onRemoteEnd();
-}
-function onStreamClose(this: CallStream) {
-  this[CALL].onClose();
-}
-function onStreamWantTrailers(this: CallStream) {
-  this[CALL].sendTrailers();
-}
-function onStreamDrain(this: CallStream) {
-  this[CALL].emit('drain');
+function prefix(length: number): Buffer {
+  PREFIX.writeUInt32BE(length, 1);
+  return PREFIX;
 }
 
-export class ServerCall extends EventEmitter implements BidiStream<unknown, unknown>, MessageSink {
+/** Request fields as gRPC metadata: lower-case names, repeated names as arrays. */
+function toMetadata(fields: readonly string[]): Metadata {
+  const md: Metadata = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    const prev = md[name];
+    if (prev === undefined) md[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else md[name] = [prev, value];
+  }
+  return md;
+}
+
+export class ServerCall extends EventEmitter implements BidiStream<unknown, unknown>, MessageSink, StreamSink {
   readonly deadline?: number;
   private controller?: AbortController;
   private abortReason?: Error;
   private finished = false;
-  private remoteEnded = false;
-  private sentHeaders = false;
+  /** The request ended while paused: reported on resume. */
+  private endHeld = false;
   private gotRequest = false;
-  private trailers?: Readonly<Record<string, string>>;
+  private paused = false;
+  private held: Buffer[] | undefined;
+  private md: Metadata | undefined;
   private timer?: NodeJS.Timeout;
-  /** @internal */ readonly reader: MessageReader;
-  private readonly session: Http2Session | undefined;
+  private readonly reader: MessageReader;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly stream: Stream,
+    private readonly socket: Socket,
     private readonly def: MethodDef<unknown, unknown>,
     private readonly limits: CallLimits,
     timeoutMs: number | undefined,
     private readonly onDone?: (call: ServerCall) => void,
   ) {
     super();
-    this.session = stream.session;
     this.reader = new MessageReader(limits.maxRecvMessageBytes, this);
-    (stream as CallStream)[CALL] = this;
-    stream.on('error', noop);
-    stream.on('data', onStreamData);
-    stream.on('end', onStreamEnd);
-    stream.on('close', onStreamClose);
-    stream.on('wantTrailers', onStreamWantTrailers);
-    if (def.kind !== 'unary') stream.on('drain', onStreamDrain);
+    stream.sink = this;
     if (timeoutMs !== undefined) {
       this.deadline = Date.now() + timeoutMs;
       // Past ~24.8 days Node would fire the timer at once; such a deadline never comes in practice.
@@ -121,8 +105,8 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   }
 
   // ---- CallContext ----
-  get metadata() {
-    return this.headers;
+  get metadata(): Metadata {
+    return (this.md ??= toMetadata(this.stream.fields));
   }
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -132,29 +116,20 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     return this.controller.signal;
   }
   get peer(): string {
-    const s = this.socket();
-    return s ? `${s.remoteAddress}:${s.remotePort}` : '';
+    const s = this.socket;
+    return `${s.remoteAddress}:${s.remotePort}`;
   }
   get authority(): string | undefined {
-    return this.headers[':authority'];
+    return this.stream.field(':authority');
   }
   get tlsPeerCertificate(): PeerCertificate | undefined {
-    const s = this.socket() as TLSSocket | undefined;
-    if (!s || typeof s.getPeerCertificate !== 'function') return undefined;
+    const s = this.socket as TLSSocket;
+    if (typeof s.getPeerCertificate !== 'function') return undefined;
     const cert = s.getPeerCertificate();
     return cert && Object.keys(cert).length > 0 ? cert : undefined;
   }
   get ended(): boolean {
     return this.finished;
-  }
-
-  private socket(): Socket | undefined {
-    try {
-      return this.session?.socket;
-    } catch {
-      // The connection is gone; its socket can no longer be asked.
-      return undefined;
-    }
   }
 
   // ---- streams ----
@@ -174,15 +149,10 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
       return false;
     }
     const stream = this.stream;
-    if (stream.destroyed || stream.closed) {
-      // The connection went away under the handler; 'close' will report the cancel.
-      return false;
-    }
-    if (!this.sentHeaders) {
-      this.sentHeaders = true;
-      stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-    }
-    return stream.write(frameMessage(bytes));
+    // The connection went away under the handler; onClose reports the cancel.
+    if (stream.closed) return false;
+    if (!stream.headersSent) stream.respond(RESPONSE_HEADERS);
+    return stream.write(bytes, false, prefix(bytes.length));
   }
 
   end(err?: EtcdError | Error): void {
@@ -191,13 +161,46 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   }
 
   pause(): void {
+    this.paused = true;
     this.stream.pause();
   }
   resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.stream.resume();
+    const held = this.held;
+    this.held = undefined;
+    if (held) for (const chunk of held) this.reader.push(chunk);
+    if (this.endHeld) {
+      this.endHeld = false;
+      this.onRemoteEnd();
+    }
   }
 
-  // ---- internals ----
+  // ---- StreamSink ----
+  /** @internal */ onData(chunk: Buffer): void {
+    if (this.paused) (this.held ??= []).push(chunk);
+    else this.reader.push(chunk);
+  }
+  /** @internal */ onEnd(): void {
+    if (this.paused) this.endHeld = true;
+    else this.onRemoteEnd();
+  }
+  /** @internal */ onWritable(): void {
+    this.emit('drain');
+  }
+  /** @internal */ onClose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.finished) {
+      this.finished = true;
+      this.reader.stop();
+      this.cancel(new EtcdError(GrpcCode.Canceled, 'context canceled'));
+      this.onDone?.(this);
+    }
+  }
+
+  // ---- MessageSink ----
   /** @internal */ onMessage(msg: Buffer, compressed: boolean): void {
     if (this.finished) return;
     if (compressed) {
@@ -235,6 +238,18 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     }
   }
 
+  /** @internal */ onReadError(e: ReadError): void {
+    if (e.kind === 'tooLarge') {
+      this.finish(
+        GrpcCode.ResourceExhausted,
+        `grpc: received message larger than max (${e.length} vs. ${this.limits.maxRecvMessageBytes})`,
+      );
+    } else {
+      this.finish(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`);
+    }
+  }
+
+  // ---- internals ----
   /** Runs a handler whose result (value or promise) is the single response. */
   private settle(run: () => unknown): void {
     let r: unknown;
@@ -257,37 +272,24 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
       this.finish(GrpcCode.Internal, `grpc: error while marshaling: ${(err as Error).message}`);
       return;
     }
-    if (bytes.length > this.limits.maxSendMessageBytes || this.sentHeaders) {
+    const stream = this.stream;
+    if (bytes.length > this.limits.maxSendMessageBytes || stream.headersSent) {
       // Rare paths share the general writer, which refuses oversize messages.
       this.writeBytes(bytes);
       this.finish(GrpcCode.OK, '');
       return;
     }
-    // The common unary path: headers, the one message and end-of-data in one go.
+    // The common unary path: headers, the one message and the OK trailers in one go.
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const stream = this.stream;
-    if (stream.destroyed || stream.closed) return;
-    this.sentHeaders = true;
-    this.trailers = OK_TRAILERS;
-    stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-    stream.end(frameMessage(bytes));
+    if (stream.closed) return;
+    stream.respond(RESPONSE_HEADERS);
+    stream.write(bytes, false, prefix(bytes.length));
+    stream.end(OK_TRAILERS);
   }
 
-  /** @internal */ onReadError(e: ReadError): void {
-    if (e.kind === 'tooLarge') {
-      this.finish(
-        GrpcCode.ResourceExhausted,
-        `grpc: received message larger than max (${e.length} vs. ${this.limits.maxRecvMessageBytes})`,
-      );
-    } else {
-      this.finish(GrpcCode.Internal, `grpc: received unexpected payload format ${e.flag}`);
-    }
-  }
-
-  /** @internal */ onRemoteEnd(): void {
-    this.remoteEnded = true;
+  private onRemoteEnd(): void {
     if (this.finished) return;
     // grpc-go turns these read errors into Unknown with Go's io error texts.
     if (this.reader.buffered > 0) {
@@ -315,17 +317,6 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     this.finish(GrpcCode.Unavailable, 'transport is closing');
   }
 
-  /** @internal */ onClose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.finished) {
-      this.finished = true;
-      this.reader.stop();
-      this.cancel(new EtcdError(GrpcCode.Canceled, 'context canceled'));
-      this.onDone?.(this);
-    }
-  }
-
   private cancel(reason: Error): void {
     this.abortReason = reason;
     this.controller?.abort(reason);
@@ -339,34 +330,10 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     this.timer = undefined;
     this.onDone?.(this);
     const stream = this.stream;
-    if (stream.destroyed || stream.closed) return;
-    if (!this.sentHeaders) {
-      this.sentHeaders = true;
-      respondTrailersOnly(stream, code, message);
-      if (!this.remoteEnded) setImmediate(() => this.closeIfRemoteOpen());
-      return;
-    }
-    this.trailers = message
-      ? { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) }
-      : { 'grpc-status': String(code) };
-    stream.end();
-  }
-
-  /** @internal */ sendTrailers(): void {
-    try {
-      this.stream.sendTrailers(this.trailers ?? OK_TRAILERS);
-    } catch {
-      this.stream.destroy();
-      return;
-    }
-    // A reset submitted in the same tick can overtake the trailers.
-    if (!this.remoteEnded) setImmediate(() => this.closeIfRemoteOpen());
-  }
-
-  /** grpc-go resets a stream the client is still sending on once the status is out. */
-  private closeIfRemoteOpen(): void {
-    if (!this.remoteEnded && !this.stream.closed && !this.stream.destroyed) {
-      this.stream.close(constants.NGHTTP2_NO_ERROR);
-    }
+    if (stream.closed) return;
+    if (!stream.headersSent) return respondTrailersOnly(stream, code, message);
+    // The status goes out after any messages still queued; a stream the client is still sending on is then reset, as grpc-go does.
+    if (code === GrpcCode.OK) stream.end(OK_TRAILERS);
+    else stream.end(message ? ['grpc-status', String(code), 'grpc-message', encodeGrpcMessage(message)] : ['grpc-status', String(code)]);
   }
 }

@@ -22,11 +22,11 @@ export function classify(buf: Buffer): Protocol {
 }
 
 /**
- * Reads until the protocol is known, puts the bytes back and hands the socket
- * over. Garbage, silence past `timeoutMs` or an early close only ends this
+ * Reads until the protocol is known and hands the socket over with the bytes
+ * read so far. Garbage, silence past `timeoutMs` or an early close only ends this
  * connection.
  */
-export function sniff(socket: Socket, timeoutMs: number, dispatch: (proto: 'h2' | 'http1', socket: Socket) => void): void {
+export function sniff(socket: Socket, timeoutMs: number, dispatch: (proto: 'h2' | 'http1', socket: Socket, head: Buffer) => void): void {
   let seen: Buffer = Buffer.alloc(0);
   const onError = () => socket.destroy();
   const cleanup = () => {
@@ -48,9 +48,8 @@ export function sniff(socket: Socket, timeoutMs: number, dispatch: (proto: 'h2' 
       socket.destroy();
       return;
     }
-    socket.unshift(seen);
     socket.removeListener('error', onError);
-    dispatch(proto, socket);
+    dispatch(proto, socket, seen);
   };
   const timer = setTimeout(() => {
     cleanup();

@@ -1,26 +1,31 @@
-// A lean gRPC server on node:http2, sharing its port with plain HTTP/1.1 and
-// non-gRPC HTTP/2 requests (health, version, metrics, the JSON gateway).
+// A lean gRPC server on etcd-ts's own HTTP/2 (src/http2), sharing its port with
+// plain HTTP/1.1 (node:http) and non-gRPC HTTP/2 requests (health, version,
+// metrics, the JSON gateway).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import http2, {
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-  type IncomingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
+import { Http2Session, type ConnectionOptions, type SessionHandler, type Stream } from '../http2/index.js';
 import { GrpcCode } from '../rpctypes/errors.js';
 import { ServerCall, respondTrailersOnly, type CallLimits } from './call.js';
+import { Http2Request, Http2Response, HttpExchange } from './http-adapter.js';
 import { sniff } from './mux.js';
-import { gateH2 } from './authority.js';
 import { grpcTimeoutError, parseGrpcTimeout } from './status.js';
 import type { MethodDef } from './types.js';
 
-export type HttpHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => void;
+/** A request on the client port that is not gRPC: HTTP/1.1 (node:http) or HTTP/2 (http-adapter.ts). */
+export type HttpRequest = IncomingMessage | Http2Request;
+/**
+ * What the handlers use of a response; node:http's ServerResponse and Http2Response
+ * both have it (and setHeader/writeHead in ServerResponse's shape).
+ */
+export interface HttpResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  write(chunk: string | Uint8Array): boolean;
+  end(chunk?: string | Uint8Array): unknown;
+  on(event: 'close' | 'drain', listener: () => void): unknown;
+}
+export type HttpHandler = (req: HttpRequest, res: HttpResponse) => void;
 
 export interface GrpcServerOptions {
   maxRecvMessageBytes: number;
@@ -28,8 +33,10 @@ export interface GrpcServerOptions {
   maxSendMessageBytes?: number;
   /** Serves every request that is not gRPC. Without it such requests get 404 (HTTP/1) or 415 (h2). */
   http?: HttpHandler;
-  /** Streams per HTTP/2 connection. Default 2^32-1, etcd's --max-concurrent-streams default. */
+  /** Streams per HTTP/2 connection; more are refused (REFUSED_STREAM). Default 2^32-1, etcd's --max-concurrent-streams default. */
   maxConcurrentStreams?: number;
+  /** grpc-go's keepalive enforcement (etcd: --grpc-keepalive-min-time, no pings without streams). Default: any ping rate. */
+  keepaliveEnforcement?: { minTimeMs: number; permitWithoutStream: boolean };
   /** How long close() waits for in-flight calls before cutting connections. Default 5000 ms. */
   closeTimeoutMs?: number;
   /** A connection that sends nothing recognisable within this time is dropped. Default 10000 ms. */
@@ -51,7 +58,7 @@ export type ListenAddress = URL | { host: string; port: number; fd?: number } | 
 /** Per-stream receive window: large so one stream can fill a fast link. */
 const STREAM_WINDOW = 1 << 20;
 /** Per-connection receive window shared by all its streams. */
-const SESSION_WINDOW = 16 << 20;
+const CONNECTION_WINDOW = 16 << 20;
 
 interface Route {
   def: MethodDef<unknown, unknown>;
@@ -61,13 +68,6 @@ function isGrpcContentType(ct: string | undefined): boolean {
   if (!ct || !ct.startsWith('application/grpc')) return false;
   const next = ct.charCodeAt(16);
   return ct.length === 16 || next === 0x2b /* + */ || next === 0x3b /* ; */;
-}
-
-/** Resets a stream the client may still be sending on, after the status already queued has gone out. */
-function closeSoon(stream: ServerHttp2Stream): void {
-  setImmediate(() => {
-    if (!stream.closed && !stream.destroyed) stream.close();
-  });
 }
 
 /** The listening socket's file descriptor (Node keeps it on the server's handle on Unix). */
@@ -81,14 +81,13 @@ export class GrpcServer {
   private readonly routes = new Map<string, Route>();
   private readonly services = new Map<string, Set<string>>();
   private readonly limits: CallLimits;
-  private readonly h2: http2.Http2Server;
   private readonly h1: http.Server;
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
   private readonly streamingCalls = new Set<ServerCall>();
+  private readonly connOptions: ConnectionOptions;
+  private readonly sessionHandler: SessionHandler;
   private listener?: net.Server;
-  /** Cleartext HTTP/2 connections still in the authority gate (see authority.ts). */
-  private readonly gated = new Set<{ release(): void }>();
   private closing = false;
 
   constructor(private readonly opts: GrpcServerOptions) {
@@ -97,18 +96,16 @@ export class GrpcServer {
       maxRecvMessageBytes: opts.maxRecvMessageBytes,
       maxSendMessageBytes: opts.maxSendMessageBytes ?? 0x7fffffff,
     };
-    this.h2 = http2.createServer({
-      settings: {
-        maxConcurrentStreams: opts.maxConcurrentStreams ?? 0xffffffff,
-        initialWindowSize: STREAM_WINDOW,
-        enablePush: false,
-      },
-      // Node's default (10 MB) refuses new streams under many concurrent large requests.
-      maxSessionMemory: 256,
-    });
-    this.h2.on('stream', (stream, headers) => this.onStream(stream, headers));
-    this.h2.on('session', (session) => this.onSession(session));
-    this.h2.on('sessionError', () => {});
+    this.connOptions = {
+      maxConcurrentStreams: opts.maxConcurrentStreams,
+      streamWindow: STREAM_WINDOW,
+      connectionWindow: CONNECTION_WINDOW,
+      pingPolicy: opts.keepaliveEnforcement,
+    };
+    this.sessionHandler = {
+      onStream: (stream, session) => this.onStream(stream, session.socket as Socket),
+      onClose: (session) => this.sessions.delete(session),
+    };
     this.h1 = http.createServer((req, res) => this.serveHttp(req, res));
     this.h1.on('clientError', (_err, socket) => socket.destroy());
     // Keep-alive HTTP/1 connections must not hold close() hostage.
@@ -134,16 +131,14 @@ export class GrpcServer {
   listen(url: ListenAddress, tlsOpts?: TlsListenOptions): Promise<{ port: number; fd: number }> {
     if (this.listener) return Promise.reject(new Error('grpc: server already listening'));
     const sniffMs = this.opts.sniffTimeoutMs ?? 10_000;
-    const dispatch = (proto: 'h2' | 'http1', socket: Socket) => {
+    const dispatch = (proto: 'h2' | 'http1', socket: Socket, head?: Buffer) => {
       if (this.closing) return void socket.destroy();
       if (proto === 'http1' && this.opts.refuseHttp1) return void socket.destroy();
       if (proto === 'h2') {
-        const gate = gateH2(socket, (s) => {
-          this.gated.delete(gate);
-          this.h2.emit('connection', s);
-        });
-        this.gated.add(gate);
+        const session = new Http2Session(socket, this.sessionHandler, this.connOptions, head);
+        if (!socket.destroyed) this.sessions.add(session);
       } else {
+        if (head) socket.unshift(head);
         this.h1.emit('connection', socket);
         // The sniffer paused the socket; the HTTP/1 parser reads it through 'data' events.
         socket.resume();
@@ -187,10 +182,11 @@ export class GrpcServer {
     });
   }
 
-  /** Stops accepting, sends GOAWAY, ends streaming calls, then cuts what is left after the timeout. */
   /**
-   * With `leaveListening`, the listening socket stays open (new connections are
-   * dropped): threads sharing one socket close it only once none of them serves.
+   * Stops accepting, sends GOAWAY, ends streaming calls, then cuts what is left
+   * after the timeout. With `leaveListening`, the listening socket stays open (new
+   * connections are dropped): threads sharing one socket close it only once none
+   * of them serves.
    */
   async close(opts: { leaveListening?: boolean } = {}): Promise<void> {
     if (this.closing) return;
@@ -198,11 +194,8 @@ export class GrpcServer {
     const listener = this.listener;
     const closed = listener && !opts.leaveListening ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const call of [...this.streamingCalls]) call.shutdown();
-    for (const g of [...this.gated]) g.release(); // idle connections get their GOAWAY too
-    for (const s of this.sessions) this.goAway(s);
+    for (const s of [...this.sessions]) s.goAway();
     this.h1.closeIdleConnections();
-    // Polled with a ref'd timer: a socket whose handle the HTTP/2 session consumed
-    // can be destroyed without 'close' reaching us, and must not leave the wait hanging.
     const until = Date.now() + (this.opts.closeTimeoutMs ?? 5000);
     await new Promise<void>((resolve) => {
       const check = () => {
@@ -212,7 +205,6 @@ export class GrpcServer {
       };
       check();
     });
-    for (const s of this.sessions) s.destroy();
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -222,59 +214,26 @@ export class GrpcServer {
     socket.on('close', () => this.sockets.delete(socket));
   }
 
-  private onSession(session: Http2Session): void {
-    this.sessions.add(session);
-    session.on('error', () => {});
-    session.on('close', () => this.sessions.delete(session));
-    try {
-      session.setLocalWindowSize(SESSION_WINDOW);
-    } catch {
-      // The session may already be gone if the peer hung up during the handshake.
-    }
-    if (this.closing) this.goAway(session);
-  }
-
-  /** Node's close() sends GOAWAY: no new streams here, and the session ends once its streams are done. */
-  private goAway(session: Http2Session): void {
-    if (!session.closed && !session.destroyed) session.close();
-  }
-
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    if (!isGrpcContentType(headers['content-type'])) return this.serveH2Http(stream, headers);
-    const path = headers[':path'] ?? '';
+  private onStream(stream: Stream, socket: Socket): void {
+    if (!isGrpcContentType(stream.field('content-type'))) return this.serveH2Http(stream, socket);
+    const path = stream.field(':path') ?? '';
     const route = this.routes.get(path);
     if (route === undefined) {
-      stream.on('error', () => {});
       const [code, text] = this.unroutable(path);
-      respondTrailersOnly(stream, code, text);
-      closeSoon(stream);
-      return;
+      return respondTrailersOnly(stream, code, text);
     }
-    const encoding = headers['grpc-encoding'];
+    const encoding = stream.field('grpc-encoding');
     if (encoding !== undefined && encoding !== 'identity') {
-      stream.on('error', () => {});
-      respondTrailersOnly(stream, GrpcCode.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`);
-      closeSoon(stream);
-      return;
+      return respondTrailersOnly(stream, GrpcCode.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`);
     }
-    const rawTimeout = headers['grpc-timeout'];
+    const rawTimeout = stream.field('grpc-timeout');
     const timeoutMs = rawTimeout === undefined ? undefined : parseGrpcTimeout(rawTimeout);
     if (rawTimeout !== undefined && timeoutMs === undefined) {
-      stream.on('error', () => {});
-      respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${grpcTimeoutError(String(rawTimeout))}`);
-      closeSoon(stream);
-      return;
+      return respondTrailersOnly(stream, GrpcCode.Internal, `transport: malformed time-out: ${grpcTimeoutError(rawTimeout)}`);
     }
     const kind = route.def.kind;
     const streaming = kind !== 'unary';
-    const call = new ServerCall(
-      stream,
-      headers,
-      route.def,
-      this.limits,
-      timeoutMs,
-      streaming ? (c) => this.streamingCalls.delete(c) : undefined,
-    );
+    const call = new ServerCall(stream, socket, route.def, this.limits, timeoutMs, streaming ? (c) => this.streamingCalls.delete(c) : undefined);
     if (streaming) this.streamingCalls.add(call);
     if (kind === 'bidi' || kind === 'clientStream') call.start();
   }
@@ -290,15 +249,12 @@ export class GrpcServer {
     return [GrpcCode.Unimplemented, `unknown service ${service}`];
   }
 
-  private serveH2Http(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    stream.on('error', () => {});
+  private serveH2Http(stream: Stream, socket: Socket): void {
     const handler = this.opts.http;
-    if (!handler) {
-      if (!stream.headersSent && !stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
-      return;
-    }
-    const req = new http2.Http2ServerRequest(stream, headers, {}, []);
-    const res = new http2.Http2ServerResponse(stream);
+    // An HTTP request needs its method and path (RFC 9113 §8.3.1).
+    if (stream.field(':method') === undefined || stream.field(':path') === undefined) return stream.reset(1 /* PROTOCOL_ERROR */);
+    if (!handler) return stream.respond([':status', '415'], true);
+    const { req, res } = new HttpExchange(stream, socket);
     try {
       handler(req, res);
     } catch {

@@ -1,0 +1,88 @@
+// Bytes on their way to the socket. Frames are written into a slab that is
+// handed out in slices and never rewritten (a slice given to the socket may sit
+// in its queue), so a response of a few frames costs no allocation; large
+// payloads are passed along as they are instead of being copied.
+
+const SLAB = 64 * 1024;
+/** Payloads up to this size are copied next to their frame header rather than queued apart. */
+export const COPY_MAX = 2048;
+
+export class Output {
+  buf: Buffer = Buffer.allocUnsafe(SLAB);
+  /** Write position in buf. */
+  pos = 0;
+  /** Start of the bytes in buf not yet moved to segs. */
+  private start = 0;
+  private segs: Buffer[] = [];
+  /** Bytes written and not yet taken. */
+  private sealed = 0;
+
+  get length(): number {
+    return this.sealed + this.pos - this.start;
+  }
+
+  /** Makes room for n contiguous bytes at pos. */
+  reserve(n: number): void {
+    if (this.buf.length - this.pos >= n) return;
+    this.seal();
+    this.buf = Buffer.allocUnsafe(Math.max(SLAB, n));
+    this.pos = 0;
+    this.start = 0;
+  }
+
+  frameHeader(length: number, type: number, flags: number, streamId: number): void {
+    this.reserve(9);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = length >>> 16;
+    b[p++] = (length >>> 8) & 0xff;
+    b[p++] = length & 0xff;
+    b[p++] = type;
+    b[p++] = flags;
+    b[p++] = streamId >>> 24;
+    b[p++] = (streamId >>> 16) & 0xff;
+    b[p++] = (streamId >>> 8) & 0xff;
+    b[p++] = streamId & 0xff;
+    this.pos = p;
+  }
+
+  uint32(v: number): void {
+    this.reserve(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** Copies src[from, to). */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.reserve(n);
+    this.buf.set(n === src.length ? src : src.subarray(from, to), this.pos);
+    this.pos += n;
+  }
+
+  /** Appends a buffer without copying it; it must not change until taken and written. */
+  append(data: Buffer): void {
+    this.seal();
+    this.segs.push(data);
+    this.sealed += data.length;
+  }
+
+  /** Everything written since the last take, in order; empty when nothing was. */
+  take(): Buffer[] {
+    this.seal();
+    const out = this.segs;
+    if (out.length > 0) {
+      this.segs = [];
+      this.sealed = 0;
+    }
+    return out;
+  }
+
+  private seal(): void {
+    if (this.pos > this.start) {
+      this.segs.push(this.buf.subarray(this.start, this.pos));
+      this.sealed += this.pos - this.start;
+      this.start = this.pos;
+    }
+  }
+}
