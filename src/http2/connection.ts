@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   maxHeaderListSize?: number;
   /** Queued response bytes per stream past which write() asks the caller to wait. */
   writeHighWaterMark?: number;
+  /** Output bytes not yet taken by the edge past which response data waits in its stream. */
+  outputHighWaterMark?: number;
   /** grpc-go's ping enforcement; without it any ping rate is accepted. */
   pingPolicy?: PingPolicy;
   /** Milliseconds, monotonic enough for ping spacing. */
@@ -93,6 +95,7 @@ export class ServerConnection implements StreamOwner {
   private readonly connectionWindow: number;
   private readonly maxHeaderList: number;
   private readonly highWater: number;
+  private readonly outputHigh: number;
   private readonly pingPolicy: PingPolicy | undefined;
   private readonly now: () => number;
 
@@ -137,6 +140,7 @@ export class ServerConnection implements StreamOwner {
     this.connectionWindow = opts.connectionWindow ?? 16 << 20;
     this.maxHeaderList = opts.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST;
     this.highWater = opts.writeHighWaterMark ?? 64 * 1024;
+    this.outputHigh = opts.outputHighWaterMark ?? 256 * 1024;
     this.pingPolicy = opts.pingPolicy;
     this.now = opts.now ?? Date.now;
     if (!(this.streamWindow >= DEFAULT_WINDOW && this.streamWindow <= MAX_WINDOW)) throw new RangeError('http2: streamWindow out of range');
@@ -543,10 +547,16 @@ export class ServerConnection implements StreamOwner {
 
   // ---------------------------------------------------------------- output
 
-  /** Everything queued for the socket since the last call (empty when nothing is). */
+  /**
+   * Everything queued for the socket since the last call (empty when nothing is).
+   * Taking it makes room: streams waiting for room queue their next frames, to be
+   * taken by the next call.
+   */
   takeOutput(): Buffer[] {
     this.outputSignalled = false;
-    return this.out.take();
+    const segs = this.out.take();
+    if (this.waiting.length > 0) this.pumpWaiting();
+    return segs;
   }
 
   /** Bytes queued for the socket. */
@@ -639,7 +649,7 @@ export class ServerConnection implements StreamOwner {
     if (!stream.headersSent) throw new Error('http2: data before response headers');
     if (endStream) stream.localEnded = true;
     const n = (head === undefined ? 0 : head.length) + body.length;
-    if (stream.queued === 0 && this.writable && n <= stream.sendWindow && n <= this.connSendWindow && n <= this.peerMaxFrame) {
+    if (stream.queued === 0 && this.writable && n <= stream.sendWindow && n <= this.connSendWindow && n <= this.peerMaxFrame && this.out.length < this.outputHigh) {
       // The common case: the whole piece goes out now, as one frame.
       this.out.frameHeader(n, FrameType.DATA, endStream ? Flag.END_STREAM : 0, stream.id);
       if (head !== undefined) this.out.copy(head, 0, head.length);
@@ -700,9 +710,10 @@ export class ServerConnection implements StreamOwner {
     if (stream.closed) return;
     while (stream.queued > 0) {
       const allowed = Math.min(stream.sendWindow, this.connSendWindow, this.peerMaxFrame);
-      if (allowed <= 0 || !this.writable) {
-        // Stream windows reopen by WINDOW_UPDATE on the stream; the rest wait in line.
-        if ((this.connSendWindow <= 0 || !this.writable) && !stream.waiting) {
+      const room = this.writable && this.out.length < this.outputHigh;
+      if (allowed <= 0 || !room) {
+        // Stream windows reopen by WINDOW_UPDATE on the stream; the rest wait in line for window or room.
+        if ((this.connSendWindow <= 0 || !room) && !stream.waiting) {
           stream.waiting = true;
           this.waiting.push(stream);
         }
@@ -757,7 +768,7 @@ export class ServerConnection implements StreamOwner {
   }
 
   private pumpWaiting(): void {
-    while (this.waiting.length > 0 && this.writable && this.connSendWindow > 0) {
+    while (this.waiting.length > 0 && this.writable && this.connSendWindow > 0 && this.out.length < this.outputHigh) {
       const list = this.waiting;
       this.waiting = [];
       for (const stream of list) {

@@ -9,6 +9,8 @@ import type { Stream } from './stream.js';
 
 /** Past this many bytes waiting in the socket, stop reading from the peer until it drains. */
 const READ_PAUSE_BYTES = 1 << 20;
+/** Output rounds per flush before other work gets a turn. */
+const MAX_FLUSH_ROUNDS = 16;
 /** How long a finished connection's last bytes may take to leave before the socket is cut. */
 const END_TIMEOUT_MS = 10_000;
 
@@ -88,8 +90,10 @@ export class Http2Session {
   private flush(): void {
     this.flushQueued = false;
     const socket = this.socket;
-    const segs = this.conn.takeOutput();
-    if (segs.length > 0 && !socket.destroyed && socket.writable) {
+    // Taking output lets streams waiting for room queue more: keep going while the socket takes it.
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      const segs = this.conn.takeOutput();
+      if (segs.length === 0 || socket.destroyed || !socket.writable) break;
       if (segs.length === 1) {
         socket.write(segs[0]!);
       } else {
@@ -104,6 +108,12 @@ export class Http2Session {
           this.readPaused = true;
           socket.pause();
         }
+        break;
+      }
+      if (round === MAX_FLUSH_ROUNDS - 1 && this.conn.outputLength > 0 && !this.flushQueued) {
+        // Let other connections have a turn before writing more.
+        this.flushQueued = true;
+        setImmediate(this.flushNow);
       }
     }
     if (this.ending) this.finishSocket();

@@ -1,14 +1,16 @@
 // The client port's HTTP/2 as long-lived gRPC clients use it, side by side with
-// the real etcd (both started with --max-concurrent-streams 3): thousands of
-// calls on one grpc-js 1.8 channel (it resets every finished stream), requests
-// after the client's own GOAWAY, the stream limit, the ping policy, and the
-// answer to malformed frames.
+// the real etcd (both started with --max-concurrent-streams 3 and a 16 MiB
+// request limit): thousands of calls on one grpc-js 1.8 channel (it resets
+// every finished stream), requests after the client's own GOAWAY, the stream
+// limit, the ping policy, 10 MiB values both ways, and the answer to malformed
+// frames.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as grpc18 from 'grpc-js-1.8';
 import { startMembers, type Member } from '../helpers/member.js';
+import { grpcKv } from '../helpers/grpc.js';
 import { describe, E, F, frame, goaway, goawayOf, grpcMessage, RawH2Client, requestFields, settings, T, u32, type Frame } from '../helpers/h2-wire.js';
 
 const require = createRequire(import.meta.url);
@@ -16,7 +18,7 @@ const require = createRequire(import.meta.url);
 let etcd: Member;
 let ts: Member;
 before(async () => {
-  const args = { extraArgs: ['--max-concurrent-streams', '3'] };
+  const args = { extraArgs: ['--max-concurrent-streams', '3', '--max-request-bytes', String(16 << 20)] };
   [etcd, ts] = await startMembers([
     ['etcd', args],
     ['etcd-ts', args],
@@ -61,6 +63,22 @@ test('10,000 sequential unary calls on one grpc-js 1.8 channel: etcd answers all
       client.close();
     }
     assert.equal(answered, 10_000, m.kind);
+  }
+});
+
+test('a 10 MiB put and its range, far past every flow-control window, go through both', async () => {
+  const value = Buffer.alloc(10 << 20);
+  for (let i = 0; i < value.length; i += 997) value[i] = i & 0xff;
+  for (const m of both()) {
+    const c = grpcKv(m, { 'grpc.max_send_message_length': -1 });
+    try {
+      await c.kv.put({ key: Buffer.from('big'), value }, { timeoutMs: 60_000 });
+      const r = await c.kv.range({ key: Buffer.from('big') }, { timeoutMs: 60_000 });
+      assert.equal(r.kvs.length, 1, m.kind);
+      assert.equal((r.kvs[0].value as Buffer).equals(value), true, m.kind);
+    } finally {
+      c.close();
+    }
   }
 });
 
