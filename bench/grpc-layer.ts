@@ -1,5 +1,5 @@
 // Measures the gRPC layer alone: the same trivial KV.Range service served by
-// src/grpc (node:http2) and by @grpc/grpc-js, driven by the same GrpcClient
+// src/grpc (on src/http2) and by @grpc/grpc-js, driven by the same GrpcClient
 // load generator. The server runs in a child process so its CPU time per
 // request can be read from process.cpuUsage().
 //

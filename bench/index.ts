@@ -37,6 +37,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`raft: ${(await benchRaft()).entriesPerSec} committed entries/s (3 members in memory)`);
   },
   grpc: (args) => script('./grpc-layer.js', args),
+  hpack: (args) => script('./hpack.js', args),
   lease: async () => {
     const benchLease = await load<() => Promise<unknown>>('./lease.js', 'benchLease');
     console.log(JSON.stringify(await benchLease(), null, 2));

@@ -78,8 +78,13 @@ export class HpackEncoder {
     let slot = blocks.indexOf(block);
     if (slot >= 0 && this.cachedGen[slot] === this.gen) {
       const bytes = this.cachedBytes[slot]!;
-      bytes.copy(dst, at);
-      return at + bytes.length;
+      if (bytes.length > 64) {
+        dst.set(bytes, at);
+        return at + bytes.length;
+      }
+      // Usually a few bytes (indexes into the table): copied by hand, cheaper than a native copy.
+      for (let i = 0; i < bytes.length; i++) dst[at++] = bytes[i]!;
+      return at;
     }
     const gen = this.gen;
     const end = this.encode(block.fields, dst, at);

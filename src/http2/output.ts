@@ -6,6 +6,8 @@
 const SLAB = 64 * 1024;
 /** Payloads up to this size are copied next to their frame header rather than queued apart. */
 export const COPY_MAX = 2048;
+/** Copies up to this size are done byte by byte. */
+const SMALL_COPY = 32;
 
 export class Output {
   buf: Buffer = Buffer.allocUnsafe(SLAB);
@@ -56,8 +58,16 @@ export class Output {
   copy(src: Uint8Array, from: number, to: number): void {
     const n = to - from;
     this.reserve(n);
-    this.buf.set(n === src.length ? src : src.subarray(from, to), this.pos);
-    this.pos += n;
+    const b = this.buf;
+    let p = this.pos;
+    if (n <= SMALL_COPY) {
+      // Cheaper than a native copy's call overhead at these sizes.
+      for (let i = from; i < to; i++) b[p++] = src[i]!;
+    } else {
+      b.set(n === src.length ? src : src.subarray(from, to), p);
+      p += n;
+    }
+    this.pos = p;
   }
 
   /** Appends a buffer without copying it; it must not change until taken and written. */
