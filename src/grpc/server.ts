@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { Http2Session, type ConnectionOptions, type SessionHandler, type Stream } from '../http2/index.js';
 import { GrpcCode } from '../rpctypes/errors.js';
 import { ServerCall, respondTrailersOnly, type CallLimits } from './call.js';
-import { Http2Request, Http2Response, HttpExchange } from './http-adapter.js';
+import { HttpExchange, type Http2Request } from './http-adapter.js';
 import { sniff } from './mux.js';
 import { grpcTimeoutError, parseGrpcTimeout } from './status.js';
 import type { MethodDef } from './types.js';

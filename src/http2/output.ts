@@ -2,6 +2,7 @@
 // handed out in slices and never rewritten (a slice given to the socket may sit
 // in its queue), so a response of a few frames costs no allocation; large
 // payloads are passed along as they are instead of being copied.
+import { FrameType } from './constants.js';
 
 const SLAB = 64 * 1024;
 /** Payloads up to this size are copied next to their frame header rather than queued apart. */
@@ -68,6 +69,37 @@ export class Output {
       p += n;
     }
     this.pos = p;
+  }
+
+  windowUpdate(id: number, inc: number): void {
+    this.frameHeader(4, FrameType.WINDOW_UPDATE, 0, id);
+    this.uint32(inc);
+  }
+
+  rstStream(id: number, code: number): void {
+    this.frameHeader(4, FrameType.RST_STREAM, 0, id);
+    this.uint32(code);
+  }
+
+  goAway(lastStreamId: number, code: number, debug: string): void {
+    const extra = Buffer.byteLength(debug);
+    this.frameHeader(8 + extra, FrameType.GOAWAY, 0, 0);
+    this.uint32(lastStreamId);
+    this.uint32(code);
+    if (extra > 0) {
+      this.reserve(extra);
+      this.pos += this.buf.write(debug, this.pos, 'utf8');
+    }
+  }
+
+  settings(pairs: readonly (readonly [number, number])[]): void {
+    this.frameHeader(pairs.length * 6, FrameType.SETTINGS, 0, 0);
+    for (const [id, value] of pairs) {
+      this.reserve(6);
+      this.buf.writeUInt16BE(id, this.pos);
+      this.buf.writeUInt32BE(value, this.pos + 2);
+      this.pos += 6;
+    }
   }
 
   /** Appends a buffer without copying it; it must not change until taken and written. */

@@ -30,7 +30,7 @@ export class Http2Session {
 
   constructor(
     readonly socket: Duplex,
-    private readonly handler: SessionHandler,
+    handler: SessionHandler,
     opts: ConnectionOptions = {},
     /** Bytes already read from the socket (e.g. the preface a protocol sniffer saw). */
     head?: Buffer,
