@@ -117,7 +117,8 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   }
   get peer(): string {
     const s = this.socket;
-    return `${s.remoteAddress}:${s.remotePort}`;
+    // A socket already gone has no address left to give.
+    return s.remoteAddress === undefined ? '' : `${s.remoteAddress}:${s.remotePort}`;
   }
   get authority(): string | undefined {
     return this.stream.field(':authority');
