@@ -90,6 +90,7 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
           maxRecvMessageBytes: opts.maxRecvMessageBytes,
           maxConcurrentStreams: opts.maxConcurrentStreams,
           keepaliveEnforcement: opts.keepaliveMinTimeMs === undefined ? undefined : { minTimeMs: opts.keepaliveMinTimeMs, permitWithoutStream: false },
+          onInternalError: (err) => logger.warn('client connection failed on an internal error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
           ...(traffic === 'grpc' ? { refuseHttp1: true } : { http }),
         });
         registerServices(grpc, port, metrics, logger, settings);

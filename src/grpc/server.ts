@@ -43,6 +43,8 @@ export interface GrpcServerOptions {
   sniffTimeoutMs?: number;
   /** Close HTTP/1.x connections unanswered, as a gRPC-only port (etcd 3.6 with --listen-client-http-urls) does. */
   refuseHttp1?: boolean;
+  /** Hears an unexpected exception that failed one HTTP/2 connection (it got GOAWAY INTERNAL_ERROR). */
+  onInternalError?: (err: unknown) => void;
 }
 
 export type TlsListenOptions = tls.SecureContextOptions & {
@@ -105,6 +107,7 @@ export class GrpcServer {
     this.sessionHandler = {
       onStream: (stream, session) => this.onStream(stream, session.socket as Socket),
       onClose: (session) => this.sessions.delete(session),
+      onError: (err) => opts.onInternalError?.(err),
     };
     this.h1 = http.createServer((req, res) => this.serveHttp(req, res));
     this.h1.on('clientError', (_err, socket) => socket.destroy());
