@@ -234,6 +234,11 @@ export class RawH2Client {
     return this.frames.filter((f) => f.stream === stream);
   }
 
+  /** Bytes written but not yet taken by the server (the kernel's buffers are full). */
+  get unsent(): number {
+    return this.socket.writableLength;
+  }
+
   pauseReading(): void {
     this.socket.pause();
   }

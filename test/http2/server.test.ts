@@ -120,6 +120,36 @@ test('a client that stops reading its socket: the producer stops once the socket
   }
 });
 
+test('a PING flood from a client that reads nothing: the server stops reading instead of queueing every answer', async () => {
+  const c = await RawH2Client.connect(port);
+  try {
+    c.pauseReading();
+    const ping = frame(T.PING, 0, 0, Buffer.alloc(8, 1));
+    const chunk = Buffer.alloc(ping.length * 2000);
+    for (let at = 0; at < chunk.length; at += ping.length) ping.copy(chunk, at);
+    const total = chunk.length * 1000; // 34 MB of PINGs: 34 MB of answers
+    for (let i = 0; i < 1000; i++) c.send(chunk);
+    // Kernel buffers on both sides take some MiB; past them the server must have stopped reading.
+    const end = Date.now() + 20_000;
+    let still = 0;
+    for (let last = -1; Date.now() < end && still < 3; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      still = c.unsent === last ? still + 1 : 0;
+      last = c.unsent;
+    }
+    assert.ok(c.unsent > total / 3, `the server read all but ${c.unsent} of ${total} bytes while its answers went unread`);
+    // It still serves others meanwhile.
+    const own = new GrpcClient(`http://127.0.0.1:${port}`);
+    try {
+      assert.equal(decode(await own.unary('/test.Svc/Echo', encode('meanwhile'))), 'echo:meanwhile');
+    } finally {
+      own.close();
+    }
+  } finally {
+    c.close();
+  }
+});
+
 test('HTTP requests over h2: a large POST body reaches the http handler and its answer comes back', async () => {
   const echoHttp = new GrpcServer({
     maxRecvMessageBytes: 1024,
