@@ -43,12 +43,14 @@ function requestBlocks(n: number): Buffer[] {
   return out;
 }
 
+/** CPU time per call (user + system), so that other load on the machine does not count. */
 function time(label: string, calls: number, run: () => void): number {
   run(); // warm up with the same work
-  const t0 = process.hrtime.bigint();
+  const t0 = process.cpuUsage();
   run();
-  const ns = Number(process.hrtime.bigint() - t0) / calls;
-  console.log(`${label.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns/call`);
+  const used = process.cpuUsage(t0);
+  const ns = ((used.user + used.system) * 1000) / calls;
+  console.log(`${label.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns of CPU/call`);
   return ns;
 }
 
