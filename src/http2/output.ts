@@ -5,13 +5,16 @@
 import { FrameType } from './constants.js';
 
 const SLAB = 64 * 1024;
+const FIRST_SLAB = 4096;
 /** Payloads up to this size are copied next to their frame header rather than queued apart. */
 export const COPY_MAX = 2048;
 /** Copies up to this size are done byte by byte. */
 const SMALL_COPY = 32;
 
 export class Output {
-  buf: Buffer = Buffer.allocUnsafe(SLAB);
+  /** Slabs start small (idle connections hold little) and double up to SLAB as traffic fills them. */
+  private nextSize = FIRST_SLAB;
+  buf: Buffer = Buffer.allocUnsafe(FIRST_SLAB);
   /** Write position in buf. */
   pos = 0;
   /** Start of the bytes in buf not yet moved to segs. */
@@ -28,7 +31,8 @@ export class Output {
   reserve(n: number): void {
     if (this.buf.length - this.pos >= n) return;
     this.seal();
-    this.buf = Buffer.allocUnsafe(Math.max(SLAB, n));
+    this.nextSize = Math.min(SLAB, this.nextSize * 2);
+    this.buf = Buffer.allocUnsafe(Math.max(this.nextSize, n));
     this.pos = 0;
     this.start = 0;
   }
