@@ -124,6 +124,7 @@ export class Outbound {
   pump(stream: Stream): void {
     if (stream.closed) return;
     const out = this.out;
+    const before = this.sentFrames;
     while (stream.queued > 0) {
       const allowed = Math.min(stream.sendWindow, this.connWindow, this.peerMaxFrame);
       const room = this.writable && out.length < this.outputHigh;
@@ -133,6 +134,9 @@ export class Outbound {
           stream.waiting = true;
           this.waiting.push(stream);
         }
+        // Frames queued before the window shut must still reach the socket: a
+        // write() outside the edge's read turn has no flush of its own coming.
+        if (this.sentFrames !== before) this.host.signal();
         return;
       }
       const n = Math.min(allowed, stream.queued);

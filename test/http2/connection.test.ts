@@ -204,6 +204,23 @@ test('write() asks the caller to wait past the high-water mark and says when to 
   assert.equal(t.writable, 1);
 });
 
+test('a write outside a read turn that fills the window signals its frames, with no trailers behind them', () => {
+  // A server stream's next message: part of it fits the window, the rest waits.
+  // Without a signal the sent part would sit in the output until the next read,
+  // and the peer, waiting for it before opening its window, would never send one.
+  const d = new Driver();
+  d.handshake([[4, 1000]]);
+  d.feed(req(d, 1));
+  const s = d.streams[0]!.stream;
+  s.respond([':status', '200']);
+  d.drain();
+  const signals = d.outputSignals;
+  assert.equal(s.write(Buffer.alloc(5000, 1)), true);
+  assert.equal(d.outputSignals, signals + 1, 'the frames that went out are signalled');
+  const sent = d.drain().filter((f) => f.type === T.DATA);
+  assert.equal(sent.reduce((n, f) => n + f.payload.length, 0), 1000);
+});
+
 test('the edge holding data back while the socket is full', () => {
   const d = new Driver();
   d.handshake();
