@@ -4,6 +4,9 @@ import { DEFAULT_RELEASE_VERSION } from '../version/index.js';
 // The etcd release whose API this member implements and reports by default; clients gate features on it.
 export const ETCD_API_VERSION = DEFAULT_RELEASE_VERSION;
 
+/** The oldest cluster version a 3.4 member works with (etcd's version.MinClusterVersion). */
+export const MIN_CLUSTER_VERSION = '3.0.0';
+
 function packageVersion(): string {
   // dist/src/config → repository root holds package.json
   for (const rel of ['../../../package.json', '../../package.json']) {

@@ -295,7 +295,7 @@ function decodeHeader(r: In, end: number): InternalRequestHeader {
 }
 
 /** Fields 1 (ID), 4 (put) and 100 (header) only; undefined for anything else. */
-function decodePlainPut(buf: Uint8Array): any {
+export function decodePlainPut(buf: Uint8Array): any {
   const r = new In(buf);
   let header: InternalRequestHeader | undefined;
   let put: InternalPutRequest | undefined;

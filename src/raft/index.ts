@@ -14,5 +14,25 @@ export {
   ErrUnavailable,
   ErrSnapOutOfDate,
 } from './errors.js';
-export { encodeMessage, encodeMessageFrames, decodeMessage, encodeConfChange, decodeConfChange } from './codec.js';
+export {
+  encodeMessage,
+  decodeMessage,
+  encodeEntry,
+  decodeEntry,
+  encodeConfChange,
+  decodeConfChange,
+  encodeHardState,
+  decodeHardState,
+  encodeSnapshot,
+  decodeSnapshot,
+  entryEncodedSize,
+  messageEncodedSize,
+  writeEntry,
+  writeMessage,
+  readMessage,
+  PbReader,
+  PbWriter,
+  putU64BE,
+  getU64BE,
+} from './codec.js';
 export * from './types.js';

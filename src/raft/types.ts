@@ -8,6 +8,8 @@ export const NONE: NodeId = 0n;
 export enum EntryType {
   Normal = 0,
   ConfChange = 1,
+  /** raftpb's EntryConfChangeV2 (joint consensus): etcd 3.4 never proposes one, nor does etcd-ts. */
+  ConfChangeV2 = 2,
 }
 
 export interface Entry {
@@ -48,9 +50,11 @@ export enum ConfChangeType {
 }
 
 export interface ConfChange {
+  /** Opaque to Raft: the proposer's request ID, which etcd waits on (raftpb ConfChange.ID). */
+  id: bigint;
   type: ConfChangeType;
   nodeId: NodeId;
-  /** Opaque to Raft: the server puts the member's attributes (peer URLs, name) here. */
+  /** Opaque to Raft: the server puts the member, as etcd's JSON, here. */
   context: Uint8Array;
 }
 

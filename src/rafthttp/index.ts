@@ -1,5 +1,11 @@
-export { RaftTransport, LeaseForwardError, fetchCluster, type TransportHooks, type TransportOptions, type RaftReceiver, type PeerInfo, type RemoteCluster } from './transport.js';
-export { receiveSnapshotBody, buildSnapshotFile, snapshotDbPath, isSnapshotDbName, boltConsistentIndex, type ReceivedSnapshot, type SnapshotFile } from './snapshot-stream.js';
-export { encodeFrames, FrameReader } from './frame.js';
+export { RaftTransport, type TransportHooks, type TransportOptions, type RaftReceiver, type PeerInfo } from './transport.js';
+export { receiveSnapshotDb, readSnapshotMessage, buildSnapshotFile, snapshotDbPath, isSnapshotDbName, boltConsistentIndex, type ReceivedSnapshot, type SnapshotFile } from './snapshot-stream.js';
+export { encodeMessageStream, MessageStreamDecoder, isLinkHeartbeat, LINK_HEARTBEAT } from './msg-codec.js';
+export { MsgAppV2Encoder, MsgAppV2Decoder } from './msgappv2.js';
+export { StreamBuffer } from './stream-buffer.js';
 export { resolvePeerTls, type PeerTls, type PeerTlsConfig } from './tls.js';
 export { PATH_HASHKV, serveHashKV, fetchPeerHashKV, PeerHashKVError, type PeerHashKV } from './hashkv.js';
+export { checkCompatibility, senderHeaders, ERR_CLUSTER_ID_MISMATCH, ERR_INCOMPATIBLE_VERSION } from './compat.js';
+export { fetchCluster, fetchVersion, promoteMemberHTTP, leaseRenewHTTP, leaseTimeToLiveHTTP, LeaseHttpError, type RemoteCluster, type Versions } from './peer-client.js';
+export type { PeerApiHooks } from './peer-api.js';
+export * from './paths.js';

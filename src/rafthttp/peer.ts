@@ -1,169 +1,162 @@
-// The outgoing half of the link to one peer: a long-lived HTTP POST whose body is a
-// stream of message frames. Messages queue while a write is pending and leave together
-// (batching); the queue is bounded, and a full queue or a broken stream drops messages
-// and tells Raft the peer is unreachable, as etcd's rafthttp does.
-import { type ClientRequest, Agent } from 'node:http';
-import type { Message, NodeId } from '../raft/types.js';
+// Everything between this member and one peer, as etcd's rafthttp peer: two streams
+// the peer opened to us (we write its MsgApps on msgappv2 and its other messages on
+// the message stream), two streams we opened to it (we read its messages for us), and
+// the pipeline for when our writing streams are down. A Remote is the pipeline alone,
+// for a member we only know from its requests (it joined after our member list).
+import { Agent } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { Logger } from '../pkg/logger.js';
-import { encodeFrames } from './frame.js';
-import { HDR_CLUSTER_ID, HDR_FROM, HDR_TO, PATH_STREAM } from './paths.js';
-import { peerAgent, peerRequest, type PeerTls } from './tls.js';
+import { Pipeline, type PipelineDeps } from './pipeline.js';
+import { StreamReader, type StreamReaderDeps } from './stream-reader.js';
+import { StreamWriter, type StreamType } from './stream-writer.js';
+import { peerAgent, type PeerTls } from './tls.js';
+import { UrlPicker } from './url-picker.js';
 
 export interface PeerHooks {
-  reportUnreachable(id: NodeId): void;
+  localId: NodeId;
   clusterId(): bigint;
-  /** A peer answered 410: this member was removed from the cluster. */
+  advertiseUrls: readonly string[];
+  /** The release this member runs as (X-Server-Version). */
+  serverVersion: string;
+  tls?: PeerTls;
+  deliver(m: Message): void;
+  reportUnreachable(id: NodeId): void;
+  reportSnapshot(id: NodeId, ok: boolean): void;
+  /** A peer says this member was removed from the cluster. */
   removedSelf(): void;
   /** A connect was refused: no process listens at the peer's URL. */
-  refused?(id: NodeId): void;
+  refused(id: NodeId): void;
 }
 
-const RECONNECT_MS = 100;
+/** Pipelines reuse up to four connections; each stream holds one of its own. */
+function newAgent(tls: PeerTls | undefined, keepAlive: boolean): Agent {
+  const opts = { keepAlive, maxSockets: keepAlive ? 4 : Infinity };
+  return peerAgent(tls, opts) ?? new Agent(opts);
+}
 
-export class Peer {
-  private queue: Message[] = [];
-  private req?: ClientRequest;
-  private writable = false;
-  private connecting = false;
-  private closed = false;
-  private reconnectTimer?: NodeJS.Timeout;
-  private urlIndex = 0;
-  private warnedDown = false;
-  private readonly agent: Agent;
+export class Remote {
+  readonly picker: UrlPicker;
+  protected readonly pipeline: Pipeline;
+  protected readonly pipelineAgent: Agent;
 
   constructor(
     readonly id: NodeId,
-    public urls: string[],
-    private readonly self: NodeId,
-    private readonly hooks: PeerHooks,
-    private readonly logger: Logger,
-    private readonly maxQueue: number,
-    private readonly tls?: PeerTls,
+    urls: string[],
+    protected readonly hooks: PeerHooks,
+    protected readonly logger: Logger,
   ) {
-    this.agent = peerAgent(tls) ?? new Agent({ keepAlive: false });
+    this.picker = new UrlPicker(urls);
+    this.pipelineAgent = newAgent(hooks.tls, true);
+    this.pipeline = new Pipeline(id, this.picker, this.pipelineDeps(), logger);
   }
 
-  /** When the current stream came up (epoch ms); 0 while there is none. */
-  activeSince = 0;
+  /** A pipeline POST went through. */
+  protected pipelineSucceeded(): void {}
 
-  get active(): boolean {
-    return this.writable;
+  private pipelineDeps(): PipelineDeps {
+    const h = this.hooks;
+    return {
+      localId: h.localId,
+      clusterId: () => h.clusterId(),
+      advertiseUrls: h.advertiseUrls,
+      serverVersion: h.serverVersion,
+      tls: h.tls,
+      agent: this.pipelineAgent,
+      reportUnreachable: (id) => h.reportUnreachable(id),
+      reportSnapshot: (id, ok) => h.reportSnapshot(id, ok),
+      onRemoved: () => h.removedSelf(),
+      onRefused: () => h.refused(this.id),
+      onSuccess: () => this.pipelineSucceeded(),
+    };
   }
 
   send(m: Message): void {
-    if (this.closed) return;
-    if (!this.writable) {
-      // A dead link: Raft retries on its own schedule, stale messages would only mislead.
-      this.hooks.reportUnreachable(this.id);
-      this.connect();
-      return;
-    }
-    if (this.queue.length >= this.maxQueue) {
-      this.hooks.reportUnreachable(this.id);
-      return;
-    }
-    this.queue.push(m);
-    if (this.queue.length === 1) setImmediate(() => this.flush());
+    this.pipeline.send(m);
   }
 
-  private flush(): void {
-    const req = this.req;
-    if (!req || !this.writable || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    if (!req.write(encodeFrames(batch))) {
-      // Back-pressure: hold further messages in the (bounded) queue until the socket drains.
-      this.writable = false;
-      req.once('drain', () => {
-        if (this.req !== req) return;
-        this.writable = true;
-        this.flush();
-      });
-    }
+  update(urls: string[]): void {
+    this.picker.update(urls);
   }
 
-  connect(): void {
-    if (this.closed || this.connecting || this.req || this.reconnectTimer) return;
-    this.connecting = true;
-    const url = new URL(PATH_STREAM, this.urls[this.urlIndex % this.urls.length]);
-    let req: ClientRequest;
-    try {
-      req = peerRequest(url, {
-      method: 'POST',
-      agent: this.agent,
-      headers: {
-        'content-type': 'application/octet-stream',
-        [HDR_CLUSTER_ID]: this.hooks.clusterId().toString(16),
-        [HDR_FROM]: this.self.toString(16),
-        [HDR_TO]: this.id.toString(16),
-      },
-      }, this.tls);
-    } catch (err) {
-      this.connecting = false;
-      if (this.warnedDown) return;
-      this.warnedDown = true;
-      this.logger.error('cannot dial peer', { 'remote-peer-id': this.id.toString(16), error: String(err) });
-      return;
-    }
-    this.req = req;
-    req.setNoDelay(true);
-    // Over TLS the link is up only once the handshake succeeds, not at the TCP connect.
-    const upEvent = url.protocol === 'https:' || url.protocol === 'unixs:' ? 'secureConnect' : 'connect';
-    req.on('socket', (s) => s.once(upEvent, () => {
-      if (this.req !== req) return;
-      this.connecting = false;
-      this.writable = true;
+  stop(): void {
+    this.pipeline.stop();
+    this.pipelineAgent.destroy();
+  }
+}
+
+export class Peer extends Remote {
+  private readonly msgAppWriter: StreamWriter;
+  private readonly messageWriter: StreamWriter;
+  private readonly readers: StreamReader[];
+  private readonly streamAgent: Agent;
+  private pipelineOkAt = 0;
+  private activeSince = 0;
+
+  constructor(id: NodeId, urls: string[], hooks: PeerHooks, logger: Logger) {
+    super(id, urls, hooks, logger);
+    this.streamAgent = newAgent(hooks.tls, false);
+    const writerHooks = { reportUnreachable: (pid: NodeId) => hooks.reportUnreachable(pid), onStatus: () => this.status() };
+    this.msgAppWriter = new StreamWriter('msgappv2', id, writerHooks, logger);
+    this.messageWriter = new StreamWriter('message', id, writerHooks, logger);
+    const readerDeps: StreamReaderDeps = {
+      localId: hooks.localId,
+      clusterId: () => hooks.clusterId(),
+      advertiseUrls: hooks.advertiseUrls,
+      serverVersion: hooks.serverVersion,
+      tls: hooks.tls,
+      agent: this.streamAgent,
+      deliver: (m) => hooks.deliver(m),
+      onStatus: () => this.status(),
+      onRemoved: () => hooks.removedSelf(),
+      onRefused: () => hooks.refused(id),
+    };
+    this.readers = [new StreamReader('msgappv2', id, this.picker, readerDeps, logger), new StreamReader('message', id, this.picker, readerDeps, logger)];
+    for (const r of this.readers) r.start();
+  }
+
+  protected override pipelineSucceeded(): void {
+    this.pipelineOkAt = Date.now();
+    this.status();
+  }
+
+  /** etcd's pick: MsgApp on msgappv2, others on the message stream, the pipeline when neither is up. */
+  override send(m: Message): void {
+    if (m.type === MessageType.App && this.msgAppWriter.send(m)) return;
+    if (this.messageWriter.send(m)) return;
+    this.pipeline.send(m);
+  }
+
+  attach(type: StreamType, res: ServerResponse, headers: Record<string, string>): void {
+    (type === 'msgappv2' ? this.msgAppWriter : this.messageWriter).attach(res, headers);
+  }
+
+  /** Connected now, as etcd's peer status counts it: a stream up either way, or a recent pipeline POST. */
+  get active(): boolean {
+    return this.activeSince !== 0;
+  }
+
+  /** When the peer last became reachable (0: not now), as etcd's ActiveSince. */
+  get since(): number {
+    return this.activeSince;
+  }
+
+  private status(): void {
+    const up = this.msgAppWriter.working || this.messageWriter.working || this.readers.some((r) => r.working) || Date.now() - this.pipelineOkAt < 5000;
+    if (up && this.activeSince === 0) {
       this.activeSince = Date.now();
-      if (this.warnedDown) this.logger.info('peer became active', { 'remote-peer-id': this.id.toString(16) });
-      this.warnedDown = false;
-      this.flush();
-    }));
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { if (body.length < 1024) body += c; });
-      res.on('end', () => {
-        if (res.statusCode === 412 || res.statusCode === 410) {
-          this.logger.error('peer rejected the stream', { 'remote-peer-id': this.id.toString(16), status: res.statusCode, error: body.trim() });
-        }
-        if (res.statusCode === 410) this.hooks.removedSelf();
-        this.broken(req);
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED' && this.req === req) this.hooks.refused?.(this.id);
-      this.broken(req);
-    });
-    req.on('close', () => this.broken(req));
-    req.flushHeaders();
+      this.logger.info('peer became active', { 'remote-peer-id': this.id.toString(16) });
+    } else if (!up && this.activeSince !== 0) {
+      this.activeSince = 0;
+      this.logger.warn('peer became inactive (message send to peer failed)', { 'remote-peer-id': this.id.toString(16) });
+    }
   }
 
-  private broken(req: ClientRequest): void {
-    if (this.req !== req) return;
-    req.destroy();
-    this.req = undefined;
-    this.writable = false;
-    this.activeSince = 0;
-    this.connecting = false;
-    if (this.queue.length) this.hooks.reportUnreachable(this.id);
-    this.queue = [];
-    if (!this.warnedDown) this.logger.warn('peer became inactive', { 'remote-peer-id': this.id.toString(16) });
-    this.warnedDown = true;
-    this.urlIndex++;
-    if (this.closed) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect();
-    }, RECONNECT_MS);
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.req?.destroy();
-    this.req = undefined;
-    this.writable = false;
-    this.queue = [];
-    this.agent.destroy();
+  override stop(): void {
+    super.stop();
+    this.msgAppWriter.close();
+    this.messageWriter.close();
+    for (const r of this.readers) r.stop();
+    this.streamAgent.destroy();
   }
 }

@@ -1,23 +1,23 @@
-// A Raft snapshot travels between members as etcd sends it: the leader's backend as
-// a bbolt database file, streamed from disk to disk. The request body is
-//   [u32 message length][MsgSnap][u64 database length][database bytes][SHA-256 of the database]
-// so the receiver knows how much to expect, writes it to member/snap/<index>.snap.db.part,
-// and only renames it into place once the length and digest both check out.
-import { createHash, randomBytes } from 'node:crypto';
+// A Raft snapshot travels between members as etcd 3.4 sends it (POST /raft/snapshot):
+//   [u64 message length, big-endian][MsgSnap as raftpb][the bbolt database, to the end]
+// The message's snapshot data is the v2 store with the membership; the database is
+// the leader's backend, streamed from disk to disk. The receiver writes it to
+// member/snap/<index>.snap.db.<tag>.part and renames it into place once the body
+// ended whole and the file holds a bbolt database at least as new as the snapshot.
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientRequest } from 'node:http';
-import { decodeMessage } from '../raft/index.js';
+import { decodeMessage, getU64BE, putU64BE } from '../raft/index.js';
 import { MessageType, type Message } from '../raft/types.js';
 import type { BackendView } from '../backend/backend.js';
 import { fileChunks, snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
-import { MAX_FRAME_BYTES } from './frame.js';
+import { MAX_MESSAGE_BYTES } from './msg-codec.js';
 
 /** Bytes per write of a database leaving for a peer. */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
-const DIGEST_BYTES = 32;
 const PART_SUFFIX = '.part';
 
 /** Where a received database waits for Raft to take its snapshot: etcd's <index in hex>.snap.db. */
@@ -85,32 +85,27 @@ export async function buildSnapshotFile(view: BackendView, scratchDir: string, i
   }
 }
 
-/** The bytes before the database: the message and the database's length. */
-export function snapshotHead(message: Uint8Array, dbSize: number): Buffer {
-  const head = Buffer.allocUnsafe(4 + message.length + 8);
-  head.writeUInt32BE(message.length, 0);
-  head.set(message, 4);
-  head.writeBigUInt64BE(BigInt(dbSize), 4 + message.length);
+/** The bytes before the database: the message's length and the message. */
+export function snapshotHead(message: Uint8Array): Buffer {
+  const head = Buffer.allocUnsafe(8 + message.length);
+  putU64BE(head, 0, message.length);
+  head.set(message, 8);
   return head;
 }
 
 export function snapshotBodyLength(messageLength: number, dbSize: number): number {
-  return 4 + messageLength + 8 + dbSize + DIGEST_BYTES;
+  return 8 + messageLength + dbSize;
 }
 
-/** Writes head, the file in chunks (waiting for drain), then the digest trailer, and ends the request. */
+/** Writes the head, then the file in chunks (waiting for drain), and ends the request. */
 export async function writeSnapshotBody(req: ClientRequest, message: Uint8Array, file: { path: string; size: number }): Promise<void> {
   const write = async (b: Buffer) => {
     if (req.destroyed) throw new Error('snapshot: request closed');
     if (!req.write(b)) await drained(req);
   };
-  await write(snapshotHead(message, file.size));
-  const sha = createHash('sha256');
-  for await (const chunk of fileChunks(file.path, file.size, SNAPSHOT_CHUNK_BYTES)) {
-    sha.update(chunk);
-    await write(chunk);
-  }
-  req.end(sha.digest());
+  await write(snapshotHead(message));
+  for await (const chunk of fileChunks(file.path, file.size, SNAPSHOT_CHUNK_BYTES)) await write(chunk);
+  req.end();
 }
 
 function drained(req: ClientRequest): Promise<void> {
@@ -135,35 +130,34 @@ export interface ReceivedSnapshot {
   size: number;
 }
 
-/**
- * Streams a snapshot body to `<snapDir>/<index>.snap.db.part`, checks its length and
- * digest, fsyncs it and renames it to `<index>.snap.db`. Any failure (short body,
- * digest mismatch, a database behind the snapshot's index) removes the partial file
- * and rejects; nothing of the member's state is touched.
- */
-export async function receiveSnapshotBody(body: AsyncIterable<Uint8Array>, snapDir: string): Promise<ReceivedSnapshot> {
-  const it = body[Symbol.asyncIterator]();
+/** Reads the message at the head of a snapshot body; the rest of the body is the database. */
+export async function readSnapshotMessage(it: AsyncIterator<Uint8Array>): Promise<{ message: Message; rest: Buffer }> {
   let pending: Buffer = Buffer.alloc(0);
-  /** Reads exactly n bytes into memory (the small head and trailer only). */
-  const take = async (n: number): Promise<Buffer> => {
+  const fill = async (n: number) => {
     while (pending.length < n) {
       const r = await it.next();
       if (r.done) throw new Error(`snapshot: body ended early (wanted ${n} bytes, have ${pending.length})`);
       pending = pending.length ? Buffer.concat([pending, Buffer.from(r.value)]) : Buffer.from(r.value);
     }
-    const out = pending.subarray(0, n);
-    pending = pending.subarray(n);
-    return out;
   };
-  const msgLen = (await take(4)).readUInt32BE(0);
-  if (msgLen > MAX_FRAME_BYTES) throw new Error(`snapshot: message of ${msgLen} bytes exceeds ${MAX_FRAME_BYTES}`);
-  const message = decodeMessage(new Uint8Array(await take(msgLen)));
-  if (message.type !== MessageType.Snap || !message.snapshot) throw new Error('snapshot: not a snapshot message');
-  const index = message.snapshot.metadata.index;
-  const size64 = (await take(8)).readBigUInt64BE(0);
-  if (size64 > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('snapshot: database length beyond 2^53');
-  const size = Number(size64);
+  await fill(8);
+  const msgLen = getU64BE(pending, 0);
+  if (msgLen > MAX_MESSAGE_BYTES) throw new Error(`snapshot: message of ${msgLen} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  await fill(8 + msgLen);
+  const message = decodeMessage(new Uint8Array(pending.buffer, pending.byteOffset + 8, msgLen));
+  return { message, rest: pending.subarray(8 + msgLen) };
+}
 
+/**
+ * Streams the database that follows `message` in a snapshot body to
+ * `<snapDir>/<index>.snap.db` by way of a partial file of its own, fsyncs it and
+ * renames it into place. A body cut short, a file that is not a whole bbolt database,
+ * or one behind the snapshot's index removes the partial file and rejects; nothing of
+ * the member's state is touched.
+ */
+export async function receiveSnapshotDb(message: Message, rest: Buffer, it: AsyncIterator<Uint8Array>, snapDir: string): Promise<ReceivedSnapshot> {
+  if (message.type !== MessageType.Snap || !message.snapshot) throw new Error('wrong raft message type');
+  const index = message.snapshot.metadata.index;
   const path = snapshotDbPath(snapDir, index);
   // Each receipt writes its own file: a resent snapshot must not share one with a stalled earlier receipt.
   const part = `${path}.${randomBytes(4).toString('hex')}${PART_SUFFIX}`;
@@ -171,44 +165,43 @@ export async function receiveSnapshotBody(body: AsyncIterable<Uint8Array>, snapD
   let closed = false;
   let renamed = false;
   try {
-    const sha = createHash('sha256');
     let written = 0;
-    const put = async (b: Buffer) => {
-      sha.update(b);
+    const put = async (b: Uint8Array) => {
       for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off, written + off)).bytesWritten;
       written += b.length;
     };
-    if (pending.length) {
-      const b = pending.subarray(0, size);
-      pending = pending.subarray(b.length);
-      await put(b);
-    }
-    while (written < size) {
-      const r = await it.next();
-      if (r.done) throw new Error(`snapshot: body ended after ${written} of ${size} database bytes`);
-      const chunk = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-      const b = chunk.subarray(0, size - written);
-      pending = chunk.subarray(b.length);
-      await put(b);
-    }
-    const digest = await take(DIGEST_BYTES);
-    const extra = pending.length > 0 || !(await it.next()).done;
-    if (extra) throw new Error('snapshot: bytes after the digest');
-    if (!sha.digest().equals(digest)) throw new Error('snapshot: database digest mismatch');
+    if (rest.length) await put(rest);
+    for (let r = await it.next(); !r.done; r = await it.next()) await put(r.value);
     await fh.sync();
     await fh.close();
     closed = true;
-    const ci = boltConsistentIndex(part);
-    if (ci < index) throw new Error(`snapshot: database holds index ${ci}, behind the snapshot's ${index}`);
+    checkWholeDatabase(part, written, index);
     await rename(part, path);
     renamed = true;
     await syncDir(snapDir);
-    return { message, path, size };
+    return { message, path, size: written };
   } catch (err) {
     if (!closed) await fh.close().catch(() => undefined);
     await rm(renamed ? path : part, { force: true });
     throw err;
   }
+}
+
+/** The file must hold every page its meta counts, and a consistent index at least the snapshot's. */
+function checkWholeDatabase(path: string, size: number, index: number): void {
+  let db: BoltFile;
+  try {
+    db = BoltFile.openFile(path);
+  } catch (err) {
+    throw new Error(`snapshot: not a bbolt database (${err instanceof Error ? err.message : String(err)})`);
+  }
+  try {
+    if (size < db.size) throw new Error(`snapshot: database cut short (${size} of ${db.size} bytes)`);
+  } finally {
+    db.close();
+  }
+  const ci = boltConsistentIndex(path);
+  if (ci < index) throw new Error(`snapshot: database holds index ${ci}, behind the snapshot's ${index}`);
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -84,8 +84,8 @@ export function resolvePeerTls(cfg: PeerTlsConfig | undefined, dataDir: string, 
 }
 
 /** An agent for dialing peers; https only when TLS material exists. */
-export function peerAgent(tls: PeerTls | undefined): HttpsAgent | undefined {
-  return tls ? new HttpsAgent(tls.dial) : undefined;
+export function peerAgent(tls: PeerTls | undefined, opts: { keepAlive?: boolean; maxSockets?: number } = {}): HttpsAgent | undefined {
+  return tls ? new HttpsAgent({ ...tls.dial, ...opts }) : undefined;
 }
 
 /** http or https by the URL's scheme; an https URL without peer TLS material is an error. */

@@ -1,24 +1,31 @@
-// A member's Raft transport: an HTTP listener on --listen-peer-urls taking frame
-// streams and snapshots from peers, and one outgoing stream per peer. Messages from
-// another cluster (by cluster ID) or from removed members are refused, as in etcd.
+// A member's peer transport, speaking etcd 3.4's rafthttp so that etcd members and
+// etcd-ts members form one cluster: an HTTP listener on --listen-peer-urls serving
+// Raft's routes (streams, pipeline, snapshots, probing) and etcd's peer API, and per
+// peer the streams and pipeline of peer.ts. Requests from another cluster (by cluster
+// ID), from versions that can't work with 3.4, and from removed or unknown members
+// are refused as etcd refuses them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { unlinkSync } from 'node:fs';
-import { MessageType, type Message, type NodeId } from '../raft/types.js';
-import { encodeMessage, decodeMessage } from '../raft/index.js';
+import { MessageType, type ConfState, type Message, type NodeId } from '../raft/types.js';
+import { decodeMessage, encodeMessage } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { FrameReader } from './frame.js';
-import { Peer } from './peer.js';
-import { HDR_CLUSTER_ID, HDR_FROM, PATH_LEASE, PATH_MEMBERS, PATH_SNAPSHOT, PATH_STREAM } from './paths.js';
+import type { BackendView } from '../backend/backend.js';
+import { Peer, Remote, type PeerHooks } from './peer.js';
+import { HDR_CLUSTER_ID, HDR_PEER_URLS, HDR_SERVER_VERSION, HDR_TO, PATH_RAFT, PATH_SNAPSHOT, PATH_STREAM_MESSAGE, PATH_STREAM_MSGAPP } from './paths.js';
+import { checkCompatibility, refusalError, senderHeaders } from './compat.js';
+import { httpError, methodNotAllowed } from './http-error.js';
 import { peerRequest, type PeerTls } from './tls.js';
 import { goTlsError, rejectedConnectionFields } from '../tlsutil/verify.js';
 import { PATH_PROBING, PeerProber, serveProbing, type RoundTripObserver } from './prober.js';
 import { PATH_HASHKV, serveHashKV, fetchPeerHashKV, type PeerHashKV } from './hashkv.js';
-import { PATH_VERSION, fetchPeerServerVersion, serveVersion, type PeerVersions } from './version.js';
-import { buildSnapshotFile, receiveSnapshotBody, snapshotBodyLength, writeSnapshotBody, type SnapshotFile } from './snapshot-stream.js';
-import type { BackendView } from '../backend/backend.js';
+import { peerApiRoute, servePeerApi, type PeerApiHooks } from './peer-api.js';
+import { fetchVersion, leaseRenewHTTP, leaseTimeToLiveHTTP, promoteMemberHTTP, type Versions } from './peer-client.js';
+import type { Member } from '../membership/index.js';
+import { buildSnapshotFile, readSnapshotMessage, receiveSnapshotDb, snapshotBodyLength, writeSnapshotBody, type SnapshotFile } from './snapshot-stream.js';
+import type { StreamType } from './stream-writer.js';
 
 export interface RaftReceiver {
   step(m: Message): void;
@@ -32,36 +39,34 @@ export interface TransportOptions {
   memberId: NodeId;
   clusterId: bigint;
   listenUrls: URL[];
+  /** This member's peer URLs as others reach it (X-PeerURLs). */
+  advertiseUrls: string[];
+  /** The release this member runs as: sent as X-Server-Version, checked against peers' X-Min-Cluster-Version. */
+  serverVersion: string;
   logger: Logger;
-  /** Messages beyond this many per peer, waiting on a slow link, are dropped. */
-  maxQueue?: number;
   /** Required for https:// listen URLs and https:// peers. */
   tls?: PeerTls;
   /** Timed probes of each peer (etcd_network_peer_round_trip_time_seconds); none when absent. */
   onPeerRoundTrip?: RoundTripObserver;
 }
 
-export interface TransportHooks {
+export interface TransportHooks extends PeerApiHooks {
   raft: RaftReceiver;
   /** A point-in-time view of the applied state, for a snapshot leaving this member. */
   snapshotView(): Promise<BackendView>;
+  /** What a snapshot built from `view` carries besides the database: the v2 store and the configuration, as of the view. */
+  snapshotMeta(view: BackendView): { data: Uint8Array; confState: ConfState };
   /** Where an outgoing snapshot's database file is built (the data dir: a real disk). */
   snapshotScratchDir(): string;
   /** Where incoming snapshot databases are written: member/snap. */
   snapshotDir(): string;
   /** A snapshot's database arrived at `path`: it must be installed when Raft hands over its metadata. */
   receiveSnapshot(index: number, path: string): void;
-  /** What GET /members answers: the member list a joining member checks itself against. */
-  members(): unknown;
   isRemoved(id: NodeId): boolean;
   /** Peers say this member was removed from the cluster. */
   onRemovedSelf(): void;
-  /** A lease call forwarded by a follower (JSON in, JSON out; errors by message). */
-  leaseCall(op: string, body: unknown): Promise<unknown>;
   /** The key-value store's hash at a revision, for peers' corruption checks (throws Compacted / FutureRev). */
   hashKV?(revision: number): Promise<PeerHashKV>;
-  /** What GET /version answers: this member's server and cluster versions. */
-  versions?(): PeerVersions;
 }
 
 export interface PeerInfo {
@@ -77,43 +82,68 @@ function removeSocketFile(path: string): void {
   }
 }
 
-/** The leader's answer to a forwarded lease call was an error with this message. */
-export class LeaseForwardError extends Error {}
-
 /** An incoming snapshot whose sender sends nothing for this long is dropped. */
 const SNAPSHOT_IDLE_TIMEOUT_MS = 30_000;
+/** etcd reads a pipeline body whole; a Raft message (MsgApp included) stays well under this. */
+const MAX_PIPELINE_BODY = 512 * 1024 * 1024;
+
+const hex = (id: bigint) => id.toString(16);
+
+function parseId(s: string): bigint | undefined {
+  return /^[0-9a-fA-F]{1,16}$/.test(s) ? BigInt('0x' + s) : undefined;
+}
 
 export class RaftTransport {
   private peers = new Map<NodeId, Peer>();
+  private remotes = new Map<NodeId, Remote>();
   private probers = new Map<NodeId, PeerProber>();
   private servers: Server[] = [];
   private hooks?: TransportHooks;
   clusterId: bigint;
   /** Listen URLs with ephemeral ports resolved. */
   readonly boundUrls: string[] = [];
+  private readonly peerHooks: PeerHooks;
 
   private constructor(private readonly opts: TransportOptions) {
     this.clusterId = opts.clusterId;
+    this.peerHooks = {
+      localId: opts.memberId,
+      clusterId: () => this.clusterId,
+      advertiseUrls: opts.advertiseUrls,
+      serverVersion: opts.serverVersion,
+      tls: opts.tls,
+      deliver: (m) => this.process(m),
+      reportUnreachable: (id) => this.hooks?.raft.reportUnreachable(id),
+      reportSnapshot: (id, ok) => this.hooks?.raft.reportSnapshot(id, ok),
+      removedSelf: () => this.hooks?.onRemovedSelf(),
+      refused: (id) => this.hooks?.raft.reportDown?.(id),
+    };
   }
 
   static async listen(opts: TransportOptions): Promise<RaftTransport> {
     const t = new RaftTransport(opts);
-    for (const url of opts.listenUrls) {
-      const server = t.createListener(url);
-      server.keepAliveTimeout = 0;
-      server.requestTimeout = 0;
-      const unix = url.protocol === 'unix:' || url.protocol === 'unixs:';
-      // As etcd's unix listener: a stale socket file is replaced, and removed again on close.
-      if (unix) removeSocketFile(url.host);
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        if (unix) server.listen(url.host, () => resolve());
-        else server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
-      });
-      if (unix) server.once('close', () => removeSocketFile(url.host));
-      t.servers.push(server);
-      t.boundUrls.push(unix ? `${url.protocol}//${url.host}` : `${url.protocol}//${url.hostname}:${(server.address() as AddressInfo).port}`);
+    try {
+      for (const url of opts.listenUrls) {
+        const server = t.createListener(url);
+        server.keepAliveTimeout = 0;
+        server.requestTimeout = 0;
+        server.headersTimeout = 10_000;
+        const unix = url.protocol === 'unix:' || url.protocol === 'unixs:';
+        // As etcd's unix listener: a stale socket file is replaced, and removed again on close.
+        if (unix) removeSocketFile(url.host);
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          if (unix) server.listen(url.host, () => resolve());
+          else server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port: Number(url.port || 2380) }, () => resolve());
+        });
+        if (unix) server.once('close', () => removeSocketFile(url.host));
+        t.servers.push(server);
+        t.boundUrls.push(unix ? `${url.protocol}//${url.host}` : `${url.protocol}//${url.hostname}:${(server.address() as AddressInfo).port}`);
+      }
+    } catch (err) {
+      await t.close();
+      throw err;
     }
     return t;
   }
@@ -138,53 +168,80 @@ export class RaftTransport {
     this.hooks = hooks;
   }
 
-  /** Brings the outgoing links in line with the member list (excluding this member). */
+  /** Brings the peers in line with the member list (excluding this member). */
   setPeers(list: PeerInfo[]): void {
-    const want = new Map(list.filter((p) => p.id !== this.opts.memberId).map((p) => [p.id, p.peerUrls]));
+    const want = new Map(list.filter((p) => p.id !== this.opts.memberId && p.peerUrls.length > 0).map((p) => [p.id, p.peerUrls]));
     for (const [id, peer] of this.peers) {
-      if (!want.has(id)) {
-        peer.close();
-        this.peers.delete(id);
-        this.probers.get(id)?.stop();
-        this.probers.delete(id);
-      }
+      if (want.has(id)) continue;
+      peer.stop();
+      this.peers.delete(id);
+      this.probers.get(id)?.stop();
+      this.probers.delete(id);
+      this.opts.logger.info('removed remote peer', { 'remote-peer-id': hex(id) });
     }
     for (const [id, urls] of want) {
       const peer = this.peers.get(id);
       if (peer) {
-        peer.urls = urls;
+        peer.update(urls);
         continue;
       }
-      const p = new Peer(id, urls, this.opts.memberId, {
-        reportUnreachable: (pid) => this.hooks?.raft.reportUnreachable(pid),
-        refused: (pid) => this.hooks?.raft.reportDown?.(pid),
-        clusterId: () => this.clusterId,
-        removedSelf: () => this.hooks?.onRemovedSelf(),
-      }, this.opts.logger, this.opts.maxQueue ?? 4096, this.opts.tls);
+      this.remotes.get(id)?.stop();
+      this.remotes.delete(id);
+      const p = new Peer(id, urls, this.peerHooks, this.opts.logger);
       this.peers.set(id, p);
-      p.connect();
+      this.opts.logger.info('added remote peer', { 'remote-peer-id': hex(id), 'remote-peer-urls': urls });
       const observe = this.opts.onPeerRoundTrip;
-      if (observe) this.probers.set(id, new PeerProber(id, () => p.urls, observe, this.opts.tls, undefined, this.opts.logger));
+      if (observe) this.probers.set(id, new PeerProber(id, () => p.picker.all(), observe, this.opts.tls, undefined, this.opts.logger));
     }
   }
 
-  /** Whether the stream to a peer is up. */
+  /** A member not (yet) in our list sent us its URLs: answer it by pipeline (etcd's AddRemote). */
+  private addRemote(req: IncomingMessage): void {
+    const from = parseId(String(req.headers['x-server-from'] ?? ''));
+    const urls = String(req.headers[HDR_PEER_URLS] ?? '').split(',').filter((u) => u !== '');
+    if (from === undefined || from === this.opts.memberId || urls.length === 0) return;
+    if (this.peers.has(from) || this.remotes.has(from) || this.hooks?.isRemoved(from)) return;
+    this.remotes.set(from, new Remote(from, urls, this.peerHooks, this.opts.logger));
+    this.opts.logger.info('added new remote peer', { 'remote-peer-id': hex(from), 'remote-peer-urls': urls });
+  }
+
+  /** Whether a peer is reachable now (etcd's ActiveSince is non-zero). */
   isActive(id: NodeId): boolean {
     return this.peers.get(id)?.active ?? false;
   }
 
   /** When the stream to a peer came up (epoch ms), 0 while it is down: etcd's ActiveSince. */
   activeSince(id: NodeId): number {
-    return this.peers.get(id)?.activeSince ?? 0;
+    return this.peers.get(id)?.since ?? 0;
   }
 
   send(messages: Message[]): void {
     for (const m of messages) {
+      if (m.to === 0n) continue;
       const peer = this.peers.get(m.to);
-      if (!peer) continue; // unknown or removed member
-      if (m.type === MessageType.Snap) void this.sendSnapshot(peer, m);
-      else peer.send(m);
+      if (peer) {
+        if (m.type === MessageType.Snap) void this.sendSnapshot(peer, m);
+        else peer.send(m);
+        continue;
+      }
+      this.remotes.get(m.to)?.send(m);
     }
+  }
+
+  /** A raft message from a peer, by any route (etcd's Process). */
+  private process(m: Message): 'ok' | 'removed' {
+    const hooks = this.hooks;
+    if (!hooks) return 'ok';
+    if (hooks.isRemoved(m.from)) return 'removed';
+    // A peer must not drive our local machinery (etcd's node.Step ignores these too).
+    if (m.type === MessageType.Hup || m.type === MessageType.Beat || m.type === MessageType.Unreachable || m.type === MessageType.SnapStatus || m.type === MessageType.CheckQuorum) return 'ok';
+    if (m.type === MessageType.Prop && m.entries.length === 0) return 'ok';
+    try {
+      hooks.raft.step(m);
+    } catch (err) {
+      this.opts.logger.warn('failed to process Raft message', { 'remote-peer-id': hex(m.from), type: MessageType[m.type], error: String(err) });
+    }
+    return 'ok';
   }
 
   private async sendSnapshot(peer: Peer, m: Message): Promise<void> {
@@ -195,19 +252,28 @@ export class RaftTransport {
     let file: SnapshotFile | undefined;
     try {
       const view = await hooks.snapshotView();
+      let meta: { data: Uint8Array; confState: ConfState };
       try {
+        // The membership and configuration as of the database sent, as etcd merges them.
+        meta = hooks.snapshotMeta(view);
         file = await buildSnapshotFile(view, hooks.snapshotScratchDir(), index);
       } finally {
         view.close();
       }
-      const msg = encodeMessage(m);
-      this.opts.logger.info('sending database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': index, 'consistent-index': file.consistentIndex, size: file.size });
-      const status = await postSnapshot(new URL(PATH_SNAPSHOT, peer.urls[0]), this.clusterId, this.opts.memberId, this.opts.tls, msg, file);
-      ok = status === 204;
-      if (ok) this.opts.logger.info('sent database snapshot', { 'remote-peer-id': peer.id.toString(16), 'snapshot-index': index, size: file.size });
-      else this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': peer.id.toString(16), status });
+      const msg = encodeMessage({ ...m, snapshot: { metadata: { ...m.snapshot.metadata, confState: meta.confState }, data: meta.data } });
+      this.opts.logger.info('sending database snapshot', { 'remote-peer-id': hex(peer.id), 'snapshot-index': index, 'consistent-index': file.consistentIndex, size: file.size });
+      const base = peer.picker.pick();
+      const res = await postSnapshot(new URL(PATH_SNAPSHOT, base), senderHeaders(this.opts.memberId, this.clusterId, this.opts.advertiseUrls, this.opts.serverVersion), this.opts.tls, msg, file);
+      ok = res.status === 204;
+      if (ok) this.opts.logger.info('sent database snapshot', { 'remote-peer-id': hex(peer.id), 'snapshot-index': index, size: file.size });
+      else {
+        peer.picker.unreachable(base);
+        if (res.status === 403) hooks.onRemovedSelf();
+        const reason = res.status === 412 ? refusalError(res.body).message : res.body.trim();
+        this.opts.logger.warn('peer refused the snapshot', { 'remote-peer-id': hex(peer.id), status: res.status, error: reason });
+      }
     } catch (err) {
-      this.opts.logger.warn('failed to send database snapshot', { 'remote-peer-id': peer.id.toString(16), error: String(err) });
+      this.opts.logger.warn('failed to send database snapshot', { 'remote-peer-id': hex(peer.id), error: String(err) });
     } finally {
       file?.remove();
     }
@@ -216,128 +282,146 @@ export class RaftTransport {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === PATH_MEMBERS) {
-      if (!this.hooks) return void res.writeHead(503).end('not ready\n');
-      res.writeHead(200, { 'content-type': 'application/json', [HDR_CLUSTER_ID]: this.clusterId.toString(16) });
-      res.end(JSON.stringify(this.hooks.members()));
-      return;
-    }
-    if (req.method === 'GET' && path === PATH_PROBING) return serveProbing(res);
-    if (req.method === 'GET' && path === PATH_VERSION) {
-      const versions = this.hooks?.versions;
-      if (!versions) return void res.writeHead(503).end('not ready\n');
-      return serveVersion(res, versions());
-    }
-    if (req.method === 'POST' && path.startsWith(PATH_LEASE)) return this.receiveLeaseCall(path.slice(PATH_LEASE.length), req, res);
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path === PATH_RAFT) return this.servePipeline(req, res);
+    if (path === PATH_PROBING) return serveProbing(res);
+    if (path === PATH_SNAPSHOT) return this.serveSnapshot(req, res);
+    if (path.startsWith(PATH_RAFT + '/stream/')) return this.serveStream(path, req, res);
     if (path === PATH_HASHKV) {
       const hashKV = this.hooks?.hashKV;
-      if (!hashKV) return void res.writeHead(503).end('not ready\n');
+      if (!hashKV) return httpError(res, 503, 'not ready');
       return serveHashKV(req, res, this.clusterId, hashKV);
     }
-    if (req.method !== 'POST' || (path !== PATH_STREAM && path !== PATH_SNAPSHOT)) return void res.writeHead(404).end();
-    const hooks = this.hooks;
-    if (!hooks) return void res.writeHead(503).end('not ready\n');
-    const cid = String(req.headers[HDR_CLUSTER_ID] ?? '');
-    if (cid !== this.clusterId.toString(16)) {
-      this.opts.logger.error('request cluster ID mismatch', { 'local-member-cluster-id': this.clusterId.toString(16), 'remote-peer-cluster-id': cid });
-      res.writeHead(412, { [HDR_CLUSTER_ID]: this.clusterId.toString(16) }).end('cluster ID mismatch\n');
-      return;
-    }
-    const from = BigInt('0x' + String(req.headers[HDR_FROM] ?? '0'));
-    if (hooks.isRemoved(from)) {
-      res.writeHead(410).end('the member has been permanently removed from the cluster\n');
-      return;
-    }
-    if (path === PATH_STREAM) this.receiveStream(req, res, hooks);
-    else this.receiveSnapshot(req, res, hooks);
+    const route = peerApiRoute(path);
+    if (route) return servePeerApi(route, path, req, res, this.clusterId, this.opts.serverVersion, this.hooks);
+    req.resume();
+    httpError(res, 404, '404 page not found');
   }
 
-  private receiveStream(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
-    req.socket.setNoDelay(true);
-    const reader = new FrameReader();
-    req.on('data', (chunk: Buffer) => {
-      let msgs: Message[];
-      try {
-        msgs = reader.push(chunk);
-      } catch (err) {
-        this.opts.logger.warn('dropping a corrupt peer stream', { error: String(err) });
-        req.destroy();
-        return;
-      }
-      for (const m of msgs) {
-        if (hooks.isRemoved(m.from)) {
-          // etcd answers a removed member with 410 Gone so that it stops itself.
-          if (!res.headersSent) res.writeHead(410).end('the member has been permanently removed from the cluster\n');
-          req.destroy();
-          return;
-        }
-        hooks.raft.step(m);
-      }
+  /** Checks every Raft route makes first; false when it answered a refusal. */
+  private admit(req: IncomingMessage, res: ServerResponse, method: string, headers: Record<string, string>): boolean {
+    if (req.method !== method) {
+      req.resume();
+      methodNotAllowed(res, method, headers);
+      return false;
+    }
+    const refusal = checkCompatibility(req.headers, this.clusterId, this.opts.serverVersion);
+    if (refusal) {
+      req.resume();
+      this.opts.logger.warn(refusal.reason === 'cluster ID mismatch' ? 'request cluster ID mismatch' : 'failed to check version compatibility', { error: refusal.detail });
+      httpError(res, 412, refusal.reason, headers);
+      return false;
+    }
+    if (!this.hooks) {
+      req.resume();
+      httpError(res, 503, 'not ready', headers);
+      return false;
+    }
+    return true;
+  }
+
+  private serveStream(path: string, req: IncomingMessage, res: ServerResponse): void {
+    const headers = { [HDR_SERVER_VERSION]: this.opts.serverVersion, [HDR_CLUSTER_ID]: hex(this.clusterId) };
+    if (!this.admit(req, res, 'GET', headers)) return;
+    const slash = path.lastIndexOf('/');
+    const dir = path.slice(0, slash);
+    const type: StreamType | undefined = dir === PATH_STREAM_MSGAPP ? 'msgappv2' : dir === PATH_STREAM_MESSAGE ? 'message' : undefined;
+    if (!type) return httpError(res, 404, 'invalid path', headers);
+    const from = parseId(path.slice(slash + 1));
+    if (from === undefined) return httpError(res, 404, 'invalid from', headers);
+    if (this.hooks!.isRemoved(from)) return httpError(res, 410, 'removed member', headers);
+    const peer = this.peers.get(from);
+    if (!peer) {
+      // A member that joined after our member list, or one of another cluster with our ID.
+      this.addRemote(req);
+      return httpError(res, 404, 'error sender not found', headers);
+    }
+    if (String(req.headers[HDR_TO] ?? '') !== hex(this.opts.memberId)) return httpError(res, 412, 'to field mismatch', headers);
+    peer.attach(type, res, headers);
+  }
+
+  private servePipeline(req: IncomingMessage, res: ServerResponse): void {
+    const headers = { [HDR_CLUSTER_ID]: hex(this.clusterId) };
+    if (!this.admit(req, res, 'POST', headers)) return;
+    this.addRemote(req);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_PIPELINE_BODY) return void req.destroy();
+      chunks.push(c);
     });
-    req.on('end', () => res.writeHead(200).end());
-    req.on('error', () => res.destroy());
+    req.on('error', () => httpError(res, 400, 'error reading raft message', headers));
+    req.on('end', () => {
+      let m: Message;
+      try {
+        m = decodeMessage(Buffer.concat(chunks, size));
+      } catch {
+        return httpError(res, 400, 'error unmarshalling raft message', headers);
+      }
+      if (this.process(m) === 'removed') return httpError(res, 403, 'cannot process message from removed member', headers);
+      res.writeHead(204, headers).end();
+    });
   }
 
-  private receiveSnapshot(req: IncomingMessage, res: ServerResponse, hooks: TransportHooks): void {
+  private serveSnapshot(req: IncomingMessage, res: ServerResponse): void {
+    const headers = { [HDR_CLUSTER_ID]: hex(this.clusterId) };
+    if (!this.admit(req, res, 'POST', headers)) return;
+    this.addRemote(req);
+    const hooks = this.hooks!;
     // A sender that stalls (a partition mid-transfer) must not hold the file open forever.
     req.setTimeout(SNAPSHOT_IDLE_TIMEOUT_MS, () => req.destroy(new Error(`snapshot: no data for ${SNAPSHOT_IDLE_TIMEOUT_MS} ms`)));
-    receiveSnapshotBody(req, hooks.snapshotDir()).then(
-      ({ message, path, size }) => {
-        const index = message.snapshot!.metadata.index;
-        this.opts.logger.info('received database snapshot', { 'remote-peer-id': message.from.toString(16), 'snapshot-index': index, size });
+    const it = req[Symbol.asyncIterator]();
+    void (async () => {
+      let head: Awaited<ReturnType<typeof readSnapshotMessage>>;
+      try {
+        head = await readSnapshotMessage(it);
+      } catch (err) {
+        httpError(res, 400, `failed to decode raft message (${err instanceof Error ? err.message : String(err)})`, { ...headers, connection: 'close' });
+        return void req.destroy();
+      }
+      const { message } = head;
+      if (message.type !== MessageType.Snap || !message.snapshot) {
+        httpError(res, 400, 'wrong raft message type', { ...headers, connection: 'close' });
+        return void req.destroy();
+      }
+      if (hooks.isRemoved(message.from)) {
+        httpError(res, 403, 'cannot process message from removed member', { ...headers, connection: 'close' });
+        return void req.destroy();
+      }
+      try {
+        const { path, size } = await receiveSnapshotDb(message, head.rest, it, hooks.snapshotDir());
+        const index = message.snapshot.metadata.index;
+        this.opts.logger.info('received and saved database snapshot', { 'remote-snapshot-sender-id': hex(message.from), 'incoming-snapshot-index': index, 'incoming-snapshot-size-bytes': size });
         hooks.receiveSnapshot(index, path);
-        hooks.raft.step(message);
-        res.writeHead(204).end();
-      },
-      (err: unknown) => {
-        this.opts.logger.warn('failed to receive database snapshot', { error: String(err) });
-        if (!res.headersSent) res.writeHead(400, { connection: 'close' }).end(String(err));
-        req.destroy();
-      },
-    );
+      } catch (err) {
+        this.opts.logger.warn('failed to save incoming database snapshot', { 'remote-snapshot-sender-id': hex(message.from), error: String(err) });
+        httpError(res, 500, `failed to save KV snapshot (${err instanceof Error ? err.message : String(err)})`, { ...headers, connection: 'close' });
+        return void req.destroy();
+      }
+      this.process(message);
+      res.writeHead(204, headers).end();
+    })();
   }
 
-  private receiveLeaseCall(op: string, req: IncomingMessage, res: ServerResponse): void {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const hooks = this.hooks;
-      if (!hooks) return void res.writeHead(503).end();
-      hooks.leaseCall(op, JSON.parse(body || '{}')).then(
-        (out) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out)),
-        (err: unknown) => res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) })),
-      );
-    });
+  /** GET /version of a member (the leader's cluster version monitor). */
+  fetchVersion(peerUrls: string[], timeoutMs: number): Promise<Versions> {
+    return fetchVersion(peerUrls, timeoutMs, this.opts.tls);
   }
 
-  /** Sends a lease call to the leader; rejects with the leader's error message. */
-  forwardLeaseCall(peerUrls: string[], op: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const req = peerRequest(new URL(PATH_LEASE + op, peerUrls[0]), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [HDR_CLUSTER_ID]: this.clusterId.toString(16), [HDR_FROM]: this.opts.memberId.toString(16) },
-        timeout: timeoutMs,
-      }, this.opts.tls);
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            const o = JSON.parse(text) as { error?: string };
-            if (res.statusCode === 200) resolve(o);
-            else reject(new LeaseForwardError(o.error ?? `status ${res.statusCode}`));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      });
-      req.on('timeout', () => req.destroy(new LeaseForwardError('timeout')));
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+  /** POST /members/promote/<id> to the leader. */
+  promoteMember(leaderUrl: string, id: bigint, timeoutMs: number): Promise<Member[]> {
+    return promoteMemberHTTP(leaderUrl, id, timeoutMs, this.opts.tls);
+  }
+
+  /** POST /leases to the leader: the renewed lease's TTL. */
+  leaseRenew(leaderUrl: string, id: bigint, timeoutMs: number): Promise<number> {
+    return leaseRenewHTTP(leaderUrl, id, timeoutMs, this.opts.tls);
+  }
+
+  /** POST /leases/internal to the leader. */
+  leaseTimeToLive(leaderUrl: string, id: bigint, keys: boolean, timeoutMs: number): Promise<{ ttl: number; grantedTtl: number; keys: Uint8Array[] }> {
+    return leaseTimeToLiveHTTP(leaderUrl, id, keys, timeoutMs, this.opts.tls);
   }
 
   /** Asks a peer for its key-value store's hash at `revision` (GET /members/hashkv). */
@@ -345,20 +429,13 @@ export class RaftTransport {
     return fetchPeerHashKV(peerUrl, revision, timeoutMs, this.opts.tls, this.clusterId);
   }
 
-  /** A peer's server version from its first peer URL that answers; undefined when none does. */
-  async peerServerVersion(peerUrls: string[], timeoutMs: number): Promise<string | undefined> {
-    for (const url of peerUrls) {
-      const v = await fetchPeerServerVersion(url, timeoutMs, this.opts.tls);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  }
-
   async close(): Promise<void> {
-    for (const p of this.peers.values()) p.close();
+    for (const p of this.peers.values()) p.stop();
+    for (const r of this.remotes.values()) r.stop();
     for (const p of this.probers.values()) p.stop();
     this.probers.clear();
     this.peers.clear();
+    this.remotes.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => {
       s.close(() => r());
       s.closeAllConnections();
@@ -367,61 +444,29 @@ export class RaftTransport {
   }
 }
 
-/** POSTs a snapshot (message, database file, digest) in chunks, honouring back-pressure; resolves with the status code. */
-function postSnapshot(url: URL, clusterId: bigint, from: NodeId, tls: PeerTls | undefined, msg: Uint8Array, file: SnapshotFile): Promise<number> {
+/** POSTs a snapshot (message, then the database) in chunks, honouring back-pressure. */
+function postSnapshot(url: URL, headers: Record<string, string>, tls: PeerTls | undefined, msg: Uint8Array, file: SnapshotFile): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = peerRequest(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/octet-stream',
         'content-length': String(snapshotBodyLength(msg.length, file.size)),
-        [HDR_CLUSTER_ID]: clusterId.toString(16),
-        [HDR_FROM]: from.toString(16),
+        ...headers,
       },
       timeout: 60_000,
     }, tls);
     req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 4096) body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('snapshot send timed out')));
     req.on('error', reject);
     writeSnapshotBody(req, msg, file).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
   });
-}
-
-export interface RemoteCluster {
-  clusterId: bigint;
-  members: Array<{ id: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }>;
-}
-
-/** Asks the first peer that answers for the cluster's ID and members (joining an existing cluster). */
-export async function fetchCluster(peerUrls: string[], timeoutMs: number, tls?: PeerTls): Promise<RemoteCluster> {
-  const errors: string[] = [];
-  for (const base of peerUrls) {
-    try {
-      return await new Promise<RemoteCluster>((resolve, reject) => {
-        const req = peerRequest(new URL(PATH_MEMBERS, base), { method: 'GET', timeout: timeoutMs }, tls, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => {
-            if (res.statusCode !== 200) return reject(new Error(`${base}: status ${res.statusCode}`));
-            try {
-              resolve({ clusterId: BigInt('0x' + String(res.headers[HDR_CLUSTER_ID])), members: JSON.parse(body) });
-            } catch (err) {
-              reject(err);
-            }
-          });
-        });
-        req.on('timeout', () => req.destroy(new Error(`${base}: timed out`)));
-        req.on('error', reject);
-        req.end();
-      });
-    } catch (err) {
-      errors.push(String(err instanceof Error ? err.message : err));
-    }
-  }
-  throw new Error(`could not retrieve cluster information from the given URLs: ${errors.join('; ')}`);
 }

@@ -25,7 +25,7 @@ import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
 import { aggregateText, type Metrics } from '../metrics/index.js';
-import type { Member } from './membership.js';
+import type { Member } from '../membership/index.js';
 import type { EtcdServer } from './server.js';
 import { runHealthChecks } from './health-checks.js';
 

@@ -104,6 +104,8 @@ export class RaftHost {
     for (const p of [...this.readsInFlight.values(), ...this.readsAwaitingApply]) for (const r of p.resolvers) r.reject(Errors.Stopped);
     this.readsInFlight.clear();
     this.readsAwaitingApply = [];
+    for (const w of this.applyWaiters) w.resolve();
+    this.applyWaiters = [];
   }
 
   private downLoggedTerm = -1;
@@ -304,6 +306,10 @@ export class RaftHost {
     let batch: Entry[] = [];
     for (const e of entries) {
       if (e.index <= this.appliedIndex) continue;
+      if (e.type === EntryType.ConfChangeV2) {
+        // etcd 3.4 never proposes one either; applying it halfway would fork the configuration.
+        throw new Error(`entry ${e.index} is a ConfChangeV2, which etcd 3.4 and etcd-ts do not apply`);
+      }
       if (e.type === EntryType.ConfChange) {
         if (batch.length) this.hooks.applyEntries(batch);
         batch = [];
@@ -318,6 +324,26 @@ export class RaftHost {
     }
     if (batch.length) this.hooks.applyEntries(batch);
     this.hooks.onApplied?.(this.appliedIndex);
+    this.releaseApplyWaiters();
+  }
+
+  private applyWaiters: Array<{ index: number; resolve: () => void }> = [];
+
+  /** Resolves once everything committed now is applied (etcd's ApplyWait). */
+  waitApplied(): Promise<void> {
+    const index = this.node.status().hardState.commit;
+    if (index <= this.appliedIndex || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.applyWaiters.push({ index, resolve }));
+  }
+
+  private releaseApplyWaiters(): void {
+    if (this.applyWaiters.length === 0) return;
+    const still = [];
+    for (const w of this.applyWaiters) {
+      if (w.index <= this.appliedIndex) w.resolve();
+      else still.push(w);
+    }
+    this.applyWaiters = still;
   }
 
   private releaseReads(): void {

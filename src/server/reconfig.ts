@@ -3,36 +3,42 @@
 // etcd's rules so that a change that could cost the cluster its quorum is refused.
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { Errors, type EtcdError } from '../rpctypes/errors.js';
-import type { Member } from './membership.js';
-
-interface ContextJson {
-  reqId: string;
-  member: { id: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean };
-  /** An AddNode that promotes a learner, as etcd's ConfigChangeContext.IsPromote. */
-  isPromote?: boolean;
-}
+import { memberJson, parseConfChangeContext, promoteContextJson, type Member } from '../membership/index.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function confChange(type: ConfChangeType, m: Member, reqId: bigint, isPromote = false): ConfChange {
-  const ctx: ContextJson = {
-    reqId: reqId.toString(16),
-    member: { id: m.id.toString(16), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner },
-    ...(isPromote ? { isPromote } : {}),
-  };
-  return { type, nodeId: m.id, context: enc.encode(JSON.stringify(ctx)) };
+/**
+ * etcd's conf change for adding (AddNode / AddLearnerNode) or updating a member: the
+ * member's JSON as the context, the request ID the proposer waits on as the ID. An
+ * update carries the peer URLs only, as etcd's UpdateMember does.
+ */
+export function confChange(type: ConfChangeType.AddNode | ConfChangeType.AddLearnerNode | ConfChangeType.UpdateNode, m: Member, reqId: bigint): ConfChange {
+  const ctx = type === ConfChangeType.UpdateNode ? { id: m.id, name: '', peerUrls: m.peerUrls, clientUrls: [], isLearner: false } : m;
+  return { id: reqId, type, nodeId: m.id, context: enc.encode(memberJson(ctx)) };
 }
 
-export function decodeContext(cc: ConfChange): { reqId?: bigint; member?: Member; isPromote?: boolean } {
-  if (cc.context.length === 0) return {};
-  const o = JSON.parse(dec.decode(cc.context)) as Partial<ContextJson>;
-  const m = o.member;
-  return {
-    reqId: o.reqId ? BigInt('0x' + o.reqId) : undefined,
-    isPromote: o.isPromote,
-    member: m && { id: BigInt('0x' + m.id), name: m.name ?? '', peerUrls: m.peerURLs ?? [], clientUrls: m.clientURLs ?? [], isLearner: !!m.isLearner },
-  };
+/** etcd's RemoveNode: no context. */
+export function removeConfChange(id: bigint, reqId: bigint): ConfChange {
+  return { id: reqId, type: ConfChangeType.RemoveNode, nodeId: id, context: new Uint8Array(0) };
+}
+
+/** etcd's promotion: an AddNode whose context says isPromote. */
+export function promoteConfChange(id: bigint, reqId: bigint): ConfChange {
+  return { id: reqId, type: ConfChangeType.AddNode, nodeId: id, context: enc.encode(promoteContextJson(id)) };
+}
+
+/**
+ * The member a conf change carries, and whether it promotes; undefined without a
+ * context (a removal) or with one that is not a member's JSON, which validation refuses.
+ */
+export function decodeContext(cc: ConfChange): { member: Member; isPromote: boolean } | undefined {
+  if (cc.context.length === 0) return undefined;
+  try {
+    return parseConfChangeContext(dec.decode(cc.context));
+  } catch {
+    return undefined;
+  }
 }
 
 /** etcd accepts absolute http(s)/unix URLs with a host and no path. */
@@ -132,28 +138,32 @@ export function validateConfChange(cc: ConfChange, members: MemberView, maxLearn
   const id = cc.nodeId;
   if (members.isRemoved(id)) return Errors.MemberNotFound; // etcd's ErrIDRemoved answers as not found
   const existing = members.get(id);
-  const { member, isPromote } = decodeContext(cc);
   switch (cc.type) {
     case ConfChangeType.AddNode:
     case ConfChangeType.AddLearnerNode: {
-      // Contexts written before the promote flag existed: an AddNode of a known learner promotes it.
-      if (isPromote || (isPromote === undefined && cc.type === ConfChangeType.AddNode && existing?.isLearner)) {
+      const ctx = decodeContext(cc);
+      if (!ctx) return Errors.MemberNotFound;
+      if (ctx.member.id !== id) return Errors.MemberNotFound;
+      if (ctx.isPromote) {
         if (!existing) return Errors.MemberNotFound;
         if (!existing.isLearner) return Errors.MemberNotLearner;
         return undefined;
       }
       if (existing) return Errors.MemberExist;
       const used = new Set(members.list().flatMap((m) => m.peerUrls));
-      if ((member?.peerUrls ?? []).some((u) => used.has(u))) return Errors.PeerURLExist;
-      if (cc.type === ConfChangeType.AddLearnerNode && members.list().filter((m) => m.isLearner).length + 1 > maxLearners) return Errors.TooManyLearners;
+      if (ctx.member.peerUrls.some((u) => used.has(u))) return Errors.PeerURLExist;
+      // etcd counts learners by the flag in the context, not by the change's type.
+      if (ctx.member.isLearner && members.list().filter((m) => m.isLearner).length + 1 > maxLearners) return Errors.TooManyLearners;
       return undefined;
     }
     case ConfChangeType.RemoveNode:
       return existing ? undefined : Errors.MemberNotFound;
     case ConfChangeType.UpdateNode: {
       if (!existing) return Errors.MemberNotFound;
+      const ctx = decodeContext(cc);
+      if (!ctx || ctx.member.id !== id) return Errors.MemberNotFound;
       const used = new Set(members.list().filter((m) => m.id !== id).flatMap((m) => m.peerUrls));
-      if ((member?.peerUrls ?? []).some((u) => used.has(u))) return Errors.PeerURLExist;
+      if (ctx.member.peerUrls.some((u) => used.has(u))) return Errors.PeerURLExist;
       return undefined;
     }
     default:

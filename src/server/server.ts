@@ -22,7 +22,6 @@ import { RaftHost } from './raft-host.js';
 import { Wait } from './wait.js';
 import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMemberId, hex } from './ids.js';
 import { openStorage, type MemberStorage } from './storage.js';
-import { Membership, type Member } from './membership.js';
 import { Applier, refusedWhileCorrupt, type ApplyRequest, type ApplyResult } from './applier.js';
 import { DEFAULT_QUOTA_BACKEND_BYTES, type ServerOptions } from './options.js';
 import { EtcdRelease, parseClusterVersion, parseSemver, compareSemver, minorOf, type Semver } from '../version/index.js';
@@ -30,7 +29,11 @@ import { ClusterVersionMonitor, allowedDowngradeVersion, wantedStorageVersion, t
 import { readStorageVersion, writeStorageVersion } from './storage-version.js';
 import { AuthStore, SimpleTokens, applyAuth, isAuthRequest, type AuthInfo, type AuthRaftRequest } from '../auth/index.js';
 import { checkWriteAtApply } from '../auth/kv-check.js';
-import { RaftTransport, LeaseForwardError, fetchCluster, resolvePeerTls } from '../rafthttp/index.js';
+import { RaftTransport, fetchCluster, resolvePeerTls, promoteMemberHTTP, leaseRenewHTTP, leaseTimeToLiveHTTP } from '../rafthttp/index.js';
+import { Membership, encodeV2Store, decodeV2Store, type Member } from '../membership/index.js';
+import { decodeEntryRequest, encodeV2Request, type EntryRequest, type V2Request } from '../pb/entry.js';
+import { applyV2Request, RateLimitedWarnings } from './apply-v2.js';
+import { loadConfFromView } from './storage.js';
 import { ConfChangeType, type ConfChange, type Snapshot } from '../raft/types.js';
 import * as reconfig from './reconfig.js';
 import { AlarmStore, AlarmAction, AlarmType, alarmString, type AlarmMember, type AlarmRequest } from './alarms.js';
@@ -43,14 +46,6 @@ import { CompactHashChecker } from './compact-hash-check.js';
 import { ApplyWatch } from './apply-watch.js';
 import { formatGoDuration } from '../config/go-values.js';
 import type { CompactionStats, HashKVResult, MvccStore } from '../mvcc/store.js';
-
-/** etcd's v2 request, still used by 3.4 for member attributes and the cluster version. */
-interface V2Request {
-  ID: bigint;
-  Method: string;
-  Path: string;
-  Val: string;
-}
 
 /** One log entry's request: what the applier applies, plus the proposal's identity. */
 interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
@@ -104,6 +99,9 @@ export class EtcdServer {
   private compactor?: Compactor;
   private versionMonitor!: ClusterVersionMonitor;
   private leaderChangedAt = 0;
+  private readonly v2Warnings = new RateLimitedWarnings();
+  /** A joining member's view of the cluster until the log or a snapshot gives it the membership. */
+  private bootPeers: Member[] = [];
   private stopping = false;
   private readonly requestTimeoutMs: number;
   private readyResolve!: () => void;
@@ -147,11 +145,11 @@ export class EtcdServer {
     if (joining) {
       // etcd: the existing cluster assigned this member's ID when it was added; find it by peer URLs.
       const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000, peerTls);
-      const listed = remote.members.find((m) => [...m.peerURLs].sort().join(',') === [...self.peerUrls].sort().join(','));
+      const listed = remote.members.find((m) => [...m.peerUrls].sort().join(',') === [...self.peerUrls].sort().join(','));
       if (!listed) throw new Error(`member with peer URLs ${self.peerUrls.join(',')} has not been added to cluster ${hex(remote.clusterId)} (add it with "etcdctl member add" first)`);
-      self.id = BigInt('0x' + listed.id);
+      self.id = listed.id;
       bootClusterId = remote.clusterId;
-      remoteMembers = remote.members.map((m) => ({ id: BigInt('0x' + m.id), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner }));
+      remoteMembers = remote.members;
     }
 
     const storage = await openStorage(memberDir, {
@@ -166,12 +164,12 @@ export class EtcdServer {
     if (storage.memberId !== self.id && storage.existing) {
       logger.info('restarting member with the identity stored in its data dir', { 'member-id': hex(storage.memberId) });
     }
+    // A joining member learns the membership as etcd's does: from the log it replays
+    // (the cluster's first conf changes) or the leader's snapshot. Until then it reaches
+    // the members the cluster listed to it.
     const membership = storage.existing
       ? Membership.load(storage.backend)
-      : Membership.bootstrap(
-          storage.backend,
-          remoteMembers ?? initial.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] as string[], isLearner: false })),
-        );
+      : Membership.bootstrap(storage.backend, remoteMembers ? [] : initial.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] as string[], isLearner: false })));
     const server = new EtcdServer(opts, logger, metrics, { id: storage.memberId, clusterId: storage.clusterId }, membership);
     server.storage = storage;
     try {
@@ -180,12 +178,15 @@ export class EtcdServer {
       await storage.close();
       throw err;
     }
+    server.bootPeers = remoteMembers ?? [];
     if (opts.listenPeerUrls?.length) {
       try {
         server.transport = await RaftTransport.listen({
           memberId: storage.memberId,
           clusterId: storage.clusterId,
           listenUrls: opts.listenPeerUrls,
+          advertiseUrls: self.peerUrls,
+          serverVersion: server.release.version,
           logger,
           tls: peerTls,
           onPeerRoundTrip: (to, seconds) => metrics.peerRoundTrip.labels(to.toString(16)).observe(seconds),
@@ -289,19 +290,27 @@ export class EtcdServer {
       snapshotView: () => this.backendSnapshotView(),
       snapshotScratchDir: () => opts.dataDir,
       snapshotDir: () => join(opts.dataDir, 'member', 'snap'),
+      snapshotMeta: (view) => ({ data: encodeV2Store(Membership.readView(view)), confState: loadConfFromView(view) ?? this.host.confState }),
       receiveSnapshot: (index, path) => {
         const prev = this.incomingSnapshot;
         if (prev && prev.index > index) return void rmSync(path, { force: true });
         if (prev && prev.path !== path) rmSync(prev.path, { force: true });
         this.incomingSnapshot = { index, path };
       },
-      members: () => this.members().map((m) => ({ id: hex(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+      members: () => this.members(),
+      promoteMember: (id) => this.memberPromote(id),
+      leaseRenew: (id) => this.leaseRenewLocal(id),
+      leaseTimeToLive: async (id, keys) => {
+        const r = this.leaseTimeToLive({ ID: id, keys });
+        return { ttl: r.TTL, grantedTtl: r.grantedTTL, keys: r.keys };
+      },
+      waitApplied: () => this.host.waitApplied(),
       isRemoved: (id) => this.membership.isRemoved(id),
       onRemovedSelf: () => this.removedFromCluster(),
-      leaseCall: (op, body) => this.leaseCall(op, body as { id?: string; keys?: boolean }),
       hashKV: (rev) => this.hashByRev(rev, true),
       versions: () => this.versions(),
     });
+    const transport = this.transport;
     this.syncPeers();
     this.host.start(opts.heartbeatMs);
     // A single voter needs no election timeout to pass: campaign at once.
@@ -441,14 +450,22 @@ export class EtcdServer {
         }
         continue;
       }
-      let req: InternalRaftRequest;
+      let decoded: EntryRequest;
       try {
-        req = internalCodec.decode(e.data);
+        decoded = decodeEntryRequest(e.data);
       } catch (err) {
         // A committed entry we cannot decode means a corrupt log or a newer writer.
         throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
       }
       setApplied(e.index);
+      const v2 = decoded.v2 ?? (decoded.v3.v2 as V2Request | undefined);
+      if (v2) {
+        // etcd 3.4's own requests (member attributes, cluster version), bare or nested.
+        const result = this.applyV2(v2, e.index);
+        if (this.wait.isRegistered(v2.ID)) this.wait.trigger(v2.ID, result);
+        continue;
+      }
+      const req: InternalRaftRequest = decoded.v3;
       if (isAuthRequest(req)) {
         this.applyAuthEntry(req, e.index);
         continue;
@@ -460,19 +477,17 @@ export class EtcdServer {
         if (waiter !== undefined && this.wait.isRegistered(waiter)) this.wait.trigger(waiter, { err: denied });
         continue;
       }
-      const overQuota = !req.v2 && !req.alarm && this.overQuota(req);
+      const overQuota = !req.alarm && !req.downgradeInfoSet && this.overQuota(req);
       const started = performance.now();
-      const result = req.v2
-        ? this.applyV2(req.v2)
-        : req.alarm
-          ? this.applyAlarm(req.alarm)
-          : req.downgradeInfoSet
-            ? this.applyDowngradeInfoSet(req.downgradeInfoSet)
-            : this.applyWithQuota(req);
+      const result = req.alarm
+        ? this.applyAlarm(req.alarm)
+        : req.downgradeInfoSet
+          ? this.applyDowngradeInfoSet(req.downgradeInfoSet)
+          : this.applyWithQuota(req);
       // A request's reads outside its write txn were one read txn (etcd's mvcc metrics).
       this.storage.mvcc.endReadTxn();
       this.applyWatch.applied(req, started, result.err);
-      const id = req.v2 ? req.v2.ID : req.header?.ID;
+      const id = req.header?.ID;
       if (overQuota && !result.err && !this.alarms.has(AlarmType.NOSPACE)) {
         // The write took the backend over its quota. It is applied, so it answers
         // success (etcd answers "database space exceeded" for a write it applied);
@@ -491,22 +506,22 @@ export class EtcdServer {
     if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
   }
 
-  /** Member attributes and the cluster version travel through the log as in etcd 3.4. */
-  private applyV2(r: V2Request): ApplyResult {
-    const attrs = /^\/0\/members\/([0-9a-f]+)\/attributes$/.exec(r.Path);
-    if (r.Method === 'PUT' && attrs) {
-      const v = JSON.parse(r.Val) as { name?: string; clientURLs?: string[] };
-      this.membership.setAttributes(BigInt('0x' + attrs[1]), v.name ?? '', v.clientURLs ?? []);
-    } else if (r.Method === 'PUT' && r.Path === '/0/version') {
-      this.applyClusterVersion(r.Val);
-    }
+  /**
+   * etcd 3.4's v2 requests, applied as its v2 applier applies them: a PUT of a
+   * member's attributes (its name and client URLs, published when it starts) and of
+   * the cluster version; SYNC expires v2 TTL keys, of which etcd-ts has none. Other v2
+   * requests write v2 keys, which etcd-ts does not keep (it has no v2 API): they are
+   * logged and skipped.
+   */
+  private applyV2(r: V2Request, index: number): ApplyResult {
+    const before = this.membership.clusterVersion();
+    const outcome = applyV2Request(r, this.membership);
+    if (outcome.warn) this.v2Warnings.warn(this.logger, outcome.warn, { method: r.Method, path: r.Path, index });
+    if (outcome.clusterVersion !== undefined && outcome.clusterVersion !== before) this.clusterVersionChanged(before, outcome.clusterVersion);
     return { resp: {} };
   }
 
-  private applyClusterVersion(version: string): void {
-    const before = this.membership.clusterVersion();
-    if (before === version) return;
-    this.membership.setClusterVersion(version);
+  private clusterVersionChanged(before: string | undefined, version: string): void {
     this.clusterVersionMetric(version);
     const shown = version.split('.').slice(0, 2).join('.');
     if (before === undefined) {
@@ -595,15 +610,18 @@ export class EtcdServer {
     return cc.type === ConfChangeType.RemoveNode || known ? undefined : Errors.MemberNotFound;
   }
 
+  /** A committed membership change, applied to the member list as etcd's applyConfChange applies it. */
   private onConfChange(cc: ConfChange, confState: ConfState, index: number, rejected?: unknown): void {
-    const { reqId, member } = reconfig.decodeContext(cc);
+    const ctx = reconfig.decodeContext(cc);
+    const reqId = cc.id === 0n ? undefined : cc.id;
     const fresh = index > this.storage.mvcc.consistentIndex();
     // Entries the backend already holds (replayed, or covered by an installed snapshot) are not re-applied.
     if (fresh && rejected === undefined) {
       if (cc.type === ConfChangeType.RemoveNode) this.membership.remove(cc.nodeId);
-      else if (cc.type === ConfChangeType.UpdateNode && member) this.membership.updatePeerUrls(cc.nodeId, member.peerUrls);
-      else if (cc.type === ConfChangeType.AddNode && this.membership.get(cc.nodeId)?.isLearner) this.membership.promote(cc.nodeId);
-      else if (member) this.membership.add({ ...member, isLearner: cc.type === ConfChangeType.AddLearnerNode });
+      // etcd replaces the raft attributes whole: an update's context says learner or not.
+      else if (cc.type === ConfChangeType.UpdateNode && ctx) this.membership.updateRaftAttributes(cc.nodeId, ctx.member.peerUrls, ctx.member.isLearner);
+      else if (ctx?.isPromote) this.membership.promote(cc.nodeId);
+      else if (ctx) this.membership.add(ctx.member);
       this.logger.info('applied a membership change', { type: ConfChangeType[cc.type], 'member-id': hex(cc.nodeId), index });
     } else if (fresh) {
       this.logger.warn('rejected a membership change at apply', { type: ConfChangeType[cc.type], 'member-id': hex(cc.nodeId), index, error: String((rejected as Error).message ?? rejected) });
@@ -629,7 +647,12 @@ export class EtcdServer {
   }
 
   private syncPeers(): void {
-    this.transport?.setPeers(this.membership.list().map((m) => ({ id: m.id, peerUrls: m.peerUrls })));
+    // Until a joining member's own addition is applied, the members it was told of stay
+    // reachable even if the log it replays has not added them yet.
+    if (this.bootPeers.length && this.membership.get(this.id)) this.bootPeers = [];
+    const list = this.membership.list();
+    for (const m of this.bootPeers) if (!this.membership.get(m.id) && !this.membership.isRemoved(m.id)) list.push(m);
+    this.transport?.setPeers(list.map((m) => ({ id: m.id, peerUrls: m.peerUrls })));
   }
 
   /** The leader's backend replaces ours; everything derived from it is rebuilt. */
@@ -671,6 +694,15 @@ export class EtcdServer {
     // Watchers carry on over the new store: they catch up from its history, or learn it was compacted.
     this.watchHub.restore(mvcc);
     this.membership.reload();
+    // etcd 3.4 rebuilds its member list from the snapshot's v2 store, not the database's
+    // buckets: so does this member, so that both kinds agree on it.
+    if (snap.data.length > 0) {
+      try {
+        this.membership.replace(decodeV2Store(snap.data));
+      } catch (err) {
+        this.logger.warn('snapshot data is not a v2 store; keeping the database\'s member list', { error: String(err) });
+      }
+    }
     this.storage.saveConfState(snap.metadata.confState);
     this.syncPeers();
     void this.commitBackend();
@@ -736,7 +768,11 @@ export class EtcdServer {
   private async proposeRaw(req: InternalRaftRequest, id: bigint): Promise<ApplyResult> {
     if (this.stopping) throw Errors.Stopped;
     // Exact-size and unshared (the codec copies out of protobufjs's slabs): the entry outlives them.
-    const data = internalCodec.encode(req);
+    return this.proposeData(internalCodec.encode(req), id);
+  }
+
+  /** Proposes an entry's data and waits for the apply of the request `id`. */
+  private async proposeData(data: Uint8Array, id: bigint): Promise<ApplyResult> {
     if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
     const done = this.wait.register<ApplyResult>(id, this.requestTimeoutMs, this.timeoutError());
     try {
@@ -924,9 +960,14 @@ export class EtcdServer {
   async leaseRenew(id: bigint): Promise<number> {
     if (this.stopping) throw Errors.Stopped;
     if (!this.host.isLeader && this.transport) {
-      const out = (await this.forwardLease('renew', { id: id.toString(16) })) as { ttl: number };
-      return out.ttl;
+      const transport = this.transport;
+      return this.forwardLease((url, timeoutMs) => transport.leaseRenew(url, id, timeoutMs));
     }
+    return this.leaseRenewLocal(id);
+  }
+
+  /** Renews on this member's lessor, which only the leader's may do. */
+  private async leaseRenewLocal(id: bigint): Promise<number> {
     if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
     try {
       const ttl = await this.lessor.renew(id);
@@ -938,14 +979,15 @@ export class EtcdServer {
     }
   }
 
-  /** Remaining and granted TTL as the leader sees them; throws LeaseNotFound. */
   /** leaseTimeToLive on any member: a follower asks the leader. */
   async leaseTimeToLiveAnywhere(req: leasepb.LeaseTimeToLiveRequest): Promise<leasepb.LeaseTimeToLiveResponse> {
     if (this.host.isLeader || !this.transport) return this.leaseTimeToLive(req);
-    const out = (await this.forwardLease('ttl', { id: req.ID.toString(16), keys: !!req.keys })) as { ttl: number; grantedTTL: number; keys: string[] };
-    return { header: this.header(), ID: req.ID, TTL: out.ttl, grantedTTL: out.grantedTTL, keys: out.keys.map((k) => Buffer.from(k, 'base64')) };
+    const transport = this.transport;
+    const out = await this.forwardLease((url, timeoutMs) => transport.leaseTimeToLive(url, req.ID, !!req.keys, timeoutMs));
+    return { header: this.header(), ID: req.ID, TTL: out.ttl, grantedTTL: out.grantedTtl, keys: out.keys };
   }
 
+  /** Remaining and granted TTL as the leader sees them; throws LeaseNotFound. */
   leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest): leasepb.LeaseTimeToLiveResponse {
     if (!this.host.isLeader) throw this.host.lead === 0n ? Errors.NoLeader : Errors.NotLeader;
     const l = this.lessor.lookup(req.ID);
@@ -959,29 +1001,27 @@ export class EtcdServer {
     };
   }
 
-  /** Followers hand lease renewals and TTL queries to the leader, which alone tracks expiry (as etcd's /leases). */
-  private async forwardLease(op: string, body: unknown): Promise<unknown> {
-    const lead = this.host.lead;
-    const leader = lead === 0n ? undefined : this.membership.get(lead);
-    if (!leader || !this.transport) throw lead === 0n ? Errors.NoLeader : Errors.NotLeader;
-    try {
-      return await this.transport.forwardLeaseCall(leader.peerUrls, op, body, this.requestTimeoutMs);
-    } catch (err) {
-      const known = Object.values(Errors).find((e) => err instanceof LeaseForwardError && e.message === err.message);
-      throw known ?? Errors.Timeout;
+  /**
+   * Followers hand lease renewals and TTL queries to the leader, which alone tracks
+   * expiry (etcd's /leases and /leases/internal): each of its peer URLs in turn, again
+   * after a pause, until one answers or the request times out. LeaseNotFound is final.
+   */
+  private async forwardLease<T>(call: (leaderUrl: string, timeoutMs: number) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (Date.now() < deadline) {
+      if (this.stopping) throw Errors.Stopped;
+      const leader = await this.waitLeaderMember(deadline);
+      if (leader.id === this.id) throw Errors.NotLeader; // became the leader meanwhile: the caller's client retries here
+      for (const url of leader.peerUrls) {
+        try {
+          return await call(url, Math.max(1, deadline - Date.now()));
+        } catch (err) {
+          if (err === Errors.LeaseNotFound) throw err;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-  }
-
-  /** A lease call forwarded to this member as leader. */
-  private async leaseCall(op: string, body: { id?: string; keys?: boolean }): Promise<unknown> {
-    const id = BigInt('0x' + (body.id ?? '0'));
-    if (!this.host.isLeader) throw Errors.NotLeader;
-    if (op === 'renew') return { ttl: await this.leaseRenew(id) };
-    if (op === 'ttl') {
-      const r = this.leaseTimeToLive({ ID: id, keys: !!body.keys });
-      return { ttl: r.TTL, grantedTTL: r.grantedTTL, keys: r.keys.map((k) => Buffer.from(k).toString('base64')) };
-    }
-    throw new Error(`unknown lease call ${op}`);
+    throw Errors.Timeout;
   }
 
   leaseLeases(): leasepb.LeaseLeasesResponse {
@@ -1143,7 +1183,14 @@ export class EtcdServer {
   private async memberVersions(): Promise<MemberVersions> {
     const members = this.membership.list();
     const versions = await Promise.all(
-      members.map((m) => (m.id === this.id ? this.release.version : (this.transport?.peerServerVersion(m.peerUrls, 1000) ?? undefined))),
+      members.map((m) =>
+        m.id === this.id
+          ? this.release.version
+          : (this.transport?.fetchVersion(m.peerUrls, 1000).then(
+              (v) => v.server,
+              () => undefined,
+            ) ?? undefined),
+      ),
     );
     return new Map(members.map((m, i) => [m.id, versions[i]]));
   }
@@ -1224,9 +1271,12 @@ export class EtcdServer {
     }
   }
 
+  /** A v2 request as etcd 3.4 proposes one: the bare Request in the entry. */
   private async proposeV2(path: string, val: string): Promise<void> {
+    if (this.stopping) throw Errors.Stopped;
     const id = this.reqIds.next();
-    const r = await this.proposeRaw({ v2: { ID: id, Method: 'PUT', Path: path, Val: val } }, id);
+    const data = encodeV2Request({ ID: id, Method: 'PUT', Path: path, Val: val });
+    const r = await this.proposeData(data, id);
     if (r.err) throw r.err;
   }
 
@@ -1243,11 +1293,12 @@ export class EtcdServer {
     return this.opts.strictReconfigCheck ?? true;
   }
 
-  private async proposeConfChange(type: ConfChangeType, m: Member, isPromote = false): Promise<Member[]> {
+  /** Proposes a membership change and waits for it to apply (etcd's configure); `make` gets the request ID. */
+  private async proposeConfChange(make: (reqId: bigint) => ConfChange): Promise<Member[]> {
     if (this.stopping) throw Errors.Stopped;
     const reqId = this.reqIds.next();
     const done = this.wait.register<ApplyResult>(reqId, this.requestTimeoutMs, this.timeoutError());
-    const cc = reconfig.confChange(type, m, reqId, isPromote);
+    const cc = make(reqId);
     const propose = () => {
       try {
         this.host.proposeConfChange(cc);
@@ -1284,7 +1335,7 @@ export class EtcdServer {
       reconfig.checkConnectedToAll(members, this.id, this.activeSince, Date.now());
     }
     const member: Member = { id, name: '', peerUrls: urls, clientUrls: [], isLearner };
-    const after = await this.proposeConfChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, member);
+    const after = await this.proposeConfChange((reqId) => reconfig.confChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, member, reqId));
     return { member, members: after };
   }
 
@@ -1296,7 +1347,7 @@ export class EtcdServer {
       reconfig.checkCanRemoveVoter(this.members(), id);
       reconfig.checkRemoveKeepsActiveQuorum(this.members(), id, this.id, this.activeSince, Date.now());
     }
-    return this.proposeConfChange(ConfChangeType.RemoveNode, m);
+    return this.proposeConfChange((reqId) => reconfig.removeConfChange(id, reqId));
   }
 
   async memberUpdate(id: bigint, peerUrls: string[]): Promise<Member[]> {
@@ -1304,28 +1355,57 @@ export class EtcdServer {
     const m = this.membership.get(id);
     if (!m) throw Errors.MemberNotFound;
     reconfig.checkUrlsFree(this.members(), urls, id);
-    return this.proposeConfChange(ConfChangeType.UpdateNode, { ...m, peerUrls: urls });
+    return this.proposeConfChange((reqId) => reconfig.confChange(ConfChangeType.UpdateNode, { ...m, peerUrls: urls }, reqId));
   }
 
+  /** Only the leader knows whether a learner caught up: a follower hands the promotion to it (etcd's PromoteMember). */
   async memberPromote(id: bigint): Promise<Member[]> {
+    const progress = this.host.node.status().progress;
+    if (!progress) return this.forwardPromote(id);
     const m = this.membership.get(id);
     if (!m) throw Errors.MemberNotFound;
     if (!m.isLearner) throw Errors.MemberNotLearner;
     // etcd: the learner must have replicated at least 90% of the leader's log.
-    const progress = this.host.node.status().progress;
-    if (progress) {
-      const leaderMatch = progress.get(this.id)?.match ?? 0;
-      const learnerMatch = progress.get(id)?.match ?? 0;
-      if (learnerMatch < leaderMatch * 0.9) {
-        this.metrics.learnerPromoteFailures.inc({ Reason: Errors.LearnerNotReady.message });
-        throw Errors.LearnerNotReady;
-      }
-    } else if (!this.isActive(id)) {
+    const leaderMatch = progress.get(this.id)?.match ?? 0;
+    const learnerMatch = progress.get(id)?.match ?? 0;
+    if (learnerMatch < leaderMatch * 0.9) {
+      this.metrics.learnerPromoteFailures.inc({ Reason: Errors.LearnerNotReady.message });
       throw Errors.LearnerNotReady;
     }
-    const members = await this.proposeConfChange(ConfChangeType.AddNode, { ...m, isLearner: false }, true);
+    const members = await this.proposeConfChange((reqId) => reconfig.promoteConfChange(id, reqId));
     this.metrics.learnerPromoteSuccesses.inc();
     return members;
+  }
+
+  private async forwardPromote(id: bigint): Promise<Member[]> {
+    const transport = this.transport;
+    if (!transport) throw Errors.NotLeader;
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (Date.now() < deadline) {
+      if (this.stopping) throw Errors.Stopped;
+      const leader = await this.waitLeaderMember(deadline);
+      for (const url of leader.peerUrls) {
+        try {
+          return await transport.promoteMember(url, id, Math.max(1, deadline - Date.now()));
+        } catch (err) {
+          if (err === Errors.LearnerNotReady || err === Errors.MemberNotFound || err === Errors.MemberNotLearner) throw err;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw Errors.Timeout;
+  }
+
+  /** The leader's member entry, once there is a leader this member knows (etcd's waitLeader). */
+  private async waitLeaderMember(deadline: number): Promise<Member> {
+    for (;;) {
+      const lead = this.host.lead;
+      const m = lead === 0n ? undefined : this.membership.get(lead) ?? this.bootPeers.find((p) => p.id === lead);
+      if (m && m.peerUrls.length) return m;
+      if (this.stopping) throw Errors.Stopped;
+      if (Date.now() > deadline) throw lead === 0n ? Errors.NoLeader : Errors.Timeout;
+      await new Promise((r) => setTimeout(r, this.opts.heartbeatMs));
+    }
   }
 
   /** Hands leadership to a voter and waits until it leads (etcd's MoveLeader). */

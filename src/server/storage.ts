@@ -8,7 +8,7 @@ import { MemoryStorage } from '../raft/index.js';
 import type { ConfState, HardState } from '../raft/types.js';
 import { Wal, type WalReplay } from '../wal/index.js';
 import { LmdbBackend } from '../backend/lmdb.js';
-import type { Backend } from '../backend/backend.js';
+import type { Backend, BackendView } from '../backend/backend.js';
 import { MvccStore } from '../mvcc/index.js';
 import { codec } from '../pb/codec.js';
 import type { Logger } from '../pkg/logger.js';
@@ -212,11 +212,22 @@ export function saveConf(backend: Backend, cs: ConfState): void {
   backend.put('meta', CONF_STATE_KEY, new TextEncoder().encode(json));
 }
 
-function loadConf(backend: Backend): ConfState | undefined {
-  const v = backend.get('meta', CONF_STATE_KEY);
-  if (!v) return undefined;
+function parseConf(v: Uint8Array): ConfState {
   const o = JSON.parse(new TextDecoder().decode(v));
   return { voters: o.voters.map((x: string) => BigInt(x)), learners: o.learners.map((x: string) => BigInt(x)) };
+}
+
+function loadConf(backend: Backend): ConfState | undefined {
+  const v = backend.get('meta', CONF_STATE_KEY);
+  return v ? parseConf(v) : undefined;
+}
+
+/** The configuration a point-in-time view of the backend holds (for a snapshot leaving this member). */
+export function loadConfFromView(view: BackendView): ConfState | undefined {
+  for (const [k, v] of view.range('meta', CONF_STATE_KEY, Buffer.concat([CONF_STATE_KEY, Buffer.from([0])]))) {
+    if (Buffer.from(k).equals(CONF_STATE_KEY)) return parseConf(v);
+  }
+  return undefined;
 }
 
 /** Marks a backend being replaced by a snapshot's database (meta bucket): its value is the snapshot's index. */

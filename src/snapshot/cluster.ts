@@ -3,7 +3,7 @@
 import { defaultConfig, parseInitialCluster, urlString, verifyBootstrap } from '../config/index.js';
 import { urlList } from '../config/flag-kinds.js';
 import { clusterId, memberId } from '../server/ids.js';
-import type { Member } from '../server/membership.js';
+import type { Member } from '../membership/index.js';
 
 export interface RestoreClusterSpec {
   /** This member's name; must appear in initialCluster. */

@@ -8,7 +8,7 @@ import { BoltFile } from '../bolt/reader.js';
 import { BUCKETS, type BucketName } from '../backend/backend.js';
 import { LmdbBackend } from '../backend/lmdb.js';
 import { writeConsistentIndex } from '../mvcc/meta.js';
-import { Membership, type Member } from '../server/membership.js';
+import { Membership, type Member } from '../membership/index.js';
 import { metadataCodec, saveConf } from '../server/storage.js';
 import { Wal } from '../wal/index.js';
 import { verifySnapshot } from './hash.js';

@@ -43,7 +43,7 @@ const GO_INT = /^\d+$/;
  * What etcd's semver library (coreos/go-semver) accepts: MAJOR.MINOR.PATCH with an optional
  * "-pre.release" and "+metadata", each number decimal (leading zeros allowed).
  */
-function parseGoSemver(text: string): Semver | undefined {
+export function parseGoSemver(text: string): Semver | undefined {
   let rest = text;
   let metadata = '';
   let pre = '';

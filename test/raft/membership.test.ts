@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ConfChangeType, MessageType, ProposalDroppedError, type ConfChange, type NodeId } from '../../src/raft/index.js';
 import { TestCluster, enc } from './helpers.js';
 
-const cc = (type: ConfChangeType, nodeId: NodeId): ConfChange => ({ type, nodeId, context: new Uint8Array() });
+const cc = (type: ConfChangeType, nodeId: NodeId): ConfChange => ({ id: 0n, type, nodeId, context: new Uint8Array() });
 
 test('learners receive the log but neither vote nor count toward the quorum', () => {
   const c = new TestCluster([1n, 2n], {}, [3n]);

@@ -10,7 +10,7 @@ import {
   checkRemoveKeepsActiveQuorum,
   HEALTH_INTERVAL_MS,
 } from '../../src/server/reconfig.js';
-import type { Member } from '../../src/server/membership.js';
+import type { Member } from '../../src/membership/index.js';
 
 const m = (id: number, name: string, isLearner = false): Member => ({ id: BigInt(id), name, peerUrls: [`http://127.0.0.1:${id}`], clientUrls: [], isLearner });
 const three = [m(1, 'a'), m(2, 'b'), m(3, 'c')];

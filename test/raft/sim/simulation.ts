@@ -216,17 +216,17 @@ export class Simulation {
       choices.push(() => {
         const id = this.nextId;
         this.nextId += 1n;
-        l.node!.proposeConfChange({ type: ConfChangeType.AddLearnerNode, nodeId: id, context: EMPTY });
+        l.node!.proposeConfChange({ id: 0n, type: ConfChangeType.AddLearnerNode, nodeId: id, context: EMPTY });
       });
     }
     if (learners.length > 0) {
       const id = this.rng.pick(learners);
-      choices.push(() => l.node!.proposeConfChange({ type: ConfChangeType.AddNode, nodeId: id, context: EMPTY }));
-      choices.push(() => l.node!.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: id, context: EMPTY }));
+      choices.push(() => l.node!.proposeConfChange({ id: 0n, type: ConfChangeType.AddNode, nodeId: id, context: EMPTY }));
+      choices.push(() => l.node!.proposeConfChange({ id: 0n, type: ConfChangeType.RemoveNode, nodeId: id, context: EMPTY }));
     }
     if (voters.length > 2) {
       const id = this.rng.pick(voters);
-      choices.push(() => l.node!.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: id, context: EMPTY }));
+      choices.push(() => l.node!.proposeConfChange({ id: 0n, type: ConfChangeType.RemoveNode, nodeId: id, context: EMPTY }));
     }
     if (choices.length === 0) return;
     try {

@@ -1,0 +1,57 @@
+// etcd's "message" stream and pipeline bodies: each Raft message as its raftpb
+// encoding preceded by its length, 8 bytes big-endian (rafthttp's messageEncoder).
+// The link heartbeat that keeps an idle stream from timing out is an all-zero
+// MsgHeartbeat: Raft never sends a message without From and To.
+import { MessageType, type Message } from '../raft/types.js';
+import { decodeMessage, getU64BE, messageEncodedSize, PbWriter, putU64BE, writeMessage } from '../raft/index.js';
+import type { StreamBuffer } from './stream-buffer.js';
+
+/** etcd's readBytesLimit: a length beyond this is a corrupt stream, not a message. */
+export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
+
+export const LINK_HEARTBEAT: Message = Object.freeze({
+  type: MessageType.Heartbeat,
+  to: 0n,
+  from: 0n,
+  term: 0,
+  logTerm: 0,
+  index: 0,
+  entries: [],
+  commit: 0,
+  reject: false,
+  rejectHint: 0,
+}) as Message;
+
+export function isLinkHeartbeat(m: Message): boolean {
+  return m.type === MessageType.Heartbeat && m.from === 0n && m.to === 0n;
+}
+
+/** Messages, each framed as etcd frames them, in one buffer: one write for the batch. */
+export function encodeMessageStream(messages: readonly Message[]): Buffer {
+  let size = 0;
+  const sizes = messages.map((m) => messageEncodedSize(m));
+  for (const s of sizes) size += 8 + s;
+  const buf = Buffer.allocUnsafe(size);
+  const w = new PbWriter(buf);
+  for (let i = 0; i < messages.length; i++) {
+    putU64BE(buf, w.pos, sizes[i]!);
+    w.pos += 8;
+    writeMessage(w, messages[i]!);
+  }
+  if (w.pos !== size) throw new Error(`message stream: encoded ${w.pos} bytes, sized ${size}`);
+  return buf;
+}
+
+/** Reads length-prefixed messages as they arrive; undefined until the next one is complete. */
+export class MessageStreamDecoder {
+  decode(sb: StreamBuffer): Message | undefined {
+    if (sb.length < 8) return undefined;
+    const n = getU64BE(sb.head(8), 0);
+    if (n > MAX_MESSAGE_BYTES) throw new RangeError(`message stream: a message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+    if (sb.length < 8 + n) return undefined;
+    const b = sb.head(8 + n);
+    const m = decodeMessage(new Uint8Array(b.buffer, b.byteOffset + 8, n));
+    sb.consume(8 + n);
+    return m;
+  }
+}
