@@ -1,5 +1,6 @@
-// Multi-member etcd-ts clusters of real processes on 127.0.0.1, for tests that kill,
-// restart and add members. Each member's ports and data dir outlive its process.
+// Multi-member clusters of real processes on 127.0.0.1, for tests that kill, restart and
+// add members: etcd-ts members, and real etcd ones beside them (mixed clusters). Each
+// member's ports and data dir outlive its process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -48,6 +49,10 @@ export class ClusterMember {
 
   logs(): string {
     return this.log;
+  }
+
+  get kind(): 'etcd' | 'etcd-ts' {
+    return this.opts.kind ?? 'etcd-ts';
   }
 
   /** Spawns the process; call ready() to wait for it to serve. */
@@ -100,6 +105,16 @@ export class ClusterMember {
   signal(sig: NodeJS.Signals): boolean {
     if (!this.running) return false;
     return this.child!.kill(sig);
+  }
+
+  /** Waits for the process to end on its own (a removed member stops itself); false on timeout. */
+  async waitExit(timeoutMs: number): Promise<boolean> {
+    if (!this.running) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const ok = await Promise.race([this.exited.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    return ok;
   }
 
   async kill9(): Promise<void> {

@@ -8,6 +8,8 @@ import type { KvInput, KvOperation, KvOutput } from './kv-model.js';
 export class Recorder<I, O> {
   private readonly ops: Operation<I, O>[] = [];
   private failures = 0;
+  /** Why calls failed: "<gRPC code>: <message>" → how many times. */
+  private readonly reasons = new Map<string, number>();
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
@@ -20,8 +22,13 @@ export class Recorder<I, O> {
       op.return = this.clock();
       op.output = output;
       return output;
-    } catch {
+    } catch (err) {
       this.failures++;
+      const e = err as { code?: unknown; details?: unknown; message?: unknown };
+      // grpc-js appends timings and addresses to a deadline's text: keep what identifies the failure.
+      const text = String(e.details ?? e.message ?? err).replace(/ after [\d.]+s,.*$/, '');
+      const reason = `${typeof e.code === 'number' ? e.code : 'none'}: ${text}`;
+      this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
       return undefined;
     }
   }
@@ -34,6 +41,11 @@ export class Recorder<I, O> {
   /** How many calls failed (and so have unknown outcomes). */
   failed(): number {
     return this.failures;
+  }
+
+  /** Why calls failed, "<gRPC code>: <message>" with a count each. */
+  failureReasons(): Map<string, number> {
+    return new Map(this.reasons);
   }
 }
 
