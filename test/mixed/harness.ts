@@ -121,7 +121,7 @@ export class MixedCluster {
   }
 
   /** etcdctl member add --learner, then the new member started with the settings it printed. */
-  async addLearner(kind: Kind, name: string): Promise<MixedMember> {
+  async addLearner(kind: Kind, name: string, opts: { waitReady?: boolean } = {}): Promise<MixedMember> {
     const peer = await freePort();
     const peerUrl = `http://127.0.0.1:${peer}`;
     const add = await retry(() => etcdctl(this.voters().map((x) => x.endpoint), ['member', 'add', name, `--peer-urls=${peerUrl}`, '--learner']), (r) => r.code === 0, 30_000);
@@ -133,7 +133,7 @@ export class MixedCluster {
     m.id = id;
     this.learners.add(m);
     m.spawn();
-    await m.ready(60_000);
+    if (opts.waitReady ?? true) await m.ready(60_000);
     return m;
   }
 
