@@ -67,13 +67,13 @@ export function servePeerApi(
   }
   if (!hooks) return httpError(res, 503, 'not ready');
   if (route === 'members') {
-    if (req.method !== 'GET') return methodNotAllowed(res, 'GET', cid);
+    if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
     const body = membersJson(hooks.members());
     res.writeHead(200, { ...cid, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }
   if (route === 'promote') {
-    if (req.method !== 'POST') return methodNotAllowed(res, 'POST', cid);
+    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
     req.resume();
     const idStr = path.slice(PATH_MEMBER_PROMOTE.length);
     if (!/^[0-9]+$/.test(idStr) || BigInt(idStr) >= 1n << 64n) return httpError(res, 404, `member ${idStr} not found in cluster`, cid);
@@ -97,7 +97,7 @@ export function servePeerApi(
 }
 
 function serveLease(path: string, req: IncomingMessage, res: ServerResponse, hooks: PeerApiHooks): void {
-  if (req.method !== 'POST') return httpError(res, 405, 'method not allowed');
+  if (req.method !== 'POST') return httpError(res, 405, 'Method Not Allowed');
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (c: Buffer) => {

@@ -301,8 +301,9 @@ export class RaftTransport {
   /** Checks every Raft route makes first; false when it answered a refusal. */
   private admit(req: IncomingMessage, res: ServerResponse, method: string, headers: Record<string, string>): boolean {
     if (req.method !== method) {
+      // etcd checks the method before it sets any header of its own.
       req.resume();
-      methodNotAllowed(res, method, headers);
+      methodNotAllowed(res, method);
       return false;
     }
     const refusal = checkCompatibility(req.headers, this.clusterId, this.opts.serverVersion);
@@ -359,7 +360,14 @@ export class RaftTransport {
       } catch {
         return httpError(res, 400, 'error unmarshalling raft message', headers);
       }
-      if (this.process(m) === 'removed') return httpError(res, 403, 'cannot process message from removed member', headers);
+      if (this.process(m) === 'removed') {
+        // etcd 3.4 means to answer 403 here, but its error doesn't implement the writer it
+        // checks for: it answers 500 and drops the connection, which is what senders see.
+        res.writeHead(500, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+        res.write('error processing raft message\n');
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(204, headers).end();
     });
   }
@@ -386,7 +394,7 @@ export class RaftTransport {
         return void req.destroy();
       }
       if (hooks.isRemoved(message.from)) {
-        httpError(res, 403, 'cannot process message from removed member', { ...headers, connection: 'close' });
+        httpError(res, 500, 'failed to process raft message (cannot process message from removed member)', { ...headers, connection: 'close' });
         return void req.destroy();
       }
       try {
