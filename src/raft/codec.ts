@@ -41,11 +41,34 @@ function uvarintSize(v: number): number {
   return n;
 }
 
+/**
+ * Member IDs as varints, cached: a cluster has a handful of them and every message
+ * carries two, so their bigint arithmetic is done once per ID rather than per message.
+ */
+const idCache = new Map<NodeId, Uint8Array>();
+const ID_CACHE_MAX = 256;
+
+function idBytes(id: NodeId): Uint8Array {
+  let b = idCache.get(id);
+  if (b) return b;
+  const u = BigInt.asUintN(64, id);
+  let lo = Number(u & 0xffffffffn);
+  let hi = Number(u >> 32n);
+  const out: number[] = [];
+  while (hi > 0 || lo >= 0x80) {
+    out.push((lo & 0x7f) | 0x80);
+    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  out.push(lo);
+  b = Uint8Array.from(out);
+  if (idCache.size >= ID_CACHE_MAX) idCache.clear();
+  idCache.set(id, b);
+  return b;
+}
+
 function idSize(id: NodeId): number {
-  if (id < 0x80n) return 1;
-  let n = 0;
-  for (let v = BigInt.asUintN(64, id); v > 0n; v >>= 7n) n++;
-  return n;
+  return id >= 0n && id < 0x80n ? 1 : idBytes(id).length;
 }
 
 function bytesFieldSize(tagSize: number, len: number): number {
@@ -122,18 +145,10 @@ export class PbWriter {
       this.buf[this.pos++] = Number(id);
       return;
     }
-    const u = BigInt.asUintN(64, id);
-    let lo = Number(u & 0xffffffffn);
-    let hi = Number(u >> 32n);
+    const v = idBytes(id);
     const b = this.buf;
     let p = this.pos;
-    // 64-bit varint from two 32-bit halves: 7 bits at a time, low half first.
-    while (hi > 0 || lo >= 0x80) {
-      b[p++] = (lo & 0x7f) | 0x80;
-      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    b[p++] = lo;
+    for (let i = 0; i < v.length; i++) b[p++] = v[i]!;
     this.pos = p;
   }
   bytes(field: number, data: Uint8Array): void {
@@ -263,41 +278,49 @@ export function encodeSnapshot(s: Snapshot): Uint8Array {
 
 // ---- reading -------------------------------------------------------------------------
 
-/** Reads one protobuf message between pos and end; throws RangeError on malformed input. */
+/**
+ * Reads protobuf fields out of buf; each read stays below `end`, the current message's
+ * end, which callers narrow for nested messages. Malformed input throws RangeError.
+ */
 export class PbReader {
   pos: number;
+  end: number;
   constructor(
     readonly buf: Uint8Array,
     start = 0,
-    readonly end = buf.length,
+    end = buf.length,
   ) {
     this.pos = start;
+    this.end = end;
   }
   done(): boolean {
     return this.pos >= this.end;
   }
-  private byte(): number {
-    if (this.pos >= this.end) throw new RangeError('raftpb: truncated input');
-    return this.buf[this.pos++]!;
-  }
-  /** A field's tag: [field number, wire type]. */
-  tag(): [number, number] {
+  /** A field's tag, (field number << 3) | wire type. */
+  tag(): number {
     const t = this.uvarint();
-    const field = Math.floor(t / 8);
-    if (field === 0) throw new RangeError('raftpb: illegal tag 0');
-    return [field, t % 8];
+    if (t < 8) throw new RangeError('raftpb: illegal tag 0');
+    return t;
   }
   /** An unsigned varint that must fit a JS safe integer (terms, indexes, lengths). */
   uvarint(): number {
-    let b = this.byte();
-    if (b < 0x80) return b;
-    let v = b & 0x7f;
+    const b = this.buf;
+    let p = this.pos;
+    if (p >= this.end) throw new RangeError('raftpb: truncated input');
+    let c = b[p++]!;
+    if (c < 0x80) {
+      this.pos = p;
+      return c;
+    }
+    let v = c & 0x7f;
     let mul = 0x80;
     for (let i = 1; i < 10; i++) {
-      b = this.byte();
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) {
-        if (!Number.isSafeInteger(v)) throw new RangeError('raftpb: integer beyond 2^53');
+      if (p >= this.end) throw new RangeError('raftpb: truncated input');
+      c = b[p++]!;
+      v += (c & 0x7f) * mul;
+      if (c < 0x80) {
+        this.pos = p;
+        if (v > Number.MAX_SAFE_INTEGER) throw new RangeError('raftpb: integer beyond 2^53');
         return v;
       }
       mul *= 0x80;
@@ -306,28 +329,40 @@ export class PbReader {
   }
   /** An unsigned 64-bit varint as a bigint (member IDs). */
   id(): NodeId {
-    let b = this.byte();
-    if (b < 0x80) return BigInt(b);
-    let lo = b & 0x7f;
+    const b = this.buf;
+    let p = this.pos;
+    if (p >= this.end) throw new RangeError('raftpb: truncated input');
+    let c = b[p++]!;
+    if (c < 0x80) {
+      this.pos = p;
+      return BigInt(c);
+    }
+    // The low 28 bits (4 bytes) and the rest as two exact numbers: no bigint arithmetic per byte.
+    let lo = c & 0x7f;
     let hi = 0;
-    let shift = 7;
+    let mul = 0x80;
     for (let i = 1; i < 10; i++) {
-      b = this.byte();
-      const bits = b & 0x7f;
-      if (shift < 28) lo |= bits << shift;
-      else if (shift === 28) {
-        lo = (lo | (bits << 28)) >>> 0;
-        hi = bits >>> 4;
-      } else hi |= bits << (shift - 32);
-      if (b < 0x80) return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-      shift += 7;
+      if (p >= this.end) throw new RangeError('raftpb: truncated input');
+      c = b[p++]!;
+      if (i < 4) {
+        lo += (c & 0x7f) * mul;
+        mul *= 0x80;
+        if (i === 3) mul = 1;
+      } else {
+        hi += (c & 0x7f) * mul;
+        mul *= 0x80;
+      }
+      if (c < 0x80) {
+        this.pos = p;
+        return idFromParts(hi, lo);
+      }
     }
     throw new RangeError('raftpb: varint too long');
   }
   bool(): boolean {
     return this.uvarint() !== 0;
   }
-  /** A length-delimited field's bounds, checked against the message's end. */
+  /** A length-delimited field's length, checked against the message's end. */
   len(): number {
     const n = this.uvarint();
     if (n > this.end - this.pos) throw new RangeError('raftpb: length beyond the end of the message');
@@ -345,7 +380,7 @@ export class PbReader {
   skip(wt: number): void {
     switch (wt) {
       case WT_VARINT:
-        while (this.byte() >= 0x80);
+        this.uvarint64();
         return;
       case WT_FIXED64:
         if (this.end - this.pos < 8) throw new RangeError('raftpb: truncated input');
@@ -362,76 +397,114 @@ export class PbReader {
         throw new RangeError(`raftpb: illegal wire type ${wt}`);
     }
   }
+  /** Steps over any varint of up to 10 bytes. */
+  private uvarint64(): void {
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new RangeError('raftpb: truncated input');
+      if (this.buf[this.pos++]! < 0x80) return;
+    }
+    throw new RangeError('raftpb: varint too long');
+  }
+  /** Narrows the reader to a nested message; returns the outer end to restore. */
+  enter(): number {
+    const n = this.len();
+    const outer = this.end;
+    this.end = this.pos + n;
+    return outer;
+  }
+  leave(outer: number): void {
+    if (this.pos !== this.end) throw new RangeError('raftpb: nested message misread');
+    this.end = outer;
+  }
 }
 
-function expect(wt: number, want: number, what: string): void {
-  if (wt !== want) throw new RangeError(`raftpb: wrong wire type ${wt} for ${what}`);
+/** Decoded member IDs by their high and low parts: the same few IDs arrive in every message. */
+const decodedIds = new Map<number, Map<number, NodeId>>();
+
+function idFromParts(hi: number, lo: number): NodeId {
+  let byLo = decodedIds.get(hi);
+  const cached = byLo?.get(lo);
+  if (cached !== undefined) return cached;
+  const id = hi === 0 ? BigInt(lo) : BigInt.asUintN(64, (BigInt(hi) << 28n) | BigInt(lo));
+  if (!byLo) {
+    if (decodedIds.size >= ID_CACHE_MAX) decodedIds.clear();
+    byLo = new Map();
+    decodedIds.set(hi, byLo);
+  }
+  if (byLo.size < ID_CACHE_MAX) byLo.set(lo, id);
+  return id;
 }
 
-function readEntry(r: PbReader): Entry {
+/** A known field arriving with another wire type: gogo's "wrong wireType" error. */
+function wrongType(tag: number, what: string): never {
+  throw new RangeError(`raftpb: wrong wire type ${tag & 7} for ${what}`);
+}
+
+/** Unknown fields are skipped; a known field number with the wrong wire type is refused. */
+function other(r: PbReader, tag: number, known: number, what: string): void {
+  if (tag >>> 3 <= known) wrongType(tag, what);
+  r.skip(tag & 7);
+}
+
+export function readEntry(r: PbReader): Entry {
   const e: Entry = { term: 0, index: 0, type: EntryType.Normal, data: EMPTY };
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
-      case 1:
-        expect(wt, WT_VARINT, 'Entry.Type');
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x08:
         e.type = r.uvarint();
         break;
-      case 2:
-        expect(wt, WT_VARINT, 'Entry.Term');
+      case 0x10:
         e.term = r.uvarint();
         break;
-      case 3:
-        expect(wt, WT_VARINT, 'Entry.Index');
+      case 0x18:
         e.index = r.uvarint();
         break;
-      case 4:
-        expect(wt, WT_BYTES, 'Entry.Data');
+      case 0x22:
         e.data = r.bytes();
         break;
       default:
-        r.skip(wt);
+        other(r, tag, 4, 'Entry');
     }
   }
   return e;
 }
 
 /** Repeated uint64, packed or not. */
-function readIds(r: PbReader, wt: number, into: NodeId[]): void {
-  if (wt === WT_VARINT) {
+function readIds(r: PbReader, tag: number, into: NodeId[]): void {
+  if ((tag & 7) === WT_VARINT) {
     into.push(r.id());
     return;
   }
-  expect(wt, WT_BYTES, 'repeated uint64');
-  const end = r.pos + r.len();
-  const sub = new PbReader(r.buf, r.pos, end);
-  while (!sub.done()) into.push(sub.id());
-  r.pos = end;
+  if ((tag & 7) !== WT_BYTES) wrongType(tag, 'repeated uint64');
+  const outer = r.enter();
+  while (r.pos < r.end) into.push(r.id());
+  r.leave(outer);
 }
 
 function readConfState(r: PbReader): ConfState {
   const cs: ConfState = { voters: [], learners: [] };
   const joint: NodeId[] = [];
   let autoLeave = false;
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
       case 1:
-        readIds(r, wt, cs.voters);
+        readIds(r, tag, cs.voters);
         break;
       case 2:
-        readIds(r, wt, cs.learners);
+        readIds(r, tag, cs.learners);
         break;
       case 3:
       case 4:
-        readIds(r, wt, joint);
+        readIds(r, tag, joint);
         break;
       case 5:
-        expect(wt, WT_VARINT, 'ConfState.auto_leave');
+        if (tag !== 0x28) wrongType(tag, 'ConfState.auto_leave');
         autoLeave = r.bool();
         break;
       default:
-        r.skip(wt);
+        r.skip(tag & 7);
     }
   }
   // etcd 3.4 never enters a joint configuration; one here is a newer writer we can't follow.
@@ -439,32 +512,25 @@ function readConfState(r: PbReader): ConfState {
   return cs;
 }
 
-function sub(r: PbReader): PbReader {
-  const n = r.len();
-  const s = new PbReader(r.buf, r.pos, r.pos + n);
-  r.pos += n;
-  return s;
-}
-
 function readMetadata(r: PbReader): SnapshotMetadata {
   const md: SnapshotMetadata = { index: 0, term: 0, confState: { voters: [], learners: [] } };
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
-      case 1:
-        expect(wt, WT_BYTES, 'SnapshotMetadata.conf_state');
-        md.confState = readConfState(sub(r));
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x0a: {
+        const outer = r.enter();
+        md.confState = readConfState(r);
+        r.leave(outer);
         break;
-      case 2:
-        expect(wt, WT_VARINT, 'SnapshotMetadata.index');
+      }
+      case 0x10:
         md.index = r.uvarint();
         break;
-      case 3:
-        expect(wt, WT_VARINT, 'SnapshotMetadata.term');
+      case 0x18:
         md.term = r.uvarint();
         break;
       default:
-        r.skip(wt);
+        other(r, tag, 3, 'SnapshotMetadata');
     }
   }
   return md;
@@ -472,19 +538,20 @@ function readMetadata(r: PbReader): SnapshotMetadata {
 
 function readSnapshot(r: PbReader): Snapshot {
   const s: Snapshot = { metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: EMPTY };
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
-      case 1:
-        expect(wt, WT_BYTES, 'Snapshot.data');
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x0a:
         s.data = r.bytes();
         break;
-      case 2:
-        expect(wt, WT_BYTES, 'Snapshot.metadata');
-        s.metadata = readMetadata(sub(r));
+      case 0x12: {
+        const outer = r.enter();
+        s.metadata = readMetadata(r);
+        r.leave(outer);
         break;
+      }
       default:
-        r.skip(wt);
+        other(r, tag, 2, 'Snapshot');
     }
   }
   return s;
@@ -495,64 +562,61 @@ const MSG_SNAP = 7;
 
 export function readMessage(r: PbReader): Message {
   const m: Message = { type: 0, to: 0n, from: 0n, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
-  let snapshot: Snapshot | undefined;
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
-      case 1:
-        expect(wt, WT_VARINT, 'Message.type');
+  let snapAt = -1;
+  let snapEnd = -1;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x08:
         m.type = r.uvarint();
         break;
-      case 2:
-        expect(wt, WT_VARINT, 'Message.to');
+      case 0x10:
         m.to = r.id();
         break;
-      case 3:
-        expect(wt, WT_VARINT, 'Message.from');
+      case 0x18:
         m.from = r.id();
         break;
-      case 4:
-        expect(wt, WT_VARINT, 'Message.term');
+      case 0x20:
         m.term = r.uvarint();
         break;
-      case 5:
-        expect(wt, WT_VARINT, 'Message.logTerm');
+      case 0x28:
         m.logTerm = r.uvarint();
         break;
-      case 6:
-        expect(wt, WT_VARINT, 'Message.index');
+      case 0x30:
         m.index = r.uvarint();
         break;
-      case 7:
-        expect(wt, WT_BYTES, 'Message.entries');
-        m.entries.push(readEntry(sub(r)));
+      case 0x3a: {
+        const outer = r.enter();
+        m.entries.push(readEntry(r));
+        r.leave(outer);
         break;
-      case 8:
-        expect(wt, WT_VARINT, 'Message.commit');
+      }
+      case 0x40:
         m.commit = r.uvarint();
         break;
-      case 9:
-        expect(wt, WT_BYTES, 'Message.snapshot');
-        snapshot = readSnapshot(sub(r));
+      case 0x4a: {
+        // Read once the type is known: every message carries this (non-nullable) field,
+        // and only MsgSnap's means anything.
+        const n = r.len();
+        snapAt = r.pos;
+        snapEnd = r.pos + n;
+        r.pos = snapEnd;
         break;
-      case 10:
-        expect(wt, WT_VARINT, 'Message.reject');
+      }
+      case 0x50:
         m.reject = r.bool();
         break;
-      case 11:
-        expect(wt, WT_VARINT, 'Message.rejectHint');
+      case 0x58:
         m.rejectHint = r.uvarint();
         break;
-      case 12:
-        expect(wt, WT_BYTES, 'Message.context');
+      case 0x62:
         m.context = r.bytes();
         break;
       default:
-        r.skip(wt);
+        other(r, tag, 12, 'Message');
     }
   }
-  // Every message carries a (non-nullable) snapshot field; only MsgSnap's means anything.
-  if (snapshot && (m.type === MSG_SNAP || snapshot.metadata.index !== 0)) m.snapshot = snapshot;
+  if (m.type === MSG_SNAP && snapAt >= 0) m.snapshot = readSnapshot(new PbReader(r.buf, snapAt, snapEnd));
   return m;
 }
 
@@ -571,27 +635,23 @@ export function decodeSnapshot(b: Uint8Array): Snapshot {
 export function decodeConfChange(b: Uint8Array): ConfChange {
   const r = new PbReader(b);
   const cc: ConfChange = { id: 0n, type: 0, nodeId: 0n, context: EMPTY };
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    switch (f) {
-      case 1:
-        expect(wt, WT_VARINT, 'ConfChange.ID');
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x08:
         cc.id = r.id();
         break;
-      case 2:
-        expect(wt, WT_VARINT, 'ConfChange.Type');
+      case 0x10:
         cc.type = r.uvarint();
         break;
-      case 3:
-        expect(wt, WT_VARINT, 'ConfChange.NodeID');
+      case 0x18:
         cc.nodeId = r.id();
         break;
-      case 4:
-        expect(wt, WT_BYTES, 'ConfChange.Context');
+      case 0x22:
         cc.context = r.bytes();
         break;
       default:
-        r.skip(wt);
+        other(r, tag, 4, 'ConfChange');
     }
   }
   return cc;
@@ -600,13 +660,21 @@ export function decodeConfChange(b: Uint8Array): ConfChange {
 export function decodeHardState(b: Uint8Array): HardState {
   const r = new PbReader(b);
   const hs: HardState = { term: 0, vote: 0n, commit: 0 };
-  while (!r.done()) {
-    const [f, wt] = r.tag();
-    expect(wt, WT_VARINT, 'HardState field');
-    if (f === 1) hs.term = r.uvarint();
-    else if (f === 2) hs.vote = r.id();
-    else if (f === 3) hs.commit = r.uvarint();
-    else r.skip(wt);
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x08:
+        hs.term = r.uvarint();
+        break;
+      case 0x10:
+        hs.vote = r.id();
+        break;
+      case 0x18:
+        hs.commit = r.uvarint();
+        break;
+      default:
+        other(r, tag, 3, 'HardState');
+    }
   }
   return hs;
 }

@@ -30,6 +30,7 @@ export {
   writeEntry,
   writeMessage,
   readMessage,
+  readEntry,
   PbReader,
   PbWriter,
   putU64BE,

@@ -3,7 +3,7 @@
 // The link heartbeat that keeps an idle stream from timing out is an all-zero
 // MsgHeartbeat: Raft never sends a message without From and To.
 import { MessageType, type Message } from '../raft/types.js';
-import { decodeMessage, getU64BE, messageEncodedSize, PbWriter, putU64BE, writeMessage } from '../raft/index.js';
+import { getU64BE, messageEncodedSize, PbReader, PbWriter, putU64BE, readMessage, writeMessage } from '../raft/index.js';
 import type { StreamBuffer } from './stream-buffer.js';
 
 /** etcd's readBytesLimit: a length beyond this is a corrupt stream, not a message. */
@@ -46,11 +46,12 @@ export function encodeMessageStream(messages: readonly Message[]): Buffer {
 export class MessageStreamDecoder {
   decode(sb: StreamBuffer): Message | undefined {
     if (sb.length < 8) return undefined;
-    const n = getU64BE(sb.head(8), 0);
+    const n = getU64BE(sb.head(8), sb.headAt);
     if (n > MAX_MESSAGE_BYTES) throw new RangeError(`message stream: a message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES}`);
     if (sb.length < 8 + n) return undefined;
     const b = sb.head(8 + n);
-    const m = decodeMessage(new Uint8Array(b.buffer, b.byteOffset + 8, n));
+    const at = sb.headAt + 8;
+    const m = readMessage(new PbReader(b, at, at + n));
     sb.consume(8 + n);
     return m;
   }

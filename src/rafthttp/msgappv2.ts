@@ -7,7 +7,11 @@
 //   MsgApp           0x02, u64 size, raftpb Message
 // (all integers 8 bytes big-endian). From and To are implied by the stream.
 import { MessageType, type Entry, type Message, type NodeId } from '../raft/types.js';
-import { decodeEntry, decodeMessage, entryEncodedSize, getU64BE, messageEncodedSize, PbWriter, putU64BE, writeEntry, writeMessage } from '../raft/index.js';
+import { entryEncodedSize, getU64BE, messageEncodedSize, PbReader, PbWriter, putU64BE, readEntry, readMessage, writeEntry, writeMessage } from '../raft/index.js';
+
+function readEntryAt(b: Uint8Array, at: number, size: number): Entry {
+  return readEntry(new PbReader(b, at, at + size));
+}
 import { isLinkHeartbeat, LINK_HEARTBEAT, MAX_MESSAGE_BYTES } from './msg-codec.js';
 import type { StreamBuffer } from './stream-buffer.js';
 
@@ -87,7 +91,7 @@ export class MsgAppV2Decoder {
 
   decode(sb: StreamBuffer): Message | undefined {
     if (sb.length < this.need) return undefined;
-    const type = sb.head(1)[0]!;
+    const type = sb.peek();
     switch (type) {
       case TYPE_LINK_HEARTBEAT:
         sb.consume(1);
@@ -96,11 +100,12 @@ export class MsgAppV2Decoder {
         return this.appEntries(sb);
       case TYPE_APP: {
         if (!this.has(sb, 9)) return undefined;
-        const n = getU64BE(sb.head(9), 1);
+        const n = getU64BE(sb.head(9), sb.headAt + 1);
         if (n > MAX_MESSAGE_BYTES) throw new RangeError(`msgappv2: a message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES}`);
         if (!this.has(sb, 9 + n)) return undefined;
         const b = sb.head(9 + n);
-        const m = decodeMessage(new Uint8Array(b.buffer, b.byteOffset + 9, n));
+        const at = sb.headAt + 9;
+        const m = readMessage(new PbReader(b, at, at + n));
         sb.consume(9 + n);
         this.need = 1;
         this.term = m.term;
@@ -120,12 +125,12 @@ export class MsgAppV2Decoder {
 
   private appEntries(sb: StreamBuffer): Message | undefined {
     if (!this.has(sb, 9)) return undefined;
-    const count = getU64BE(sb.head(9), 1);
+    const count = getU64BE(sb.head(9), sb.headAt + 1);
     let pos = 9;
     const spans: Array<[number, number]> = [];
     for (let i = 0; i < count; i++) {
       if (!this.has(sb, pos + 8)) return undefined;
-      const size = getU64BE(sb.head(pos + 8), pos);
+      const size = getU64BE(sb.head(pos + 8), sb.headAt + pos);
       if (size > MAX_MESSAGE_BYTES) throw new RangeError(`msgappv2: an entry of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
       pos += 8;
       if (!this.has(sb, pos + size)) return undefined;
@@ -134,7 +139,8 @@ export class MsgAppV2Decoder {
     }
     if (!this.has(sb, pos + 8)) return undefined;
     const b = sb.head(pos + 8);
-    const entries: Entry[] = spans.map(([at, size]) => decodeEntry(new Uint8Array(b.buffer, b.byteOffset + at, size)));
+    const base = sb.headAt;
+    const entries: Entry[] = spans.map(([at, size]) => readEntryAt(b, base + at, size));
     const m: Message = {
       type: MessageType.App,
       from: this.remote,
@@ -143,7 +149,7 @@ export class MsgAppV2Decoder {
       logTerm: this.term,
       index: this.index,
       entries,
-      commit: getU64BE(b, pos),
+      commit: getU64BE(b, base + pos),
       reject: false,
       rejectHint: 0,
     };
