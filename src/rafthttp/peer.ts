@@ -30,6 +30,9 @@ export interface PeerHooks {
 }
 
 /** Pipelines reuse up to four connections; each stream holds one of its own. */
+/** A pipeline POST that went through keeps the peer counted as reachable this long. */
+const PIPELINE_ACTIVE_MS = 5000;
+
 function newAgent(tls: PeerTls | undefined, keepAlive: boolean): Agent {
   const opts = { keepAlive, maxSockets: keepAlive ? 4 : Infinity };
   return peerAgent(tls, opts) ?? new Agent(opts);
@@ -91,6 +94,7 @@ export class Peer extends Remote {
   private readonly readers: StreamReader[];
   private readonly streamAgent: Agent;
   private pipelineOkAt = 0;
+  /** When the peer last became reachable (0: not now), for the log's active/inactive lines. */
   private activeSince = 0;
 
   constructor(id: NodeId, urls: string[], hooks: PeerHooks, logger: Logger) {
@@ -133,16 +137,15 @@ export class Peer extends Remote {
 
   /** Connected now, as etcd's peer status counts it: a stream up either way, or a recent pipeline POST. */
   get active(): boolean {
-    return this.activeSince !== 0;
+    return this.up();
   }
 
-  /** When the peer last became reachable (0: not now), as etcd's ActiveSince. */
-  get since(): number {
-    return this.activeSince;
+  private up(): boolean {
+    return this.msgAppWriter.working || this.messageWriter.working || this.readers.some((r) => r.working) || Date.now() - this.pipelineOkAt < PIPELINE_ACTIVE_MS;
   }
 
   private status(): void {
-    const up = this.msgAppWriter.working || this.messageWriter.working || this.readers.some((r) => r.working) || Date.now() - this.pipelineOkAt < 5000;
+    const up = this.up();
     if (up && this.activeSince === 0) {
       this.activeSince = Date.now();
       this.logger.info('peer became active', { 'remote-peer-id': this.id.toString(16) });

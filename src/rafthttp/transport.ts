@@ -224,7 +224,11 @@ export class RaftTransport {
         else peer.send(m);
         continue;
       }
-      this.remotes.get(m.to)?.send(m);
+      const remote = this.remotes.get(m.to);
+      if (!remote) continue;
+      // As etcd: snapshots go to members only; a remote gets its snapshot once it is one.
+      if (m.type === MessageType.Snap) this.hooks?.raft.reportSnapshot(m.to, false);
+      else remote.send(m);
     }
   }
 

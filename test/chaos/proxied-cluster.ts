@@ -120,6 +120,8 @@ export async function startProxiedCluster(size: number, opts: ProxiedClusterOpti
         await cl.close();
       }
     }
+    const group = new Map(ids.map((id, i) => [id, proxies[i]!]));
+    for (const p of proxies) p.group = group;
   } catch (err) {
     await cluster.close();
     throw err;

@@ -1,9 +1,10 @@
 // The peer proxy on its own: links told apart by x-server-from, each link passed,
-// black-holed, delayed and healed without touching the others.
+// black-holed, delayed and healed without touching the others; a stream GET judged by
+// the link its payload travels (from the proxied member to the one that opened it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
-import { PeerProxy, senderOf } from './proxy.js';
+import { PeerProxy, senderOf, streamTargetOf } from './proxy.js';
 import { freePort } from '../helpers/ports.js';
 
 /** An echo server standing in for a member's peer port: answers each POST with its sender and body. */
@@ -33,8 +34,57 @@ function post(port: number, from: string | undefined, body: string, timeoutMs: n
 }
 
 test('senderOf reads the rafthttp sender from a request head, case-insensitively and without leading zeros', () => {
-  assert.equal(senderOf(Buffer.from('POST /raft/stream HTTP/1.1\r\nHost: x\r\nX-Server-From: 00ab12\r\n\r\n')), 'ab12');
+  assert.equal(senderOf(Buffer.from('POST /raft HTTP/1.1\r\nHost: x\r\nX-Server-From: 00ab12\r\n\r\n')), 'ab12');
   assert.equal(senderOf(Buffer.from('GET /members HTTP/1.1\r\nHost: x\r\n\r\n')), undefined);
+  assert.equal(streamTargetOf(Buffer.from('GET /raft/stream/message/b2 HTTP/1.1\r\nX-Server-From: b2\r\nX-Raft-To: 0a1\r\n\r\n')), 'a1');
+  assert.equal(streamTargetOf(Buffer.from('POST /raft HTTP/1.1\r\nX-Server-From: b2\r\nX-Raft-To: a1\r\n\r\n')), undefined);
+});
+
+/** Opens a stream as rafthttp does (GET, the answer streamed back) and reads what arrives within timeoutMs. */
+function openStream(port: number, from: string, to: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path: `/raft/stream/message/${from}`, headers: { 'X-Server-From': from, 'X-Raft-To': to }, agent: false }, (res) => {
+      res.on('data', (c: Buffer) => (text += c.toString()));
+    });
+    req.on('error', () => undefined);
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve(text);
+    }, timeoutMs);
+  });
+}
+
+test('a stream GET is faulted by the link its payload travels: from the proxied member to the one that opened it', async (t) => {
+  // The proxied member streams "tick" lines to whoever opens a stream.
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    res.writeHead(200);
+    const timer = setInterval(() => res.write('tick\n'), 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const a = new PeerProxy(await freePort(), port);
+  const b = new PeerProxy(await freePort(), await freePort());
+  a.group = b.group = new Map([['a1', a], ['b2', b]]);
+  await a.listen();
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
+  // The link into a1 from b2 doesn't carry a1's stream to b2...
+  a.setFault('b2', { kind: 'drop' });
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
+  a.heal();
+  // ...the link a1 → b2 does, though b2's proxy holds it.
+  b.setFault('a1', { kind: 'drop' });
+  assert.equal(await openStream(a.listenPort, 'b2', 'a1', 300), '');
+  b.heal();
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
 });
 
 test('each directed link passes, drops, delays and heals on its own', async (t) => {

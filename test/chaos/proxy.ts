@@ -1,10 +1,14 @@
 // A fault-injecting TCP proxy in front of one member's peer port. Every member dials
 // that member at the same advertised URL, so the proxy tells the directed links
-// apart by the rafthttp header naming the sender (x-server-from) and keeps one fault
-// per directed link (sender → this member): pass, drop (the link's connections are
-// black-holed: bytes read and discarded, as a partition loses packets), or delay.
-// A connection that lost bytes can never carry traffic again (its frame stream is
-// torn), so healing a dropped link closes its connections and the sender redials.
+// apart by the rafthttp headers and keeps one fault per directed link into its member
+// (sender → this member): pass, drop (the link's connections are black-holed: bytes
+// read and discarded, as a partition loses packets), or delay. A POST (pipeline,
+// snapshot, peer API) carries the sender's traffic to this member; a stream GET
+// carries this member's traffic to the sender (rafthttp streams are pulled), so it is
+// judged by the link the other way, which the sender's proxy holds: the proxies of
+// one cluster know each other through `group`. A connection that lost bytes can never
+// carry traffic again (its stream is torn), so healing a dropped link closes its
+// connections and the sender redials.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export type LinkFault = { kind: 'pass' } | { kind: 'drop' } | { kind: 'delay'; ms: number };
@@ -23,11 +27,19 @@ export interface ProxyStats {
   delayedChunks: number;
 }
 
+function headerId(head: Buffer, name: string): string | undefined {
+  const m = new RegExp(`\\r\\n${name}:[ \\t]*([0-9a-fA-F]+)[ \\t]*\\r\\n`, 'i').exec(head.toString('latin1'));
+  return m ? BigInt('0x' + m[1]!).toString(16) : undefined;
+}
+
 /** The member ID a peer request names as its sender (hex, as rafthttp writes it), or undefined. */
 export function senderOf(head: Buffer): string | undefined {
-  const text = head.toString('latin1');
-  const m = /\r\nx-server-from:[ \t]*([0-9a-fA-F]+)[ \t]*\r\n/i.exec(text);
-  return m ? BigInt('0x' + m[1]!).toString(16) : undefined;
+  return headerId(head, 'x-server-from');
+}
+
+/** For a stream GET, the member it is addressed to (x-raft-to): the one whose traffic it carries. */
+export function streamTargetOf(head: Buffer): string | undefined {
+  return head.toString('latin1').startsWith('GET /raft/stream/') ? headerId(head, 'x-raft-to') : undefined;
 }
 
 /** Bytes in one direction of a connection, released in order, each no earlier than its due time. */
@@ -83,6 +95,8 @@ class Conn {
 
   constructor(
     readonly from: string | undefined,
+    /** Set for a stream GET: its payload goes from this member to `from`. */
+    readonly streamOf: string | undefined,
     readonly down: Socket,
     readonly up: Socket,
     private readonly proxy: PeerProxy,
@@ -91,8 +105,13 @@ class Conn {
     this.toDown = new Lane(down, proxy.stats);
   }
 
+  /** The fault of the link this connection's traffic travels. */
+  fault(): LinkFault {
+    return this.streamOf === undefined ? this.proxy.faultOf(this.from) : this.proxy.outboundFault(this.streamOf, this.from);
+  }
+
   private delayMs(): number | 'drop' {
-    const fault = this.proxy.faultOf(this.from);
+    const fault = this.fault();
     if (this.dropped || fault.kind === 'drop') return 'drop';
     return fault.kind === 'delay' ? fault.ms : 0;
   }
@@ -131,6 +150,8 @@ export class PeerProxy {
   private readonly conns = new Set<Conn>();
   private readonly pending = new Set<Socket>();
   private closed = false;
+  /** The proxies of one cluster by the ID of the member each stands in front of. */
+  group?: Map<string, PeerProxy>;
 
   /** @param targetPort the member's real peer port, on 127.0.0.1 */
   constructor(readonly listenPort: number, readonly targetPort: number) {}
@@ -150,18 +171,30 @@ export class PeerProxy {
     return from === undefined ? PASS : (this.faults.get(from) ?? PASS);
   }
 
+  /** The fault on the link from `member` (whose stream GET passes here) to `to`, as `to`'s proxy holds it. */
+  outboundFault(member: string, to: string | undefined): LinkFault {
+    if (to === undefined) return PASS;
+    return this.group?.get(to)?.faultOf(member) ?? PASS;
+  }
+
   /** Sets the fault on the link from `from` (member ID, hex) to this proxy's member. */
   setFault(from: string, fault: LinkFault): void {
     assertFault(fault);
     const id = BigInt('0x' + from).toString(16);
     if (fault.kind === 'pass') this.faults.delete(id);
     else this.faults.set(id, fault);
-    if (fault.kind === 'drop') {
-      for (const c of this.conns) if (c.from === id) c.dropped = true;
-      return;
+    this.refresh();
+    // The streams `from` serves to our member pass through `from`'s proxy.
+    this.group?.get(id)?.refresh();
+  }
+
+  /** Applies the current faults to open connections: dropped links black-hole, healed ones close torn connections. */
+  refresh(): void {
+    for (const c of [...this.conns]) {
+      const f = c.fault();
+      if (f.kind === 'drop') c.dropped = true;
+      else if (c.dropped) c.destroy(); // torn: the sender redials onto the healed link
     }
-    // Torn streams go; the sender redials onto the healed link.
-    for (const c of [...this.conns]) if (c.from === id && c.dropped) c.destroy();
   }
 
   /** Every link into this member passes again. */
@@ -193,21 +226,21 @@ export class PeerProxy {
       down.off('data', onData);
       down.pause();
       this.pending.delete(down);
-      this.splice(down, head, senderOf(head));
+      this.splice(down, head, senderOf(head), streamTargetOf(head));
     };
     down.on('data', onData);
     down.on('error', () => down.destroy());
     down.once('close', () => this.pending.delete(down));
   }
 
-  private splice(down: Socket, head: Buffer, from: string | undefined): void {
+  private splice(down: Socket, head: Buffer, from: string | undefined, streamOf: string | undefined): void {
     if (this.closed || down.destroyed) {
       down.destroy();
       return;
     }
     const up = connect({ port: this.targetPort, host: '127.0.0.1', allowHalfOpen: true });
     up.setNoDelay(true);
-    const c = new Conn(from, down, up, this);
+    const c = new Conn(from, streamOf, down, up, this);
     this.conns.add(c);
     c.forward(head, true);
     down.on('data', (b: Buffer) => c.forward(b, true));
