@@ -16,6 +16,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface MixedOptions {
   /** Raft entries between snapshots; small values make leaders compact their logs. */
   snapshotCount: number;
+  /** https needs the --peer-* TLS flags in extraArgs. */
+  peerScheme?: 'http' | 'https';
+  extraArgs?: string[];
 }
 
 export interface MixedMember extends ClusterMember {
@@ -34,11 +37,15 @@ export class MixedCluster {
   private constructor(private readonly opts: MixedOptions) {}
 
   private flags(): string[] {
-    return ['--snapshot-count', String(this.opts.snapshotCount)];
+    return ['--snapshot-count', String(this.opts.snapshotCount), ...(this.opts.extraArgs ?? [])];
+  }
+
+  private get scheme(): 'http' | 'https' {
+    return this.opts.peerScheme ?? 'http';
   }
 
   private async newMember(kind: Kind, name: string, initialCluster: string, state: 'new' | 'existing', client?: number, peer?: number): Promise<MixedMember> {
-    const m = new ClusterMember(name, client ?? (await freePort()), peer ?? (await freePort()), this.dir.path, { name, initialCluster, state, kind, extraArgs: this.flags() }) as MixedMember;
+    const m = new ClusterMember(name, client ?? (await freePort()), peer ?? (await freePort()), this.dir.path, { name, initialCluster, state, kind, extraArgs: this.flags(), peerScheme: this.scheme }) as MixedMember;
     m.id = '';
     this.members.push(m);
     return m;
@@ -50,7 +57,7 @@ export class MixedCluster {
     try {
       const ports: Array<[number, number]> = [];
       for (let i = 0; i < kinds.length; i++) ports.push([await freePort(), await freePort()]);
-      const initial = ports.map(([, p], i) => `${prefix}${i + 1}=http://127.0.0.1:${p}`).join(',');
+      const initial = ports.map(([, p], i) => `${prefix}${i + 1}=${c.scheme}://127.0.0.1:${p}`).join(',');
       for (let i = 0; i < kinds.length; i++) await c.newMember(kinds[i]!, `${prefix}${i + 1}`, initial, 'new', ports[i]![0], ports[i]![1]);
       for (const m of c.members) m.spawn();
       await Promise.all(c.members.map((m) => m.ready(60_000)));
@@ -123,7 +130,7 @@ export class MixedCluster {
   /** etcdctl member add --learner, then the new member started with the settings it printed. */
   async addLearner(kind: Kind, name: string, opts: { waitReady?: boolean } = {}): Promise<MixedMember> {
     const peer = await freePort();
-    const peerUrl = `http://127.0.0.1:${peer}`;
+    const peerUrl = `${this.scheme}://127.0.0.1:${peer}`;
     const add = await retry(() => etcdctl(this.voters().map((x) => x.endpoint), ['member', 'add', name, `--peer-urls=${peerUrl}`, '--learner']), (r) => r.code === 0, 30_000);
     // etcdctl pads the hex ID to 16 columns with spaces.
     const id = /Member\s+([0-9a-f]+) added/.exec(add.stdout)?.[1];
