@@ -1,6 +1,7 @@
 // A revision is (main, sub): main is the store revision of a write txn, sub numbers
 // the changes inside it. In the key bucket a revision is 17 bytes: main big-endian,
 // '_', sub big-endian; a tombstone carries one more byte, 't'.
+import { readUint64BE, writeUint64BE } from '../pkg/uint64.js';
 
 export interface Revision {
   main: number;
@@ -36,23 +37,9 @@ export function mainRevPrefix(main: number): Buffer {
 }
 
 export function writeUint64(b: Uint8Array, off: number, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`mvcc: revision out of range: ${n}`);
-  const hi = Math.floor(n / 0x1_0000_0000);
-  const lo = n >>> 0;
-  b[off] = hi >>> 24;
-  b[off + 1] = (hi >>> 16) & 0xff;
-  b[off + 2] = (hi >>> 8) & 0xff;
-  b[off + 3] = hi & 0xff;
-  b[off + 4] = lo >>> 24;
-  b[off + 5] = (lo >>> 16) & 0xff;
-  b[off + 6] = (lo >>> 8) & 0xff;
-  b[off + 7] = lo & 0xff;
+  writeUint64BE(b, off, n, 'mvcc: revision');
 }
 
 export function readUint64(b: Uint8Array, off: number): number {
-  const hi = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-  const lo = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
-  const n = hi * 0x1_0000_0000 + lo;
-  if (!Number.isSafeInteger(n)) throw new Error('mvcc: revision beyond 2^53');
-  return n;
+  return readUint64BE(b, off, 'mvcc: revision');
 }

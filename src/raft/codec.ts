@@ -23,7 +23,6 @@ const WT_FIXED64 = 1;
 const WT_BYTES = 2;
 const WT_FIXED32 = 5;
 
-const TWO32 = 0x1_0000_0000;
 
 // ---- sizes ---------------------------------------------------------------------------
 
@@ -677,26 +676,4 @@ export function decodeHardState(b: Uint8Array): HardState {
     }
   }
   return hs;
-}
-
-/** Writes a u64 big-endian into b at off (lengths and indexes in etcd's stream framings). */
-export function putU64BE(b: Uint8Array, off: number, v: number): void {
-  const hi = Math.floor(v / TWO32);
-  const lo = v - hi * TWO32;
-  b[off] = hi >>> 24;
-  b[off + 1] = (hi >>> 16) & 0xff;
-  b[off + 2] = (hi >>> 8) & 0xff;
-  b[off + 3] = hi & 0xff;
-  b[off + 4] = lo >>> 24;
-  b[off + 5] = (lo >>> 16) & 0xff;
-  b[off + 6] = (lo >>> 8) & 0xff;
-  b[off + 7] = lo & 0xff;
-}
-
-/** Reads a u64 big-endian that must fit a JS safe integer. */
-export function getU64BE(b: Uint8Array, off: number): number {
-  const hi = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-  const lo = ((b[off + 4]! << 24) | (b[off + 5]! << 16) | (b[off + 6]! << 8) | b[off + 7]!) >>> 0;
-  if (hi >= 0x200000) throw new RangeError('raftpb: length beyond 2^53');
-  return hi * TWO32 + lo;
 }

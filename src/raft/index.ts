@@ -33,7 +33,6 @@ export {
   readEntry,
   PbReader,
   PbWriter,
-  putU64BE,
-  getU64BE,
 } from './codec.js';
 export * from './types.js';
+export { newMessage } from './util.js';

@@ -2,25 +2,15 @@
 // encoding preceded by its length, 8 bytes big-endian (rafthttp's messageEncoder).
 // The link heartbeat that keeps an idle stream from timing out is an all-zero
 // MsgHeartbeat: Raft never sends a message without From and To.
-import { MessageType, type Message } from '../raft/types.js';
-import { getU64BE, messageEncodedSize, PbReader, PbWriter, putU64BE, readMessage, writeMessage } from '../raft/index.js';
+import { MessageType, NONE, type Message } from '../raft/types.js';
+import { messageEncodedSize, newMessage, PbReader, PbWriter, readMessage, writeMessage } from '../raft/index.js';
 import type { StreamBuffer } from './stream-buffer.js';
+import { readUint64BE, writeUint64BE } from '../pkg/uint64.js';
 
 /** etcd's readBytesLimit: a length beyond this is a corrupt stream, not a message. */
 export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
 
-export const LINK_HEARTBEAT: Message = Object.freeze({
-  type: MessageType.Heartbeat,
-  to: 0n,
-  from: 0n,
-  term: 0,
-  logTerm: 0,
-  index: 0,
-  entries: [],
-  commit: 0,
-  reject: false,
-  rejectHint: 0,
-}) as Message;
+export const LINK_HEARTBEAT: Message = Object.freeze(newMessage(MessageType.Heartbeat, NONE));
 
 export function isLinkHeartbeat(m: Message): boolean {
   return m.type === MessageType.Heartbeat && m.from === 0n && m.to === 0n;
@@ -34,7 +24,7 @@ export function encodeMessageStream(messages: readonly Message[]): Buffer {
   const buf = Buffer.allocUnsafe(size);
   const w = new PbWriter(buf);
   for (let i = 0; i < messages.length; i++) {
-    putU64BE(buf, w.pos, sizes[i]!);
+    writeUint64BE(buf, w.pos, sizes[i]!);
     w.pos += 8;
     writeMessage(w, messages[i]!);
   }
@@ -46,7 +36,7 @@ export function encodeMessageStream(messages: readonly Message[]): Buffer {
 export class MessageStreamDecoder {
   decode(sb: StreamBuffer): Message | undefined {
     if (sb.length < 8) return undefined;
-    const n = getU64BE(sb.head(8), sb.headAt);
+    const n = readUint64BE(sb.head(8), sb.headAt);
     if (n > MAX_MESSAGE_BYTES) throw new RangeError(`message stream: a message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES}`);
     if (sb.length < 8 + n) return undefined;
     const b = sb.head(8 + n);

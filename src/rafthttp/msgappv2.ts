@@ -7,13 +7,14 @@
 //   MsgApp           0x02, u64 size, raftpb Message
 // (all integers 8 bytes big-endian). From and To are implied by the stream.
 import { MessageType, type Entry, type Message, type NodeId } from '../raft/types.js';
-import { entryEncodedSize, getU64BE, messageEncodedSize, PbReader, PbWriter, putU64BE, readEntry, readMessage, writeEntry, writeMessage } from '../raft/index.js';
+import { entryEncodedSize, messageEncodedSize, PbReader, PbWriter, readEntry, readMessage, writeEntry, writeMessage } from '../raft/index.js';
 
 function readEntryAt(b: Uint8Array, at: number, size: number): Entry {
   return readEntry(new PbReader(b, at, at + size));
 }
 import { isLinkHeartbeat, LINK_HEARTBEAT, MAX_MESSAGE_BYTES } from './msg-codec.js';
 import type { StreamBuffer } from './stream-buffer.js';
+import { readUint64BE, writeUint64BE } from '../pkg/uint64.js';
 
 const TYPE_LINK_HEARTBEAT = 0;
 const TYPE_APP_ENTRIES = 1;
@@ -55,18 +56,18 @@ export class MsgAppV2Encoder {
       const p = plan[i]!;
       buf[w.pos++] = p.kind;
       if (p.kind === TYPE_APP_ENTRIES) {
-        putU64BE(buf, w.pos, m.entries.length);
+        writeUint64BE(buf, w.pos, m.entries.length);
         w.pos += 8;
         for (let j = 0; j < m.entries.length; j++) {
-          putU64BE(buf, w.pos, p.sizes![j]!);
+          writeUint64BE(buf, w.pos, p.sizes![j]!);
           w.pos += 8;
           writeEntry(w, m.entries[j]!);
         }
-        putU64BE(buf, w.pos, m.commit);
+        writeUint64BE(buf, w.pos, m.commit);
         w.pos += 8;
         this.index += m.entries.length;
       } else if (p.kind === TYPE_APP) {
-        putU64BE(buf, w.pos, p.size!);
+        writeUint64BE(buf, w.pos, p.size!);
         w.pos += 8;
         writeMessage(w, m);
         this.term = m.term;
@@ -100,7 +101,7 @@ export class MsgAppV2Decoder {
         return this.appEntries(sb);
       case TYPE_APP: {
         if (!this.has(sb, 9)) return undefined;
-        const n = getU64BE(sb.head(9), sb.headAt + 1);
+        const n = readUint64BE(sb.head(9), sb.headAt + 1);
         if (n > MAX_MESSAGE_BYTES) throw new RangeError(`msgappv2: a message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES}`);
         if (!this.has(sb, 9 + n)) return undefined;
         const b = sb.head(9 + n);
@@ -125,12 +126,12 @@ export class MsgAppV2Decoder {
 
   private appEntries(sb: StreamBuffer): Message | undefined {
     if (!this.has(sb, 9)) return undefined;
-    const count = getU64BE(sb.head(9), sb.headAt + 1);
+    const count = readUint64BE(sb.head(9), sb.headAt + 1);
     let pos = 9;
     const spans: Array<[number, number]> = [];
     for (let i = 0; i < count; i++) {
       if (!this.has(sb, pos + 8)) return undefined;
-      const size = getU64BE(sb.head(pos + 8), sb.headAt + pos);
+      const size = readUint64BE(sb.head(pos + 8), sb.headAt + pos);
       if (size > MAX_MESSAGE_BYTES) throw new RangeError(`msgappv2: an entry of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
       pos += 8;
       if (!this.has(sb, pos + size)) return undefined;
@@ -149,7 +150,7 @@ export class MsgAppV2Decoder {
       logTerm: this.term,
       index: this.index,
       entries,
-      commit: getU64BE(b, base + pos),
+      commit: readUint64BE(b, base + pos),
       reject: false,
       rejectHint: 0,
     };

@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientRequest } from 'node:http';
-import { decodeMessage, getU64BE, putU64BE } from '../raft/index.js';
+import { decodeMessage } from '../raft/index.js';
 import { MessageType, type Message } from '../raft/types.js';
 import type { BackendView } from '../backend/backend.js';
 import { fileChunks, snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
 import { MAX_MESSAGE_BYTES } from './msg-codec.js';
+import { readUint64BE, writeUint64BE } from '../pkg/uint64.js';
 
 /** Bytes per write of a database leaving for a peer. */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -88,7 +89,7 @@ export async function buildSnapshotFile(view: BackendView, scratchDir: string, i
 /** The bytes before the database: the message's length and the message. */
 export function snapshotHead(message: Uint8Array): Buffer {
   const head = Buffer.allocUnsafe(8 + message.length);
-  putU64BE(head, 0, message.length);
+  writeUint64BE(head, 0, message.length);
   head.set(message, 8);
   return head;
 }
@@ -141,7 +142,7 @@ export async function readSnapshotMessage(it: AsyncIterator<Uint8Array>): Promis
     }
   };
   await fill(8);
-  const msgLen = getU64BE(pending, 0);
+  const msgLen = readUint64BE(pending, 0);
   if (msgLen > MAX_MESSAGE_BYTES) throw new Error(`snapshot: message of ${msgLen} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   await fill(8 + msgLen);
   const message = decodeMessage(new Uint8Array(pending.buffer, pending.byteOffset + 8, msgLen));

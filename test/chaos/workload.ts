@@ -2,7 +2,7 @@
 // recordedKv, each bound to one member, so that the history shows what every member
 // answered while faults came and went.
 import { grpcKv, type CallOptions, type GrpcKv, type Msg } from '../helpers/grpc.js';
-import { Recorder, recordedKv, type KvRecorder } from '../linearizability/recorder.js';
+import { Recorder, recordedKv, type KvRecorder, type RecordedKv } from '../linearizability/recorder.js';
 import type { KvOperation } from '../linearizability/kv-model.js';
 import { Random } from './random.js';
 
@@ -62,22 +62,7 @@ export class Workload {
     // The value this client last saw per key: a swap from it has a fair chance to win.
     const seen = new Map<string, string | null>();
     for (let n = 0; !this.stopping && n < MAX_CALLS_PER_CLIENT; n++) {
-      const key = rnd.pick(this.opts.keys);
-      const value = `${id}.${n}`;
-      const roll = rnd.next();
-      let ok: boolean;
-      if (roll < 0.45) {
-        const out = await kv.get(key);
-        if (out?.kind === 'get') seen.set(key, out.value);
-        ok = out !== undefined;
-      } else if (roll < 0.75) {
-        ok = (await kv.put(key, value)) !== undefined;
-        if (ok) seen.set(key, value);
-      } else {
-        const out = await kv.cas(key, seen.get(key) ?? null, value);
-        if (out?.kind === 'cas' && out.succeeded) seen.set(key, value);
-        ok = out !== undefined;
-      }
+      const ok = await randomCall(kv, rnd, this.opts.keys, seen, `${id}.${n}`);
       await sleep(ok ? (this.opts.thinkMs ?? 15) : (this.opts.backoffMs ?? 250));
     }
   }
@@ -95,6 +80,29 @@ export class Workload {
     const h = this.recorder.history();
     return { calls: h.length, failed: this.recorder.failed(), ackedWrites: ackedWrites(h).length };
   }
+}
+
+/**
+ * One client call on a random key: a get (45%), a put of `value` (30%) or a
+ * compare-and-swap to it from the value this client last saw (25%, so it has a fair
+ * chance to win). `seen` is that memory, kept per client. False when the call failed.
+ */
+export async function randomCall(kv: RecordedKv, rnd: Random, keys: readonly string[], seen: Map<string, string | null>, value: string): Promise<boolean> {
+  const key = rnd.pick(keys);
+  const roll = rnd.next();
+  if (roll < 0.45) {
+    const out = await kv.get(key);
+    if (out?.kind === 'get') seen.set(key, out.value);
+    return out !== undefined;
+  }
+  if (roll < 0.75) {
+    const ok = (await kv.put(key, value)) !== undefined;
+    if (ok) seen.set(key, value);
+    return ok;
+  }
+  const out = await kv.cas(key, seen.get(key) ?? null, value);
+  if (out?.kind === 'cas' && out.succeeded) seen.set(key, value);
+  return out !== undefined;
 }
 
 /** Completed writes that took effect, with the revision each was acknowledged at. */

@@ -6,7 +6,7 @@
 import { grpcKv, type GrpcKv } from '../helpers/grpc.js';
 import { Recorder, recordedKv, type KvRecorder } from '../linearizability/recorder.js';
 import type { KvOperation } from '../linearizability/kv-model.js';
-import { ackedWrites } from '../chaos/workload.js';
+import { ackedWrites, randomCall } from '../chaos/workload.js';
 import { Random } from '../chaos/random.js';
 import { Client } from '../../src/client/index.js';
 
@@ -53,22 +53,7 @@ export class MigrationLoad {
         continue;
       }
       const kv = recordedKv(this.conn(eps[(id + n) % eps.length]!).kv, this.recorder, id, { timeoutMs: 5000 });
-      const key = rnd.pick(keys);
-      const value = `${id}.${n}`;
-      const roll = rnd.next();
-      let ok: boolean;
-      if (roll < 0.4) {
-        const out = await kv.get(key);
-        if (out?.kind === 'get') seen.set(key, out.value);
-        ok = out !== undefined;
-      } else if (roll < 0.75) {
-        ok = (await kv.put(key, value)) !== undefined;
-        if (ok) seen.set(key, value);
-      } else {
-        const out = await kv.cas(key, seen.get(key) ?? null, value);
-        if (out?.kind === 'cas' && out.succeeded) seen.set(key, value);
-        ok = out !== undefined;
-      }
+      const ok = await randomCall(kv, rnd, keys, seen, `${id}.${n}`);
       await sleep(ok ? this.opts.thinkMs : 100);
     }
   }

@@ -12,7 +12,7 @@ import { etcdctl } from '../helpers/etcdctl.js';
 import { freePort } from '../helpers/ports.js';
 import { ClusterMember } from '../helpers/cluster.js';
 import { encodeMessage, MessageType, type Message } from '../../src/raft/index.js';
-import { putU64BE } from '../../src/raft/index.js';
+import { writeUint64BE } from '../../src/pkg/uint64.js';
 import { parseMembers } from '../../src/membership/index.js';
 
 interface Reply {
@@ -85,7 +85,7 @@ const message = (type: MessageType, from: string, to: string): Message => ({ typ
 function framed(m: Message): Uint8Array {
   const msg = encodeMessage(m);
   const out = new Uint8Array(8 + msg.length + 16);
-  putU64BE(out, 0, msg.length);
+  writeUint64BE(out, 0, msg.length);
   out.set(msg, 8);
   return out;
 }
