@@ -18,6 +18,7 @@ import { BUCKETS, type BucketName } from '../backend/backend.js';
 import { BoltFile } from '../bolt/reader.js';
 import { boltConsistentIndex, isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
 import { readConsistentIndex } from '../mvcc/meta.js';
+import { jsonUint64, parseJsonExact } from '../membership/index.js';
 
 interface WalMetadata {
   NodeID: bigint;
@@ -206,18 +207,28 @@ export async function openStorage(
   return ms;
 }
 
-/** Raft's voters and learners, kept beside the applied state so a restart knows them. */
+/**
+ * Raft's voters and learners, kept beside the applied state so a restart knows them,
+ * under the meta bucket's "confState" as etcd 3.5 keeps them (Go's JSON of
+ * raftpb.ConfState), so a database that reaches an etcd member reads as etcd's own.
+ */
 export function saveConf(backend: Backend, cs: ConfState): void {
-  const json = JSON.stringify({ voters: cs.voters.map(String), learners: cs.learners.map(String) });
+  const ids = (xs: bigint[]) => '[' + xs.map((x) => x.toString()).join(',') + ']';
+  let json = '{';
+  if (cs.voters.length) json += `"voters":${ids(cs.voters)},`;
+  if (cs.learners.length) json += `"learners":${ids(cs.learners)},`;
+  json += '"auto_leave":false}';
   backend.put('meta', CONF_STATE_KEY, new TextEncoder().encode(json));
 }
 
+/** etcd 3.5's JSON, or an earlier etcd-ts one (IDs as decimal strings, both lists always present). */
 function parseConf(v: Uint8Array): ConfState {
-  const o = JSON.parse(new TextDecoder().decode(v));
-  return { voters: o.voters.map((x: string) => BigInt(x)), learners: o.learners.map((x: string) => BigInt(x)) };
+  const o = parseJsonExact(new TextDecoder().decode(v)) as { voters?: unknown[]; learners?: unknown[] };
+  const ids = (xs: unknown[] | undefined) => (xs ?? []).map((x) => jsonUint64(x, 'confState member'));
+  return { voters: ids(o.voters), learners: ids(o.learners) };
 }
 
-function loadConf(backend: Backend): ConfState | undefined {
+export function loadConf(backend: Backend): ConfState | undefined {
   const v = backend.get('meta', CONF_STATE_KEY);
   return v ? parseConf(v) : undefined;
 }
