@@ -40,19 +40,27 @@ test('senderOf reads the rafthttp sender from a request head, case-insensitively
   assert.equal(streamTargetOf(Buffer.from('POST /raft HTTP/1.1\r\nX-Server-From: b2\r\nX-Raft-To: a1\r\n\r\n')), undefined);
 });
 
-/** Opens a stream as rafthttp does (GET, the answer streamed back) and reads what arrives within timeoutMs. */
+/**
+ * Opens a stream as rafthttp does (GET, the answer streamed back) and reads it until a
+ * tick arrives or timeoutMs pass; resolves with what arrived.
+ */
 function openStream(port: number, from: string, to: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
     const req = request({ host: '127.0.0.1', port, method: 'GET', path: `/raft/stream/message/${from}`, headers: { 'X-Server-From': from, 'X-Raft-To': to }, agent: false }, (res) => {
-      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+        done();
+      });
     });
-    req.on('error', () => undefined);
-    req.end();
-    setTimeout(() => {
+    const timer = setTimeout(() => done(), timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
       req.destroy();
       resolve(text);
-    }, timeoutMs);
+    }
+    req.on('error', () => undefined);
+    req.end();
   });
 }
 
@@ -75,16 +83,16 @@ test('a stream GET is faulted by the link its payload travels: from the proxied 
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   });
-  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 5000), /tick/);
   // The link into a1 from b2 doesn't carry a1's stream to b2...
   a.setFault('b2', { kind: 'drop' });
-  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 5000), /tick/);
   a.heal();
-  // ...the link a1 → b2 does, though b2's proxy holds it.
+  // ...the link a1 → b2 does, though b2's proxy holds it: ticks every 20 ms, none through.
   b.setFault('a1', { kind: 'drop' });
-  assert.equal(await openStream(a.listenPort, 'b2', 'a1', 300), '');
+  assert.equal(await openStream(a.listenPort, 'b2', 'a1', 600), '');
   b.heal();
-  assert.match(await openStream(a.listenPort, 'b2', 'a1', 300), /tick/);
+  assert.match(await openStream(a.listenPort, 'b2', 'a1', 5000), /tick/);
 });
 
 test('each directed link passes, drops, delays and heals on its own', async (t) => {

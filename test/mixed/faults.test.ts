@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MixedCluster } from './harness.js';
-import { checkWatch, MigrationLoad, PREFIX, ResumingWatcher, unexpectedFailures, writePauses } from './load.js';
+import { PREFIX } from './load.js';
+import { LoadedRun } from './scenario.js';
 import { preload } from './preload.js';
-import { verify } from '../chaos/verify.js';
 import { grpcKv } from '../helpers/grpc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,14 +39,7 @@ test('kill -9 of an etcd-ts leader, an etcd-ts learner catching up and an etcd m
   const c = await MixedCluster.start(['etcd', 'etcd', 'etcd'], 'e', { snapshotCount: 1000 });
   t.after(() => c.close());
   await preload(c.endpoints(), 7000);
-  const startRevision = (await c.status(c.voters()[0]!)).revision;
-  const load = new MigrationLoad(() => c.voters().map((m) => m.endpoint), { clients: 6, keys: 12, seed: 7, thinkMs: 20 });
-  load.start();
-  const watchers = [0, 1].map((i) => new ResumingWatcher(() => c.voters().map((m) => m.endpoint), startRevision + 1, i));
-  t.after(async () => {
-    await load.stop();
-    await Promise.all(watchers.map((w) => w.stop()));
-  });
+  const run = new LoadedRun(c, (await c.status(c.voters()[0]!)).revision, 7, t);
   const [e1, e2, e3] = c.members;
   const notes: string[] = [];
 
@@ -95,22 +88,7 @@ test('kill -9 of an etcd-ts leader, an etcd-ts learner catching up and an etcd m
   assert.deepEqual(c.live().map((m) => m.kind), ['etcd-ts', 'etcd-ts', 'etcd-ts']);
   await sleep(2000);
 
-  const history = await load.stop();
-  const result = await verify(c.live(), history, { checkTimeoutMs: 60_000, convergeTimeoutMs: 30_000 });
-  const deadline = Date.now() + 30_000;
-  while (watchers.some((w) => w.lastRevision < result.convergedRevision) && Date.now() < deadline) await sleep(100);
-  await Promise.all(watchers.map((w) => w.stop()));
-  const watchProblems = watchers.flatMap((w, i) => checkWatch(w, startRevision, result.convergedRevision, history).map((p) => `watcher ${i}: ${p}`));
-  const reasons = load.recorder.failureReasons();
-  const pauses = writePauses(history);
-  t.diagnostic(notes.join('; '));
-  t.diagnostic(`operations ${result.operations}, acknowledged writes ${result.ackedWrites}, failed calls ${load.recorder.failed()} (${[...reasons].map(([r, n]) => `${n}× ${r}`).join(', ')})`);
-  t.diagnostic(`longest stretch without an acknowledged write ${pauses.longestGapMs} ms, slowest acknowledged write ${pauses.slowestWriteMs} ms`);
-
-  assert.deepEqual(result.problems, []);
-  assert.equal(result.verdict, 'ok');
-  assert.deepEqual(watchProblems, []);
-  assert.deepEqual(unexpectedFailures(reasons), []);
+  await run.finish(t, notes);
   const list = await c.memberList();
   assert.deepEqual(new Set(list.map((m) => m.id)), new Set([t1.id, t2.id, t3.id]));
   assert.deepEqual(new Set(list.map((m) => m.clusterId)), new Set([c.clusterId]));

@@ -1,0 +1,103 @@
+// What the mixed-cluster tests share: swapping every member of one kind for a new one of
+// another (learner, catch-up from a snapshot, promote, remove), and a run under load
+// whose end is checked the same way each time.
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import type { MixedCluster, Kind, MixedMember } from './harness.js';
+import { checkWatch, MigrationLoad, ResumingWatcher, unexpectedFailures, writePauses } from './load.js';
+import { verify } from '../chaos/verify.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Swap {
+  added: string;
+  removed: string;
+  ms: number;
+  catchUpMs: number;
+}
+
+/**
+ * Replaces every member of `olds` by a new member of `kind`, one at a time; on the
+ * first swap leadership goes to the newcomer and back to a member of the old kind.
+ */
+export async function replaceAll(c: MixedCluster, olds: MixedMember[], kind: Kind, prefix: string, swaps: Swap[]): Promise<MixedMember[]> {
+  const news: MixedMember[] = [];
+  for (let i = 0; i < olds.length; i++) {
+    const started = performance.now();
+    const m = await c.addLearner(kind, `${prefix}${i + 1}`);
+    await c.caughtUp(m);
+    const caught = performance.now();
+    // The leader's log was compacted long before: the newcomer started from its snapshot.
+    assert.match(m.logs(), /received and saved database snapshot/, `${m.name} did not receive a snapshot`);
+    await c.promote(m);
+    if (i === 0) {
+      await c.moveLeader(m);
+      assert.equal((await c.leader()).name, m.name);
+      const back = olds.find((o) => o !== olds[0])!;
+      await c.moveLeader(back);
+      assert.equal((await c.leader()).name, back.name);
+    }
+    await c.remove(olds[i]!);
+    swaps.push({ added: `${m.name} (${kind})`, removed: olds[i]!.name, ms: Math.round(performance.now() - started), catchUpMs: Math.round(caught - started) });
+    news.push(m);
+  }
+  return news;
+}
+
+/** Clients and watchers on the cluster's voters from `startRevision` on, and the checks at the end. */
+export class LoadedRun {
+  readonly load: MigrationLoad;
+  readonly watchers: ResumingWatcher[];
+  private readonly clusterIds = new Set<string>();
+  private readonly sampler: NodeJS.Timeout;
+
+  constructor(
+    private readonly c: MixedCluster,
+    private readonly startRevision: number,
+    seed: number,
+    t: TestContext,
+  ) {
+    const voters = () => c.voters().map((m) => m.endpoint);
+    this.load = new MigrationLoad(voters, { clients: 6, keys: 12, seed, thinkMs: 20 });
+    this.load.start();
+    this.watchers = [0, 1].map((i) => new ResumingWatcher(voters, startRevision + 1, i));
+    this.sampler = setInterval(() => {
+      for (const m of c.voters()) void c.status(m).then((s) => this.clusterIds.add(s.clusterId), () => undefined);
+    }, 1000);
+    // Nothing keeps calling a cluster that is being closed, whatever the test's outcome.
+    t.after(() => this.stop());
+  }
+
+  private async stop(): Promise<void> {
+    clearInterval(this.sampler);
+    await this.load.stop();
+    await Promise.all(this.watchers.map((w) => w.stop()));
+  }
+
+  /**
+   * Stops the load and checks: a linearizable history with no acknowledged write lost,
+   * HashKV equal on every member at one revision, watchers that saw every revision
+   * once and in order, only retryable client errors, one cluster ID throughout.
+   */
+  async finish(t: TestContext, notes: string[] = []): Promise<void> {
+    const history = await this.load.stop();
+    clearInterval(this.sampler);
+    const result = await verify(this.c.live(), history, { checkTimeoutMs: 60_000, convergeTimeoutMs: 30_000 });
+    const deadline = Date.now() + 30_000;
+    while (this.watchers.some((w) => w.lastRevision < result.convergedRevision) && Date.now() < deadline) await sleep(100);
+    await Promise.all(this.watchers.map((w) => w.stop()));
+    const watchProblems = this.watchers.flatMap((w, i) => checkWatch(w, this.startRevision, result.convergedRevision, history).map((p) => `watcher ${i}: ${p}`));
+    const pauses = writePauses(history);
+    const reasons = this.load.recorder.failureReasons();
+    for (const n of notes) t.diagnostic(n);
+    t.diagnostic(`operations ${result.operations}, acknowledged writes ${result.ackedWrites}, failed calls ${this.load.recorder.failed()} (${[...reasons].map(([r, n]) => `${n}× ${r}`).join(', ')})`);
+    t.diagnostic(`longest stretch without an acknowledged write ${pauses.longestGapMs} ms, slowest acknowledged write ${pauses.slowestWriteMs} ms, watch resumes ${this.watchers.map((w) => w.resumes).join('/')}`);
+
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.verdict, 'ok');
+    assert.ok(result.ackedWrites > 200, `only ${result.ackedWrites} acknowledged writes`);
+    assert.deepEqual(watchProblems, []);
+    assert.deepEqual(unexpectedFailures(reasons), []);
+    assert.deepEqual([...this.clusterIds], [this.c.clusterId]);
+  }
+}
