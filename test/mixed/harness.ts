@@ -36,8 +36,12 @@ export class MixedCluster {
 
   private constructor(private readonly opts: MixedOptions) {}
 
-  private flags(): string[] {
-    return ['--snapshot-count', String(this.opts.snapshotCount), ...(this.opts.extraArgs ?? [])];
+  /**
+   * etcd-ts members run as etcd 3.4.23 (--emulated-etcd-version): beside 3.4 members they
+   * must write what 3.4 reads, and keep the cluster version at 3.4 so 3.4 members can join.
+   */
+  private flags(kind: Kind): string[] {
+    return ['--snapshot-count', String(this.opts.snapshotCount), ...(kind === 'etcd-ts' ? ['--emulated-etcd-version', '3.4.23'] : []), ...(this.opts.extraArgs ?? [])];
   }
 
   private get scheme(): 'http' | 'https' {
@@ -45,7 +49,7 @@ export class MixedCluster {
   }
 
   private async newMember(kind: Kind, name: string, initialCluster: string, state: 'new' | 'existing', client?: number, peer?: number): Promise<MixedMember> {
-    const m = new ClusterMember(name, client ?? (await freePort()), peer ?? (await freePort()), this.dir.path, { name, initialCluster, state, kind, extraArgs: this.flags(), peerScheme: this.scheme }) as MixedMember;
+    const m = new ClusterMember(name, client ?? (await freePort()), peer ?? (await freePort()), this.dir.path, { name, initialCluster, state, kind, extraArgs: this.flags(kind), peerScheme: this.scheme }) as MixedMember;
     m.id = '';
     this.members.push(m);
     return m;

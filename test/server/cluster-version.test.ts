@@ -11,47 +11,43 @@ import { Membership } from '../../src/membership/index.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
 import { silentLogger } from '../../src/pkg/logger.js';
 
-test('decideClusterVersion: the lowest server version, or none while a member is silent or unparsable', () => {
-  assert.deepEqual(decideClusterVersion(['3.4.23', '3.4.3', '3.5.1']), { major: 3, minor: 4, patch: 3, pre: '' });
-  assert.equal(decideClusterVersion(['3.4.23', undefined]), undefined);
-  assert.equal(decideClusterVersion(['3.4.23', 'three']), undefined);
+const versionsOf = (list: Array<string | undefined>) => new Map(list.map((v, i) => [BigInt(i + 1), v]));
+
+test('decideClusterVersion: the lowest server version cut to major.minor; 3.0.0 while a member is silent or unparsable and none was decided', () => {
+  assert.deepEqual(decideClusterVersion(undefined, versionsOf(['3.4.23', '3.4.3', '3.5.1'])), { next: '3.4.0' });
+  assert.deepEqual(decideClusterVersion(undefined, versionsOf(['3.4.23', undefined])), { next: '3.0.0' });
+  assert.deepEqual(decideClusterVersion(undefined, versionsOf(['3.4.23', 'three'])), { next: '3.0.0' });
+  // Decided: only raised, and not while a member is silent.
+  assert.deepEqual(decideClusterVersion('3.0.0', versionsOf(['3.4.23', '3.4.23'])), { next: '3.4.0' });
+  assert.deepEqual(decideClusterVersion('3.0.0', versionsOf(['3.4.23', undefined])), {});
+  assert.deepEqual(decideClusterVersion('3.4.0', versionsOf(['3.4.23', '3.3.9'])), {});
+  // An etcd-ts member reporting 3.6 beside etcd 3.4 members leaves the cluster at 3.4.
+  assert.deepEqual(decideClusterVersion('3.4.0', versionsOf(['3.4.23', '3.6.14', '3.4.23'])), {});
 });
 
 function monitor(versions: Array<string | undefined>, current: string | undefined) {
   const proposed: string[] = [];
-  const members = versions.map((_, i) => ({ id: BigInt(i + 1), name: `m${i}`, peerUrls: [`http://10.0.0.${i}:2380`], clientUrls: [], isLearner: false }));
   const m = new ClusterVersionMonitor({
     logger: silentLogger,
     isLeader: () => true,
-    selfId: 1n,
-    members: () => members,
+    memberVersions: async () => versionsOf(versions),
     clusterVersion: () => current,
-    fetchVersion: async (urls) => {
-      const v = versions[Number(urls[0]!.split('.')[3]!.split(':')[0])];
-      if (v === undefined) throw new Error('unreachable');
-      return { server: v };
-    },
-    propose: async (v) => void proposed.push(v),
+    downgrade: () => undefined,
+    proposeClusterVersion: async (v) => void proposed.push(v),
+    cancelDowngrade: async () => undefined,
   });
   return { m, proposed };
 }
 
 test('the leader sets 3.0.0 while it cannot decide, the decided version once all answer, and never lowers it', async () => {
-  const wait = () => new Promise((r) => setTimeout(r, 50));
   const a = monitor(['3.4.23', undefined, '3.4.23'], undefined);
-  a.m.firstCommitInTerm();
-  await wait();
-  a.m.stop();
+  await a.m.updateClusterVersion();
   assert.deepEqual(a.proposed, ['3.0.0']);
   const b = monitor(['3.4.23', '3.4.23', '3.4.23'], '3.0.0');
-  b.m.firstCommitInTerm();
-  await wait();
-  b.m.stop();
+  await b.m.updateClusterVersion();
   assert.deepEqual(b.proposed, ['3.4.0']);
   const c = monitor(['3.4.23', '3.3.9', '3.4.23'], '3.4.0');
-  c.m.firstCommitInTerm();
-  await wait();
-  c.m.stop();
+  await c.m.updateClusterVersion();
   assert.deepEqual(c.proposed, []);
 });
 
