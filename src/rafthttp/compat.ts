@@ -3,7 +3,9 @@
 // least our minimum cluster version, its minimum cluster version at most our server
 // version (major.minor), and its cluster ID ours. A refusal is a 412 whose body is
 // the reason, which the sender matches on.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
+import type { NodeId } from '../raft/types.js';
+import type { PeerTls } from './tls.js';
 import { MIN_CLUSTER_VERSION } from '../config/version.js';
 import { compareSemver, minorOf, parseGoSemver, type Semver } from '../version/index.js';
 import { HDR_CLUSTER_ID, HDR_FROM, HDR_MIN_CLUSTER_VERSION, HDR_PEER_URLS, HDR_SERVER_VERSION } from './paths.js';
@@ -18,6 +20,17 @@ const ABSENT = '2.0.0';
 /** rafthttp's compareMajorMinorVersion. */
 function compareMajorMinor(a: Semver, b: Semver): number {
   return Math.sign(compareSemver(minorOf(a), minorOf(b)));
+}
+
+/** Who a member's outgoing peer requests come from, and how they travel. */
+export interface PeerSender {
+  localId: NodeId;
+  clusterId(): bigint;
+  advertiseUrls: readonly string[];
+  /** The release this member runs as (X-Server-Version). */
+  serverVersion: string;
+  tls?: PeerTls;
+  agent: Agent;
 }
 
 /** The headers etcd's senders set (createPostRequest, the stream reader's dial); `serverVersion` is the release this member runs as. */

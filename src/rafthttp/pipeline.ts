@@ -3,13 +3,12 @@
 // answers to members we know only from their requests. At most four in flight and
 // 64 waiting; an overflow or a failed POST drops the message and tells Raft the
 // peer is unreachable. A 403 means the peer removed us.
-import type { Agent } from 'node:http';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { encodeMessage } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { PATH_RAFT } from './paths.js';
-import { refusalError, senderHeaders } from './compat.js';
-import { peerRequest, type PeerTls } from './tls.js';
+import { refusalError, senderHeaders, type PeerSender } from './compat.js';
+import { peerRequest } from './tls.js';
 import type { UrlPicker } from './url-picker.js';
 
 /** etcd's connPerPipeline and pipelineBufSize. */
@@ -17,13 +16,7 @@ const CONNECTIONS = 4;
 const QUEUE = 64;
 const POST_TIMEOUT_MS = 10_000;
 
-export interface PipelineDeps {
-  localId: NodeId;
-  clusterId(): bigint;
-  advertiseUrls: readonly string[];
-  serverVersion: string;
-  tls?: PeerTls;
-  agent: Agent;
+export interface PipelineDeps extends PeerSender {
   reportUnreachable(id: NodeId): void;
   reportSnapshot(id: NodeId, ok: boolean): void;
   onRemoved(): void;

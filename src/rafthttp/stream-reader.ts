@@ -4,7 +4,6 @@
 // refuses us says why: 410 (we were removed), 404 (it doesn't know us yet), 412
 // (another cluster, or a version it can't work with).
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Agent } from 'node:http';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../pkg/logger.js';
 import { isLinkHeartbeat, MessageStreamDecoder } from './msg-codec.js';
@@ -12,20 +11,14 @@ import { MsgAppV2Decoder } from './msgappv2.js';
 import { StreamBuffer } from './stream-buffer.js';
 import { CONN_TIMEOUT_MS, streamTypeName, type StreamType } from './stream-writer.js';
 import { PATH_STREAM_MESSAGE, PATH_STREAM_MSGAPP, HDR_TO } from './paths.js';
-import { refusalError, senderHeaders } from './compat.js';
-import { peerRequest, type PeerTls } from './tls.js';
+import { refusalError, senderHeaders, type PeerSender } from './compat.js';
+import { peerRequest } from './tls.js';
 import type { UrlPicker } from './url-picker.js';
 
 /** etcd's DialRetryFrequency. */
 export const REDIAL_MS = 100;
 
-export interface StreamReaderDeps {
-  localId: NodeId;
-  clusterId(): bigint;
-  advertiseUrls: readonly string[];
-  serverVersion: string;
-  tls?: PeerTls;
-  agent: Agent;
+export interface StreamReaderDeps extends PeerSender {
   /** A message for Raft. */
   deliver(m: Message): void;
   onStatus(): void;
