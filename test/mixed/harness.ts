@@ -135,10 +135,21 @@ export class MixedCluster {
   async addLearner(kind: Kind, name: string, opts: { waitReady?: boolean } = {}): Promise<MixedMember> {
     const peer = await freePort();
     const peerUrl = `${this.scheme}://127.0.0.1:${peer}`;
-    const add = await retry(() => etcdctl(this.voters().map((x) => x.endpoint), ['member', 'add', name, `--peer-urls=${peerUrl}`, '--learner']), (r) => r.code === 0, 30_000);
+    // A try that timed out may still have added the member: the next one then finds its peer URL taken.
+    const add = await retry(
+      () => etcdctl(this.voters().map((x) => x.endpoint), ['member', 'add', name, `--peer-urls=${peerUrl}`, '--learner']),
+      (r) => r.code === 0 || /Peer URLs already exists/.test(r.stderr),
+      30_000,
+    );
     // etcdctl pads the hex ID to 16 columns with spaces.
-    const id = /Member\s+([0-9a-f]+) added/.exec(add.stdout)?.[1];
-    const initial = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
+    let id = /Member\s+([0-9a-f]+) added/.exec(add.stdout)?.[1];
+    let initial = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
+    if (add.code !== 0) {
+      // What etcdctl would have printed: every member's name=peer URL, the new one under its name.
+      const list = await this.memberList(this.voters()[0]);
+      id = list.find((m) => m.peerUrl === peerUrl)?.id;
+      initial = list.map((m) => `${m.peerUrl === peerUrl ? name : m.name}=${m.peerUrl}`).join(',');
+    }
     assert.ok(id && initial, add.stdout + add.stderr);
     const m = await this.newMember(kind, name, initial, 'existing', undefined, peer);
     m.id = id;

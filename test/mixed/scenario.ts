@@ -58,7 +58,7 @@ export class LoadedRun {
     t: TestContext,
   ) {
     const voters = () => c.voters().map((m) => m.endpoint);
-    this.load = new MigrationLoad(voters, { clients: 6, keys: 12, seed, thinkMs: 20 });
+    this.load = new MigrationLoad(voters, { clients: 6, keys: 12, seed, thinkMs: 20 }, (ep) => c.members.find((m) => m.endpoint === ep)?.kind ?? 'unknown');
     this.load.start();
     this.watchers = [0, 1].map((i) => new ResumingWatcher(voters, startRevision + 1, i));
     this.sampler = setInterval(() => {
@@ -88,7 +88,7 @@ export class LoadedRun {
     await Promise.all(this.watchers.map((w) => w.stop()));
     const watchProblems = this.watchers.flatMap((w, i) => checkWatch(w, this.startRevision, result.convergedRevision, history).map((p) => `watcher ${i}: ${p}`));
     const pauses = writePauses(history);
-    const reasons = this.load.recorder.failureReasons();
+    const reasons = this.load.failuresByKind;
     for (const n of notes) t.diagnostic(n);
     t.diagnostic(`operations ${result.operations}, acknowledged writes ${result.ackedWrites}, failed calls ${this.load.recorder.failed()} (${[...reasons].map(([r, n]) => `${n}× ${r}`).join(', ')})`);
     t.diagnostic(`longest stretch without an acknowledged write ${pauses.longestGapMs} ms, slowest acknowledged write ${pauses.slowestWriteMs} ms, watch resumes ${this.watchers.map((w) => w.resumes).join('/')}`);
@@ -97,7 +97,7 @@ export class LoadedRun {
     assert.equal(result.verdict, 'ok');
     assert.ok(result.ackedWrites > 200, `only ${result.ackedWrites} acknowledged writes`);
     assert.deepEqual(watchProblems, []);
-    assert.deepEqual(unexpectedFailures(reasons), []);
+    assert.deepEqual(unexpectedFailures(this.load.failuresByKind), []);
     assert.deepEqual([...this.clusterIds], [this.c.clusterId]);
   }
 }
