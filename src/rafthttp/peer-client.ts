@@ -44,9 +44,15 @@ export interface RemoteCluster {
   members: Member[];
 }
 
-/** GET /members from the first peer URL that answers (etcd's GetClusterFromRemotePeers). */
-export async function fetchCluster(peerUrls: string[], timeoutMs: number, tls?: PeerTls): Promise<RemoteCluster> {
+/**
+ * GET /members from the first peer URL that answers (etcd's GetClusterFromRemotePeers)
+ * with a cluster `accept` takes. A member that has not applied the newest addition yet
+ * answers a list without it: etcd takes that answer and exits on the mismatch, while
+ * asking the next peer finds one that has. With none accepted, the first answer.
+ */
+export async function fetchCluster(peerUrls: string[], timeoutMs: number, tls?: PeerTls, accept?: (c: RemoteCluster) => boolean): Promise<RemoteCluster> {
   const errors: string[] = [];
+  let first: RemoteCluster | undefined;
   for (const base of peerUrls) {
     try {
       const r = await peerCall(base, PATH_MEMBERS, { method: 'GET', timeoutMs, tls });
@@ -55,11 +61,14 @@ export async function fetchCluster(peerUrls: string[], timeoutMs: number, tls?: 
       const cid = String(r.headers[HDR_CLUSTER_ID] ?? '');
       if (!/^[0-9a-f]{1,16}$/.test(cid)) throw new Error(`bad cluster ID ${JSON.stringify(cid)}`);
       if (members.length === 0) throw new Error('failed to get raft cluster member(s) from the given URLs');
-      return { clusterId: BigInt('0x' + cid), members };
+      const c = { clusterId: BigInt('0x' + cid), members };
+      if (!accept || accept(c)) return c;
+      first ??= c;
     } catch (err) {
       errors.push(`${base}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  if (first) return first;
   throw new Error(`could not retrieve cluster information from the given URLs: ${errors.join('; ')}`);
 }
 

@@ -144,8 +144,9 @@ export class EtcdServer {
     const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? [], logger);
     if (joining) {
       // etcd: the existing cluster assigned this member's ID when it was added; find it by peer URLs.
-      const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000, peerTls);
-      const listed = remote.members.find((m) => [...m.peerUrls].sort().join(',') === [...self.peerUrls].sort().join(','));
+      const mine = (m: Member) => [...m.peerUrls].sort().join(',') === [...self.peerUrls].sort().join(',');
+      const remote = await fetchCluster(initial.filter((m) => m.name !== opts.name).flatMap((m) => m.peerUrls), 2000, peerTls, (c) => c.members.some(mine));
+      const listed = remote.members.find(mine);
       if (!listed) throw new Error(`member with peer URLs ${self.peerUrls.join(',')} has not been added to cluster ${hex(remote.clusterId)} (add it with "etcdctl member add" first)`);
       self.id = listed.id;
       bootClusterId = remote.clusterId;
