@@ -82,7 +82,15 @@ export class LoadedRun {
   async finish(t: TestContext, notes: string[] = []): Promise<void> {
     const history = await this.load.stop();
     clearInterval(this.sampler);
-    const result = await verify(this.c.live(), history, { checkTimeoutMs: 60_000, convergeTimeoutMs: 30_000 });
+    const result = await verify(this.c.live(), history, { checkTimeoutMs: 60_000, convergeTimeoutMs: 30_000 }).catch((err: unknown) => {
+      // Members that did not converge: their last words say why.
+      const tails = this.c.live().map((m) => {
+        const lines = m.logs().split('\n');
+        const raft = lines.filter((l) => /"level":"(warn|error)"|leader|snapshot|membership/.test(l)).slice(-40);
+        return `--- ${m.name} (${m.kind}), warnings and Raft events:\n${raft.join('\n')}\n--- ${m.name}, last lines:\n${lines.slice(-15).join('\n')}`;
+      });
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${tails.join('\n')}`);
+    });
     const deadline = Date.now() + 30_000;
     while (this.watchers.some((w) => w.lastRevision < result.convergedRevision) && Date.now() < deadline) await sleep(100);
     await Promise.all(this.watchers.map((w) => w.stop()));
