@@ -140,6 +140,12 @@ export class Peer extends Remote {
     return this.up();
   }
 
+  /** When the peer became reachable (etcd's ActiveSince), 0 while it is not; brought up to date when asked. */
+  get since(): number {
+    this.status();
+    return this.activeSince;
+  }
+
   private up(): boolean {
     return this.msgAppWriter.working || this.messageWriter.working || this.readers.some((r) => r.working) || Date.now() - this.pipelineOkAt < PIPELINE_ACTIVE_MS;
   }
