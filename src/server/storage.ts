@@ -18,7 +18,7 @@ import { BUCKETS, type BucketName } from '../backend/backend.js';
 import { BoltFile } from '../bolt/reader.js';
 import { boltConsistentIndex, isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
 import { readConsistentIndex } from '../mvcc/meta.js';
-import { jsonUint64, parseJsonExact } from '../membership/index.js';
+import { jsonUint64, parseJsonExact, Membership } from '../membership/index.js';
 
 interface WalMetadata {
   NodeID: bigint;
@@ -133,7 +133,7 @@ export async function openStorage(
       await installBoltFile(backend, db, snap.index);
       mvcc = MvccStore.open(backend, mvcc.ops);
     }
-    confState = loadConf(backend) ?? { voters: [], learners: [] };
+    confState = loadConf(backend) ?? confFromMembers(backend);
     // A member that joined but never received a snapshot has nothing to restore.
     if (snap.index > 0) raftStorage.applySnapshot({ metadata: { index: snap.index, term: snap.term, confState }, data: new Uint8Array(0) });
     // The commit index is written lazily (see RaftHost), so the WAL's may trail the
@@ -226,6 +226,19 @@ function parseConf(v: Uint8Array): ConfState {
   const o = parseJsonExact(new TextDecoder().decode(v)) as { voters?: unknown[]; learners?: unknown[] };
   const ids = (xs: unknown[] | undefined) => (xs ?? []).map((x) => jsonUint64(x, 'confState member'));
   return { voters: ids(o.voters), learners: ids(o.learners) };
+}
+
+/**
+ * The configuration of a backend that keeps none: an etcd 3.4 database (3.4 keeps it in
+ * its .snap files only), e.g. a leader's snapshot installed at restart because the
+ * member stopped between recording the snapshot and installing it. The member list
+ * the database holds as of the same index says it: its voters and its learners. Empty
+ * as a joining member's backend, which Raft takes as "no configuration yet"; anything
+ * else must not be, or a promoted member would count itself as the only voter.
+ */
+export function confFromMembers(backend: Backend): ConfState {
+  const members = Membership.load(backend).list();
+  return { voters: members.filter((m) => !m.isLearner).map((m) => m.id), learners: members.filter((m) => m.isLearner).map((m) => m.id) };
 }
 
 export function loadConf(backend: Backend): ConfState | undefined {
