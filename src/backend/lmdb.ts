@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BUCKETS, type Backend, type BackendView, type BucketName } from './backend.js';
 import { mergeLayers, WriteBuffer } from './write-buffer.js';
+import { failpointsOn, failpointAsync } from '../pkg/failpoint.js';
 
 export interface LmdbBackendOptions {
   /** Upper bound of the memory map in bytes (LMDB grows the file up to it). */
@@ -68,6 +69,7 @@ export class LmdbBackend implements Backend {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       try {
+        if (failpointsOn) await failpointAsync('defragBeforeCopy');
         await this.env.backup(dir, true);
       } catch (err) {
         rmSync(dir, { recursive: true, force: true });
@@ -82,6 +84,7 @@ export class LmdbBackend implements Backend {
         await old.close();
         if (oldDir !== this.path) rmSync(oldDir, { recursive: true, force: true });
       };
+      if (failpointsOn) await failpointAsync('defragBeforeRename');
       const pinned = [...this.views].filter((v) => v.env === old).map((v) => v.closed);
       if (pinned.length === 0) {
         await retire();
@@ -137,6 +140,7 @@ export class LmdbBackend implements Backend {
     const prev = this.lastCommit;
     const done = (async () => {
       await prev;
+      if (failpointsOn) await failpointAsync('beforeCommit');
       await this.env.transaction(() => {
         for (const [name, writes] of batch.buckets) {
           const db = this.db(name);
@@ -147,6 +151,7 @@ export class LmdbBackend implements Backend {
         }
       });
       await this.env.flushed;
+      if (failpointsOn) await failpointAsync('afterCommit');
     })().finally(() => {
       this.cachedSize = -1;
       const i = this.inflight.indexOf(batch);

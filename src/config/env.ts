@@ -6,7 +6,8 @@ import type { EtcdConfig } from './types.js';
 export type EnvOutcome = { kind: 'ok'; used: Set<string> } | { kind: 'error'; message: string } | { kind: 'fatal'; message: string };
 
 // Read by etcd before flags are parsed, so it never counts as unrecognized.
-const CONSUMED_ELSEWHERE = new Set(['ETCD_UNSUPPORTED_ARCH']);
+// ETCD_TS_FAILPOINTS is read by pkg/failpoint, for the robustness tests.
+const CONSUMED_ELSEWHERE = new Set(['ETCD_UNSUPPORTED_ARCH', 'ETCD_TS_FAILPOINTS']);
 
 /**
  * Fills flags not given on the command line from ETCD_* variables, as etcd's

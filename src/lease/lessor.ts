@@ -9,6 +9,7 @@ import { Errors } from '../rpctypes/errors.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { FOREVER, Lease } from './lease.js';
 import { deleteLease, loadLeases, persistLease } from './persist.js';
+import { failpointsOn, failpoint } from '../pkg/failpoint.js';
 
 /** etcd's MaxLeaseTTL: 9,000,000,000 seconds. */
 export const MAX_LEASE_TTL = 9_000_000_000;
@@ -101,6 +102,7 @@ export class Lessor {
     const l = this.leaseMap.get(id);
     if (!l) throw Errors.LeaseNotFound;
     const keys = l.keys();
+    if (failpointsOn) failpoint('leaseRevokeBeforeDeleteKeys');
     if (this.deleter && keys.length > 0) {
       const txn = this.deleter.write();
       try {
@@ -109,6 +111,7 @@ export class Lessor {
         txn.end();
       }
     }
+    if (failpointsOn) failpoint('leaseRevokeAfterDeleteKeys');
     this.attachedKeys -= l.keyCount;
     this.leaseMap.delete(id);
     this.queue.remove(id);

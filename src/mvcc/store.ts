@@ -20,6 +20,7 @@ import {
 } from './meta.js';
 import { bytesToRev, isTombstone, mainRevPrefix, readUint64, revToBytes } from './revision.js';
 import { TreeIndex } from './tree-index.js';
+import { failpointsOn, failpoint } from '../pkg/failpoint.js';
 
 export interface RangeOptions {
   /** At most this many kvs (0: no limit); count still reports every match. */
@@ -469,7 +470,9 @@ export class MvccStore {
     this.index.compact(rev, (main, sub, tombstone) => dropped.push([main, sub, tombstone]));
     const indexMs = performance.now() - started;
     for (const [main, sub, tombstone] of dropped) this.backend.delete('key', revToBytes(main, sub, tombstone));
+    if (failpointsOn) failpoint('compactBeforeSetFinishedCompact');
     writeRevMeta(this.backend, META_FINISHED_COMPACT, rev);
+    if (failpointsOn) failpoint('compactAfterSetFinishedCompact');
     const stats: CompactionStats = { indexMs, keys: dropped.length, totalMs: performance.now() - started };
     for (const l of this.compactListeners) l(stats);
   }

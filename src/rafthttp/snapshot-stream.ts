@@ -16,6 +16,7 @@ import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
 import { MAX_MESSAGE_BYTES } from './msg-codec.js';
 import { readUint64BE, writeUint64BE } from '../pkg/uint64.js';
+import { failpointsOn, failpointAsync } from '../pkg/failpoint.js';
 
 /** Bytes per write of a database leaving for a peer. */
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -105,7 +106,10 @@ export async function writeSnapshotBody(req: ClientRequest, message: Uint8Array,
     if (!req.write(b)) await drained(req);
   };
   await write(snapshotHead(message));
-  for await (const chunk of fileChunks(file.path, file.size, SNAPSHOT_CHUNK_BYTES)) await write(chunk);
+  for await (const chunk of fileChunks(file.path, file.size, SNAPSHOT_CHUNK_BYTES)) {
+    await write(chunk);
+    if (failpointsOn) await failpointAsync('snapshotSendMidStream');
+  }
   req.end();
 }
 

@@ -9,6 +9,7 @@ import { EntryType, type ConfState, type HardState, type Entry, type Message, ty
 import type { Wal } from '../wal/index.js';
 import { Errors } from '../rpctypes/errors.js';
 import type { Logger } from '../pkg/logger.js';
+import { failpointsOn, failpoint, failpointAsync } from '../pkg/failpoint.js';
 
 export interface RaftHostHooks {
   /** Committed normal entries, in log order; must be applied synchronously. */
@@ -249,12 +250,16 @@ export class RaftHost {
         }
         if (rd.hardState) this.term = rd.hardState.term;
         if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+          if (failpointsOn) await failpointAsync('raftBeforeSaveSnap');
           await this.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
+          if (failpointsOn) await failpointAsync('raftAfterSaveSnap');
           this.storage.applySnapshot(rd.snapshot);
           this.appliedIndex = rd.snapshot.metadata.index;
           this.confState = rd.snapshot.metadata.confState;
           // Nothing else is applied until the state machine holds the snapshot.
+          if (failpointsOn) await failpointAsync('raftBeforeApplySnap');
           await this.hooks.onSnapshot?.(rd.snapshot);
+          if (failpointsOn) await failpointAsync('raftAfterApplySnap');
         }
         // A hard state that only moved the commit index need not be written now: the
         // commit index is recoverable, and skipping it saves a disk round trip per batch.
@@ -267,7 +272,9 @@ export class RaftHost {
         // its fsync instead of following it. Not when this Ready moved the term or vote:
         // those must be durable before anyone hears of them.
         const sendEarly = rd.messages.length > 0 && this.lead === this.id && !voteOrTermChanged;
+        if (sendEarly && failpointsOn) failpoint('raftBeforeLeaderSend');
         if (sendEarly) this.transport.send(rd.messages);
+        if (mustWrite && failpointsOn) failpoint('raftBeforeSave');
         const hsToWrite = mustWrite && this.lastHs !== this.persistedHs ? this.lastHs : undefined;
         const saving = mustWrite ? this.wal.save(hsToWrite, rd.entries, rd.mustSync) : undefined;
         if (rd.hardState) this.storage.setHardState(rd.hardState);
@@ -281,14 +288,18 @@ export class RaftHost {
           this.readsAwaitingApply.push(pending);
         }
         // Committed entries are already durable: apply them while this batch's fsync runs.
+        if (rd.committedEntries.length && failpointsOn) failpoint('raftBeforeApply');
         if (rd.committedEntries.length) this.applyCommitted(rd.committedEntries);
         this.releaseReads();
         if (saving) {
           await saving;
           if (hsToWrite) this.persistedHs = hsToWrite;
+          if (failpointsOn) await failpointAsync('raftAfterSave');
         }
         // Messages may depend on the term, vote and entries just made durable.
+        if (rd.messages.length && !sendEarly && failpointsOn) failpoint(this.lead === this.id ? 'raftBeforeLeaderSend' : 'raftBeforeFollowerSend');
         if (rd.messages.length && !sendEarly) this.transport.send(rd.messages);
+        if (failpointsOn) failpoint('raftBeforeAdvance');
         this.node.advance(rd);
         this.flushProposals();
         this.startReadRound();

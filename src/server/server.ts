@@ -46,6 +46,7 @@ import { CompactHashChecker } from './compact-hash-check.js';
 import { ApplyWatch } from './apply-watch.js';
 import { formatGoDuration } from '../config/go-values.js';
 import type { CompactionStats, HashKVResult, MvccStore } from '../mvcc/store.js';
+import { failpointsOn, failpoint } from '../pkg/failpoint.js';
 
 /** One log entry's request: what the applier applies, plus the proposal's identity. */
 interface InternalRaftRequest extends ApplyRequest, AuthRaftRequest {
@@ -458,6 +459,7 @@ export class EtcdServer {
         // A committed entry we cannot decode means a corrupt log or a newer writer.
         throw new Error(`cannot decode committed entry ${e.index}: ${String(err)}`);
       }
+      if (failpointsOn) failpoint('beforeApplyOneEntryNormal');
       setApplied(e.index);
       const v2 = decoded.v2 ?? (decoded.v3.v2 as V2Request | undefined);
       if (v2) {
@@ -497,6 +499,7 @@ export class EtcdServer {
         continue;
       }
       if (id !== undefined && this.wait.isRegistered(id)) this.wait.trigger(id, result);
+      if (failpointsOn) failpoint('afterApplyOneEntryNormal');
     }
   }
 
@@ -613,6 +616,7 @@ export class EtcdServer {
 
   /** A committed membership change, applied to the member list as etcd's applyConfChange applies it. */
   private onConfChange(cc: ConfChange, confState: ConfState, index: number, rejected?: unknown): void {
+    if (failpointsOn) failpoint('beforeApplyOneConfChange');
     const ctx = reconfig.decodeContext(cc);
     const reqId = cc.id === 0n ? undefined : cc.id;
     const fresh = index > this.storage.mvcc.consistentIndex();
@@ -637,6 +641,7 @@ export class EtcdServer {
     const rs = this.storage.raftStorage;
     if (index > rs.snapshot().metadata.index && index <= rs.lastIndex()) rs.createSnapshot(index, confState, new Uint8Array(0));
     this.syncPeers();
+    if (failpointsOn) failpoint('afterApplyOneConfChange');
     if (reqId !== undefined && this.wait.isRegistered(reqId)) this.wait.trigger(reqId, { resp: {} });
     if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.id) this.removedFromCluster();
   }

@@ -19,6 +19,7 @@ import { BoltFile } from '../bolt/reader.js';
 import { boltConsistentIndex, isSnapshotDbName, snapshotDbPath } from '../rafthttp/snapshot-stream.js';
 import { readConsistentIndex } from '../mvcc/meta.js';
 import { jsonUint64, parseJsonExact, Membership } from '../membership/index.js';
+import { failpointsOn, failpointAsync } from '../pkg/failpoint.js';
 
 interface WalMetadata {
   NodeID: bigint;
@@ -294,6 +295,7 @@ async function installBoltFile(backend: Backend, path: string, index: number): P
         }
         for (const k of keys) if (!(bucket === 'meta' && k.equals(INSTALLING_SNAPSHOT_KEY))) backend.delete(bucket, k);
         await backend.commit();
+        if (failpointsOn) await failpointAsync('snapshotInstallMidBatch');
         if (keys.length < INSTALL_BATCH_ENTRIES) break;
         start = Buffer.concat([keys[keys.length - 1], Buffer.from([0])]);
       }

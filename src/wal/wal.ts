@@ -18,6 +18,7 @@ import { scanSegment } from './reader.js';
 import { ReplayBuilder, type WalReplay, type WalSnapshot } from './replay.js';
 import { createSegment, openForAppend, listSegments, parseSegmentName, removeStaleTemps, syncDir, type OpenSegment, type SegmentName } from './segment.js';
 import { WalCorruptError } from './errors.js';
+import { failpointsOn, failpointAsync } from '../pkg/failpoint.js';
 
 export interface WalOptions {
   /** Bytes per segment file before a new one is cut (default 64 MiB). */
@@ -294,10 +295,12 @@ export class Wal {
     }
     if (bytes > 0) {
       if (this.seg.offset + bytes > this.segmentSize && this.seg.offset > this.seg.preambleEnd) await this.cut();
+      if (failpointsOn) await failpointAsync('walBeforeSync');
       const t0 = performance.now();
       await this.writeAll(bufs, bytes);
       // Segments are open with O_DSYNC: the write itself was the sync.
       this.recordSync(performance.now() - t0);
+      if (failpointsOn) await failpointAsync('walAfterSync');
     }
     for (const w of group) {
       if (w.lastIndex !== undefined) this.state.lastIndex = w.lastIndex;
