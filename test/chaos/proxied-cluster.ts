@@ -29,6 +29,10 @@ export interface ProxiedCluster {
 
 export interface ProxiedClusterOptions {
   extraArgs?: string[];
+  /** Runs once the members are laid out, before any is spawned (to mount their data dirs, say). */
+  beforeSpawn?: (members: ClusterMember[]) => Promise<void>;
+  /** Runs on close once the members have stopped, before their directory is removed. */
+  beforeCleanup?: () => Promise<void>;
 }
 
 export async function startProxiedCluster(size: number, opts: ProxiedClusterOptions = {}): Promise<ProxiedCluster> {
@@ -104,11 +108,13 @@ export async function startProxiedCluster(size: number, opts: ProxiedClusterOpti
       for (const i of [...paused]) cluster.resume(i);
       await Promise.all(members.map((m) => m.stop()));
       await Promise.all(proxies.map((p) => p.close()));
+      await opts.beforeCleanup?.();
       dir.cleanup();
     },
   };
   try {
     await Promise.all(proxies.map((p) => p.listen()));
+    await opts.beforeSpawn?.(members);
     for (const m of members) m.spawn();
     await Promise.all(members.map((m) => m.ready()));
     for (const m of members) {

@@ -21,6 +21,8 @@ export interface ClusterMemberOptions {
   clientCa?: string;
   /** Which server runs: etcd-ts (default) or the real etcd, for side-by-side tests. */
   kind?: 'etcd' | 'etcd-ts';
+  /** Extra environment for the process (the robustness tests arm failpoints with it). */
+  env?: Record<string, string>;
 }
 
 export class ClusterMember {
@@ -72,7 +74,7 @@ export class ClusterMember {
       '--election-timeout', '500',
       ...(this.opts.extraArgs ?? []),
     ];
-    const c = spawn(real ? ETCD_BIN : process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(real ? ETCD_BIN : process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(this.opts.env ? { env: { ...process.env, ...this.opts.env } } : {}) });
     this.child = c;
     live.add(c);
     const append = (b: Buffer) => {

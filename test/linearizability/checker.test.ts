@@ -179,6 +179,22 @@ test('random linearizable histories check ok; one changed result mostly fails', 
   assert.ok(caught >= mutated * 0.8, `only ${caught} of ${mutated} mutations were caught`);
 });
 
+test('histories with mod-revision-guarded txns (puts and deletes) check ok; one changed result mostly fails', () => {
+  let mutated = 0;
+  let caught = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const h = generateKvHistory({ seed, clients: 5, opsPerClient: 40, keys: ['a', 'b'], unknownRate: seed % 3 === 0 ? 0.1 : 0, withTxn: true });
+    assert.ok(h.some((op) => op.input.kind === 'txn'), `seed ${seed} has no txn`);
+    assertVerdict(check(h), 'ok');
+    assert.deepEqual(checkRevisions(h), [], `seed ${seed}`);
+    const m = mutateOneResult(h, rng(seed * 104729));
+    if (m === undefined) continue;
+    mutated++;
+    if (check(m).verdict === 'illegal' || checkRevisions(m).length > 0) caught++;
+  }
+  assert.ok(caught >= mutated * 0.8, `only ${caught} of ${mutated} mutations were caught`);
+});
+
 test('a few thousand operations on one key check in well under a second', () => {
   const h = generateKvHistory({ seed: 42, clients: 8, opsPerClient: 400, keys: ['hot'], unknownRate: 0.01 });
   assert.equal(h.length, 3200);

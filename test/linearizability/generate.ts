@@ -18,6 +18,8 @@ export interface GenerateOptions {
   unknownRate?: number;
   /** Longest operation interval; intervals of different clients overlap freely. */
   maxLatency?: number;
+  /** Also mod-revision-guarded txns (kube-apiserver's writes), in place of a share of the deletes. */
+  withTxn?: boolean;
 }
 
 interface Planned {
@@ -44,7 +46,8 @@ export function generateKvHistory(o: GenerateOptions): KvOperation[] {
       const call = t + r() * maxLatency * 0.3;
       const ret = call + r() * maxLatency;
       const dice = r();
-      const kind: KvInput['kind'] = dice < 0.4 ? 'get' : dice < 0.65 ? 'put' : dice < 0.9 ? 'cas' : 'delete';
+      let kind: KvInput['kind'] = dice < 0.4 ? 'get' : dice < 0.65 ? 'put' : dice < 0.9 ? 'cas' : 'delete';
+      if (o.withTxn && (kind === 'delete' || kind === 'cas') && r() < 0.5) kind = 'txn';
       const key = pick(r, o.keys);
       const unknown = r() < unknownRate;
       // An operation with unknown outcome may still take effect long after the client gave up on it.
@@ -69,6 +72,10 @@ export function generateKvHistory(o: GenerateOptions): KvOperation[] {
       input = { kind: 'cas', key: p.key, expected, value: p.value };
     } else if (p.kind === 'put') {
       input = { kind: 'put', key: p.key, value: p.value };
+    } else if (p.kind === 'txn') {
+      // Mostly the key's true mod revision (0 when absent), sometimes a stale one; a fifth delete.
+      const mod = current === undefined ? 0 : r() < 0.7 ? current.mod : Math.max(1, current.mod - 1);
+      input = { kind: 'txn', key: p.key, modRevision: mod, value: current !== undefined && r() < 0.2 ? null : p.value };
     } else {
       input = { kind: p.kind, key: p.key };
     }
@@ -76,9 +83,9 @@ export function generateKvHistory(o: GenerateOptions): KvOperation[] {
     if (p.at === Infinity) continue;
     const output = apply(input, store, () => ++revision, revision);
     revision = Math.max(revision, lastRevision(output));
-    if (input.kind === 'put' || (input.kind === 'cas' && output.kind === 'cas' && output.succeeded)) {
+    if (input.kind === 'put' || (input.kind === 'cas' && output.kind === 'cas' && output.succeeded) || (input.kind === 'txn' && input.value !== null && output.kind === 'txn' && output.succeeded)) {
       const values = written.get(p.key) ?? [];
-      values.push(input.value);
+      values.push(input.value!);
       written.set(p.key, values);
     }
     if (p.op.return !== undefined) p.op.output = output;
@@ -119,6 +126,13 @@ function apply(
       store.set(input.key, { value: input.value, mod: rev });
       return { kind: 'cas', succeeded: true, revision: rev };
     }
+    case 'txn': {
+      if ((current?.mod ?? 0) !== input.modRevision) return { kind: 'txn', succeeded: false, revision };
+      const rev = bump();
+      if (input.value === null) store.delete(input.key);
+      else store.set(input.key, { value: input.value, mod: rev });
+      return { kind: 'txn', succeeded: true, revision: rev };
+    }
   }
 }
 
@@ -138,6 +152,7 @@ export function mutateOneResult(history: readonly KvOperation[], r: Rng): KvOper
       break;
     }
     case 'cas':
+    case 'txn':
       changed = { ...out, succeeded: !out.succeeded };
       break;
     case 'delete':

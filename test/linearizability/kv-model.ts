@@ -9,14 +9,21 @@ export type KvInput =
   | { kind: 'get'; key: string }
   | { kind: 'delete'; key: string }
   /** Txn: if value(key) == expected (null: the key is absent) then put(key, value). */
-  | { kind: 'cas'; key: string; expected: string | null; value: string };
+  | { kind: 'cas'; key: string; expected: string | null; value: string }
+  /**
+   * Txn guarded by the key's mod revision, as kube-apiserver writes: if the key was
+   * last modified at `modRevision` (0: the key is absent) then put `value` (null:
+   * delete the key).
+   */
+  | { kind: 'txn'; key: string; modRevision: number; value: string | null };
 
 /** Revisions are optional: a history that did not record them is checked on values only. */
 export type KvOutput =
   | { kind: 'put'; revision?: number }
   | { kind: 'get'; value: string | null; modRevision?: number; revision?: number }
   | { kind: 'delete'; deleted: number; revision?: number }
-  | { kind: 'cas'; succeeded: boolean; revision?: number };
+  | { kind: 'cas'; succeeded: boolean; revision?: number }
+  | { kind: 'txn'; succeeded: boolean; revision?: number };
 
 export type KvOperation = Operation<KvInput, KvOutput>;
 
@@ -83,6 +90,27 @@ function stepCas(s: KvState, expected: string | null, value: string, out: KvOutp
   return modified(value, out.revision, s);
 }
 
+function stepTxn(s: KvState, modRevision: number, value: string | null, out: KvOutput | undefined): KvState | undefined {
+  // An absent key's mod revision is 0; a present key's is its last modification's, which
+  // is known exactly unless an unobserved write left it open (then any later one may match).
+  const matches = modRevision === 0 ? s.value === null : s.value !== null && (s.exact ? s.rev === modRevision : modRevision > s.rev);
+  const mayFail = modRevision === 0 ? s.value !== null : s.value === null || s.exact ? !matches : true;
+  if (out === undefined) {
+    if (!matches) return s;
+    return value === null ? modified(null, undefined, s) : modified(value, undefined, s);
+  }
+  if (out.kind !== 'txn') return undefined;
+  if (!out.succeeded) {
+    if (!mayFail) return undefined;
+    return out.revision === undefined || isCurrentHeader(s, out.revision) ? s : undefined;
+  }
+  if (!matches) return undefined;
+  // Deleting a present key or writing one: a new revision.
+  if (out.revision !== undefined && !isNextModification(s, out.revision)) return undefined;
+  const pinned: KvState = s.exact ? s : { value: s.value, rev: modRevision, exact: true };
+  return modified(value, out.revision, pinned);
+}
+
 function quote(v: string | null): string {
   return v === null ? 'absent' : JSON.stringify(v);
 }
@@ -93,6 +121,7 @@ function describeInput(i: KvInput): string {
     case 'get': return `get(${i.key})`;
     case 'delete': return `delete(${i.key})`;
     case 'cas': return `cas(${i.key}, ${quote(i.expected)} -> ${quote(i.value)})`;
+    case 'txn': return `txn(${i.key}, mod ${i.modRevision} -> ${i.value === null ? 'delete' : quote(i.value)})`;
   }
 }
 
@@ -103,7 +132,8 @@ function describeOutput(o: KvOutput | undefined): string {
     case 'put': return `ok${rev}`;
     case 'get': return `${quote(o.value)}${o.modRevision === undefined ? '' : ` (mod ${o.modRevision})`}${rev}`;
     case 'delete': return `deleted ${o.deleted}${rev}`;
-    case 'cas': return `${o.succeeded ? 'succeeded' : 'failed'}${rev}`;
+    case 'cas':
+    case 'txn': return `${o.succeeded ? 'succeeded' : 'failed'}${rev}`;
   }
 }
 
@@ -123,6 +153,7 @@ export function kvModel(opts: KvModelOptions = {}): Model<KvState, KvInput, KvOu
         case 'get': return stepGet(s, out);
         case 'delete': return stepDelete(s, out);
         case 'cas': return stepCas(s, input.expected, input.value, out);
+        case 'txn': return stepTxn(s, input.modRevision, input.value, out);
       }
     },
     stateKey: (s) => `${s.value === null ? '-' : `+${s.value}`}\u0000${s.rev}${s.exact ? '' : '<'}`,

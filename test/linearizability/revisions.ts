@@ -15,7 +15,8 @@ function modifies(op: KvOperation): boolean {
   switch (o.kind) {
     case 'put': return true;
     case 'delete': return o.deleted > 0;
-    case 'cas': return o.succeeded;
+    case 'cas':
+    case 'txn': return o.succeeded;
     case 'get': return false;
   }
 }

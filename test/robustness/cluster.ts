@@ -1,0 +1,166 @@
+// The cluster the robustness histories run on: 1, 3 or 5 members behind the chaos
+// peer proxies (so links can be faulted), each member's data dir optionally on
+// lossyfs (a crash then loses what was not synced), members restartable with
+// failpoints armed, replaceable (removed, wiped, added back) and their leadership
+// movable.
+import { rmSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { startProxiedCluster, type ProxiedCluster } from '../chaos/proxied-cluster.js';
+import { LossyMount } from './lossyfs/lossyfs.js';
+import { connect, type Conn } from './conn.js';
+
+export interface RobustClusterOptions {
+  size: number;
+  /** Data dirs on lossyfs. */
+  lossy: boolean;
+}
+
+/** etcd-ts flags for the robustness runs: small snapshot count, so followers get snapshots often. */
+const MEMBER_FLAGS = ['--snapshot-count', '200', '--experimental-corrupt-check-time', '0s'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RobustCluster {
+  private constructor(
+    readonly c: ProxiedCluster,
+    readonly mounts: LossyMount[],
+  ) {}
+
+  static async start(o: RobustClusterOptions): Promise<RobustCluster> {
+    const mounts: LossyMount[] = [];
+    const c = await startProxiedCluster(o.size, {
+      extraArgs: MEMBER_FLAGS,
+      beforeSpawn: async (members) => {
+        if (!o.lossy) return;
+        for (const m of members) {
+          const mount = new LossyMount(join(dirname(m.dataDir), `${m.name}.backing`), m.dataDir);
+          await mount.mount();
+          mounts.push(mount);
+        }
+      },
+      beforeCleanup: async () => {
+        for (const m of mounts) await m.unmount();
+      },
+    });
+    return new RobustCluster(c, mounts);
+  }
+
+  get size(): number {
+    return this.c.members.length;
+  }
+
+  endpoints(): string[] {
+    return this.c.members.map((m) => m.endpoint);
+  }
+
+  conn(i: number): Conn {
+    return connect(this.c.members[i]!.endpoint);
+  }
+
+  /** Which member leads, asking the running ones; -1 when none says so. */
+  leader(): Promise<number> {
+    return this.c.leader(1000);
+  }
+
+  /** Waits for a leader among running members, up to `timeoutMs`. */
+  async waitLeader(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 500 && Date.now() < deadline; i++) {
+      const l = await this.leader();
+      if (l >= 0) return l;
+      await sleep(100);
+    }
+    return -1;
+  }
+
+  /** kill -9; with lossyfs, what the member had not synced is lost. Its peer port refuses while it is down. */
+  async crash(i: number): Promise<void> {
+    const m = this.c.members[i]!;
+    this.c.resume(i);
+    await m.kill9();
+    await this.c.proxies[i]!.refuse();
+    await this.mounts[i]?.dropUnsynced();
+  }
+
+  /** After the member died on its own (a failpoint): drop unsynced data as for a crash. */
+  async crashed(i: number): Promise<void> {
+    await this.c.proxies[i]!.refuse();
+    await this.mounts[i]?.dropUnsynced();
+  }
+
+  /** Starts a stopped or crashed member (with `env`, e.g. failpoints) and waits until it serves. */
+  async start(i: number, env?: Record<string, string>): Promise<void> {
+    const m = this.c.members[i]!;
+    await m.stop();
+    m.opts = { ...m.opts, state: 'existing', ...(env ? { env } : { env: undefined }) };
+    await this.c.proxies[i]!.admit();
+    m.spawn();
+    await m.ready(30_000);
+  }
+
+  /** Graceful restart with `env` (nothing is lost: the member stops cleanly). */
+  async restartWith(i: number, env?: Record<string, string>): Promise<void> {
+    await this.c.members[i]!.stop();
+    await this.start(i, env);
+  }
+
+  /**
+   * Member replacement: removed from the cluster through another member, its data
+   * dir wiped, added back under the same peer URL with a new ID, and started empty
+   * to catch up from the leader.
+   */
+  async replace(i: number): Promise<string> {
+    if (this.size < 2) throw new Error('replacing the only member would lose the cluster');
+    const m = this.c.members[i]!;
+    const via = connect(this.c.members[(i + 1) % this.size]!.endpoint);
+    try {
+      const id = this.c.ids[i]!;
+      await via.memberRemove({ ID: BigInt('0x' + id).toString() }, 10_000);
+      await m.kill9();
+      await this.mounts[i]?.dropUnsynced();
+      for (const name of readdirSync(m.dataDir)) rmSync(join(m.dataDir, name), { recursive: true, force: true });
+      const peerUrl = m.opts.extraArgs![m.opts.extraArgs!.indexOf('--initial-advertise-peer-urls') + 1]!;
+      const added = await addWithRetry(via, peerUrl);
+      this.c.ids[i] = BigInt(added).toString(16);
+      await this.start(i);
+      return `replaced m${i + 1} (${id} → ${this.c.ids[i]})`;
+    } finally {
+      via.close();
+    }
+  }
+
+  /** Moves leadership to member `to` (etcd's MoveLeader, asked of the leader). */
+  async moveLeader(to: number): Promise<boolean> {
+    const l = await this.leader();
+    if (l < 0 || l === to) return l === to;
+    const conn = this.conn(l);
+    try {
+      await conn.moveLeader({ targetID: BigInt('0x' + this.c.ids[to]!).toString() }, 10_000);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Members stop before their mounts go, and the mounts before the dirs are removed. */
+  close(): Promise<void> {
+    return this.c.close();
+  }
+}
+
+/** MemberAdd right after a removal can be refused while the cluster settles: try a few times. */
+async function addWithRetry(via: Conn, peerUrl: string): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 20; i++) {
+    try {
+      const res = await via.memberAdd({ peerURLs: [peerUrl], isLearner: false }, 10_000);
+      return String(res.member.ID);
+    } catch (err) {
+      last = err;
+      await sleep(250);
+    }
+  }
+  throw new Error(`member add failed: ${String((last as Error)?.message ?? last)}`);
+}

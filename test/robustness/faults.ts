@@ -1,0 +1,254 @@
+// The faults a history can suffer, each injected while traffic runs and undone
+// before the history is checked (every member running again): failpoints inside
+// the server (the member restarted with one armed, the path to it triggered, the
+// member restarted clean once it died or the fault passed), kill -9 and
+// SIGSTOP/SIGCONT, network faults through the peer proxies (blackhole, delay,
+// one-way drop, a flapping link), member replacement and leader transfer.
+import type { FailpointName } from '../../src/pkg/failpoint.js';
+import { applyFault, others, type Fault as ChaosFault } from '../chaos/schedule.js';
+import type { Random } from '../chaos/random.js';
+import type { RobustCluster } from './cluster.js';
+
+export interface FaultEnv {
+  cluster: RobustCluster;
+  rnd: Random;
+  /** A prefix of the trigger's own (outside the history's), for what it writes. */
+  prefix: string;
+  /** The highest revision a trigger may compact to (every watch observer has seen it). */
+  safeCompactRevision(): number;
+}
+
+export interface FaultOutcome {
+  did: string;
+  /** False when a failpoint was armed but its path never ran. */
+  triggered: boolean;
+}
+
+export interface Fault {
+  name: string;
+  category: 'failpoint' | 'process' | 'network' | 'membership' | 'leader';
+  /** Smallest cluster it applies to. */
+  minSize: number;
+  inject(env: FaultEnv): Promise<FaultOutcome>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Target = 'leader' | 'follower' | 'any';
+type Trigger = 'traffic' | 'defrag' | 'compact' | 'snapshot' | 'revoke' | 'membership';
+
+async function pick(env: FaultEnv, target: Target): Promise<number> {
+  const size = env.cluster.size;
+  if (target === 'any' || size === 1) return env.rnd.int(0, size - 1);
+  const l = await env.cluster.waitLeader();
+  if (l < 0) return env.rnd.int(0, size - 1);
+  return target === 'leader' ? l : (l + env.rnd.int(1, size - 1)) % size;
+}
+
+/** Makes the armed member run the failpoint's path. */
+async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
+  const { cluster } = env;
+  const conn = cluster.conn(m);
+  try {
+    switch (how) {
+      case 'traffic':
+        return;
+      case 'defrag':
+        await conn.defragment({}, 10_000).catch(() => undefined);
+        return;
+      case 'compact': {
+        // Any member's compaction is applied by all; write a little first so there is history to drop.
+        for (let i = 0; i < 3; i++) await conn.put({ key: Buffer.from(`${env.prefix}c`), value: Buffer.from(String(i)) }, 5000).catch(() => undefined);
+        await sleep(300);
+        await conn.compact({ revision: String(env.safeCompactRevision()), physical: true }, 10_000).catch(() => undefined);
+        return;
+      }
+      case 'revoke': {
+        const id = String(0x7000_0000 + env.rnd.int(0, 0x0fff_ffff));
+        await conn.leaseGrant({ ID: id, TTL: '60' }, 5000).catch(() => undefined);
+        await conn.put({ key: Buffer.from(`${env.prefix}l`), value: Buffer.from('x'), lease: id }, 5000).catch(() => undefined);
+        await conn.leaseRevoke({ ID: id }, 10_000).catch(() => undefined);
+        return;
+      }
+      case 'membership': {
+        // A learner added and removed: two membership changes every member applies.
+        const res = await conn.memberAdd({ peerURLs: [`http://127.0.0.1:${20000 + env.rnd.int(0, 9999)}`], isLearner: true }, 10_000).catch(() => undefined);
+        if (res?.member?.ID) await conn.memberRemove({ ID: String(res.member.ID) }, 10_000).catch(() => undefined);
+        return;
+      }
+      case 'snapshot': {
+        // The follower is cut off while the leader's log moves past what it keeps, then let back: it needs a snapshot.
+        const l = await cluster.waitLeader();
+        const follower = l === m ? (m + 1) % cluster.size : m;
+        const leaderConn = cluster.conn(l < 0 ? (follower + 1) % cluster.size : l);
+        cluster.c.partition([follower], others(cluster.size, [follower]));
+        try {
+          const value = Buffer.alloc(512, 'x');
+          await Promise.all(
+            Array.from({ length: 10 }, async (_, j) => {
+              for (let i = 0; i < 70; i++) await leaderConn.put({ key: Buffer.from(`${env.prefix}s${j}`), value }, 5000).catch(() => undefined);
+            }),
+          );
+        } finally {
+          leaderConn.close();
+          cluster.c.heal();
+        }
+        await sleep(1500);
+        return;
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 'error'; target?: Target; trigger?: Trigger; minSize?: number } = {}): Fault {
+  const action = o.action ?? 'panic';
+  const target = o.target ?? 'any';
+  const how = o.trigger ?? 'traffic';
+  return {
+    name: action === 'panic' ? point : `${point}:${action}`,
+    category: 'failpoint',
+    minSize: o.minSize ?? (how === 'snapshot' || target !== 'any' ? 3 : 1),
+    async inject(env) {
+      const { cluster, rnd } = env;
+      let m = await pick(env, target);
+      // Hot paths act after a few hits, so the member dies in the middle of traffic, not at boot.
+      const skip = how === 'traffic' ? rnd.int(2, 40) : 0;
+      const term = action === 'panic' ? 'panic' : action === 'sleep' ? `3*sleep(${rnd.int(100, 800)})` : '1*error(injected)';
+      const spec = `${point}=${skip > 0 ? `${skip}*off->` : ''}${term}`;
+      await cluster.restartWith(m, { ETCD_TS_FAILPOINTS: spec });
+      // A restarted member is not the leader; make it lead again when it must.
+      if (target === 'leader' && cluster.size > 1) {
+        for (let i = 0; i < 5 && !(await cluster.moveLeader(m)); i++) await sleep(300);
+      }
+      await trigger(env, m, how);
+      const died = await cluster.c.members[m]!.waitExit(action === 'panic' ? 4000 : 1500);
+      const noted = cluster.c.members[m]!.logs().includes(`failpoint ${point}:`);
+      if (died) {
+        await cluster.crashed(m);
+        await cluster.start(m);
+      } else {
+        // Disarmed by a clean restart (a failpoint that did not fire stays armed otherwise).
+        await cluster.restartWith(m);
+      }
+      return { did: `${spec} on m${m + 1}${died ? ' (died)' : ''}`, triggered: noted };
+    },
+  };
+}
+
+export const FAILPOINT_FAULTS: Fault[] = [
+  failpointFault('raftBeforeSave'),
+  failpointFault('raftAfterSave'),
+  failpointFault('raftBeforeLeaderSend', { target: 'leader' }),
+  failpointFault('raftBeforeFollowerSend', { target: 'follower' }),
+  failpointFault('raftBeforeApply'),
+  failpointFault('raftBeforeAdvance'),
+  failpointFault('walBeforeSync'),
+  failpointFault('walAfterSync'),
+  failpointFault('beforeApplyOneEntryNormal'),
+  failpointFault('afterApplyOneEntryNormal'),
+  failpointFault('beforeApplyOneConfChange', { trigger: 'membership' }),
+  failpointFault('afterApplyOneConfChange', { trigger: 'membership' }),
+  failpointFault('beforeCommit'),
+  failpointFault('afterCommit'),
+  failpointFault('defragBeforeCopy', { trigger: 'defrag' }),
+  failpointFault('defragBeforeRename', { trigger: 'defrag' }),
+  failpointFault('compactBeforeSetFinishedCompact', { trigger: 'compact' }),
+  failpointFault('compactAfterSetFinishedCompact', { trigger: 'compact' }),
+  failpointFault('leaseRevokeBeforeDeleteKeys', { trigger: 'revoke' }),
+  failpointFault('leaseRevokeAfterDeleteKeys', { trigger: 'revoke' }),
+  failpointFault('raftBeforeSaveSnap', { target: 'follower', trigger: 'snapshot' }),
+  failpointFault('raftAfterSaveSnap', { target: 'follower', trigger: 'snapshot' }),
+  failpointFault('raftBeforeApplySnap', { target: 'follower', trigger: 'snapshot' }),
+  failpointFault('raftAfterApplySnap', { target: 'follower', trigger: 'snapshot' }),
+  failpointFault('snapshotInstallMidBatch', { target: 'follower', trigger: 'snapshot' }),
+  failpointFault('snapshotSendMidStream', { target: 'leader', trigger: 'snapshot' }),
+  // Pauses where etcd's tests pause, and injected errors where the code has an error path.
+  failpointFault('raftBeforeSave', { action: 'sleep' }),
+  failpointFault('raftAfterSave', { action: 'sleep' }),
+  failpointFault('beforeCommit', { action: 'sleep' }),
+  failpointFault('beforeApplyOneConfChange', { action: 'sleep', trigger: 'membership' }),
+  failpointFault('walBeforeSync', { action: 'error' }),
+  failpointFault('beforeCommit', { action: 'error' }),
+  failpointFault('defragBeforeCopy', { action: 'error', trigger: 'defrag' }),
+  failpointFault('beforeApplyOneEntryNormal', { action: 'error' }),
+];
+
+/** A chaos-schedule fault held for a while, then healed. */
+function chaosFault(name: string, category: Fault['category'], minSize: number, make: (env: FaultEnv) => ChaosFault): Fault {
+  return {
+    name,
+    category,
+    minSize,
+    async inject(env) {
+      const f = make(env);
+      const applied = await applyFault(env.cluster.c, f);
+      try {
+        await sleep(env.rnd.int(500, 2000));
+      } finally {
+        if (!applied.undoAfterHeal) await applied.undo?.();
+        env.cluster.c.heal();
+        if (applied.undoAfterHeal) await applied.undo?.();
+      }
+      return { did: applied.did, triggered: true };
+    },
+  };
+}
+
+const target = (env: FaultEnv): number | 'leader' => (env.rnd.next() < 0.5 ? 'leader' : env.rnd.int(0, env.cluster.size - 1));
+
+export const OTHER_FAULTS: Fault[] = [
+  {
+    name: 'kill',
+    category: 'process',
+    minSize: 1,
+    async inject(env) {
+      const { cluster } = env;
+      const m = env.rnd.next() < 0.5 && cluster.size > 1 ? await pick(env, 'leader') : env.rnd.int(0, cluster.size - 1);
+      await cluster.crash(m);
+      await sleep(env.rnd.int(200, 1500));
+      await cluster.start(m);
+      return { did: `kill -9 m${m + 1}${cluster.mounts.length ? ', unsynced writes dropped' : ''}`, triggered: true };
+    },
+  },
+  chaosFault('pause', 'process', 1, (env) => ({ kind: 'pause', member: target(env) })),
+  chaosFault('blackhole', 'network', 3, (env) => ({ kind: 'isolate', member: target(env) })),
+  chaosFault('delay', 'network', 3, (env) => ({ kind: 'slow', member: target(env), ms: env.rnd.int(20, 300) })),
+  chaosFault('one-way', 'network', 3, (env) => ({ kind: 'one-way', from: env.rnd.next() < 0.5 ? 'leader' : env.rnd.int(0, env.cluster.size - 1), to: 'follower' })),
+  chaosFault('flap', 'network', 3, (env) => ({ kind: 'flap', member: target(env), periodMs: env.rnd.int(100, 500) })),
+  {
+    name: 'replace',
+    category: 'membership',
+    minSize: 3,
+    async inject(env) {
+      const m = await pick(env, env.rnd.next() < 0.3 ? 'leader' : 'follower');
+      return { did: await env.cluster.replace(m), triggered: true };
+    },
+  },
+  {
+    name: 'move-leader',
+    category: 'leader',
+    minSize: 3,
+    async inject(env) {
+      const to = await pick(env, 'follower');
+      const ok = await env.cluster.moveLeader(to);
+      await sleep(500);
+      return { did: `leadership to m${to + 1}${ok ? '' : ' (refused)'}`, triggered: ok };
+    },
+  },
+];
+
+export const ALL_FAULTS: Fault[] = [...FAILPOINT_FAULTS, ...OTHER_FAULTS];
+
+/** Faults by name or category ('all', 'failpoints', 'process', 'network', 'membership', 'leader', or names), comma-separated. */
+export function selectFaults(spec: string): Fault[] {
+  const out = new Set<Fault>();
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const cat = part === 'failpoints' ? 'failpoint' : part;
+    const hit = part === 'all' ? ALL_FAULTS : ALL_FAULTS.filter((f) => f.name === part || f.category === cat);
+    if (hit.length === 0) throw new Error(`unknown fault ${JSON.stringify(part)}; have all, failpoints, process, network, membership, leader, or one of: ${ALL_FAULTS.map((f) => f.name).join(', ')}`);
+    for (const f of hit) out.add(f);
+  }
+  return [...out];
+}

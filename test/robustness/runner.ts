@@ -1,0 +1,185 @@
+// `npm run robustness -- --histories N --profile P --failpoints F --members 1,3,5 --seed S`:
+// histories of realistic traffic, each with one fault inside or around the server,
+// each checked (linearizability, watch properties, acknowledged writes, one HashKV).
+// Profiles, faults and cluster sizes rotate over the histories; history i runs with
+// seed S+i, and a failing history prints the one command that replays it. Data dirs
+// are on lossyfs unless --lossy 0, so a crash loses what was not synced.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RobustCluster } from './cluster.js';
+import { selectFaults, type Fault } from './faults.js';
+import { healthy, runHistory, type HistoryResult } from './run.js';
+import { selectProfiles } from './traffic/index.js';
+import type { Profile } from './traffic/common.js';
+
+interface Args {
+  histories: number;
+  profile: string;
+  failpoints: string;
+  members: number[];
+  seed: number;
+  rate: number;
+  lossy: boolean;
+  /** Stop after this many minutes, whatever is left. */
+  minutes: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { histories: 10, profile: 'all', failpoints: 'all', members: [1, 3, 5], seed: Date.now() % 1_000_000_000, rate: 200, lossy: true, minutes: Infinity };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!.replace(/^--?/, '');
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`--${flag} needs a value`);
+    const num = () => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} needs a non-negative number`);
+      return n;
+    };
+    switch (flag) {
+      case 'histories': a.histories = Math.floor(num()); break;
+      case 'profile': a.profile = v; break;
+      case 'failpoints': a.failpoints = v; break;
+      case 'members': a.members = v.split(',').map(Number); break;
+      case 'seed': a.seed = Math.floor(num()); break;
+      case 'rate': a.rate = num(); break;
+      case 'lossy': a.lossy = num() > 0; break;
+      case 'minutes': a.minutes = num(); break;
+      default: throw new Error(`unknown flag --${flag} (have --histories, --profile, --failpoints, --members, --seed, --rate, --lossy, --minutes)`);
+    }
+  }
+  for (const m of a.members) if (![1, 3, 5].includes(m)) throw new Error(`--members takes 1, 3 and 5: ${m}`);
+  return a;
+}
+
+/** History i's cluster size, profile and fault: sizes in blocks, profiles and faults rotating within each. */
+export function plan(i: number, n: number, sizes: number[], profiles: Profile[], faults: Fault[]): { size: number; profile: Profile; fault: Fault } {
+  const block = Math.ceil(n / sizes.length);
+  const size = sizes[Math.min(sizes.length - 1, Math.floor(i / block))]!;
+  const j = i % block;
+  const profile = profiles[j % profiles.length]!;
+  const fits = faults.filter((f) => f.minSize <= size);
+  if (fits.length === 0) throw new Error(`no selected fault applies to ${size} member(s)`);
+  const fault = fits[Math.floor(j / profiles.length) % fits.length]!;
+  return { size, profile, fault };
+}
+
+function replayCommand(seed: number, size: number, profile: Profile, fault: Fault, a: Args): string {
+  return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name}${a.lossy ? '' : ' --lossy 0'} --rate ${a.rate}`;
+}
+
+interface Tally {
+  histories: number;
+  failed: number;
+  inconclusive: number;
+  requests: number;
+  checked: number;
+  ackedWrites: number;
+  linearized: number;
+  unknown: number;
+  resolvedApplied: number;
+  resolvedDropped: number;
+  watchEvents: number;
+  watchStreams: number;
+  untriggered: number;
+}
+
+function newTally(): Tally {
+  return { histories: 0, failed: 0, inconclusive: 0, requests: 0, checked: 0, ackedWrites: 0, linearized: 0, unknown: 0, resolvedApplied: 0, resolvedDropped: 0, watchEvents: 0, watchStreams: 0, untriggered: 0 };
+}
+
+function add(t: Tally, r: HistoryResult, failed: boolean): void {
+  t.histories++;
+  if (failed) t.failed++;
+  if (r.outcome && !r.outcome.triggered) t.untriggered++;
+  const v = r.verdict;
+  if (!v) return;
+  if (v.inconclusive) t.inconclusive++;
+  t.requests += v.requests;
+  t.checked += v.checked;
+  t.ackedWrites += v.ackedWrites;
+  t.linearized += v.linearized;
+  t.unknown += v.unknown;
+  t.resolvedApplied += v.resolved.applied;
+  t.resolvedDropped += v.resolved.dropped;
+  t.watchEvents += v.watchEvents;
+  t.watchStreams += v.watchStreams;
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2));
+  const profiles = selectProfiles(a.profile);
+  const faults = selectFaults(a.failpoints);
+  const until = Date.now() + a.minutes * 60_000;
+  console.log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults, seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}`);
+  const total = newTally();
+  const byCell = new Map<string, Tally>();
+  const failures: string[] = [];
+  const outDir = join(tmpdir(), 'etcd-ts-robustness');
+  let cluster: RobustCluster | undefined;
+  let clusterSize = 0;
+  let stopping = false;
+  process.once('SIGINT', () => (stopping = true));
+  try {
+    for (let i = 0; i < a.histories && !stopping && Date.now() < until; i++) {
+      const seed = a.seed + i;
+      const { size, profile, fault } = plan(i, a.histories, a.members, profiles, faults);
+      if (cluster && (clusterSize !== size || !(await healthy(cluster)))) {
+        await cluster.close();
+        cluster = undefined;
+      }
+      if (!cluster) {
+        cluster = await RobustCluster.start({ size, lossy: a.lossy });
+        clusterSize = size;
+      }
+      const r = await runHistory(cluster, { seed, profile, fault, rate: a.rate, leadMs: 300, tailMs: 500 });
+      const problems = r.error ? [r.error] : r.verdict!.problems;
+      const failed = problems.length > 0;
+      add(total, r, failed);
+      const cell = `${size} member(s) ${profile.name} ${fault.name}`;
+      if (!byCell.has(cell)) byCell.set(cell, newTally());
+      add(byCell.get(cell)!, r, failed);
+      const v = r.verdict;
+      console.log(
+        `history ${i + 1} seed=${seed} ${cell}: ${r.outcome?.did ?? '-'}${r.outcome && !r.outcome.triggered ? ' [not triggered]' : ''}; ` +
+          (v ? `${v.requests} requests (${v.unknown} unknown), ${v.ackedWrites} acked writes, ${v.watchEvents} watch events, rev ${v.finalRevision}` : 'not checked') +
+          ` ${(r.ms / 1000).toFixed(1)} s ${failed ? 'FAILED' : v?.inconclusive ? 'INCONCLUSIVE' : 'OK'}`,
+      );
+      if (failed) {
+        mkdirSync(outDir, { recursive: true });
+        const file = join(outDir, `history-${seed}.json`);
+        writeFileSync(file, JSON.stringify({ seed, size, profile: profile.name, fault: fault.name, outcome: r.outcome, problems, history: r.history }, null, 1));
+        const cmd = replayCommand(seed, size, profile, fault, a);
+        const text = `seed=${seed} ${cell}\n  ${problems.slice(0, 10).join('\n  ')}\n  history: ${file}\n  replay: ${cmd}`;
+        failures.push(text);
+        console.log(`  ${text}`);
+        // A cluster that failed a check is not trusted with the next history.
+        await cluster.close();
+        cluster = undefined;
+      }
+    }
+  } finally {
+    await cluster?.close();
+  }
+  console.log('\nper cluster size, profile and fault: histories (failed) / requests / acked writes / watch events');
+  for (const [cell, t] of [...byCell].sort()) console.log(`  ${cell}: ${t.histories} (${t.failed}) / ${t.requests} / ${t.ackedWrites} / ${t.watchEvents}${t.untriggered ? `, ${t.untriggered} not triggered` : ''}`);
+  console.log(
+    `robustness: ${total.histories} histories checked, ${total.failed} failed, ${total.inconclusive} inconclusive; ` +
+      `${total.requests} requests (${total.unknown} of unknown outcome: ${total.resolvedApplied} resolved as applied, ${total.resolvedDropped} as never applied), ` +
+      `${total.checked} answers checked against the log, ${total.linearized} operations linearized, ${total.ackedWrites} acknowledged writes present, ` +
+      `${total.watchEvents} watch events validated in ${total.watchStreams} streams; ${total.untriggered} failpoints armed but not reached`,
+  );
+  for (const f of failures) console.log(`FAILED ${f}`);
+  return total.failed === 0 ? 0 : 1;
+}
+
+// Not when imported by a test.
+if (process.argv[1]?.endsWith('runner.js')) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(2);
+    },
+  );
+}

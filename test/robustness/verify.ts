@@ -1,0 +1,89 @@
+// Checks one recorded history once the cluster is whole again: members converge to
+// one HashKV; the observers' streams give the revision log; then every watch
+// stream, every answered request, the linearizability of the KV operations and
+// every member's final contents are checked against it.
+import { converge } from '../chaos/verify.js';
+import type { ClusterMember } from '../helpers/cluster.js';
+import { connect } from './conn.js';
+import { prefixEnd, toKeyValue, type History } from './history.js';
+import type { Observer } from './observer.js';
+import { buildLog, Replay } from './validate/log.js';
+import { checkWatch } from './validate/watch.js';
+import { checkOperations } from './validate/operations.js';
+import { checkLinearizable } from './validate/linearizable.js';
+
+export interface HistoryVerdict {
+  problems: string[];
+  /** Requests recorded, answered, and of unknown outcome. */
+  requests: number;
+  answered: number;
+  unknown: number;
+  /** Requests checked against the log; acknowledged writes found in it. */
+  checked: number;
+  ackedWrites: number;
+  /** Operations the linearizability checker placed; unknown outcomes resolved from the log. */
+  linearized: number;
+  resolved: { applied: number; dropped: number };
+  watchStreams: number;
+  watchEvents: number;
+  finalRevision: number;
+  /** True when the linearizability search ran out of budget (not a failure, not a pass). */
+  inconclusive: boolean;
+}
+
+export async function verifyHistory(members: ClusterMember[], observers: Observer[], history: History, end: number): Promise<HistoryVerdict> {
+  const problems: string[] = [];
+  const { revision: finalRevision } = await converge(members, 30_000);
+  for (const o of observers) {
+    if (!(await o.catchUp(finalRevision, 15_000))) problems.push(`observer on ${o.endpoint} did not reach revision ${finalRevision} (at ${o.observed})`);
+  }
+  await Promise.all(observers.map((o) => o.stop()));
+  const end_ = prefixEnd(history.prefix);
+  const observerIds = new Set(observers.map((_, i) => 900 + i));
+  const log = buildLog(
+    history.watches.filter((w) => observerIds.has(w.client)),
+    history.prefix,
+    end_,
+    history.startRevision,
+    finalRevision,
+  );
+  problems.push(...log.problems);
+  const replay = new Replay(log);
+  let watchEvents = 0;
+  for (const w of history.watches) {
+    const c = checkWatch(w, replay);
+    watchEvents += c.events;
+    problems.push(...c.problems);
+  }
+  const ops = checkOperations(history.ops, replay, history.prefix);
+  problems.push(...ops.problems);
+  const lin = checkLinearizable(history, replay, end);
+  problems.push(...lin.problems);
+  // Every member holds exactly the log's state at the final revision.
+  const want = JSON.stringify(replay.range(history.prefix, end_, finalRevision));
+  for (const m of members) {
+    const conn = connect(m.endpoint);
+    try {
+      const res = await conn.range({ key: Buffer.from(history.prefix), rangeEnd: Buffer.from(end_), serializable: true }, 10_000);
+      const got = JSON.stringify((res.kvs ?? []).map(toKeyValue));
+      if (got !== want) problems.push(`${m.name} holds ${got} under the prefix at revision ${res.header.revision}, the log has ${want} at ${finalRevision}`);
+    } finally {
+      conn.close();
+    }
+  }
+  const answered = history.ops.filter((o) => o.resp !== undefined).length;
+  return {
+    problems,
+    requests: history.ops.length,
+    answered,
+    unknown: history.ops.filter((o) => o.return === undefined).length,
+    checked: ops.checked,
+    ackedWrites: ops.ackedWrites,
+    linearized: lin.operations,
+    resolved: lin.resolved,
+    watchStreams: history.watches.length,
+    watchEvents,
+    finalRevision,
+    inconclusive: lin.verdict === 'unknown',
+  };
+}
