@@ -45,6 +45,7 @@ export function checkOperations(ops: readonly Op[], replay: Replay, prefix: stri
     if (problems.length < 20) problems.push(`${msg}: ${describeOp(op)}`);
   };
   const lockPrefix = (name: string) => `${name}/`;
+  const laterSaw = lowestRevisionCalledAfter(ops);
   for (const op of ops) {
     const resp = op.resp;
     if (resp === undefined) continue;
@@ -105,14 +106,22 @@ export function checkOperations(ops: readonly Op[], replay: Replay, prefix: stri
       }
       case 'lock':
       case 'campaign': {
+        // The answer's key holds the lock (leads) once every key created before it is gone.
+        // etcd answers a campaign with its key's creation header, so the answer's revision
+        // does not say when; instead, no request begun after the answer may see a store
+        // where an older key still exists.
         const pfx = lockPrefix(req.name);
-        const held = replay.range(pfx, prefixEnd(pfx), h);
-        const mine = held.find((kv) => kv.key === resp.key);
-        const first = held.reduce<KeyValue | undefined>((m, kv) => (m === undefined || kv.createRevision < m.createRevision ? kv : m), undefined);
-        // The answer's own key may have expired with its session by then; an older key never may precede it.
-        if (mine !== undefined && first !== mine) fail(op, `${req.type} answered with ${resp.key} at revision ${h}, but ${first!.key} (created at ${first!.createRevision}) came first`);
-        if (mine === undefined && first !== undefined && resp.key !== undefined && first.createRevision < created(replay, resp.key)) {
-          fail(op, `${req.type} answered with ${resp.key} at revision ${h}, but ${first.key} (created at ${first.createRevision}) held it`);
+        const key = resp.key ?? '';
+        const createdAt = created(replay, key);
+        if (createdAt === Infinity) {
+          fail(op, `${req.type} answered with ${key}, which the log never created`);
+          break;
+        }
+        for (const other of replay.range(pfx, prefixEnd(pfx), createdAt)) {
+          if (other.createRevision >= createdAt) continue;
+          const gone = deletedAfter(replay, other.key, createdAt);
+          if (gone === undefined) fail(op, `${req.type} answered with ${key}, but ${other.key} (created at ${other.createRevision}) was never deleted`);
+          else if (laterSaw(op.return!) < gone) fail(op, `${req.type} answered with ${key}, but a request begun after the answer saw revision ${laterSaw(op.return!)}, before ${other.key} was deleted at ${gone}`);
         }
         break;
       }
@@ -136,4 +145,33 @@ function created(replay: Replay, key: string): number {
     if (replay.log.events.get(rev)!.some((e) => e.type === 'PUT' && e.kv.key === key)) return rev;
   }
   return Infinity;
+}
+
+/** The revision at which the key was next deleted after `rev`, if the log has it. */
+function deletedAfter(replay: Replay, key: string, rev: number): number | undefined {
+  let best: number | undefined;
+  for (const [r, events] of replay.log.events) {
+    if (r > rev && (best === undefined || r < best) && events.some((e) => e.type === 'DELETE' && e.kv.key === key)) best = r;
+  }
+  return best;
+}
+
+/** For a time t: the lowest header revision among linearizable requests called after t (Infinity if none). */
+function lowestRevisionCalledAfter(ops: readonly Op[]): (t: number) => number {
+  const lin = ops
+    .filter((o) => o.resp !== undefined && !(o.req.type === 'range' && (o.req.serializable || o.req.revision)) && o.req.type !== 'campaign' && o.req.type !== 'lock')
+    .map((o) => [o.call, o.resp!.revision] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const suffixMin: number[] = new Array(lin.length + 1).fill(Infinity);
+  for (let i = lin.length - 1; i >= 0; i--) suffixMin[i] = Math.min(suffixMin[i + 1]!, lin[i]![1]);
+  return (t) => {
+    let lo = 0;
+    let hi = lin.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (lin[mid]![0] > t) hi = mid;
+      else lo = mid + 1;
+    }
+    return suffixMin[lo]!;
+  };
 }
