@@ -13,10 +13,14 @@ export interface RobustClusterOptions {
   size: number;
   /** Data dirs on lossyfs. */
   lossy: boolean;
+  /** Client connections on this many edge threads (0: on the core thread, which starts twice as fast). */
+  edgeThreads: number;
+  /** Failpoints every member runs with (random pauses in the core), on top of a history's own. */
+  baseFailpoints?: string;
 }
 
 /** etcd-ts flags for the robustness runs: small snapshot count, so followers get snapshots often. */
-const MEMBER_FLAGS = ['--snapshot-count', '200', '--experimental-corrupt-check-time', '0s'];
+const MEMBER_FLAGS = ['--snapshot-count', '200'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,13 +28,16 @@ export class RobustCluster {
   private constructor(
     readonly c: ProxiedCluster,
     readonly mounts: LossyMount[],
+    private readonly baseFailpoints: string,
   ) {}
 
   static async start(o: RobustClusterOptions): Promise<RobustCluster> {
     const mounts: LossyMount[] = [];
+    const base = o.baseFailpoints ?? '';
     const c = await startProxiedCluster(o.size, {
-      extraArgs: MEMBER_FLAGS,
+      extraArgs: [...MEMBER_FLAGS, '--edge-threads', String(o.edgeThreads)],
       beforeSpawn: async (members) => {
+        if (base) for (const m of members) m.opts = { ...m.opts, env: { ETCD_TS_FAILPOINTS: base } };
         if (!o.lossy) return;
         for (const m of members) {
           const mount = new LossyMount(join(dirname(m.dataDir), `${m.name}.backing`), m.dataDir);
@@ -42,7 +49,7 @@ export class RobustCluster {
         for (const m of mounts) await m.unmount();
       },
     });
-    return new RobustCluster(c, mounts);
+    return new RobustCluster(c, mounts, base);
   }
 
   get size(): number {
@@ -88,20 +95,21 @@ export class RobustCluster {
     await this.mounts[i]?.dropUnsynced();
   }
 
-  /** Starts a stopped or crashed member (with `env`, e.g. failpoints) and waits until it serves. */
-  async start(i: number, env?: Record<string, string>): Promise<void> {
+  /** Starts a stopped or crashed member, with `failpoints` armed besides the cluster's, and waits until it serves. */
+  async start(i: number, failpoints?: string): Promise<void> {
     const m = this.c.members[i]!;
     await m.stop();
-    m.opts = { ...m.opts, state: 'existing', ...(env ? { env } : { env: undefined }) };
+    const spec = [this.baseFailpoints, failpoints ?? ''].filter(Boolean).join(';');
+    m.opts = { ...m.opts, state: 'existing', env: spec ? { ETCD_TS_FAILPOINTS: spec } : {} };
     await this.c.proxies[i]!.admit();
     m.spawn();
     await m.ready(30_000);
   }
 
-  /** Graceful restart with `env` (nothing is lost: the member stops cleanly). */
-  async restartWith(i: number, env?: Record<string, string>): Promise<void> {
+  /** Graceful restart with `failpoints` armed (nothing is lost: the member stops cleanly). */
+  async restartWith(i: number, failpoints?: string): Promise<void> {
     await this.c.members[i]!.stop();
-    await this.start(i, env);
+    await this.start(i, failpoints);
   }
 
   /**

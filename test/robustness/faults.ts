@@ -117,7 +117,7 @@ function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 
       const skip = how === 'traffic' ? rnd.int(2, 40) : 0;
       const term = action === 'panic' ? 'panic' : action === 'sleep' ? `3*sleep(${rnd.int(100, 800)})` : '1*error(injected)';
       const spec = `${point}=${skip > 0 ? `${skip}*off->` : ''}${term}`;
-      await cluster.restartWith(m, { ETCD_TS_FAILPOINTS: spec });
+      await cluster.restartWith(m, spec);
       // A restarted member is not the leader; make it lead again when it must.
       if (target === 'leader' && cluster.size > 1) {
         for (let i = 0; i < 5 && !(await cluster.moveLeader(m)); i++) await sleep(300);
@@ -164,11 +164,7 @@ export const FAILPOINT_FAULTS: Fault[] = [
   failpointFault('raftAfterApplySnap', { target: 'follower', trigger: 'snapshot' }),
   failpointFault('snapshotInstallMidBatch', { target: 'follower', trigger: 'snapshot' }),
   failpointFault('snapshotSendMidStream', { target: 'leader', trigger: 'snapshot' }),
-  // Pauses where etcd's tests pause, and injected errors where the code has an error path.
-  failpointFault('raftBeforeSave', { action: 'sleep' }),
-  failpointFault('raftAfterSave', { action: 'sleep' }),
-  failpointFault('beforeCommit', { action: 'sleep' }),
-  failpointFault('beforeApplyOneConfChange', { action: 'sleep', trigger: 'membership' }),
+  // Injected errors where the code has an error path. (Pauses are armed on every member of a run: PAUSE_FAILPOINTS.)
   failpointFault('walBeforeSync', { action: 'error' }),
   failpointFault('beforeCommit', { action: 'error' }),
   failpointFault('defragBeforeCopy', { action: 'error', trigger: 'defrag' }),
@@ -185,7 +181,7 @@ function chaosFault(name: string, category: Fault['category'], minSize: number, 
       const f = make(env);
       const applied = await applyFault(env.cluster.c, f);
       try {
-        await sleep(env.rnd.int(500, 2000));
+        await sleep(env.rnd.int(300, 1200));
       } finally {
         if (!applied.undoAfterHeal) await applied.undo?.();
         env.cluster.c.heal();
@@ -207,7 +203,7 @@ export const OTHER_FAULTS: Fault[] = [
       const { cluster } = env;
       const m = env.rnd.next() < 0.5 && cluster.size > 1 ? await pick(env, 'leader') : env.rnd.int(0, cluster.size - 1);
       await cluster.crash(m);
-      await sleep(env.rnd.int(200, 1500));
+      await sleep(env.rnd.int(100, 800));
       await cluster.start(m);
       return { did: `kill -9 m${m + 1}${cluster.mounts.length ? ', unsynced writes dropped' : ''}`, triggered: true };
     },
@@ -240,6 +236,27 @@ export const OTHER_FAULTS: Fault[] = [
 ];
 
 export const ALL_FAULTS: Fault[] = [...FAILPOINT_FAULTS, ...OTHER_FAULTS];
+
+/** Faults that restart a member (seconds each): the rest leave every process running. */
+export function restarts(f: Fault): boolean {
+  return f.category === 'failpoint' || f.name === 'kill' || f.name === 'replace';
+}
+
+/**
+ * Random pauses inside the core, armed on every member for a whole run: where etcd's
+ * robustness tests make a member sleep (before and after the WAL write, before a
+ * membership change is applied), and in the backend commit, defrag, compaction and
+ * snapshot send. A pause holds the core thread, as a stalled disk would.
+ */
+export const PAUSE_FAILPOINTS = [
+  'raftBeforeSave=1%sleep(150)',
+  'raftAfterSave=1%sleep(150)',
+  'beforeCommit=2%sleep(200)',
+  'beforeApplyOneConfChange=50%sleep(400)',
+  'defragBeforeCopy=50%sleep(300)',
+  'compactBeforeSetFinishedCompact=30%sleep(200)',
+  'snapshotSendMidStream=30%sleep(200)',
+].join(';');
 
 /** Faults by name or category ('all', 'failpoints', 'process', 'network', 'membership', 'leader', or names), comma-separated. */
 export function selectFaults(spec: string): Fault[] {

@@ -28,6 +28,8 @@ export interface HistoryResult {
   error?: string;
   history: History;
   ms: number;
+  /** Where the time went: ms per phase. */
+  phases: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,11 +73,19 @@ export async function runHistory(cluster: RobustCluster, spec: HistorySpec): Pro
     // Unique across histories too: a lease outlives its history.
     uniqueLeaseId: () => ((BigInt(spec.seed % 1_000_000) << 20n) | BigInt(++leases)).toString(16),
   };
-  const result: HistoryResult = { spec, history, ms: 0 };
+  const result: HistoryResult = { spec, history, ms: 0, phases: {} };
+  let mark = now();
+  const phase = (name: string) => {
+    const t = now();
+    result.phases[name] = Math.round(t - mark);
+    mark = t;
+  };
   const traffic = spec.profile.run(ctx);
   try {
     await sleep(spec.leadMs);
+    phase('lead');
     result.outcome = await spec.fault.inject({ cluster, rnd: new Random(spec.seed), prefix: `/rbt/${spec.seed}/`, safeCompactRevision });
+    phase('fault');
     await sleep(spec.tailMs);
   } catch (err) {
     result.error = `fault ${spec.fault.name} failed: ${(err as Error).stack ?? err}`;
@@ -85,6 +95,7 @@ export async function runHistory(cluster: RobustCluster, spec: HistorySpec): Pro
       result.error ??= `traffic failed: ${(err as Error).stack ?? err}`;
     });
   }
+  phase('traffic');
   const end = now();
   try {
     if (result.error === undefined) result.verdict = await verifyHistory(cluster.c.members, observers, history, end);
@@ -93,6 +104,7 @@ export async function runHistory(cluster: RobustCluster, spec: HistorySpec): Pro
   } finally {
     await Promise.all(observers.map((o) => o.stop()));
   }
+  phase('verify');
   result.ms = now() - started;
   return result;
 }

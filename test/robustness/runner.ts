@@ -3,12 +3,16 @@
 // each checked (linearizability, watch properties, acknowledged writes, one HashKV).
 // Profiles, faults and cluster sizes rotate over the histories; history i runs with
 // seed S+i, and a failing history prints the one command that replays it. Data dirs
-// are on lossyfs unless --lossy 0, so a crash loses what was not synced.
+// are on lossyfs unless --lossy 0, so a crash loses what was not synced; every member
+// runs with random pauses armed in its core unless --pauses 0. Faults that restart
+// a member cost seconds each: --crash-share says what share of histories get one
+// (the rest get network faults, SIGSTOP, leader transfer), so many histories fit in
+// a few hours; every selected fault still comes round.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RobustCluster } from './cluster.js';
-import { selectFaults, type Fault } from './faults.js';
+import { PAUSE_FAILPOINTS, restarts, selectFaults, type Fault } from './faults.js';
 import { healthy, runHistory, type HistoryResult } from './run.js';
 import { selectProfiles } from './traffic/index.js';
 import type { Profile } from './traffic/common.js';
@@ -23,10 +27,13 @@ interface Args {
   lossy: boolean;
   /** Stop after this many minutes, whatever is left. */
   minutes: number;
+  edgeThreads: number;
+  crashShare: number;
+  pauses: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { histories: 10, profile: 'all', failpoints: 'all', members: [1, 3, 5], seed: Date.now() % 1_000_000_000, rate: 200, lossy: true, minutes: Infinity };
+  const a: Args = { histories: 10, profile: 'all', failpoints: 'all', members: [1, 3, 5], seed: Date.now() % 1_000_000_000, rate: 200, lossy: true, minutes: Infinity, edgeThreads: 0, crashShare: 0.1, pauses: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!.replace(/^--?/, '');
     const v = argv[++i];
@@ -45,27 +52,52 @@ function parseArgs(argv: string[]): Args {
       case 'rate': a.rate = num(); break;
       case 'lossy': a.lossy = num() > 0; break;
       case 'minutes': a.minutes = num(); break;
-      default: throw new Error(`unknown flag --${flag} (have --histories, --profile, --failpoints, --members, --seed, --rate, --lossy, --minutes)`);
+      case 'edge-threads': a.edgeThreads = Math.floor(num()); break;
+      case 'crash-share': a.crashShare = Math.min(1, num()); break;
+      case 'pauses': a.pauses = num() > 0; break;
+      default: throw new Error(`unknown flag --${flag} (have --histories, --profile, --failpoints, --members, --seed, --rate, --lossy, --minutes, --edge-threads, --crash-share, --pauses)`);
     }
   }
   for (const m of a.members) if (![1, 3, 5].includes(m)) throw new Error(`--members takes 1, 3 and 5: ${m}`);
   return a;
 }
 
-/** History i's cluster size, profile and fault: sizes in blocks, profiles and faults rotating within each. */
-export function plan(i: number, n: number, sizes: number[], profiles: Profile[], faults: Fault[]): { size: number; profile: Profile; fault: Fault } {
+/**
+ * History i's cluster size, profile and fault: sizes in blocks; within a block the
+ * profiles rotate, and the faults go round a cycle where those that restart a member
+ * take `crashShare` of the places.
+ */
+export function plan(i: number, n: number, sizes: number[], profiles: Profile[], faults: Fault[], crashShare: number): { size: number; profile: Profile; fault: Fault } {
   const block = Math.ceil(n / sizes.length);
   const size = sizes[Math.min(sizes.length - 1, Math.floor(i / block))]!;
   const j = i % block;
   const profile = profiles[j % profiles.length]!;
   const fits = faults.filter((f) => f.minSize <= size);
   if (fits.length === 0) throw new Error(`no selected fault applies to ${size} member(s)`);
-  const fault = fits[Math.floor(j / profiles.length) % fits.length]!;
+  const cycle = faultCycle(fits, crashShare);
+  const fault = cycle[Math.floor(j / profiles.length) % cycle.length]!;
   return { size, profile, fault };
 }
 
+/** Each restarting fault once, the others repeated so that restarting ones make up about `share` of the cycle. */
+export function faultCycle(faults: Fault[], share: number): Fault[] {
+  const heavy = faults.filter(restarts);
+  const light = faults.filter((f) => !restarts(f));
+  if (heavy.length === 0 || light.length === 0 || share >= 1) return faults;
+  const lightSlots = Math.max(light.length, Math.round((heavy.length * (1 - share)) / Math.max(share, 0.001)));
+  const out: Fault[] = [];
+  // Interleaved: a restarting fault every so often, not all in one stretch.
+  const every = lightSlots / heavy.length;
+  let l = 0;
+  for (let h = 0; h < heavy.length; h++) {
+    out.push(heavy[h]!);
+    for (const end = Math.round((h + 1) * every); l < end; l++) out.push(light[l % light.length]!);
+  }
+  return out;
+}
+
 function replayCommand(seed: number, size: number, profile: Profile, fault: Fault, a: Args): string {
-  return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name}${a.lossy ? '' : ' --lossy 0'} --rate ${a.rate}`;
+  return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name} --rate ${a.rate} --edge-threads ${a.edgeThreads}${a.lossy ? '' : ' --lossy 0'}${a.pauses ? '' : ' --pauses 0'}`;
 }
 
 interface Tally {
@@ -111,7 +143,7 @@ async function main(): Promise<number> {
   const profiles = selectProfiles(a.profile);
   const faults = selectFaults(a.failpoints);
   const until = Date.now() + a.minutes * 60_000;
-  console.log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults, seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}`);
+  console.log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults (${Math.round(a.crashShare * 100)}% restarting), seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}, pauses ${a.pauses ? 'armed' : 'off'}, edge threads ${a.edgeThreads}`);
   const total = newTally();
   const byCell = new Map<string, Tally>();
   const failures: string[] = [];
@@ -123,16 +155,16 @@ async function main(): Promise<number> {
   try {
     for (let i = 0; i < a.histories && !stopping && Date.now() < until; i++) {
       const seed = a.seed + i;
-      const { size, profile, fault } = plan(i, a.histories, a.members, profiles, faults);
+      const { size, profile, fault } = plan(i, a.histories, a.members, profiles, faults, a.crashShare);
       if (cluster && (clusterSize !== size || !(await healthy(cluster)))) {
         await cluster.close();
         cluster = undefined;
       }
       if (!cluster) {
-        cluster = await RobustCluster.start({ size, lossy: a.lossy });
+        cluster = await RobustCluster.start({ size, lossy: a.lossy, edgeThreads: a.edgeThreads, baseFailpoints: a.pauses ? PAUSE_FAILPOINTS : '' });
         clusterSize = size;
       }
-      const r = await runHistory(cluster, { seed, profile, fault, rate: a.rate, leadMs: 300, tailMs: 500 });
+      const r = await runHistory(cluster, { seed, profile, fault, rate: a.rate, leadMs: 150, tailMs: 300 });
       const problems = r.error ? [r.error] : r.verdict!.problems;
       const failed = problems.length > 0;
       add(total, r, failed);
@@ -143,7 +175,7 @@ async function main(): Promise<number> {
       console.log(
         `history ${i + 1} seed=${seed} ${cell}: ${r.outcome?.did ?? '-'}${r.outcome && !r.outcome.triggered ? ' [not triggered]' : ''}; ` +
           (v ? `${v.requests} requests (${v.unknown} unknown), ${v.ackedWrites} acked writes, ${v.watchEvents} watch events, rev ${v.finalRevision}` : 'not checked') +
-          ` ${(r.ms / 1000).toFixed(1)} s ${failed ? 'FAILED' : v?.inconclusive ? 'INCONCLUSIVE' : 'OK'}`,
+          ` ${(r.ms / 1000).toFixed(1)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}) ${failed ? 'FAILED' : v?.inconclusive ? 'INCONCLUSIVE' : 'OK'}`,
       );
       if (failed) {
         mkdirSync(outDir, { recursive: true });

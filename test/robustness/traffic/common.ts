@@ -74,5 +74,5 @@ export function weighted<T extends string>(rnd: Random, choices: ReadonlyArray<r
 
 /** A failed call is followed by a short pause, so an unreachable member does not fill the history with unknowns. */
 export async function backoff(ok: boolean): Promise<void> {
-  if (!ok) await sleep(100);
+  if (!ok) await sleep(250);
 }
