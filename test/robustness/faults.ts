@@ -117,6 +117,8 @@ function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 
       const skip = how === 'traffic' ? rnd.int(2, 40) : 0;
       const term = action === 'panic' ? 'panic' : action === 'sleep' ? `3*sleep(${rnd.int(100, 800)})` : '1*error(injected)';
       const spec = `${point}=${skip > 0 ? `${skip}*off->` : ''}${term}`;
+      // Only this run's note counts: the log spans restarts, and the pauses armed on every member note the same points.
+      const logFrom = cluster.c.members[m]!.logs().length;
       await cluster.restartWith(m, spec);
       // A restarted member is not the leader; make it lead again when it must.
       if (target === 'leader' && cluster.size > 1) {
@@ -124,7 +126,7 @@ function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 
       }
       await trigger(env, m, how);
       const died = await cluster.c.members[m]!.waitExit(action === 'panic' ? 4000 : 1500);
-      const noted = cluster.c.members[m]!.logs().includes(`failpoint ${point}:`);
+      const noted = cluster.c.members[m]!.logs().slice(logFrom).includes(`failpoint ${point}: ${action}`);
       if (died) {
         await cluster.crashed(m);
         await cluster.start(m);

@@ -17,7 +17,7 @@ import { healthy, runHistory, type HistoryResult } from './run.js';
 import { selectProfiles } from './traffic/index.js';
 import type { Profile } from './traffic/common.js';
 
-interface Args {
+export interface Args {
   histories: number;
   profile: string;
   failpoints: string;
@@ -32,7 +32,7 @@ interface Args {
   pauses: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
+export function parseArgs(argv: string[]): Args {
   const a: Args = { histories: 10, profile: 'all', failpoints: 'all', members: [1, 3, 5], seed: Date.now() % 1_000_000_000, rate: 200, lossy: true, minutes: Infinity, edgeThreads: 0, crashShare: 0.1, pauses: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!.replace(/^--?/, '');
@@ -96,11 +96,11 @@ export function faultCycle(faults: Fault[], share: number): Fault[] {
   return out;
 }
 
-function replayCommand(seed: number, size: number, profile: Profile, fault: Fault, a: Args): string {
+export function replayCommand(seed: number, size: number, profile: Profile, fault: Fault, a: Args): string {
   return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name} --rate ${a.rate} --edge-threads ${a.edgeThreads}${a.lossy ? '' : ' --lossy 0'}${a.pauses ? '' : ' --pauses 0'}`;
 }
 
-interface Tally {
+export interface Tally {
   histories: number;
   failed: number;
   inconclusive: number;
@@ -138,28 +138,38 @@ function add(t: Tally, r: HistoryResult, failed: boolean): void {
   t.watchStreams += v.watchStreams;
 }
 
-async function main(): Promise<number> {
-  const a = parseArgs(process.argv.slice(2));
+export interface CampaignResult {
+  total: Tally;
+  byCell: Map<string, Tally>;
+  /** Per failed history: its seed, problems, saved history and replay command. */
+  failures: string[];
+  /** Times a member's unsynced writes were dropped with it. */
+  drops: number;
+}
+
+/** Runs the histories `a` asks for, printing a line per history through `log`. */
+export async function campaign(a: Args, log: (line: string) => void = console.log, shouldStop: () => boolean = () => false): Promise<CampaignResult> {
   const profiles = selectProfiles(a.profile);
   const faults = selectFaults(a.failpoints);
   const until = Date.now() + a.minutes * 60_000;
-  console.log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults (${Math.round(a.crashShare * 100)}% restarting), seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}, pauses ${a.pauses ? 'armed' : 'off'}, edge threads ${a.edgeThreads}`);
+  log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults (${Math.round(a.crashShare * 100)}% restarting), seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}, pauses ${a.pauses ? 'armed' : 'off'}, edge threads ${a.edgeThreads}`);
   const total = newTally();
   const byCell = new Map<string, Tally>();
   const failures: string[] = [];
   const outDir = join(tmpdir(), 'etcd-ts-robustness');
   let cluster: RobustCluster | undefined;
   let clusterSize = 0;
-  let stopping = false;
-  process.once('SIGINT', () => (stopping = true));
+  let drops = 0;
+  const close = async () => {
+    drops += cluster?.mounts.reduce((n, m) => n + m.drops, 0) ?? 0;
+    await cluster?.close();
+    cluster = undefined;
+  };
   try {
-    for (let i = 0; i < a.histories && !stopping && Date.now() < until; i++) {
+    for (let i = 0; i < a.histories && !shouldStop() && Date.now() < until; i++) {
       const seed = a.seed + i;
       const { size, profile, fault } = plan(i, a.histories, a.members, profiles, faults, a.crashShare);
-      if (cluster && (clusterSize !== size || !(await healthy(cluster)))) {
-        await cluster.close();
-        cluster = undefined;
-      }
+      if (cluster && (clusterSize !== size || !(await healthy(cluster)))) await close();
       if (!cluster) {
         cluster = await RobustCluster.start({ size, lossy: a.lossy, edgeThreads: a.edgeThreads, baseFailpoints: a.pauses ? PAUSE_FAILPOINTS : '' });
         clusterSize = size;
@@ -172,7 +182,7 @@ async function main(): Promise<number> {
       if (!byCell.has(cell)) byCell.set(cell, newTally());
       add(byCell.get(cell)!, r, failed);
       const v = r.verdict;
-      console.log(
+      log(
         `history ${i + 1} seed=${seed} ${cell}: ${r.outcome?.did ?? '-'}${r.outcome && !r.outcome.triggered ? ' [not triggered]' : ''}; ` +
           (v ? `${v.requests} requests (${v.unknown} unknown), ${v.ackedWrites} acked writes, ${v.watchEvents} watch events, rev ${v.finalRevision}` : 'not checked') +
           ` ${(r.ms / 1000).toFixed(1)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}) ${failed ? 'FAILED' : v?.inconclusive ? 'INCONCLUSIVE' : 'OK'}`,
@@ -184,22 +194,29 @@ async function main(): Promise<number> {
         const cmd = replayCommand(seed, size, profile, fault, a);
         const text = `seed=${seed} ${cell}\n  ${problems.slice(0, 10).join('\n  ')}\n  history: ${file}\n  replay: ${cmd}`;
         failures.push(text);
-        console.log(`  ${text}`);
+        log(`  ${text}`);
         // A cluster that failed a check is not trusted with the next history.
-        await cluster.close();
-        cluster = undefined;
+        await close();
       }
     }
   } finally {
-    await cluster?.close();
+    await close();
   }
+  return { total, byCell, failures, drops };
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2));
+  let stopping = false;
+  process.once('SIGINT', () => (stopping = true));
+  const { total, byCell, failures, drops } = await campaign(a, console.log, () => stopping);
   console.log('\nper cluster size, profile and fault: histories (failed) / requests / acked writes / watch events');
   for (const [cell, t] of [...byCell].sort()) console.log(`  ${cell}: ${t.histories} (${t.failed}) / ${t.requests} / ${t.ackedWrites} / ${t.watchEvents}${t.untriggered ? `, ${t.untriggered} not triggered` : ''}`);
   console.log(
     `robustness: ${total.histories} histories checked, ${total.failed} failed, ${total.inconclusive} inconclusive; ` +
       `${total.requests} requests (${total.unknown} of unknown outcome: ${total.resolvedApplied} resolved as applied, ${total.resolvedDropped} as never applied), ` +
       `${total.checked} answers checked against the log, ${total.linearized} operations linearized, ${total.ackedWrites} acknowledged writes present, ` +
-      `${total.watchEvents} watch events validated in ${total.watchStreams} streams; ${total.untriggered} failpoints armed but not reached`,
+      `${total.watchEvents} watch events validated in ${total.watchStreams} streams; ${total.untriggered} failpoints armed but not reached; unsynced writes dropped ${drops} times`,
   );
   for (const f of failures) console.log(`FAILED ${f}`);
   return total.failed === 0 ? 0 : 1;
