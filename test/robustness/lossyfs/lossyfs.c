@@ -225,6 +225,17 @@ static int lfs_readlink(const char *path, char *buf, size_t size) {
   return 0;
 }
 
+/* An O_TRUNC open: the file is empty to readers, its backing bytes read as zeros until a sync. */
+static void truncate_to_zero(struct dirty *d) {
+  for (size_t i = 0; i < d->npages; i++) {
+    free(d->pages[i]);
+    d->pages[i] = NULL;
+  }
+  d->size = 0;
+  d->floor = 0;
+  d->resized = 1;
+}
+
 static int lfs_open(const char *path, struct fuse_file_info *fi) {
   char p[PATH_MAX];
   real_path(p, path);
@@ -239,13 +250,7 @@ static int lfs_open(const char *path, struct fuse_file_info *fi) {
       close(fd);
       return -ENOMEM;
     }
-    for (size_t i = 0; i < d->npages; i++) {
-      free(d->pages[i]);
-      d->pages[i] = NULL;
-    }
-    d->size = 0;
-    d->floor = 0;
-    d->resized = 1;
+    truncate_to_zero(d);
   }
   fi->fh = fd;
   return 0;
@@ -258,15 +263,7 @@ static int lfs_create(const char *path, mode_t mode, struct fuse_file_info *fi) 
   if (fd < 0) return -errno;
   if (fi->flags & O_TRUNC) {
     struct dirty *d = get_dirty(fd);
-    if (d) {
-      for (size_t i = 0; i < d->npages; i++) {
-        free(d->pages[i]);
-        d->pages[i] = NULL;
-      }
-      d->size = 0;
-      d->floor = 0;
-      d->resized = 1;
-    }
+    if (d) truncate_to_zero(d);
   }
   fi->fh = fd;
   return 0;
