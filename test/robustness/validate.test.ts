@@ -9,6 +9,7 @@ import { buildLog, Replay } from './validate/log.js';
 import { checkWatch } from './validate/watch.js';
 import { checkOperations } from './validate/operations.js';
 import { checkLinearizable } from './validate/linearizable.js';
+import { logEndRevision } from './verify.js';
 
 const P = '/t/';
 const END = prefixEnd(P);
@@ -184,4 +185,18 @@ test('unknown outcomes are resolved from the log: a write found there took effec
   // A value in the log that no client sent is a write from nowhere.
   const forged = { ...base.history, ops: base.history.ops.filter((o) => !(o.req.type === 'put' && o.req.value === 'a2')) };
   assert.match(checkLinearizable(forged, replay, 1000).problems.join('\n'), /a value no client wrote: \/t\/a=a2/);
+});
+
+test('the log ends where the observers stopped: a lease expiry written after the members converged is part of it (soak seeds 7078, 7158, 7168, 7169, 7213)', () => {
+  const { events } = simulate(WRITES);
+  // The members converged at revision 14; the leader then revoked an expired lease, deleting /t/a at 15.
+  const convergedAt = START + WRITES.length - 1;
+  const a = watchOf(900, events);
+  const b = watchOf(901, events.slice(0, -1), { progressAt: convergedAt });
+  assert.match(buildLog([a, b], P, END, START, convergedAt).problems.join('\n'), /an event at revision 15, past the store's final revision 14/);
+  const end = logEndRevision(convergedAt, [a, b]);
+  assert.equal(end, START + WRITES.length);
+  assert.deepEqual(buildLog([a, b], P, END, START, end).problems, []);
+  // A stream that saw no more than the convergence leaves the end there.
+  assert.equal(logEndRevision(convergedAt, [b]), convergedAt);
 });

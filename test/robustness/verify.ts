@@ -5,9 +5,9 @@
 import { converge } from '../chaos/verify.js';
 import type { ClusterMember } from '../helpers/cluster.js';
 import { connect } from './conn.js';
-import { prefixEnd, toKeyValue, type History } from './history.js';
+import { prefixEnd, toKeyValue, type History, type WatchRecord } from './history.js';
 import type { Observer } from './observer.js';
-import { buildLog, Replay } from './validate/log.js';
+import { buildLog, coverage, Replay } from './validate/log.js';
 import { checkWatch } from './validate/watch.js';
 import { checkOperations } from './validate/operations.js';
 import { checkLinearizable } from './validate/linearizable.js';
@@ -31,6 +31,15 @@ export interface HistoryVerdict {
   inconclusive: boolean;
 }
 
+/**
+ * Where the revision log ends: the revision the members converged at, or later when
+ * an observer saw further before it stopped (the leader's lease expiries go on
+ * writing after the traffic ends). Those events are real, not past the store's end.
+ */
+export function logEndRevision(convergedAt: number, observerStreams: readonly WatchRecord[]): number {
+  return Math.max(convergedAt, ...observerStreams.map((w) => coverage(w)[1]));
+}
+
 export async function verifyHistory(members: ClusterMember[], observers: Observer[], history: History, end: number): Promise<HistoryVerdict> {
   const problems: string[] = [];
   const { revision: finalRevision } = await converge(members, 30_000);
@@ -40,13 +49,9 @@ export async function verifyHistory(members: ClusterMember[], observers: Observe
   await Promise.all(observers.map((o) => o.stop()));
   const end_ = prefixEnd(history.prefix);
   const observerIds = new Set(observers.map((_, i) => 900 + i));
-  const log = buildLog(
-    history.watches.filter((w) => observerIds.has(w.client)),
-    history.prefix,
-    end_,
-    history.startRevision,
-    finalRevision,
-  );
+  const streams = history.watches.filter((w) => observerIds.has(w.client));
+  const logEnd = logEndRevision(finalRevision, streams);
+  const log = buildLog(streams, history.prefix, end_, history.startRevision, logEnd);
   problems.push(...log.problems);
   const replay = new Replay(log);
   let watchEvents = 0;
@@ -59,14 +64,15 @@ export async function verifyHistory(members: ClusterMember[], observers: Observe
   problems.push(...ops.problems);
   const lin = checkLinearizable(history, replay, end);
   problems.push(...lin.problems);
-  // Every member holds exactly the log's state at the final revision.
-  const want = JSON.stringify(replay.range(history.prefix, end_, finalRevision));
+  // Every member holds exactly the log's state at the log's end: read at that
+  // revision, since lease expiries may have moved the store on since.
+  const want = JSON.stringify(replay.range(history.prefix, end_, logEnd));
   for (const m of members) {
     const conn = connect(m.endpoint);
     try {
-      const res = await conn.range({ key: Buffer.from(history.prefix), rangeEnd: Buffer.from(end_), serializable: true }, 10_000);
+      const res = await conn.range({ key: Buffer.from(history.prefix), rangeEnd: Buffer.from(end_), serializable: true, revision: String(logEnd) }, 10_000);
       const got = JSON.stringify((res.kvs ?? []).map(toKeyValue));
-      if (got !== want) problems.push(`${m.name} holds ${got} under the prefix at revision ${res.header.revision}, the log has ${want} at ${finalRevision}`);
+      if (got !== want) problems.push(`${m.name} holds ${got} under the prefix at revision ${logEnd}, the log has ${want}`);
     } finally {
       conn.close();
     }
@@ -83,7 +89,7 @@ export async function verifyHistory(members: ClusterMember[], observers: Observe
     resolved: lin.resolved,
     watchStreams: history.watches.length,
     watchEvents,
-    finalRevision,
+    finalRevision: logEnd,
     inconclusive: lin.verdict === 'unknown',
   };
 }
