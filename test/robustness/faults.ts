@@ -119,14 +119,25 @@ function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 
       const spec = `${point}=${skip > 0 ? `${skip}*off->` : ''}${term}`;
       // Only this run's note counts: the log spans restarts, and the pauses armed on every member note the same points.
       const logFrom = cluster.c.members[m]!.logs().length;
-      await cluster.restartWith(m, spec);
-      // A restarted member is not the leader; make it lead again when it must.
-      if (target === 'leader' && cluster.size > 1) {
-        for (let i = 0; i < 5 && !(await cluster.moveLeader(m)); i++) await sleep(300);
+      const member = cluster.c.members[m]!;
+      const acted = () => member.logs().slice(logFrom).includes(`failpoint ${point}: ${action}`);
+      // An apply point may act while the member replays its log at start, before it serves.
+      const diedAtStart = await cluster.restartWith(m, spec).then(
+        () => false,
+        (err: unknown) => {
+          if (member.running || !acted()) throw err;
+          return true;
+        },
+      );
+      if (!diedAtStart) {
+        // A restarted member is not the leader; make it lead again when it must.
+        if (target === 'leader' && cluster.size > 1) {
+          for (let i = 0; i < 5 && !(await cluster.moveLeader(m)); i++) await sleep(300);
+        }
+        await trigger(env, m, how);
       }
-      await trigger(env, m, how);
-      const died = await cluster.c.members[m]!.waitExit(action === 'panic' ? 4000 : 1500);
-      const noted = cluster.c.members[m]!.logs().slice(logFrom).includes(`failpoint ${point}: ${action}`);
+      const died = diedAtStart || (await member.waitExit(action === 'panic' ? 4000 : 1500));
+      const noted = acted();
       if (died) {
         await cluster.crashed(m);
         await cluster.start(m);
@@ -134,7 +145,7 @@ function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 
         // Disarmed by a clean restart (a failpoint that did not fire stays armed otherwise).
         await cluster.restartWith(m);
       }
-      return { did: `${spec} on m${m + 1}${died ? ' (died)' : ''}`, triggered: noted };
+      return { did: `${spec} on m${m + 1}${diedAtStart ? ' (died at start)' : died ? ' (died)' : ''}`, triggered: noted };
     },
   };
 }
