@@ -138,8 +138,9 @@ async function main(): Promise<void> {
     );
   };
   // A member removed from the cluster stops itself; like etcd, the process then exits.
+  // One that stopped after a storage failure has set exit code 1.
   void member.server.stopped.then(() => {
-    if (!stopping) process.exit(0);
+    if (!stopping) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));

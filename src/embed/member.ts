@@ -101,7 +101,18 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   const clientUrls = clients.clientUrls;
   const served = listen.listeners;
 
-  await server.ready;
+  // A member whose Raft loop fails while it starts stops on its own: starting fails too.
+  const stoppedFirst = server.stopped.then(() => {
+    throw new Error('the member stopped before it was ready (see the log)');
+  });
+  stoppedFirst.catch(() => {});
+  try {
+    await Promise.race([server.ready, stoppedFirst]);
+  } catch (err) {
+    await clients.drain().catch(() => {});
+    await clients.release();
+    throw err;
+  }
   const advertised = opts.advertiseClientUrls.length ? opts.advertiseClientUrls.map((u) => u.href.replace(/\/$/, '')) : clientUrls;
   await server.publish(advertised);
   logger.info('published local member to cluster through raft', { 'local-member-id': hex(server.id), 'cluster-id': hex(server.clusterId), 'client-urls': advertised });

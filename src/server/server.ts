@@ -104,6 +104,8 @@ export class EtcdServer {
   /** A joining member's view of the cluster until the log or a snapshot gives it the membership. */
   private bootPeers: Member[] = [];
   private stopping = false;
+  /** Set when the Raft loop failed: the backend's uncommitted batch must not be committed. */
+  private failed = false;
   private readonly requestTimeoutMs: number;
   private readyResolve!: () => void;
   /** Resolves once this member has a leader and has applied its own bootstrap entries. */
@@ -270,9 +272,14 @@ export class EtcdServer {
         appliedIndex: storage.appliedIndex,
         confState: storage.confState,
         onFatal: (err) => {
+          // As etcd panics here: nothing more is applied or committed (the WAL still holds
+          // every entry, so a restart replays what this batch left half done), and the
+          // member stops rather than staying up without applying.
           logger.error('stopping member after a storage failure', { error: String(err) });
+          this.failed = true;
           this.wait.failAll(Errors.Stopped);
           process.exitCode = 1;
+          setImmediate(() => void this.stop());
         },
       },
     );
@@ -1444,7 +1451,7 @@ export class EtcdServer {
     this.lessor.demote();
     this.wait.failAll(Errors.Stopped);
     this.watchHub.close();
-    await this.commitBackend();
+    if (!this.failed) await this.commitBackend();
     await this.storage.close();
     this.stoppedResolve();
   }
