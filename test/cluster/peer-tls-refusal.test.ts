@@ -57,8 +57,15 @@ async function run(pki: Pki, mode: 'cn' | 'hostname', kinds: [Kind, Kind, Kind])
     const put = await etcdctl(members[0]!.endpoint, ['put', 'formed', 'yes']);
     assert.equal(put.code, 0, put.stderr);
     assert.equal((await etcdctl(members[1]!.endpoint, ['get', 'formed', '--print-value-only'])).stdout, 'yes\n');
-    // etcd's prober reports an unhealthy peer every 5 s: let each side log a round.
+    // etcd's prober reports an unhealthy peer at most every 5 s, probing every 4 s: a first
+    // report (say, of a peer not listening yet) can hold the TLS one back by up to 8 s. Let
+    // each side log a round, then wait for every member's report of the TLS refusal.
     await new Promise((r) => setTimeout(r, 7000));
+    const reportsTls = (m: ClusterMember) =>
+      lines(m).some((l) => l.msg === 'prober detected unhealthy status' && /certificate/.test(String(l.error)));
+    for (const until = Date.now() + 15_000; Date.now() < until && !members.every(reportsTls); ) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
     assert.ok(members[2]!.running, 'the refused member keeps running, as etcd does');
     const pick = (ms: ClusterMember[]) =>
       new Set(
