@@ -35,11 +35,15 @@ async function scenario(t: { diagnostic(s: string): void }, name: string, body: 
   await waitLeader(undefined, 10_000);
   const w = new Workload({ endpoints: c.members.map((m) => m.endpoint), keys: [0, 1, 2].map((k) => `${name}/k${k}`), clients: 6, seed: name.length });
   w.start();
+  let failed = true;
   try {
     await sleep(500);
     await body(w);
+    failed = false;
   } finally {
     c.heal();
+    // A failed scenario still stops its clients: left running, they keep the file's process alive.
+    if (failed) await w.stop().catch(() => undefined);
   }
   await sleep(1000);
   const history = await w.stop();
