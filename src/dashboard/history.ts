@@ -26,15 +26,18 @@ export interface HistoryPage {
 export async function keyHistory(range: RangeCall, deletions: DeletionsCall, key: Uint8Array, opts: { before?: number; limit: number }): Promise<HistoryPage> {
   const limit = Math.max(1, Math.min(opts.limit, MAX_VERSIONS));
   const entries: HistoryEntry[] = [];
-  // 0 reads the current revision.
-  let at = opts.before !== undefined ? opts.before - 1 : 0;
+  // undefined reads the current revision (a range at revision 0); below 1 nothing was ever written.
+  let at: number | undefined = opts.before !== undefined ? opts.before - 1 : undefined;
   // The key's deletions up to the first revision found absent, read once per page.
   let deleted: number[] | undefined;
   while (entries.length < limit) {
-    if (at < 0 || (opts.before !== undefined && at < 1)) return { entries, end: 'created', endRevision: 0 };
+    if (at !== undefined && at < 1) {
+      const oldest = entries[entries.length - 1];
+      return { entries, end: 'created', endRevision: oldest?.kind === 'put' ? oldest.kv.createRevision : 0 };
+    }
     let read;
     try {
-      read = await range({ key, revision: at });
+      read = await range({ key, revision: at ?? 0 });
     } catch (err) {
       if (err instanceof EtcdError && err.message === Errors.Compacted.message) return { entries, end: 'compacted', endRevision: at };
       throw err;
@@ -45,7 +48,7 @@ export async function keyHistory(range: RangeCall, deletions: DeletionsCall, key
       at = kv.modRevision - 1;
       continue;
     }
-    const upto = at === 0 ? Number(read.header?.revision ?? 0) : at;
+    const upto = at ?? Number(read.header?.revision ?? 0);
     deleted ??= await deletions(key, upto);
     const last = lastAtOrBelow(deleted, upto);
     if (last === undefined) {
