@@ -166,10 +166,33 @@ export function writeInt64(b: Uint8Array, pos: number, n: number): number {
   return n >= 0 ? writeVarint(b, pos, n) : writeBigVarint(b, pos, BigInt(n));
 }
 
+/**
+ * The varints of the few 64-bit IDs headers carry (a member's own and its cluster's:
+ * the same in every response it sends). BigInt arithmetic costs about a microsecond
+ * per ID, and a watch fan-out sends a header per watcher per event.
+ */
+const ID_VARINTS_KEPT = 8;
+const idVarints: { id: bigint; bytes: Uint8Array }[] = [];
+
+function idVarint(id: bigint): Uint8Array {
+  for (const e of idVarints) if (e.id === id) return e.bytes;
+  const bytes = new Uint8Array(bigVarintLen(id));
+  const end = writeBigVarint(bytes, 0, id);
+  if (end !== bytes.byteLength) throw new Error('pb: ID varint length mismatch');
+  if (idVarints.length >= ID_VARINTS_KEPT) idVarints.shift();
+  idVarints.push({ id, bytes });
+  return bytes;
+}
+
+function putBytes(b: Uint8Array, pos: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.byteLength; i++) b[pos + i] = bytes[i]!;
+  return pos + bytes.byteLength;
+}
+
 export function headerLen(h: ResponseHeader): number {
   let n = 0;
-  if (h.clusterId) n += 1 + bigVarintLen(h.clusterId);
-  if (h.memberId) n += 1 + bigVarintLen(h.memberId);
+  if (h.clusterId) n += 1 + idVarint(h.clusterId).byteLength;
+  if (h.memberId) n += 1 + idVarint(h.memberId).byteLength;
   if (h.revision) n += 1 + int64Len(h.revision);
   if (h.raftTerm) n += 1 + int64Len(h.raftTerm);
   return n;
@@ -180,11 +203,11 @@ export function writeHeader(b: Uint8Array, pos: number, h: ResponseHeader, len: 
   pos = writeVarint(b, pos, len);
   if (h.clusterId) {
     b[pos++] = 0x08;
-    pos = writeBigVarint(b, pos, h.clusterId);
+    pos = putBytes(b, pos, idVarint(h.clusterId));
   }
   if (h.memberId) {
     b[pos++] = 0x10;
-    pos = writeBigVarint(b, pos, h.memberId);
+    pos = putBytes(b, pos, idVarint(h.memberId));
   }
   if (h.revision) {
     b[pos++] = 0x18;

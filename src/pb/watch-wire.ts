@@ -57,11 +57,28 @@ export function encodeEvent(ev: Event): Uint8Array {
 
 const utf8 = new TextEncoder();
 
-export function encodeWatchResponse(r: WatchResponseFields): Uint8Array {
-  const hl = r.header ? headerLen(r.header) : -1;
+/**
+ * The last header encoded for a watch response. A fan-out sends one header (the
+ * same revision, term and IDs) to every watcher that gets the event.
+ */
+let lastHeader: { h: ResponseHeader; bytes: Uint8Array } | undefined;
+
+function headerBytes(h: ResponseHeader): Uint8Array {
+  const l = lastHeader?.h;
+  if (l !== undefined && l.revision === h.revision && l.raftTerm === h.raftTerm && l.memberId === h.memberId && l.clusterId === h.clusterId) return lastHeader!.bytes;
+  const len = headerLen(h);
+  const bytes = new Uint8Array(fieldLen(len));
+  if (writeHeader(bytes, 0, h, len) !== bytes.byteLength) throw new Error('pb: ResponseHeader encoding length mismatch');
+  lastHeader = { h: { ...h }, bytes };
+  return bytes;
+}
+
+/** `header`, when given, stands in for r.header (spares the caller a copy of r per response). */
+export function encodeWatchResponse(r: WatchResponseFields, header: ResponseHeader | undefined = r.header): Uint8Array {
+  const hb = header ? headerBytes(header) : undefined;
   const events = r.events.map(encodeEvent);
   const reason = r.cancelReason ? utf8.encode(r.cancelReason) : undefined;
-  let len = hl >= 0 ? fieldLen(hl) : 0;
+  let len = hb ? hb.byteLength : 0;
   if (r.watchId) len += 1 + int64Len(r.watchId);
   if (r.created) len += 2;
   if (r.canceled) len += 2;
@@ -69,9 +86,14 @@ export function encodeWatchResponse(r: WatchResponseFields): Uint8Array {
   if (reason) len += fieldLen(reason.byteLength);
   if (r.fragment) len += 2;
   for (const e of events) len += 1 + varintLen(e.byteLength) + e.byteLength;
-  const b = new Uint8Array(len);
+  // From Node's small-buffer pool, not a malloc per response: a fan-out makes one
+  // response per watcher per event. Every byte is written below (asserted at the end).
+  const b = Buffer.allocUnsafe(len);
   let pos = 0;
-  if (r.header) pos = writeHeader(b, pos, r.header, hl);
+  if (hb) {
+    b.set(hb, pos);
+    pos += hb.byteLength;
+  }
   if (r.watchId) {
     b[pos++] = 0x10;
     pos = writeInt64(b, pos, r.watchId);

@@ -200,6 +200,8 @@ class RemoteWatch implements WatchStreamPort {
   /** The outlet said "full": responses delivered since are acknowledged only once it drains. */
   private blocked = false;
   private unacked = 0;
+  /** Responses passed on and not yet acknowledged: one ack per batch of them, not per response. */
+  private passed = 0;
 
   constructor(
     private readonly remote: RemotePort,
@@ -215,8 +217,15 @@ class RemoteWatch implements WatchStreamPort {
       this.unacked++;
       return;
     }
-    this.remote.watchOp(this.id, 'ack', 1);
+    if (this.passed++ === 0) queueMicrotask(this.ackPassed);
   }
+
+  /** Runs once the batch that delivered the responses is done: a fan-out of many events costs one ack message. */
+  private readonly ackPassed = (): void => {
+    const n = this.passed;
+    this.passed = 0;
+    if (!this.closed && n > 0) this.remote.watchOp(this.id, 'ack', n);
+  };
 
   watch(req: WatchCreate): void {
     if (!this.closed) this.remote.watchOp(this.id, 'watch', req);

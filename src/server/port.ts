@@ -143,7 +143,7 @@ export class ServerPort implements MemberPort {
 
   openWatch(c: Credentials, out: WatchOutlet): WatchStreamPort {
     const s = this.s;
-    const send = (r: WatchResult) => out(encodeWatchResponse({ ...r, header: s.header(r.revision) }));
+    const send = (r: WatchResult) => out(encodeWatchResponse(r, s.header(r.revision)));
     const ws = s.watchHub.openStream(send);
     // An identity that cannot be resolved refuses every create on the stream, as etcd does.
     let ai: AuthInfo | undefined;

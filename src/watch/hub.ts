@@ -46,6 +46,8 @@ const DEFAULTS = {
 export class WatchHub {
   private readonly synced = new WatcherGroup();
   private readonly unsynced = new Set<Watcher>();
+  /** Scratch list of the watchers one event matches; emptied after each use. */
+  private readonly matched: Watcher[] = [];
   private readonly streams = new Set<WatchStream>();
   /** Events handed to streams since start (etcd_debugging_mvcc_events_total). */
   eventsSent = 0;
@@ -150,6 +152,7 @@ export class WatchHub {
   /** Live delivery of one write txn's events (all of revision rev). */
   private notify(events: readonly Event[], rev: number): void {
     if (this.synced.size === 0) return;
+    if (events.length === 1) return this.notifyOne(events[0]!, rev);
     const batches = new Map<Watcher, Event[]>();
     for (const ev of events) {
       const key = ev.kv.key;
@@ -178,6 +181,36 @@ export class WatchHub {
       w.stream.sendEvents(w, evs, rev);
       w.minRev = rev + 1;
     }
+    if (fellBehind) this.scheduleSync();
+  }
+
+  /**
+   * notify for a write of one event, the common case: every watcher that takes it is
+   * sent the same one-element list (one per shape), with no per-watcher batch.
+   */
+  private notifyOne(ev: Event, rev: number): void {
+    const key = ev.kv.key;
+    const keyStr = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const matched = this.matched;
+    this.synced.forEachMatch(key, keyStr, (w) => {
+      if (rev >= w.minRev && w.accepts(ev.type)) matched.push(w);
+    });
+    let plain: Event[] | undefined;
+    let withPrev: Event[] | undefined;
+    let fellBehind = false;
+    for (const w of matched) {
+      if (w.stream.blocked) {
+        this.setUnsynced(w, rev);
+        fellBehind = true;
+        continue;
+      }
+      const evs = w.prevKv
+        ? (withPrev ??= [isCreateEvent(ev) ? { type: ev.type, kv: ev.kv } : { type: ev.type, kv: ev.kv, prevKv: ev.prevKv }])
+        : (plain ??= [{ type: ev.type, kv: ev.kv }]);
+      w.stream.sendEvents(w, evs, rev);
+      w.minRev = rev + 1;
+    }
+    matched.length = 0;
     if (fellBehind) this.scheduleSync();
   }
 

@@ -124,7 +124,7 @@ export class WatchStream {
   sendEvents(w: Watcher, events: Event[], rev: number): void {
     w.progressDue = false;
     this.hub.eventsSent += events.length;
-    const r = result({ watchId: w.id, revision: rev, events });
+    const r: WatchResult = { revision: rev, watchId: w.id, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment: false, events };
     if (!w.fragment) this.send(r);
     else for (const part of fragments(r, this.opts.maxRequestBytes)) this.send(part);
   }

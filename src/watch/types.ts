@@ -64,13 +64,16 @@ export const ErrDuplicateWatchId = 'mvcc: duplicate watch ID provided on the Wat
 export const ErrEmptyWatcherRange = 'mvcc: watcher range is empty';
 
 export function result(partial: Partial<WatchResult> & { watchId: number; revision: number }): WatchResult {
+  // One literal in WatchResult's field order: every result shares one shape, which keeps
+  // the encoder's property loads monomorphic on the fan-out path.
   return {
-    created: false,
-    canceled: false,
-    compactRevision: 0,
-    cancelReason: '',
-    fragment: false,
-    events: [],
-    ...partial,
+    revision: partial.revision,
+    watchId: partial.watchId,
+    created: partial.created ?? false,
+    canceled: partial.canceled ?? false,
+    compactRevision: partial.compactRevision ?? 0,
+    cancelReason: partial.cancelReason ?? '',
+    fragment: partial.fragment ?? false,
+    events: partial.events ?? [],
   };
 }
