@@ -7,11 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpDir } from '../helpers/tmp.js';
-import type { ClusterMember } from '../helpers/cluster.js';
 import { Client } from '../../src/client/index.js';
 import { dumpMember } from './dump.js';
-import { singleMember } from './fixture.js';
+import { singleMember, testMembers } from './fixture.js';
 
 const WRITERS = 6;
 /** Bounds of the load: puts per writer, and the time before the kill. */
@@ -19,18 +17,7 @@ const MAX_PUTS = 2000;
 const KILL_AFTER_MS = 1500;
 
 test('etcd-ts takes over an etcd member killed with -9 mid-load: the WAL tail is replayed and nothing acknowledged is lost', async (t) => {
-  const dir = tmpDir('datadir-crash');
-  const started: ClusterMember[] = [];
-  t.after(async () => {
-    for (const m of started) await m.stop();
-    dir.cleanup();
-  });
-  const start = async (m: ClusterMember) => {
-    started.push(m);
-    m.spawn();
-    await m.ready(30_000);
-    return m;
-  };
+  const { dir, start } = testMembers(t, 'datadir-crash');
   // Snapshots every 300 entries commit the backend; between them only the WAL holds the writes.
   const args = ['--snapshot-count', '300', '--backend-batch-interval', '1h', '--backend-batch-limit', '1000000'];
   const one = await singleMember(join(dir.path, 'taken'), args);

@@ -2,10 +2,31 @@
 // loopback, filled with history (overwrites, deletes, a txn, a compaction), leases with
 // keys, users and roles with permissions, and auth on.
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { tmpDir, type TmpDir } from '../helpers/tmp.js';
 import { ClusterMember } from '../helpers/cluster.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { freePort } from '../helpers/ports.js';
 import { Client } from '../../src/client/index.js';
+
+/** A temporary dir and a start() for members in it; the test's end stops every member started and removes the dir. */
+export function testMembers(t: TestContext, prefix: string): { dir: TmpDir; start(m: ClusterMember): Promise<ClusterMember> } {
+  const dir = tmpDir(prefix);
+  const started: ClusterMember[] = [];
+  t.after(async () => {
+    for (const m of started) await m.stop();
+    dir.cleanup();
+  });
+  return {
+    dir,
+    async start(m) {
+      started.push(m);
+      m.spawn();
+      await m.ready(30_000);
+      return m;
+    },
+  };
+}
 
 export interface SingleMember {
   member(kind: 'etcd' | 'etcd-ts', extraArgs?: string[]): ClusterMember;

@@ -10,12 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpDir } from '../helpers/tmp.js';
 import { etcdctl } from '../helpers/etcdctl.js';
-import type { ClusterMember } from '../helpers/cluster.js';
 import { run as etcdutl } from '../../src/cli/etcdutl/main.js';
 import { dumpMember, ROOT_USER, treeDigest } from './dump.js';
-import { fill, singleMember } from './fixture.js';
+import { fill, singleMember, testMembers } from './fixture.js';
 
 async function handBack(dataDir: string): Promise<string> {
   let out = '';
@@ -30,18 +28,7 @@ async function put(endpoint: string, key: string, value: string): Promise<void> 
 }
 
 test('etcd-ts takes over a cleanly stopped etcd 3.4 member in place, and hands it back to etcd', { timeout: 180_000 }, async (t) => {
-  const dir = tmpDir('datadir-takeover');
-  const started: ClusterMember[] = [];
-  t.after(async () => {
-    for (const m of started) await m.stop();
-    dir.cleanup();
-  });
-  const start = async (m: ClusterMember) => {
-    started.push(m);
-    m.spawn();
-    await m.ready(30_000);
-    return m;
-  };
+  const { dir, start } = testMembers(t, 'datadir-takeover');
   // A small --snapshot-count: the data dir holds .snap files and WAL entries after the newest.
   const one = await singleMember(dir.path, ['--snapshot-count', '40']);
   const etcd = await start(one.member('etcd'));
@@ -106,23 +93,14 @@ test('etcd-ts takes over a cleanly stopped etcd 3.4 member in place, and hands i
 });
 
 test('a data dir etcd-ts created is handed to the real etcd, which serves the same', async (t) => {
-  const dir = tmpDir('datadir-native');
-  let m: ClusterMember | undefined;
-  t.after(async () => {
-    await m?.stop();
-    dir.cleanup();
-  });
+  const { dir, start } = testMembers(t, 'datadir-native');
   const one = await singleMember(dir.path, ['--snapshot-count', '40']);
-  m = one.member('etcd-ts');
-  m.spawn();
-  await m.ready(30_000);
-  await fill(m.endpoint);
-  const before = await dumpMember(m.endpoint);
-  await m.stop();
+  const ts = await start(one.member('etcd-ts'));
+  await fill(ts.endpoint);
+  const before = await dumpMember(ts.endpoint);
+  await ts.stop();
   await handBack(one.dataDir);
-  m = one.member('etcd');
-  m.spawn();
-  await m.ready(30_000);
-  assert.deepEqual(await dumpMember(m.endpoint), before);
-  await m.stop();
+  const etcd = await start(one.member('etcd'));
+  assert.deepEqual(await dumpMember(etcd.endpoint), before);
+  await etcd.stop();
 });
