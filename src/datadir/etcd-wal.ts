@@ -105,7 +105,7 @@ function decodeWalSnapshot(b: Uint8Array): EtcdWalSnapshot {
 /** Reads and checks every segment of the etcd WAL in `dir`; throws EtcdDataDirError naming the file at fault. */
 export function readEtcdWal(dir: string): EtcdWal {
   const segs = listEtcdSegments(dir);
-  if (segs.length === 0) throw new EtcdDataDirError(dir, 'no WAL segments');
+  if (segs.length === 0) throw new EtcdDataDirError(dir, 'no WAL segments (if etcd ran with --wal-dir, give etcd-ts the same)');
   for (let i = 1; i < segs.length; i++) {
     if (segs[i]!.seq !== segs[i - 1]!.seq + 1) throw new EtcdDataDirError(join(dir, segs[i]!.name), `WAL segment ${segs[i - 1]!.seq + 1} is missing before it`);
   }

@@ -65,7 +65,7 @@ export interface EtcdMemberState {
   walSegments: string[];
 }
 
-function checkDatabase(path: string): { keys: number; consistentIndex: number } {
+function checkDatabase(path: string): { keys: number; consistentIndex: number; members: number } {
   let db: BoltFile;
   try {
     db = BoltFile.openFile(path);
@@ -77,18 +77,23 @@ function checkDatabase(path: string): { keys: number; consistentIndex: number } 
     if (statSync(path).size < db.size) throw new EtcdDataDirError(path, `truncated bbolt database: ${statSync(path).size} bytes, its meta says ${db.size}`);
     let keys = 0;
     let consistentIndex = 0;
+    let members = 0;
     for (const b of db.buckets()) {
       if (!b.isBucket) continue;
       const meta = Buffer.from(b.key).toString() === 'meta';
+      const isMembers = Buffer.from(b.key).toString() === 'members';
       for (const e of db.iterate(b)) {
         keys++;
+        if (isMembers) members++;
         if (meta && Buffer.from(e.key).equals(META_CONSISTENT_INDEX)) {
           if (e.value.byteLength !== 8) throw new EtcdDataDirError(path, 'consistent_index is not 8 bytes');
           consistentIndex = Number(Buffer.from(e.value).readBigUInt64BE(0));
         }
       }
     }
-    return { keys, consistentIndex };
+    // etcd 3.4 keeps the member list in the backend too; the configuration is rebuilt from it.
+    if (members === 0) throw new EtcdDataDirError(path, 'holds no members: not a database etcd 3.4 wrote for a member');
+    return { keys, consistentIndex, members };
   } catch (err) {
     if (err instanceof EtcdDataDirError) throw err;
     throw new EtcdDataDirError(path, `unreadable bbolt database: ${(err as Error).message}`);
