@@ -5,13 +5,15 @@
 //   a restart serves from etcd-ts's own files; `etcdutl-ts hand-back` then gives the
 //   member back to the real etcd, which serves what etcd-ts served, writes included;
 // - a data dir the real `etcdctl snapshot restore` wrote boots the same way;
-// - a data dir etcd-ts created itself is handed to the real etcd the same way.
+// - a data dir etcd-ts created itself is handed to the real etcd the same way;
+// - a member whose WAL etcd kept in a --wal-dir goes over and back with the same flag.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { run as etcdutl } from '../../src/cli/etcdutl/main.js';
+import { Client } from '../../src/client/index.js';
 import { dumpMember, ROOT_USER, treeDigest } from './dump.js';
 import { fill, singleMember, testMembers } from './fixture.js';
 
@@ -22,8 +24,8 @@ async function handBack(dataDir: string): Promise<string> {
   return out;
 }
 
-async function put(endpoint: string, key: string, value: string): Promise<void> {
-  const r = await etcdctl(endpoint, [...ROOT_USER, 'put', key, value]);
+async function put(endpoint: string, key: string, value: string, auth = true): Promise<void> {
+  const r = await etcdctl(endpoint, [...(auth ? ROOT_USER : []), 'put', key, value]);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -103,4 +105,31 @@ test('a data dir etcd-ts created is handed to the real etcd, which serves the sa
   const etcd = await start(one.member('etcd'));
   assert.deepEqual(await dumpMember(etcd.endpoint), before);
   await etcd.stop();
+});
+
+test('a member whose WAL is in its own dir (--wal-dir) is taken over and handed back with the same --wal-dir', async (t) => {
+  const { dir, start } = testMembers(t, 'datadir-wal-dir');
+  const walDir = join(dir.path, 'wal-disk', 'm1');
+  const one = await singleMember(dir.path, ['--snapshot-count', '40', '--wal-dir', walDir]);
+  const etcd = await start(one.member('etcd'));
+  const c = new Client({ endpoints: [etcd.endpoint] });
+  for (let i = 0; i < 100; i++) await c.put(`w/${i % 7}`, `v${i}`);
+  await c.close();
+  const original = await dumpMember(etcd.endpoint, false);
+  await etcd.stop();
+  assert.ok(!existsSync(join(one.dataDir, 'member', 'wal')), 'etcd kept its WAL out of the data dir');
+
+  const ts = await start(one.member('etcd-ts'));
+  assert.deepEqual(await dumpMember(ts.endpoint, false), original);
+  await put(ts.endpoint, 'from-etcd-ts', 'x', false);
+  const served = await dumpMember(ts.endpoint, false);
+  await ts.stop();
+
+  let out = '';
+  const code = await etcdutl(['hand-back', '--data-dir', one.dataDir, '--wal-dir', walDir], { out: (s) => (out += s), err: (s) => (out += s) });
+  assert.equal(code, 0, out);
+  assert.ok(!existsSync(join(one.dataDir, 'member', 'wal')), 'the WAL went back to --wal-dir');
+  const back = await start(one.member('etcd'));
+  assert.deepEqual(await dumpMember(back.endpoint, false), served);
+  await back.stop();
 });
