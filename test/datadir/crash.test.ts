@@ -2,10 +2,11 @@
 // of a write load. etcd's backend commits lazily (here only at its snapshots), so the
 // database trails the WAL and the takeover must replay the WAL's tail. The reference is
 // the real etcd restarted on a copy of the same dir: both must serve the same thing, and
-// every write acknowledged before the kill must be there.
+// every write acknowledged before the kill must be there. And the other state etcd can
+// stop in: a leader's snapshot recorded, its database not yet installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
 import { dumpMember } from './dump.js';
@@ -68,4 +69,39 @@ test('etcd-ts takes over an etcd member killed with -9 mid-load: the WAL tail is
   const real = await start(ref.member('etcd'));
   assert.deepEqual(taken, await dumpMember(real.endpoint, false));
   await real.stop();
+});
+
+test('etcd stopped between recording a leader\'s snapshot and installing its database: the takeover installs <index>.snap.db, as etcd does', async (t) => {
+  const { dir, start } = testMembers(t, 'datadir-snap-db');
+  const one = await singleMember(join(dir.path, 'taken'), ['--snapshot-count', '30']);
+  let etcd = await start(one.member('etcd'));
+  const c1 = new Client({ endpoints: [etcd.endpoint] });
+  for (let i = 0; i < 20; i++) await c1.put(`s/${i}`, `a${i}`);
+  await c1.close();
+  await etcd.stop();
+  const snapDir = join(one.dataDir, 'member', 'snap');
+  const olderDb = readFileSync(join(snapDir, 'db'));
+  etcd = await start(one.member('etcd'));
+  const c2 = new Client({ endpoints: [etcd.endpoint] });
+  for (let i = 0; i < 60; i++) await c2.put(`s/${i % 25}`, `b${i}`);
+  await c2.close();
+  const newest = readdirSync(snapDir).filter((n) => n.endsWith('.snap')).sort().pop()!;
+  await etcd.stop();
+  // The state etcd 3.4 leaves when it stops after a leader's snapshot was saved but before
+  // its database replaced member/snap/db: the database waits as <index>.snap.db.
+  const index = Number.parseInt(newest.slice(17, 33), 16);
+  const pending = join(snapDir, `${index.toString(16).padStart(16, '0')}.snap.db`);
+  renameSync(join(snapDir, 'db'), pending);
+  writeFileSync(join(snapDir, 'db'), olderDb);
+
+  const refRoot = join(dir.path, 'reference');
+  cpSync(one.dataDir, join(refRoot, 'm1.etcd'), { recursive: true });
+  const ts = await start(one.member('etcd-ts'));
+  assert.ok(ts.logs().includes(`"database":"${pending}"`), ts.logs());
+  const taken = await dumpMember(ts.endpoint, false);
+  await ts.kill9();
+  const ref = await singleMember(refRoot, ['--snapshot-count', '30'], one.ports);
+  const real = await start(ref.member('etcd'));
+  assert.deepEqual(taken, await dumpMember(real.endpoint, false));
+  assert.equal(taken.revision, 81);
 });
