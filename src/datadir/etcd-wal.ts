@@ -271,12 +271,13 @@ export function writeEtcdWal(dir: string, c: EtcdWalContents): void {
   } finally {
     closeSync(fd);
   }
-  syncDirectory(tmp);
+  syncPath(tmp);
   renameSync(tmp, dir);
 }
 
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync of a file or a directory (a directory's entries: what was created or renamed in it). */
+export function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {

@@ -10,7 +10,7 @@
 // logged but not applied, as it would after its own restart. The files are built beside
 // the data dir and swapped in at the end; the etcd-ts files go.
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LmdbBackend } from '../backend/lmdb.js';
 import { writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { encodeV2Store, Membership } from '../membership/index.js';
@@ -18,7 +18,7 @@ import { viewConsistentIndex } from '../rafthttp/snapshot-stream.js';
 import { confOfMembers, loadConfFromView, metadataCodec } from '../server/storage.js';
 import { Wal } from '../wal/index.js';
 import { EtcdDataDirError } from './errors.js';
-import { syncDirectory, writeEtcdWal } from './etcd-wal.js';
+import { syncPath, writeEtcdWal } from './etcd-wal.js';
 import { writeEtcdSnap } from './etcd-snap.js';
 import { takeoverStore } from './takeover.js';
 
@@ -83,8 +83,9 @@ export async function handBack(cfg: HandBackConfig, log: HandBackLog = () => {})
       const snapDir = join(staging, 'snap');
       mkdirSync(snapDir, { recursive: true, mode: 0o700 });
       await writeBackendSnapshot(view, join(snapDir, 'db'));
+      syncPath(join(snapDir, 'db'));
       if (index > 0) writeEtcdSnap(snapDir, { data: encodeV2Store(state), metadata: { index, term, confState } });
-      syncDirectory(snapDir);
+      syncPath(snapDir);
       writeEtcdWal(walStaging, { metadata: replay.metadata, snapshot: { index, term }, hardState, entries });
       result = { memberId: md.NodeID, clusterId: md.ClusterID, index, term, entries: entries.length, clusterVersion: state.clusterVersion };
     } finally {
@@ -107,8 +108,9 @@ export async function handBack(cfg: HandBackConfig, log: HandBackLog = () => {})
   if (cfg.walDir) {
     rmSync(cfg.walDir, { recursive: true, force: true });
     renameSync(walStaging, cfg.walDir);
+    syncPath(dirname(cfg.walDir));
   }
-  syncDirectory(cfg.dataDir);
+  syncPath(cfg.dataDir);
   rmSync(old, { recursive: true, force: true });
   log('handed the member back to etcd', { 'data-dir': cfg.dataDir, 'wal-dir': cfg.walDir ?? join(memberDir, 'wal') });
   return result;

@@ -14,7 +14,7 @@ import type { Logger } from '../pkg/logger.js';
 import { metadataCodec } from '../server/storage.js';
 import { Wal } from '../wal/index.js';
 import { EtcdDataDirError } from './errors.js';
-import { listEtcdSegments, syncDirectory } from './etcd-wal.js';
+import { listEtcdSegments, syncPath } from './etcd-wal.js';
 import { etcdPaths, inspectEtcdDataDir, isEtcdDataDir, type EtcdMemberState, type EtcdPaths } from './inspect.js';
 
 /** etcd-ts's own data dir for a member taken over from etcd, under etcd's member dir. */
@@ -141,9 +141,9 @@ async function writeStore(store: string, st: EtcdMemberState, fp: Fingerprint): 
       await wal.close();
     }
     writeFileSync(join(staging, MARKER), JSON.stringify(fp));
-    syncDirectory(staging);
+    for (const d of [snapDir, join(staging, 'member'), staging]) syncPath(d);
     renameSync(staging, store);
-    syncDirectory(join(store, '..'));
+    syncPath(join(store, '..'));
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
