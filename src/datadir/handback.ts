@@ -8,19 +8,22 @@
 //                                       record, every log entry after it, the hard state
 // so etcd keeps the member's identity, term and vote, and replays what the member had
 // logged but not applied, as it would after its own restart. The files are built beside
-// the data dir and swapped in at the end; the etcd-ts files go.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+// the data dir (member.hand-back), marked whole, and swapped in at the end; the etcd-ts
+// files go. A hand-back stopped during the swap is finished by running it again.
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LmdbBackend } from '../backend/lmdb.js';
 import { writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { encodeV2Store, Membership } from '../membership/index.js';
 import { viewConsistentIndex } from '../rafthttp/snapshot-stream.js';
 import { confOfMembers, loadConfFromView, metadataCodec } from '../server/storage.js';
-import { Wal } from '../wal/index.js';
+import { Wal, type WalReplay } from '../wal/index.js';
+import type { BackendView } from '../backend/backend.js';
 import { EtcdDataDirError } from './errors.js';
-import { syncPath, writeEtcdWal } from './etcd-wal.js';
+import { readEtcdWal, syncPath, writeEtcdWal } from './etcd-wal.js';
 import { writeEtcdSnap } from './etcd-snap.js';
 import { takeoverStore } from './takeover.js';
+import { etcdPaths, isEtcdDataDir } from './inspect.js';
 
 /** The newest cluster version etcd 3.4 starts on: a higher one makes it refuse ("cluster cannot be downgraded"). */
 const ETCD_34 = [3, 4];
@@ -44,9 +47,58 @@ export interface HandBackResult {
 
 export type HandBackLog = (msg: string, fields: Record<string, unknown>) => void;
 
+/** Written into the staged files once they are whole: from then on the hand-back is rolled forward, never back. */
+const STAGED_MARK = 'hand-back-staged';
+
+interface HandBackPaths {
+  memberDir: string;
+  staging: string;
+  walStaging: string;
+  /** The member dir being replaced, until it is removed. */
+  old: string;
+}
+
+function handBackPaths(cfg: HandBackConfig): HandBackPaths {
+  const staging = join(cfg.dataDir, 'member.hand-back');
+  return {
+    memberDir: join(cfg.dataDir, 'member'),
+    staging,
+    walStaging: cfg.walDir ? `${cfg.walDir}.hand-back` : join(staging, 'wal'),
+    old: join(cfg.dataDir, 'member.etcd-ts-old'),
+  };
+}
+
+/**
+ * Puts staged files in place. Every step checks what is already done, so a hand-back
+ * stopped anywhere in here (a crash between two renames) is finished by running it again.
+ */
+function swapIn(cfg: HandBackConfig, p: HandBackPaths): void {
+  if (existsSync(p.memberDir) && !existsSync(p.old)) renameSync(p.memberDir, p.old);
+  if (cfg.walDir && existsSync(p.walStaging)) {
+    rmSync(cfg.walDir, { recursive: true, force: true });
+    renameSync(p.walStaging, cfg.walDir);
+    syncPath(dirname(cfg.walDir));
+  }
+  if (existsSync(p.staging)) renameSync(p.staging, p.memberDir);
+  syncPath(cfg.dataDir);
+  rmSync(join(p.memberDir, STAGED_MARK), { force: true });
+  rmSync(p.old, { recursive: true, force: true });
+}
+
 export async function handBack(cfg: HandBackConfig, log: HandBackLog = () => {}): Promise<HandBackResult> {
+  const p = handBackPaths(cfg);
+  if (existsSync(join(p.staging, STAGED_MARK)) || existsSync(join(p.memberDir, STAGED_MARK))) {
+    swapIn(cfg, p);
+    log('finished a hand-back that was stopped while putting etcd\'s files in place', { 'data-dir': cfg.dataDir });
+    return describeEtcdMember(cfg.walDir ?? join(p.memberDir, 'wal'));
+  }
   const store = takeoverStore(cfg.dataDir);
   const tookOver = Wal.exists(join(store, 'member', 'wal'));
+  // etcd's WAL has the same file names as etcd-ts's: it must never be opened as one.
+  if (!tookOver && isEtcdDataDir(etcdPaths(cfg.dataDir, cfg.walDir))) {
+    rmSync(p.old, { recursive: true, force: true });
+    throw new EtcdDataDirError(join(p.memberDir, 'snap', 'db'), 'is etcd\'s already: the member is etcd\'s, nothing to hand back');
+  }
   const tsMember = join(tookOver ? store : cfg.dataDir, 'member');
   const tsWal = join(tsMember, 'wal');
   if (!Wal.exists(tsWal)) throw new EtcdDataDirError(cfg.dataDir, 'holds no etcd-ts member (no etcd-ts WAL in member/wal or member/etcd-ts/member/wal)');
@@ -55,65 +107,67 @@ export async function handBack(cfg: HandBackConfig, log: HandBackLog = () => {})
 
   // Opening the WAL takes its lock: a member still running on the dir is refused here.
   const { wal, replay } = await Wal.open(tsWal);
-  const backend = LmdbBackend.open(tsDb);
-  const memberDir = join(cfg.dataDir, 'member');
-  const staging = join(cfg.dataDir, 'member.hand-back');
-  const walStaging = cfg.walDir ? `${cfg.walDir}.hand-back` : join(staging, 'wal');
   let result: HandBackResult;
   try {
-    const view = await backend.snapshotView();
+    const backend = LmdbBackend.open(tsDb);
     try {
-      const md = metadataCodec.decode(replay.metadata);
-      const state = Membership.readView(view);
-      if (state.clusterVersion && newerThan34(state.clusterVersion)) {
-        throw new EtcdDataDirError(tsDb, `cluster version ${state.clusterVersion}: etcd 3.4 refuses to start on it; etcd-ts members of a cluster meant to go back to etcd 3.4 run with --emulated-etcd-version 3.4.23`);
+      const view = await backend.snapshotView();
+      try {
+        result = await stage(cfg, p, view, replay, tsDb, tsWal, log);
+      } finally {
+        view.close();
       }
-      const index = viewConsistentIndex(view);
-      const snap = replay.snapshot ?? { index: 0, term: 0 };
-      const at = replay.entries.find((e) => e.index === index);
-      const term = index === snap.index ? snap.term : at?.term;
-      if (term === undefined) throw new EtcdDataDirError(tsWal, `holds no entry at the backend's applied index ${index}`);
-      const entries = replay.entries.filter((e) => e.index > index);
-      const hardState = { ...replay.hardState, commit: Math.max(replay.hardState.commit, index) };
-      const confState = loadConfFromView(view) ?? confOfMembers(state.members);
-      log('handing the member back to etcd', { 'member-id': md.NodeID.toString(16), 'cluster-id': md.ClusterID.toString(16), 'snapshot-index': index, 'snapshot-term': term, 'wal-entries': entries.length, 'cluster-version': state.clusterVersion });
-
-      rmSync(staging, { recursive: true, force: true });
-      if (cfg.walDir) rmSync(walStaging, { recursive: true, force: true });
-      const snapDir = join(staging, 'snap');
-      mkdirSync(snapDir, { recursive: true, mode: 0o700 });
-      await writeBackendSnapshot(view, join(snapDir, 'db'));
-      syncPath(join(snapDir, 'db'));
-      if (index > 0) writeEtcdSnap(snapDir, { data: encodeV2Store(state), metadata: { index, term, confState } });
-      syncPath(snapDir);
-      writeEtcdWal(walStaging, { metadata: replay.metadata, snapshot: { index, term }, hardState, entries });
-      result = { memberId: md.NodeID, clusterId: md.ClusterID, index, term, entries: entries.length, clusterVersion: state.clusterVersion };
     } finally {
-      view.close();
+      await backend.close();
     }
   } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
-    if (cfg.walDir) rmSync(walStaging, { recursive: true, force: true });
+    rmSync(p.staging, { recursive: true, force: true });
+    if (cfg.walDir) rmSync(p.walStaging, { recursive: true, force: true });
     throw err;
   } finally {
-    await backend.close();
     await wal.close();
   }
-
-  // The swap: the old member dir (etcd-ts's files, and etcd's stale ones after a takeover) goes.
-  const old = join(cfg.dataDir, 'member.etcd-ts-old');
-  rmSync(old, { recursive: true, force: true });
-  renameSync(memberDir, old);
-  renameSync(staging, memberDir);
-  if (cfg.walDir) {
-    rmSync(cfg.walDir, { recursive: true, force: true });
-    renameSync(walStaging, cfg.walDir);
-    syncPath(dirname(cfg.walDir));
-  }
-  syncPath(cfg.dataDir);
-  rmSync(old, { recursive: true, force: true });
-  log('handed the member back to etcd', { 'data-dir': cfg.dataDir, 'wal-dir': cfg.walDir ?? join(memberDir, 'wal') });
+  // The etcd-ts files (and after a takeover etcd's stale ones) go with the old member dir.
+  swapIn(cfg, p);
+  log('handed the member back to etcd', { 'data-dir': cfg.dataDir, 'wal-dir': cfg.walDir ?? join(p.memberDir, 'wal') });
   return result;
+}
+
+/** Writes etcd's files for the member into the staging dirs, fsynced, and marks them whole. */
+async function stage(cfg: HandBackConfig, p: HandBackPaths, view: BackendView, replay: WalReplay, tsDb: string, tsWal: string, log: HandBackLog): Promise<HandBackResult> {
+  const md = metadataCodec.decode(replay.metadata);
+  const state = Membership.readView(view);
+  if (state.clusterVersion && newerThan34(state.clusterVersion)) {
+    throw new EtcdDataDirError(tsDb, `cluster version ${state.clusterVersion}: etcd 3.4 refuses to start on it; etcd-ts members of a cluster meant to go back to etcd 3.4 run with --emulated-etcd-version 3.4.23`);
+  }
+  const index = viewConsistentIndex(view);
+  const snap = replay.snapshot ?? { index: 0, term: 0 };
+  const term = index === snap.index ? snap.term : replay.entries.find((e) => e.index === index)?.term;
+  if (term === undefined) throw new EtcdDataDirError(tsWal, `holds no entry at the backend's applied index ${index}`);
+  const entries = replay.entries.filter((e) => e.index > index);
+  const hardState = { ...replay.hardState, commit: Math.max(replay.hardState.commit, index) };
+  const confState = loadConfFromView(view) ?? confOfMembers(state.members);
+  log('handing the member back to etcd', { 'member-id': md.NodeID.toString(16), 'cluster-id': md.ClusterID.toString(16), 'snapshot-index': index, 'snapshot-term': term, 'wal-entries': entries.length, 'cluster-version': state.clusterVersion });
+
+  rmSync(p.staging, { recursive: true, force: true });
+  if (cfg.walDir) rmSync(p.walStaging, { recursive: true, force: true });
+  const snapDir = join(p.staging, 'snap');
+  mkdirSync(snapDir, { recursive: true, mode: 0o700 });
+  await writeBackendSnapshot(view, join(snapDir, 'db'));
+  syncPath(join(snapDir, 'db'));
+  if (index > 0) writeEtcdSnap(snapDir, { data: encodeV2Store(state), metadata: { index, term, confState } });
+  syncPath(snapDir);
+  writeEtcdWal(p.walStaging, { metadata: replay.metadata, snapshot: { index, term }, hardState, entries });
+  writeFileSync(join(p.staging, STAGED_MARK), '');
+  syncPath(p.staging);
+  return { memberId: md.NodeID, clusterId: md.ClusterID, index, term, entries: entries.length, clusterVersion: state.clusterVersion };
+}
+
+/** What the etcd WAL just put in place says about the member. */
+function describeEtcdMember(walDir: string): HandBackResult {
+  const wal = readEtcdWal(walDir);
+  const md = metadataCodec.decode(wal.metadata);
+  return { memberId: md.NodeID, clusterId: md.ClusterID, index: wal.snapshot.index, term: wal.snapshot.term, entries: wal.entries.length };
 }
 
 function newerThan34(version: string): boolean {

@@ -1,9 +1,10 @@
 // The hand-back's refusals, each leaving the data dir as it was: a member still running
 // on the dir (its WAL is locked), a cluster at version 3.6 (etcd 3.4 would refuse to
-// start on it), and a dir with no etcd-ts member in it.
+// start on it), and a dir with no etcd-ts member in it; and a hand-back stopped midway
+// finished by running it again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd } from '../../src/index.js';
 import { handBack } from '../../src/datadir/handback.js';
@@ -11,6 +12,7 @@ import { EtcdDataDirError } from '../../src/datadir/errors.js';
 import { WalLockedError } from '../../src/wal/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { treeDigest } from './dump.js';
+import { EtcdRelease } from '../../src/version/release.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** LMDB's lock file records its readers: opening the backend to read it changes that file, not the data. */
@@ -63,4 +65,24 @@ test('hand-back refuses a running member, a cluster at version 3.6 and a dir wit
     await assert.rejects(handBack({ dataDir: empty }), /holds no etcd-ts member/);
     assert.deepEqual(treeDigest(empty), []);
   });
+});
+
+test('a hand-back stopped between its renames is finished by running it again', async (t) => {
+  const dir = tmpDir('datadir-hand-back-resume');
+  t.after(() => dir.cleanup());
+  const dataDir = join(dir.path, 'm.etcd');
+  const release = EtcdRelease.emulate('3.4.23');
+  assert.ok(!('error' in release));
+  const etcd = await startEtcd({ dataDir, release });
+  await etcd.client.put('k', 'v');
+  await etcd.close();
+  const done = await handBack({ dataDir });
+  const handedBack = treeDigest(dataDir);
+  // The state a crash between "member -> member.etcd-ts-old" and "member.hand-back -> member" leaves.
+  renameSync(join(dataDir, 'member'), join(dataDir, 'member.hand-back'));
+  writeFileSync(join(dataDir, 'member.hand-back', 'hand-back-staged'), '');
+  mkdirSync(join(dataDir, 'member.etcd-ts-old', 'wal'), { recursive: true });
+  const again = await handBack({ dataDir });
+  assert.deepEqual({ ...again, clusterVersion: done.clusterVersion }, done);
+  assert.deepEqual(treeDigest(dataDir), handedBack);
 });

@@ -73,6 +73,12 @@ test('etcd-ts takes over a cleanly stopped etcd 3.4 member in place, and hands i
     const out = await handBack(one.dataDir);
     assert.match(out, /handed member [0-9a-f]+ of cluster [0-9a-f]+ back to etcd/);
     assert.ok(!existsSync(join(one.dataDir, 'member', 'etcd-ts')), 'the etcd-ts files are gone');
+    // Again on what is now etcd's dir: refused, etcd's WAL left alone.
+    const handedBack = treeDigest(one.dataDir);
+    let again = '';
+    assert.equal(await etcdutl(['hand-back', '--data-dir', one.dataDir], { out: (s) => (again += s), err: (s) => (again += s) }), 1);
+    assert.match(again, /is etcd's already/);
+    assert.deepEqual(treeDigest(one.dataDir), handedBack);
     const back = await start(one.member('etcd'));
     assert.deepEqual(await dumpMember(back.endpoint), served);
     // And it goes on as etcd: a write lands at the next revision.
