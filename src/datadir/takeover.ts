@@ -59,6 +59,10 @@ export interface DataDirChoice {
 export async function takeOverEtcdDataDir(dataDir: string, walDir: string | undefined, logger: Logger): Promise<DataDirChoice> {
   const paths = etcdPaths(dataDir, walDir);
   const store = takeoverStore(dataDir);
+  for (const half of [join(dataDir, 'member.hand-back'), join(dataDir, 'member.etcd-ts-old')]) {
+    // Starting now could find no member at all and bootstrap a new one.
+    if (existsSync(half)) throw new EtcdDataDirError(half, 'a hand-back to etcd was stopped midway: run "etcdutl-ts hand-back" again to finish it');
+  }
   if (Wal.exists(join(store, 'member', 'wal'))) {
     checkUntouched(paths, store);
     logger.info('serving the etcd member taken over earlier from its etcd-ts files', { 'data-dir': dataDir, 'etcd-ts-data-dir': store });

@@ -8,6 +8,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd } from '../../src/index.js';
 import { handBack } from '../../src/datadir/handback.js';
+import { takeOverEtcdDataDir } from '../../src/datadir/takeover.js';
+import { silentLogger } from '../../src/pkg/logger.js';
 import { EtcdDataDirError } from '../../src/datadir/errors.js';
 import { WalLockedError } from '../../src/wal/index.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -82,6 +84,8 @@ test('a hand-back stopped between its renames is finished by running it again', 
   renameSync(join(dataDir, 'member'), join(dataDir, 'member.hand-back'));
   writeFileSync(join(dataDir, 'member.hand-back', 'hand-back-staged'), '');
   mkdirSync(join(dataDir, 'member.etcd-ts-old', 'wal'), { recursive: true });
+  // etcd-ts would find no member and bootstrap a new one: it refuses instead.
+  await assert.rejects(takeOverEtcdDataDir(dataDir, undefined, silentLogger), /member\.hand-back: a hand-back to etcd was stopped midway/);
   const again = await handBack({ dataDir });
   assert.deepEqual({ ...again, clusterVersion: done.clusterVersion }, done);
   assert.deepEqual(treeDigest(dataDir), handedBack);
