@@ -3,7 +3,7 @@
 // points at, both bbolt meta pages and every page of the database. What it returns is
 // the member's state as etcd would restart it: the database (applied up to its
 // consistent index) and the log after that index, to be replayed.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoltFile } from '../bolt/reader.js';
 import { META_CONSISTENT_INDEX } from '../mvcc/meta.js';
@@ -102,8 +102,45 @@ function checkDatabase(path: string): { keys: number; consistentIndex: number; m
   }
 }
 
+/**
+ * The process holding a lock on `path`, from Linux's /proc/locks (etcd flocks its bbolt
+ * file and takes OFD locks, pid -1, on its WAL segments); undefined when none, or where
+ * the kernel does not say.
+ */
+export function lockHolder(path: string): number | undefined {
+  let locks: string;
+  try {
+    locks = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const st = statSync(path);
+  const major = (st.dev >> 8) & 0xfff;
+  const minor = (st.dev & 0xff) | ((st.dev >> 12) & 0xfff00);
+  const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+  const id = `${hex2(major)}:${hex2(minor)}:${st.ino}`;
+  for (const line of locks.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // "1: FLOCK  ADVISORY  WRITE 1234 fe:00:2228531 0 EOF" (a blocked waiter's line has "->" first)
+    const at = f.indexOf(id);
+    if (at > 0 && f[1] !== '->') return Number(f[at - 1]);
+  }
+  return undefined;
+}
+
+/** Refuses a data dir a running etcd still holds: its files change under the copy. */
+function checkNotRunning(p: EtcdPaths, segments: string[]): void {
+  for (const file of [p.db, segments[segments.length - 1]!]) {
+    if (!existsSync(file)) continue;
+    const pid = lockHolder(file);
+    if (pid !== undefined) throw new EtcdDataDirError(file, `in use: ${pid > 0 ? `process ${pid}` : 'a running process'} holds a lock on it (stop etcd first)`);
+  }
+}
+
 /** Checks the whole data dir and returns the member's state; throws EtcdDataDirError naming the file at fault. */
 export function inspectEtcdDataDir(p: EtcdPaths): EtcdMemberState {
+  const segs = listEtcdSegments(p.walDir).map((s) => join(p.walDir, s.name));
+  if (segs.length) checkNotRunning(p, segs);
   const wal = readEtcdWal(p.walDir);
   let md: { NodeID: bigint; ClusterID: bigint };
   try {

@@ -2,7 +2,7 @@
 // nothing in the dir is changed (no etcd-ts files either): a WAL segment cut in the middle
 // of a record, a record whose CRC does not match, the .snap file the WAL's newest
 // snapshot record points at gone, a torn bbolt meta page, the database gone; and a
-// member etcd ran on again after etcd-ts took it over. Each is a
+// member etcd ran on again after etcd-ts took it over, or still runs on. Each is a
 // copy of one data dir the real etcd 3.4.23 wrote and stopped cleanly; the etcd-ts
 // process started on one exits with that message.
 import { test } from 'node:test';
@@ -171,5 +171,27 @@ test('corrupt or half-written etcd data dirs are refused, naming the file, with 
       return true;
     });
     assert.deepEqual(treeDigest(again.dataDir), before);
+  });
+
+  await t.test('a data dir etcd is still running on is refused: etcd holds its files locked', async () => {
+    const root = join(dir.path, 'running');
+    const live = await singleMember(root, []);
+    cpSync(one.dataDir, live.dataDir, { recursive: true });
+    const running = live.member('etcd');
+    running.spawn();
+    try {
+      await running.ready(30_000);
+      const before = treeDigest(live.dataDir, (rel) => rel.endsWith('.wal') || rel === join('member', 'snap', 'db'));
+      await assert.rejects(takeOverEtcdDataDir(live.dataDir, undefined, silentLogger), (err: unknown) => {
+        assert.ok(err instanceof EtcdDataDirError, String(err));
+        assert.match(err.message, /in use: (process \d+|a running process) holds a lock on it \(stop etcd first\)/);
+        return true;
+      });
+      // etcd itself goes on writing its WAL and database: what must not appear is anything of etcd-ts's.
+      assert.deepEqual(treeDigest(live.dataDir, (rel) => rel.endsWith('.wal') || rel === join('member', 'snap', 'db')), before);
+      assert.ok(!existsSync(join(live.dataDir, 'member', 'etcd-ts')));
+    } finally {
+      await running.stop();
+    }
   });
 });
