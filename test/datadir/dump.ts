@@ -32,6 +32,9 @@ const text = (b: Uint8Array) => Buffer.from(b).toString();
 export async function dumpMember(endpoint: string, auth = true): Promise<MemberDump> {
   const c = new Client({ endpoints: [endpoint], ...(auth ? { username: 'root', password: 'rootpw' } : {}) });
   try {
+    // A linearizable read first: a member that just restarted may hold log entries it
+    // commits only with its new term's first entry, and Status reports what is applied.
+    await c.kv.get('dump-barrier');
     const status = await c.maintenance.status();
     const revision = Number(status.header!.revision);
     const got = await c.kv.get('', { prefix: true, revision });
@@ -68,7 +71,11 @@ export async function dumpMember(endpoint: string, auth = true): Promise<MemberD
   }
 }
 
-/** The path and content hash of every file under `dir` except `skip` (relative paths), in order. */
+/**
+ * Every file under `dir` except `skip` (relative paths), in order: path, size, inode,
+ * modification and change times (any write moves them), and the content hash of files
+ * up to 1 MiB (etcd's preallocated 64 MB WAL segments are not read again each time).
+ */
 export function treeDigest(dir: string, skip: (rel: string) => boolean = () => false): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -76,8 +83,9 @@ export function treeDigest(dir: string, skip: (rel: string) => boolean = () => f
       const p = join(d, name);
       const rel = relative(dir, p);
       if (skip(rel)) continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(`${rel} ${statSync(p).size} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.push(`${rel} ${st.size} ${st.ino} ${st.mtimeMs} ${st.ctimeMs} ${st.size <= 1 << 20 ? createHash('sha256').update(readFileSync(p)).digest('hex') : ''}`);
     }
   };
   walk(dir);

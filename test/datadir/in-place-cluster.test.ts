@@ -42,7 +42,7 @@ test('a 3-member etcd cluster switched to etcd-ts in place, member by member, un
     assert.match(m.logs(), /took over the etcd member/);
   }
   assert.deepEqual(c.live().map((m) => m.kind), ['etcd-ts', 'etcd-ts', 'etcd-ts']);
-  await sleep(2000);
+  await sleep(1000);
 
   const back = order[0]!;
   const started = performance.now();
@@ -50,7 +50,7 @@ test('a 3-member etcd cluster switched to etcd-ts in place, member by member, un
   await handBack({ dataDir: back.dataDir });
   await restartAs(back, 'etcd');
   notes.push(`${back.name} handed back to etcd in ${Math.round(performance.now() - started)} ms`);
-  await sleep(2000);
+  await sleep(1000);
 
   await run.finish(t, notes);
   assert.deepEqual((await c.memberList()).map((m) => m.id).sort(), ids);
