@@ -99,6 +99,8 @@ function checkUntouched(paths: EtcdPaths, store: string): void {
   if (!existsSync(markerPath)) return;
   const then = JSON.parse(readFileSync(markerPath, 'utf8')) as Fingerprint;
   const now = fingerprint(paths);
+  // etcd's files removed for good (no way back wanted): nothing left that could be newer.
+  if (now.segments.length === 0 && !existsSync(paths.db)) return;
   const walMoved = then.segments.join(',') !== now.segments.join(',') || then.lastSegment.size !== now.lastSegment.size || then.lastSegment.mtimeMs !== now.lastSegment.mtimeMs;
   const dbMoved = then.db.size !== now.db.size || then.db.mtimeMs !== now.db.mtimeMs;
   if (walMoved || dbMoved) {

@@ -194,4 +194,14 @@ test('corrupt or half-written etcd data dirs are refused, naming the file, with 
       await running.stop();
     }
   });
+
+  await t.test('etcd\'s files removed for good after the takeover are not taken for files etcd changed', async () => {
+    const gone = join(dir.path, 'removed', 'm1.etcd');
+    cpSync(one.dataDir, gone, { recursive: true });
+    const store = join(gone, 'member', 'etcd-ts');
+    assert.equal((await takeOverEtcdDataDir(gone, undefined, silentLogger)).dataDir, store);
+    rmSync(join(gone, 'member', 'wal'), { recursive: true });
+    rmSync(join(gone, 'member', 'snap'), { recursive: true });
+    assert.equal((await takeOverEtcdDataDir(gone, undefined, silentLogger)).dataDir, store);
+  });
 });
