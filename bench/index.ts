@@ -50,6 +50,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
     const benchCluster = await load<() => Promise<void>>('./cluster.js', 'benchCluster');
     await benchCluster();
   },
+  takeover: async (args) => {
+    const benchTakeover = await load<(args: string[]) => Promise<void>>('./takeover.js', 'benchTakeover');
+    await benchTakeover(args);
+  },
   watch: async () => {
     const benchWatch = await load<() => unknown>('./watch.js', 'benchWatch');
     console.log(JSON.stringify(benchWatch(), null, 2));

@@ -62,12 +62,16 @@ export class BoltFile {
   readonly highWater: bigint;
   private readonly root: bigint;
   private readonly src: BoltPageSource;
+  /** Meta pages (0, 1) that fail their checks: bbolt opens on the other, but a clean file has none. */
+  readonly invalidMetas: number[];
 
   constructor(buf: Buffer);
   constructor(src: BoltPageSource);
   constructor(bufOrSrc: Buffer | BoltPageSource) {
     this.src = Buffer.isBuffer(bufOrSrc) ? bufferSource(bufOrSrc) : bufOrSrc;
-    const metas = [0, 1].map((i) => this.meta(i)).filter((m) => m !== undefined);
+    const all = [0, 1].map((i) => this.meta(i));
+    this.invalidMetas = [0, 1].filter((i) => all[i] === undefined);
+    const metas = all.filter((m) => m !== undefined);
     if (metas.length === 0) throw new Error('invalid database');
     const m = metas.sort((a, b) => (a!.txid > b!.txid ? -1 : 1))[0]!;
     this.pageSize = m.pageSize;

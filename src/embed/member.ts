@@ -17,6 +17,7 @@ import { clientTlsChecks, clientTlsOptions, type ClientTlsConfig } from './tls.j
 import { DASHBOARD_PATH } from '../dashboard/paths.js';
 import { isSecure, isUnix, removeSocketFile } from '../edge/listen-url.js';
 import { FEATURE_GATES, featureEnabled, type FeatureGateName, type FeatureGates } from '../config/feature-gates.js';
+import { takeOverEtcdDataDir } from '../datadir/takeover.js';
 
 export interface MemberOptions extends ServerOptions {
   listenClientUrls: URL[];
@@ -65,6 +66,9 @@ export async function startMember(opts: MemberOptions, logger: Logger): Promise<
   for (const [name, spec] of Object.entries(FEATURE_GATES)) {
     metrics.featureEnabled.set({ name, stage: spec.preRelease }, featureEnabled(opts.featureGates ?? {}, name as FeatureGateName) ? 1 : 0);
   }
+  // On an etcd member's data dir, etcd-ts runs on its own copy of the member beside etcd's files.
+  const where = await takeOverEtcdDataDir(opts.dataDir, opts.walDir, logger);
+  if (where.dataDir !== opts.dataDir) opts = { ...opts, dataDir: where.dataDir, walDir: where.walDir };
   const stale = removeSnapshotLeftovers(opts.dataDir);
   if (stale.length) logger.warn('removed unfinished snapshot files', { files: stale });
   // Edge threads load their modules while the server opens its storage.

@@ -238,7 +238,11 @@ function parseConf(v: Uint8Array): ConfState {
  * else must not be, or a promoted member would count itself as the only voter.
  */
 export function confFromMembers(backend: Backend): ConfState {
-  const members = Membership.load(backend).list();
+  return confOfMembers(Membership.load(backend).list());
+}
+
+/** The voters and learners of a member list. */
+export function confOfMembers(members: ReadonlyArray<{ id: bigint; isLearner: boolean }>): ConfState {
   return { voters: members.filter((m) => !m.isLearner).map((m) => m.id), learners: members.filter((m) => m.isLearner).map((m) => m.id) };
 }
 

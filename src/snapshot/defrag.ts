@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { LmdbBackend } from '../backend/lmdb.js';
 import { DirLock } from '../wal/lock.js';
 import { WalLockedError } from '../wal/errors.js';
+import { Wal } from '../wal/index.js';
+import { takeoverStore } from '../datadir/takeover.js';
 
 export interface DefragResult {
   dbPath: string;
@@ -14,7 +16,10 @@ export interface DefragResult {
   sizeAfter: number;
 }
 
-export async function defragDataDir(dataDir: string): Promise<DefragResult> {
+export async function defragDataDir(given: string): Promise<DefragResult> {
+  // A member taken over from etcd keeps its backend in its etcd-ts data dir; etcd's own files are never written.
+  const store = takeoverStore(given);
+  const dataDir = Wal.exists(join(store, 'member', 'wal')) ? store : given;
   const dbPath = join(dataDir, 'member', 'snap', 'db');
   // Opening an absent backend would create an empty one: a mistyped path must not "succeed".
   if (!existsSync(join(dbPath, 'data.mdb'))) throw new Error(`open ${dbPath}: no such file or directory`);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // etcdutl-ts: the offline tools of etcd 3.5's etcdutl, on a data dir or a snapshot file
-// rather than a running member: snapshot status/restore, defrag, version.
+// rather than a running member: snapshot status/restore, defrag, version; and hand-back,
+// which turns an etcd-ts member's data dir into etcd's.
 import { ETCDCTL_API_VERSION, ETCDCTL_VERSION } from '../etcdctl/help/render.js';
 import { Display, type OutputFormat } from '../etcdctl/display.js';
 import { CliExit, ExitCode } from '../etcdctl/exit.js';
 import { parseFlags, strOf, UsageError, type FlagSpec, type Parsed } from '../etcdctl/flags.js';
 import { defrag } from './commands/defrag.js';
+import { HAND_BACK_FLAGS, handBackCommand } from './commands/hand-back.js';
 import { RESTORE_FLAGS, snapshotRestore, snapshotStatus } from './commands/snapshot.js';
 import type { UtilIO } from './io.js';
 
@@ -23,6 +25,7 @@ const COMMANDS: Command[] = [
   { path: ['snapshot', 'status'], flags: [], run: (p, args, io) => snapshotStatus(args, display(p, io)) },
   { path: ['snapshot', 'restore'], flags: RESTORE_FLAGS, run: snapshotRestore },
   { path: ['defrag'], flags: [{ name: 'data-dir', kind: 'string', default: '' }], run: (p, _args, io) => defrag(p, io) },
+  { path: ['hand-back'], flags: HAND_BACK_FLAGS, run: (p, _args, io) => handBackCommand(p, io) },
   {
     path: ['version'],
     flags: [],
@@ -41,7 +44,7 @@ export async function run(argv: string[], io: UtilIO): Promise<number> {
   try {
     const allFlags = [...GLOBAL_FLAGS, ...COMMANDS.flatMap((c) => c.flags)].filter((f, i, a) => a.findIndex((g) => g.name === f.name) === i);
     const words = parseFlags(argv, allFlags).args;
-    if (words.length === 0) throw new CliExit(ExitCode.BadArgs, 'a command is required (etcdutl-ts snapshot status|snapshot restore|defrag|version)');
+    if (words.length === 0) throw new CliExit(ExitCode.BadArgs, 'a command is required (etcdutl-ts snapshot status|snapshot restore|defrag|hand-back|version)');
     const cmd = COMMANDS.find((c) => c.path.every((w, i) => words[i] === w));
     if (!cmd) {
       if (words[0] === 'snapshot') throw new CliExit(ExitCode.BadArgs, `unknown command "${words[1] ?? ''}" for "etcdutl snapshot"`);
