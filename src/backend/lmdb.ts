@@ -152,11 +152,19 @@ export class LmdbBackend implements Backend {
       });
       await this.env.flushed;
       if (failpointsOn) await failpointAsync('afterCommit');
-    })().finally(() => {
-      this.cachedSize = -1;
-      const i = this.inflight.indexOf(batch);
-      if (i >= 0) this.inflight.splice(i, 1);
-    });
+    })().then(
+      () => {
+        this.cachedSize = -1;
+        const i = this.inflight.indexOf(batch);
+        if (i >= 0) this.inflight.splice(i, 1);
+      },
+      (err) => {
+        // The batch stays readable from the overlay: what was applied must not vanish
+        // from reads while the member stops. Every later commit fails too (it awaits this one).
+        this.cachedSize = -1;
+        throw err;
+      },
+    );
     this.lastCommit = done;
     return done;
   }

@@ -271,16 +271,7 @@ export class EtcdServer {
       {
         appliedIndex: storage.appliedIndex,
         confState: storage.confState,
-        onFatal: (err) => {
-          // As etcd panics here: nothing more is applied or committed (the WAL still holds
-          // every entry, so a restart replays what this batch left half done), and the
-          // member stops rather than staying up without applying.
-          logger.error('stopping member after a storage failure', { error: String(err) });
-          this.failed = true;
-          this.wait.failAll(Errors.Stopped);
-          process.exitCode = 1;
-          setImmediate(() => void this.stop());
-        },
+        onFatal: (err) => this.stopAfterStorageFailure(err),
       },
     );
     this.metrics.serverVersion.set({ server_version: this.release.version }, 1);
@@ -746,6 +737,20 @@ export class EtcdServer {
     if (this.storage.backend.pendingWrites() >= this.opts.backendBatchLimit) void this.commitBackend();
   }
 
+  /**
+   * As etcd panics on a failed WAL write, apply or backend commit: nothing more is
+   * applied or committed (the WAL still holds every entry, so a restart replays what
+   * was left half done), and the member stops rather than serving without them.
+   */
+  private stopAfterStorageFailure(err: unknown): void {
+    if (this.failed) return;
+    this.logger.error('stopping member after a storage failure', { error: String(err) });
+    this.failed = true;
+    this.wait.failAll(Errors.Stopped);
+    process.exitCode = 1;
+    setImmediate(() => void this.stop());
+  }
+
   private committing?: Promise<void>;
   /** Batches applied state into one backend transaction, as etcd batches bbolt commits. */
   commitBackend(): Promise<void> {
@@ -761,7 +766,10 @@ export class EtcdServer {
         return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount, this.opts.snapshotCatchupEntries);
       })
       .catch((err) => {
+        // As etcd's batch tx, which panics when a commit fails: the backend no longer
+        // holds what was applied, so the member must not go on serving from it.
         this.logger.error('backend commit failed', { error: String(err) });
+        this.stopAfterStorageFailure(err);
       })
       .finally(() => {
         this.committing = undefined;
