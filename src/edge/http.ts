@@ -21,7 +21,7 @@ function send(res: Res, status: number, contentType: string, body: string): void
 /** Prometheus' text exposition format, as prom-client names it. */
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, settings: EdgeSettings, opts: { grpcGateway?: boolean; dashboard?: boolean } = {}) {
+export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logger, settings: EdgeSettings, opts: { grpcGateway?: boolean; dashboard?: boolean; maxRecvMessageBytes?: number } = {}) {
   const serveGateway = opts.grpcGateway ?? true;
   let methods: MethodTable | undefined;
   let gateway: ReturnType<typeof gatewayHandler> | undefined;
@@ -80,7 +80,7 @@ export function httpHandler(port: MemberPort, metrics: GrpcMetrics, logger: Logg
       default:
         if (serveGateway && isGatewayPath(path)) {
           methods ??= gatewayMethods(port, metrics, logger, settings);
-          gateway ??= gatewayHandler(methods, (b) => settings.release.has(b));
+          gateway ??= gatewayHandler(methods, (b) => settings.release.has(b), opts.maxRecvMessageBytes);
           gateway(req, res, path);
           return;
         }

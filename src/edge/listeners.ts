@@ -69,7 +69,7 @@ export async function serveClients(port: MemberPort, metrics: GrpcMetrics, logge
   const servers: Closable[] = [];
   const clientUrls: string[] = [];
   const fds: number[] = [];
-  const http = httpHandler(port, metrics, logger, settings, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard });
+  const http = httpHandler(port, metrics, logger, settings, { grpcGateway: opts.enableGrpcGateway, dashboard: opts.enableDashboard, maxRecvMessageBytes: opts.maxRecvMessageBytes });
   metrics.unaryDone = requestStatsLogger(logger, opts.warningUnaryRequestMs ?? 300);
   try {
     for (const l of opts.listeners) {

@@ -7,12 +7,13 @@ import type { ServerResponse } from 'node:http';
 import type { HttpRequest, HttpResponse } from '../grpc/index.js';
 import type * as PB from 'protobufjs';
 import type { CallContext, MethodDef, Metadata } from '../grpc/types.js';
-import { GrpcCode } from '../rpctypes/errors.js';
+import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { ROUTES } from './routes.js';
 import type { Behaviour } from '../version/index.js';
-import { binaryToJson, goJsonMessage, jsonToBinary, JsonInputError, methodTypes } from './jsonpb.js';
+import { binaryToJson, jsonToBinary, JsonInputError, methodTypes } from './jsonpb.js';
+import { blankJson, parseGoJson, type JsonValue } from './go-json.js';
 import { errorBody, grpcErrorOf, httpStatusOf, streamErrorBody } from './status.js';
-import { JsonValueSplitter, parseJsonExact } from './json-stream.js';
+import { JsonValueSplitter, ScalarValue } from './json-stream.js';
 import type { MethodTable } from './services.js';
 
 export { gatewayMethods, type MethodTable } from './services.js';
@@ -32,6 +33,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 interface Bound {
   def: MethodDef<any, any>;
+  maxRecvMessageBytes: number;
   reqType: PB.Type;
   resType: PB.Type;
 }
@@ -40,8 +42,12 @@ export function isGatewayPath(path: string): boolean {
   return path.startsWith('/v3/') || path.startsWith('/v3beta/');
 }
 
-/** `binds` says whether the member's release has a route that only some releases bind. */
-export function gatewayHandler(methods: MethodTable, binds: (since: Behaviour) => boolean = () => true): (req: Req, res: Res, path: string) => void {
+/**
+ * `binds` says whether the member's release has a route that only some releases bind;
+ * `maxRecvMessageBytes` is the gRPC server's limit, which etcd's gateway meets since
+ * it passes each request on to that server as a gRPC message.
+ */
+export function gatewayHandler(methods: MethodTable, binds: (since: Behaviour) => boolean = () => true, maxRecvMessageBytes = Infinity): (req: Req, res: Res, path: string) => void {
   const bound = new Map<string, Bound>();
   const bind = (path: string): Bound | undefined => {
     const cached = bound.get(path);
@@ -49,7 +55,7 @@ export function gatewayHandler(methods: MethodTable, binds: (since: Behaviour) =
     const route = ROUTES.get(path);
     const def = route && (route.since === undefined || binds(route.since)) ? methods.get(`${route.service}/${route.method}`) : undefined;
     if (!route || !def) return undefined;
-    const b = { def, ...methodTypes(route.service, route.method) };
+    const b = { def, maxRecvMessageBytes, ...methodTypes(route.service, route.method) };
     bound.set(path, b);
     return b;
   };
@@ -98,18 +104,16 @@ async function readBody(req: Req): Promise<string> {
     if (n > MAX_BODY_BYTES) throw new JsonInputError('http: request body too large');
     chunks.push(c);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  // One character per byte, as Go's decoder reads bytes (see go-json).
+  return Buffer.concat(chunks).toString('latin1');
 }
 
 function parseRequest(b: Bound, text: string): unknown {
-  // An empty body is an empty request, as Go's decoder treats io.EOF.
-  let json: unknown = {};
-  try {
-    if (text.trim() !== '') json = parseJsonExact(text);
-  } catch (err) {
-    throw new JsonInputError(goJsonMessage(text, err));
-  }
-  return b.def.decode(jsonToBinary(b.reqType, json));
+  // An empty body is an empty request, as Go's decoder treats io.EOF; after the first value the body is not read.
+  const json: JsonValue = blankJson(text) ? {} : parseGoJson(text, 'decoder');
+  const bytes = jsonToBinary(b.reqType, json);
+  if (bytes.length > b.maxRecvMessageBytes) throw new EtcdError(GrpcCode.ResourceExhausted, `grpc: received message larger than max (${bytes.length} vs. ${b.maxRecvMessageBytes})`);
+  return b.def.decode(bytes);
 }
 
 function result(b: Bound, msg: unknown): Record<string, unknown> {
@@ -121,7 +125,7 @@ async function unary(b: Bound, req: Req, res: Res, call: CallContext): Promise<v
   try {
     request = parseRequest(b, await readBody(req));
   } catch (err) {
-    return fail(res, GrpcCode.InvalidArgument, inputMessage(err));
+    return fail(res, inputCode(err), inputMessage(err));
   }
   try {
     const out = await (b.def.handler as (r: unknown, c: CallContext) => unknown)(request, call);
@@ -132,6 +136,21 @@ async function unary(b: Bound, req: Req, res: Res, call: CallContext): Promise<v
     const e = grpcErrorOf(err);
     fail(res, e.code, e.message);
   }
+}
+
+/** What Go's decoder says of an unfinished value. */
+function pendingError(text: string): string {
+  try {
+    parseGoJson(text, 'decoder');
+  } catch (err) {
+    return inputMessage(err);
+  }
+  return 'unexpected EOF';
+}
+
+/** A request the gateway could not read is InvalidArgument; one the gRPC server would refuse keeps that server's code. */
+function inputCode(err: unknown): GrpcCode {
+  return err instanceof EtcdError ? err.code : GrpcCode.InvalidArgument;
 }
 
 function inputMessage(err: unknown): string {
@@ -201,7 +220,7 @@ async function serverStream(b: Bound, req: Req, res: Res, call: CallContext): Pr
   try {
     request = parseRequest(b, await readBody(req));
   } catch (err) {
-    return fail(res, GrpcCode.InvalidArgument, inputMessage(err));
+    return fail(res, inputCode(err), inputMessage(err));
   }
   const stream = new GatewayStream(b, res, call);
   try {
@@ -216,19 +235,27 @@ async function serverStream(b: Bound, req: Req, res: Res, call: CallContext): Pr
 function bidi(b: Bound, req: Req, res: Res, call: CallContext): void {
   const stream = new GatewayStream(b, res, call);
   const splitter = new JsonValueSplitter();
-  req.setEncoding('utf8');
+  req.setEncoding('latin1');
   req.on('data', (text: string) => {
     let values: string[];
     try {
       values = splitter.push(text);
       for (const v of values) stream.emit('data', parseRequest(b, v));
-    } catch (err) {
-      stream.end(Object.assign(new Error(inputMessage(err)), { code: GrpcCode.Unknown }));
+    } catch (caught) {
+      let err = caught;
+      if (err instanceof ScalarValue) {
+        try {
+          parseRequest(b, err.text);
+        } catch (reason) {
+          err = reason;
+        }
+      }
+      stream.end(err instanceof EtcdError ? err : Object.assign(new Error(inputMessage(err)), { code: GrpcCode.Unknown }));
     }
   });
   req.on('end', () => {
-    // A body cut inside a value fails the call, as Go's decoder reports it.
-    if (splitter.pending) return stream.end(new Error('unexpected EOF'));
+    // A body cut inside a value fails the call, as Go's decoder reports it: a syntax error in what came, or unexpected EOF.
+    if (splitter.pending) return stream.end(Object.assign(new Error(pendingError(splitter.rest)), { code: GrpcCode.Unknown }));
     stream.emit('end');
   });
   try {

@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type * as PB from 'protobufjs';
+import { MAX_MESSAGE_DEPTH } from '../pb/codec.js';
+import { Errors } from '../rpctypes/errors.js';
+import { goBase64, goInteger, goKind, JsonNumber, parseGoJson, type JsonValue } from './go-json.js';
 
 const require = createRequire(import.meta.url);
 const protobuf: typeof PB = require('protobufjs');
@@ -26,30 +29,96 @@ export class JsonInputError extends Error {}
 
 const lowerCamel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** Maps accepted JSON names onto proto names, recursively; nulls mean "unset". */
-function normalize(type: PB.Type, value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new JsonInputError(`cannot unmarshal ${JSON.stringify(value)} into ${type.name}`);
-  const byName = new Map<string, PB.Field>();
-  for (const f of type.fieldsArray) {
-    byName.set(f.name, f);
-    byName.set(lowerCamel(f.name), f);
+
+/** The Go type golang/protobuf generates for an enum: its package, then the nesting joined by '_'. */
+function goEnumName(e: PB.Enum): string {
+  let pkg: PB.NamespaceBase | null = e.parent;
+  while (pkg instanceof protobuf.Type) pkg = pkg.parent;
+  const prefix = pkg?.fullName ?? '';
+  return `${prefix.replace(/^\./, '')}.${e.fullName.slice(prefix.length + 1).split('.').join('_')}`;
+}
+
+const INT_WIDTH: Record<string, 'int64' | 'uint64' | 'int32' | 'uint32'> = {
+  int64: 'int64', sint64: 'int64', sfixed64: 'int64', uint64: 'uint64', fixed64: 'uint64',
+  int32: 'int32', sint32: 'int32', sfixed32: 'int32', uint32: 'uint32', fixed32: 'uint32',
+};
+
+/** One field's JSON value as jsonpb reads it into the Go field, for protobufjs's fromObject. */
+function scalar(f: PB.Field, v: JsonValue): unknown {
+  const e = f.resolvedType instanceof protobuf.Enum ? f.resolvedType : undefined;
+  if (e) {
+    if (typeof v === 'string') {
+      const n = e.values[v];
+      if (n === undefined) throw new JsonInputError(`unknown value ${JSON.stringify(v)} for enum ${goEnumName(e)}`);
+      return n;
+    }
+    return Number(goInteger(v, 'int32', goEnumName(e)));
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const f = byName.get(k);
-    // Unknown fields are ignored, as etcd's gateway allows them.
-    if (!f || v === null) continue;
-    const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
-    if (sub && f.repeated) {
-      if (!Array.isArray(v)) throw new JsonInputError(`cannot unmarshal ${JSON.stringify(v)} into repeated ${f.name}`);
-      out[f.name] = v.map((x) => normalize(sub, x));
-    } else if (sub) {
-      out[f.name] = normalize(sub, v);
-    } else {
-      out[f.name] = v;
+  const width = INT_WIDTH[f.type];
+  if (width) return goInteger(v, width).toString();
+  switch (f.type) {
+    case 'bytes':
+      // encoding/json takes a []byte as base64 text, or as an array of byte values.
+      if (Array.isArray(v)) return Buffer.from(v.map((x) => (x === null ? 0 : x instanceof JsonNumber ? Number(goInteger(x, 'uint8')) : notNumber(x))));
+      if (typeof v !== 'string') throw new JsonInputError(`json: cannot unmarshal ${goKind(v)} into Go value of type []uint8`);
+      return goBase64(v);
+    case 'string':
+      if (typeof v !== 'string') throw new JsonInputError(`json: cannot unmarshal ${goKind(v)} into Go value of type string`);
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') throw new JsonInputError(`json: cannot unmarshal ${goKind(v)} into Go value of type bool`);
+      return v;
+    default: {
+      // Floating point: a number, or one quoted.
+      const num = typeof v === 'string' ? parseGoJson(v, 'unmarshal') : v;
+      if (!(num instanceof JsonNumber)) throw new JsonInputError(`json: cannot unmarshal ${goKind(num)} into Go value of type float64`);
+      return Number(num.literal);
     }
   }
+}
+
+/** An array element of a []byte that is not a number: the type error Go names. */
+function notNumber(x: JsonValue): never {
+  throw new JsonInputError(`json: cannot unmarshal ${goKind(x)} into Go value of type uint8`);
+}
+
+function array(v: JsonValue): JsonValue[] {
+  if (!Array.isArray(v)) throw new JsonInputError(`json: cannot unmarshal ${goKind(v)} into Go value of type []json.RawMessage`);
+  return v;
+}
+
+/**
+ * Maps accepted JSON names onto proto names and checks each value against its
+ * field's type as golang/protobuf's jsonpb does (fields in declaration order, the
+ * first bad one reported in Go's words); nulls mean "unset", unknown fields are
+ * ignored, as etcd's gateway allows them.
+ */
+function normalize(type: PB.Type, value: JsonValue, depth = 0): Record<string, unknown> {
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof JsonNumber) throw new JsonInputError(`json: cannot unmarshal ${goKind(value)} into Go value of type map[string]json.RawMessage`);
+  // Only a txn nests: this deep, it holds more ops than etcd's check lets through.
+  if (depth > MAX_MESSAGE_DEPTH) throw Errors.TooManyOps;
+  const out: Record<string, unknown> = {};
+  // jsonpb visits the plain fields first, then the oneofs.
+  const fields = [...type.fieldsArray.filter((f) => !f.partOf), ...type.fieldsArray.filter((f) => f.partOf)];
+  for (const f of fields) {
+    const name = Object.hasOwn(value, f.name) ? f.name : Object.hasOwn(value, lowerCamel(f.name)) ? lowerCamel(f.name) : undefined;
+    if (name === undefined) continue;
+    const v = value[name]!;
+    if (v === null) continue;
+    const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+    if (f.repeated) out[f.name] = array(v).map((x) => (sub ? normalize(sub, x, depth + 1) : x === null ? zero(f) : scalar(f, x)));
+    else out[f.name] = sub ? normalize(sub, v, depth + 1) : scalar(f, v);
+  }
   return out;
+}
+
+/** A null element of a repeated scalar: Go leaves it at its zero value. */
+function zero(f: PB.Field): unknown {
+  if (f.type === 'bytes') return Buffer.alloc(0);
+  if (f.type === 'string') return '';
+  if (f.type === 'bool') return false;
+  return 0;
 }
 
 /** The request and response message types of one service method. */
@@ -61,7 +130,7 @@ export function methodTypes(service: string, method: string): { reqType: PB.Type
 }
 
 /** A parsed JSON request to the binary message a gRPC client would send. */
-export function jsonToBinary(type: PB.Type, json: unknown): Uint8Array {
+export function jsonToBinary(type: PB.Type, json: JsonValue): Uint8Array {
   const obj = normalize(type, json);
   let msg: PB.Message;
   try {
@@ -75,26 +144,4 @@ export function jsonToBinary(type: PB.Type, json: unknown): Uint8Array {
 /** A binary response to jsonpb's text (OrigName, EmitDefaults false). */
 export function binaryToJson(type: PB.Type, bytes: Uint8Array): Record<string, unknown> {
   return type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: String, defaults: false, arrays: false, json: true });
-}
-
-/** V8's JSON.parse complaints in the words of Go's encoding/json, which etcd's gateway answers with. */
-export function goJsonMessage(text: string, err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  if (/Unexpected end of JSON input|Unterminated string/.test(msg)) return 'unexpected EOF';
-  const at = /position (\d+)/.exec(msg);
-  const token = /Unexpected token '(.)'/.exec(msg);
-  const ch = at ? (text[Number(at[1])] ?? '') : token ? token[1]! : '';
-  if (ch === '') return 'unexpected EOF';
-  const context = /Expected ':'/.test(msg)
-    ? 'after object key'
-    : /Expected ',' or '}'/.test(msg)
-      ? 'after object key:value pair'
-      : /Expected ',' or ']'/.test(msg)
-        ? 'after array element'
-        : /property name/.test(msg)
-          ? 'looking for beginning of object key string'
-          : /after JSON/.test(msg)
-            ? 'after top-level value'
-            : 'looking for beginning of value';
-  return `invalid character '${ch}' ${context}`;
 }
