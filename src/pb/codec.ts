@@ -29,6 +29,22 @@ LongBits.from = function from(value: unknown) {
   return longBitsFrom.call(LongBits, value);
 };
 
+/**
+ * How deep messages may nest. The only recursion in etcd's requests is a Txn inside
+ * a Txn's RequestOp (two levels a step), which etcd decodes to any depth and then
+ * refuses once the nested ops outgrow --max-txn-ops (128 by default, one op a step
+ * at least). protobufjs stops at 100, which refused txns etcd takes; past this
+ * limit a txn is deeper than any --max-txn-ops short of 500 allows.
+ */
+export const MAX_MESSAGE_DEPTH = 1000;
+(protobuf.util as unknown as { recursionLimit: number }).recursionLimit = MAX_MESSAGE_DEPTH;
+(protobuf.Reader as unknown as { recursionLimit: number }).recursionLimit = MAX_MESSAGE_DEPTH;
+
+/** protobufjs's words when a message nests deeper than MAX_MESSAGE_DEPTH. */
+export function isTooDeep(err: unknown): boolean {
+  return err instanceof Error && err.message === 'max depth exceeded';
+}
+
 /** workerData key under which a thread is handed the parsed protos (see protoRootJson). */
 export const PROTO_ROOT_KEY = 'etcdProtoRoot';
 

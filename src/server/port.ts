@@ -18,7 +18,7 @@ import type {
 } from '../port/member-port.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
-import { codec } from '../pb/codec.js';
+import { codec, isTooDeep } from '../pb/codec.js';
 import { decodePutRequest, decodeRangeRequest, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
 import { encodeWatchResponse } from '../pb/watch-wire.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
@@ -44,6 +44,8 @@ function unmarshal<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
   try {
     return decode(bytes);
   } catch (err) {
+    // Only a txn nests: this deep, it holds more ops than etcd's check lets through.
+    if (isTooDeep(err)) throw Errors.TooManyOps;
     throw new EtcdError(GrpcCode.Internal, `grpc: error unmarshalling request: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
