@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RobustCluster } from './cluster.js';
 import { PAUSE_FAILPOINTS, restarts, selectFaults, type Fault } from './faults.js';
-import { healthy, runHistory, type HistoryResult } from './run.js';
+import { healthy, runHistory } from './run.js';
 import { selectProfiles } from './traffic/index.js';
+import { addHistory, newTally, summaryTables, type Cell, type Tally } from './summary.js';
 import type { Profile } from './traffic/common.js';
 
 export interface Args {
@@ -100,47 +101,11 @@ export function replayCommand(seed: number, size: number, profile: Profile, faul
   return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name} --rate ${a.rate} --edge-threads ${a.edgeThreads}${a.lossy ? '' : ' --lossy 0'}${a.pauses ? '' : ' --pauses 0'}`;
 }
 
-export interface Tally {
-  histories: number;
-  failed: number;
-  inconclusive: number;
-  requests: number;
-  checked: number;
-  ackedWrites: number;
-  linearized: number;
-  unknown: number;
-  resolvedApplied: number;
-  resolvedDropped: number;
-  watchEvents: number;
-  watchStreams: number;
-  untriggered: number;
-}
-
-function newTally(): Tally {
-  return { histories: 0, failed: 0, inconclusive: 0, requests: 0, checked: 0, ackedWrites: 0, linearized: 0, unknown: 0, resolvedApplied: 0, resolvedDropped: 0, watchEvents: 0, watchStreams: 0, untriggered: 0 };
-}
-
-function add(t: Tally, r: HistoryResult, failed: boolean): void {
-  t.histories++;
-  if (failed) t.failed++;
-  if (r.outcome && !r.outcome.triggered) t.untriggered++;
-  const v = r.verdict;
-  if (!v) return;
-  if (v.inconclusive) t.inconclusive++;
-  t.requests += v.requests;
-  t.checked += v.checked;
-  t.ackedWrites += v.ackedWrites;
-  t.linearized += v.linearized;
-  t.unknown += v.unknown;
-  t.resolvedApplied += v.resolved.applied;
-  t.resolvedDropped += v.resolved.dropped;
-  t.watchEvents += v.watchEvents;
-  t.watchStreams += v.watchStreams;
-}
-
 export interface CampaignResult {
   total: Tally;
+  /** Per cluster size, profile and fault, keyed by their line's text. */
   byCell: Map<string, Tally>;
+  cells: Map<string, Cell>;
   /** Per failed history: its seed, problems, saved history and replay command. */
   failures: string[];
   /** Times a member's unsynced writes were dropped with it. */
@@ -154,7 +119,7 @@ export async function campaign(a: Args, log: (line: string) => void = console.lo
   const until = Date.now() + a.minutes * 60_000;
   log(`robustness: ${a.histories} histories, members ${a.members.join('/')}, profiles ${profiles.map((p) => p.name).join(',')}, ${faults.length} faults (${Math.round(a.crashShare * 100)}% restarting), seeds from ${a.seed}, lossyfs ${a.lossy ? 'on' : 'off'}, pauses ${a.pauses ? 'armed' : 'off'}, edge threads ${a.edgeThreads}`);
   const total = newTally();
-  const byCell = new Map<string, Tally>();
+  const cells = new Map<string, Cell>();
   const failures: string[] = [];
   const outDir = join(tmpdir(), 'etcd-ts-robustness');
   let cluster: RobustCluster | undefined;
@@ -177,10 +142,10 @@ export async function campaign(a: Args, log: (line: string) => void = console.lo
       const r = await runHistory(cluster, { seed, profile, fault, rate: a.rate, leadMs: 150, tailMs: 300 });
       const problems = r.error ? [r.error] : r.verdict!.problems;
       const failed = problems.length > 0;
-      add(total, r, failed);
+      addHistory(total, r, failed);
       const cell = `${size} member(s) ${profile.name} ${fault.name}`;
-      if (!byCell.has(cell)) byCell.set(cell, newTally());
-      add(byCell.get(cell)!, r, failed);
+      if (!cells.has(cell)) cells.set(cell, { size, profile: profile.name, fault: fault.name, tally: newTally() });
+      addHistory(cells.get(cell)!.tally, r, failed);
       const v = r.verdict;
       log(
         `history ${i + 1} seed=${seed} ${cell}: ${r.outcome?.did ?? '-'}${r.outcome && !r.outcome.triggered ? ' [not triggered]' : ''}; ` +
@@ -202,16 +167,20 @@ export async function campaign(a: Args, log: (line: string) => void = console.lo
   } finally {
     await close();
   }
-  return { total, byCell, failures, drops };
+  const byCell = new Map([...cells].map(([k, c]) => [k, c.tally]));
+  return { total, byCell, cells, failures, drops };
 }
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2));
   let stopping = false;
   process.once('SIGINT', () => (stopping = true));
-  const { total, byCell, failures, drops } = await campaign(a, console.log, () => stopping);
+  const { total, byCell, cells, failures, drops } = await campaign(a, console.log, () => stopping);
   console.log('\nper cluster size, profile and fault: histories (failed) / requests / acked writes / watch events');
   for (const [cell, t] of [...byCell].sort()) console.log(`  ${cell}: ${t.histories} (${t.failed}) / ${t.requests} / ${t.ackedWrites} / ${t.watchEvents}${t.untriggered ? `, ${t.untriggered} not triggered` : ''}`);
+  console.log('');
+  for (const line of summaryTables(cells.values())) console.log(line);
+  console.log('');
   console.log(
     `robustness: ${total.histories} histories checked, ${total.failed} failed, ${total.inconclusive} inconclusive; ` +
       `${total.requests} requests (${total.unknown} of unknown outcome: ${total.resolvedApplied} resolved as applied, ${total.resolvedDropped} as never applied), ` +
