@@ -1,15 +1,16 @@
 // The short robustness campaign CI runs on every change: a few histories of
-// Kubernetes-like and lease traffic on 1 and 3 members, with data dirs on lossyfs
+// Kubernetes-like and lease traffic on 1, 3 and 5 members, with data dirs on lossyfs
 // and pauses armed in every core, under failpoint crashes inside the core (after the
 // WAL write, before the backend commit), kill -9 with unsynced writes dropped, and a
-// member blackholed. Every history must pass every check (linearizability, watch
-// properties, acknowledged writes present, one HashKV), and every armed failpoint
-// must have fired. The soak runs the same code: npm run robustness -- --histories N.
+// member blackholed (of 3, and of 5). Every history must pass every check
+// (linearizability, watch properties, acknowledged writes present, one HashKV), and
+// every armed failpoint must have fired. The soak runs the same code: npm run robustness -- --histories N.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { campaign, parseArgs, plan, replayCommand, type Args, type CampaignResult } from './runner.js';
 import { selectFaults } from './faults.js';
 import { selectProfiles } from './traffic/index.js';
+import { summaryTables } from './summary.js';
 
 const SEED = 4200;
 
@@ -43,6 +44,15 @@ test('3 members on lossyfs: a crash before the backend commit and a blackholed m
   assertClean(r, 4);
   assert.deepEqual([...r.byCell.keys()].sort(), ['3 member(s) kubernetes beforeCommit', '3 member(s) kubernetes blackhole', '3 member(s) leases beforeCommit', '3 member(s) leases blackhole']);
   assert.ok(r.drops >= 1, `unsynced writes dropped ${r.drops} times`);
+});
+
+test('5 members on lossyfs: a member blackholed under Kubernetes traffic', { timeout: 120_000 }, async (t) => {
+  const started = Date.now();
+  const r = await campaign(args({ histories: 1, members: [5], profile: 'kubernetes', failpoints: 'blackhole' }), (l) => t.diagnostic(l));
+  assertClean(r, 1);
+  assert.deepEqual([...r.byCell.keys()], ['5 member(s) kubernetes blackhole']);
+  for (const line of summaryTables(r.cells.values())) t.diagnostic(line);
+  t.diagnostic(`5-member campaign: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
 test('the replay command a failing history prints runs that history again: same seed, cluster size, profile and fault', () => {
