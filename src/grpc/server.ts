@@ -84,6 +84,8 @@ export class GrpcServer {
   private readonly services = new Map<string, Set<string>>();
   private readonly limits: CallLimits;
   private readonly h1: http.Server;
+  /** HTTP/1 connections and their requests not yet answered. */
+  private readonly h1Conns = new Map<Socket, number>();
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
   private readonly streamingCalls = new Set<ServerCall>();
@@ -109,7 +111,18 @@ export class GrpcServer {
       onClose: (session) => this.sessions.delete(session),
       onError: (err) => opts.onInternalError?.(err),
     };
-    this.h1 = http.createServer((req, res) => this.serveHttp(req, res));
+    this.h1 = http.createServer((req, res) => {
+      const socket = req.socket as Socket;
+      this.h1Conns.set(socket, (this.h1Conns.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (this.h1Conns.get(socket) ?? 1) - 1;
+        if (!this.h1Conns.has(socket)) return;
+        this.h1Conns.set(socket, left);
+        // Closing: a connection ends with its last answer instead of idling on.
+        if (this.closing && left === 0) socket.end();
+      });
+      this.serveHttp(req, res);
+    });
     this.h1.on('clientError', (_err, socket) => socket.destroy());
     // Keep-alive HTTP/1 connections must not hold close() hostage.
     this.h1.keepAliveTimeout = 5000;
@@ -142,6 +155,8 @@ export class GrpcServer {
         if (!socket.destroyed) this.sessions.add(session);
       } else {
         if (head) socket.unshift(head);
+        this.h1Conns.set(socket, 0);
+        socket.once('close', () => this.h1Conns.delete(socket));
         this.h1.emit('connection', socket);
         // The sniffer paused the socket; the HTTP/1 parser reads it through 'data' events.
         socket.resume();
@@ -198,7 +213,10 @@ export class GrpcServer {
     const closed = listener && !opts.leaveListening ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const call of [...this.streamingCalls]) call.shutdown();
     for (const s of [...this.sessions]) s.goAway();
-    this.h1.closeIdleConnections();
+    // The HTTP/1 server never listens itself, so its closeIdleConnections() does not
+    // know these connections: an idle keep-alive one is ended here, as Go's Shutdown
+    // closes idle connections, instead of holding close() until the client lets go.
+    for (const [socket, busy] of this.h1Conns) if (busy === 0) socket.end();
     const until = Date.now() + (this.opts.closeTimeoutMs ?? 5000);
     await new Promise<void>((resolve) => {
       const check = () => {

@@ -174,3 +174,41 @@ test('TLS: ALPN h2 serves gRPC with the client certificate visible, http/1.1 ser
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('close() ends idle HTTP/1 keep-alive connections at once (as Go\'s Shutdown), and one mid-request after its answer', async () => {
+  let release: () => void = () => {};
+  const slow = new Promise<void>((r) => (release = r));
+  const s = new GrpcServer({
+    maxRecvMessageBytes: 1 << 20,
+    http: ((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/slow') void slow.then(() => res.end('late'));
+      else res.end('ok');
+    }) as never,
+  });
+  const { port: p } = await s.listen({ host: '127.0.0.1', port: 0 });
+  const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 60_000 });
+  const fetchText = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${p}${path}`, { agent }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+  try {
+    assert.equal(await fetchText('/idle'), 'ok'); // leaves an idle keep-alive connection
+    const pending = fetchText('/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const closing = s.close();
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    assert.equal(await pending, 'late', 'the request in flight is answered');
+    await closing;
+    // The server's own bound is 5 s; the keep-alive client would have held it that long.
+    assert.ok(Date.now() - started < 1500, `close() took ${Date.now() - started} ms`);
+  } finally {
+    agent.destroy();
+    await s.close();
+  }
+});
