@@ -56,6 +56,7 @@ export interface Conn {
   memberList: Unary;
   memberAdd: Unary;
   memberRemove: Unary;
+  memberUpdate: Unary;
   /** A bidirectional Watch stream (write WatchRequests, read WatchResponses). */
   watch(): grpc.ClientDuplexStream<Msg, Msg>;
   /** A LeaseKeepAlive stream. */
@@ -104,6 +105,7 @@ export function connect(endpoint: string): Conn {
     memberList: unary(cluster, 'MemberList'),
     memberAdd: unary(cluster, 'MemberAdd'),
     memberRemove: unary(cluster, 'MemberRemove'),
+    memberUpdate: unary(cluster, 'MemberUpdate'),
     watch: () => (watch as any).Watch() as grpc.ClientDuplexStream<Msg, Msg>,
     keepAlive: () => (lease as any).LeaseKeepAlive() as grpc.ClientDuplexStream<Msg, Msg>,
     close() {

@@ -26,6 +26,9 @@ export interface FaultOutcome {
 
 export interface Fault {
   name: string;
+  /** A failpoint fault's point, and what makes the armed member run it. */
+  point?: FailpointName;
+  trigger?: Trigger;
   category: 'failpoint' | 'process' | 'network' | 'membership' | 'leader';
   /** Smallest cluster it applies to. */
   minSize: number;
@@ -35,7 +38,7 @@ export interface Fault {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Target = 'leader' | 'follower' | 'any';
-type Trigger = 'traffic' | 'defrag' | 'compact' | 'snapshot' | 'revoke' | 'membership';
+export type Trigger = 'traffic' | 'defrag' | 'compact' | 'snapshot' | 'revoke' | 'membership';
 
 async function pick(env: FaultEnv, target: Target): Promise<number> {
   const size = env.cluster.size;
@@ -45,8 +48,28 @@ async function pick(env: FaultEnv, target: Target): Promise<number> {
   return target === 'leader' ? l : (l + env.rnd.int(1, size - 1)) % size;
 }
 
+/**
+ * A trigger's call, tried again while the member answers UNAVAILABLE, up to `ms`: a
+ * member just restarted to arm a failpoint is reached through a client channel that
+ * may still be reconnecting (the call then fails at once, never reaching the path),
+ * and etcd refuses a member add as an unhealthy cluster for 5 s after a peer link
+ * comes back. Undefined when it never got through.
+ */
+async function served<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 14 || Date.now() >= deadline) return undefined;
+      await sleep(100);
+    }
+  }
+  return undefined;
+}
+
 /** Makes the armed member run the failpoint's path. */
-async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
+export async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
   const { cluster } = env;
   const conn = cluster.conn(m);
   try {
@@ -54,26 +77,32 @@ async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
       case 'traffic':
         return;
       case 'defrag':
-        await conn.defragment({}, 10_000).catch(() => undefined);
+        await served(() => conn.defragment({}, 10_000), 5000);
         return;
       case 'compact': {
         // Any member's compaction is applied by all; write a little first so there is history to drop.
-        for (let i = 0; i < 3; i++) await conn.put({ key: Buffer.from(`${env.prefix}c`), value: Buffer.from(String(i)) }, 5000).catch(() => undefined);
+        for (let i = 0; i < 3; i++) await served(() => conn.put({ key: Buffer.from(`${env.prefix}c`), value: Buffer.from(String(i)) }, 5000), 3000);
         await sleep(300);
-        await conn.compact({ revision: String(env.safeCompactRevision()), physical: true }, 10_000).catch(() => undefined);
+        await served(() => conn.compact({ revision: String(env.safeCompactRevision()), physical: true }, 10_000), 3000);
         return;
       }
       case 'revoke': {
         const id = String(0x7000_0000 + env.rnd.int(0, 0x0fff_ffff));
-        await conn.leaseGrant({ ID: id, TTL: '60' }, 5000).catch(() => undefined);
-        await conn.put({ key: Buffer.from(`${env.prefix}l`), value: Buffer.from('x'), lease: id }, 5000).catch(() => undefined);
-        await conn.leaseRevoke({ ID: id }, 10_000).catch(() => undefined);
+        await served(() => conn.leaseGrant({ ID: id, TTL: '60' }, 5000), 3000);
+        await served(() => conn.put({ key: Buffer.from(`${env.prefix}l`), value: Buffer.from('x'), lease: id }, 5000), 3000);
+        await served(() => conn.leaseRevoke({ ID: id }, 10_000), 3000);
         return;
       }
       case 'membership': {
-        // A learner added and removed: two membership changes every member applies.
-        const res = await conn.memberAdd({ peerURLs: [`http://127.0.0.1:${20000 + env.rnd.int(0, 9999)}`], isLearner: true }, 10_000).catch(() => undefined);
-        if (res?.member?.ID) await conn.memberRemove({ ID: String(res.member.ID) }, 10_000).catch(() => undefined);
+        // The member's own peer URLs updated to themselves: a membership change every member
+        // applies, and not held back for the health check a member add waits out after a restart.
+        const id = BigInt('0x' + cluster.c.ids[m]!).toString();
+        const list = await served(() => conn.memberList({}, 5000), 3000);
+        const self = list?.members?.find((x: { ID: string }) => String(x.ID) === id);
+        if (self && (await served(() => conn.memberUpdate({ ID: id, peerURLs: self.peerURLs }, 10_000), 3000))) return;
+        // Otherwise a learner added and removed: two membership changes every member applies.
+        const res = await served(() => conn.memberAdd({ peerURLs: [`http://127.0.0.1:${20000 + env.rnd.int(0, 9999)}`], isLearner: true }, 10_000), 8000);
+        if (res?.member?.ID) await served(() => conn.memberRemove({ ID: String(res.member.ID) }, 10_000), 8000);
         return;
       }
       case 'snapshot': {
@@ -102,19 +131,21 @@ async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
   }
 }
 
-function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 'error'; target?: Target; trigger?: Trigger; minSize?: number } = {}): Fault {
+function failpointFault(point: FailpointName, o: { action?: 'panic' | 'sleep' | 'error'; target?: Target; trigger?: Trigger; minSize?: number; maxSkip?: number } = {}): Fault {
   const action = o.action ?? 'panic';
   const target = o.target ?? 'any';
   const how = o.trigger ?? 'traffic';
   return {
     name: action === 'panic' ? point : `${point}:${action}`,
+    point,
+    trigger: how,
     category: 'failpoint',
     minSize: o.minSize ?? (how === 'snapshot' || target !== 'any' ? 3 : 1),
     async inject(env) {
       const { cluster, rnd } = env;
       let m = await pick(env, target);
       // Hot paths act after a few hits, so the member dies in the middle of traffic, not at boot.
-      const skip = how === 'traffic' ? rnd.int(2, 40) : 0;
+      const skip = how === 'traffic' ? rnd.int(2, o.maxSkip ?? 40) : 0;
       const term = action === 'panic' ? 'panic' : action === 'sleep' ? `3*sleep(${rnd.int(100, 800)})` : '1*error(injected)';
       const spec = `${point}=${skip > 0 ? `${skip}*off->` : ''}${term}`;
       // Only this run's note counts: the log spans restarts, and the pauses armed on every member note the same points.
@@ -163,8 +194,9 @@ export const FAILPOINT_FAULTS: Fault[] = [
   failpointFault('afterApplyOneEntryNormal'),
   failpointFault('beforeApplyOneConfChange', { trigger: 'membership' }),
   failpointFault('afterApplyOneConfChange', { trigger: 'membership' }),
-  failpointFault('beforeCommit'),
-  failpointFault('afterCommit'),
+  // The backend commits every 100 ms: a few hits must fit the wait for the member's death.
+  failpointFault('beforeCommit', { maxSkip: 12 }),
+  failpointFault('afterCommit', { maxSkip: 12 }),
   failpointFault('defragBeforeCopy', { trigger: 'defrag' }),
   failpointFault('defragBeforeRename', { trigger: 'defrag' }),
   failpointFault('compactBeforeSetFinishedCompact', { trigger: 'compact' }),
@@ -179,7 +211,7 @@ export const FAILPOINT_FAULTS: Fault[] = [
   failpointFault('snapshotSendMidStream', { target: 'leader', trigger: 'snapshot' }),
   // Injected errors where the code has an error path. (Pauses are armed on every member of a run: PAUSE_FAILPOINTS.)
   failpointFault('walBeforeSync', { action: 'error' }),
-  failpointFault('beforeCommit', { action: 'error' }),
+  failpointFault('beforeCommit', { action: 'error', maxSkip: 12 }),
   failpointFault('defragBeforeCopy', { action: 'error', trigger: 'defrag' }),
   failpointFault('beforeApplyOneEntryNormal', { action: 'error' }),
 ];
