@@ -13,7 +13,7 @@ import { mulberry32 } from '../helpers/rng.js';
 import { probeHealth } from '../helpers/member.js';
 import { generateGatewayInput, type GatewayInput } from './gateway-inputs.js';
 
-const TIME_BUDGET_MS = 20_000;
+const TIME_BUDGET_MS = 12_000;
 const INPUTS = 600;
 const CUTS = 40;
 /** etcd's default --max-request-bytes. */

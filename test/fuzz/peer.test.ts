@@ -14,7 +14,7 @@ import { Client } from '../../src/client/index.js';
 import { mulberry32 } from '../helpers/rng.js';
 import { generatePeerInput, type PeerInput, type PeerTarget } from './peer-inputs.js';
 
-const TIME_BUDGET_MS = 12_000;
+const TIME_BUDGET_MS = 10_000;
 /** Inputs per round; two rounds, and memory is compared between their ends. */
 const ROUND = 400;
 const CUTS = 30;
