@@ -53,15 +53,16 @@ async function pick(env: FaultEnv, target: Target): Promise<number> {
  * member just restarted to arm a failpoint is reached through a client channel that
  * may still be reconnecting (the call then fails at once, never reaching the path),
  * and etcd refuses a member add as an unhealthy cluster for 5 s after a peer link
- * comes back. Undefined when it never got through.
+ * comes back. Undefined when it never got through, or the member died meanwhile.
  */
-async function served<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {
+async function served<T>(call: () => Promise<T>, ms: number, live: () => boolean): Promise<T | undefined> {
   const deadline = Date.now() + ms;
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if ((err as { code?: number }).code !== 14 || Date.now() >= deadline) return undefined;
+      // A member that died (the armed point fired) answers nothing more.
+      if ((err as { code?: number }).code !== 14 || Date.now() >= deadline || !live()) return undefined;
       await sleep(100);
     }
   }
@@ -72,37 +73,41 @@ async function served<T>(call: () => Promise<T>, ms: number): Promise<T | undefi
 export async function trigger(env: FaultEnv, m: number, how: Trigger): Promise<void> {
   const { cluster } = env;
   const conn = cluster.conn(m);
+  const live = () => cluster.c.members[m]!.running;
   try {
     switch (how) {
       case 'traffic':
         return;
       case 'defrag':
-        await served(() => conn.defragment({}, 10_000), 5000);
+        await served(() => conn.defragment({}, 10_000), 5000, live);
         return;
       case 'compact': {
         // Any member's compaction is applied by all; write a little first so there is history to drop.
-        for (let i = 0; i < 3; i++) await served(() => conn.put({ key: Buffer.from(`${env.prefix}c`), value: Buffer.from(String(i)) }, 5000), 3000);
+        for (let i = 0; i < 3; i++) await served(() => conn.put({ key: Buffer.from(`${env.prefix}c`), value: Buffer.from(String(i)) }, 5000), 3000, live);
         await sleep(300);
-        await served(() => conn.compact({ revision: String(env.safeCompactRevision()), physical: true }, 10_000), 3000);
+        await served(() => conn.compact({ revision: String(env.safeCompactRevision()), physical: true }, 10_000), 3000, live);
         return;
       }
       case 'revoke': {
         const id = String(0x7000_0000 + env.rnd.int(0, 0x0fff_ffff));
-        await served(() => conn.leaseGrant({ ID: id, TTL: '60' }, 5000), 3000);
-        await served(() => conn.put({ key: Buffer.from(`${env.prefix}l`), value: Buffer.from('x'), lease: id }, 5000), 3000);
-        await served(() => conn.leaseRevoke({ ID: id }, 10_000), 3000);
+        await served(() => conn.leaseGrant({ ID: id, TTL: '60' }, 5000), 3000, live);
+        await served(() => conn.put({ key: Buffer.from(`${env.prefix}l`), value: Buffer.from('x'), lease: id }, 5000), 3000, live);
+        await served(() => conn.leaseRevoke({ ID: id }, 10_000), 3000, live);
         return;
       }
       case 'membership': {
         // The member's own peer URLs updated to themselves: a membership change every member
         // applies, and not held back for the health check a member add waits out after a restart.
         const id = BigInt('0x' + cluster.c.ids[m]!).toString();
-        const list = await served(() => conn.memberList({}, 5000), 3000);
+        const list = await served(() => conn.memberList({}, 5000), 3000, live);
         const self = list?.members?.find((x: { ID: string }) => String(x.ID) === id);
-        if (self && (await served(() => conn.memberUpdate({ ID: id, peerURLs: self.peerURLs }, 10_000), 3000))) return;
-        // Otherwise a learner added and removed: two membership changes every member applies.
-        const res = await served(() => conn.memberAdd({ peerURLs: [`http://127.0.0.1:${20000 + env.rnd.int(0, 9999)}`], isLearner: true }, 10_000), 8000);
-        if (res?.member?.ID) await served(() => conn.memberRemove({ ID: String(res.member.ID) }, 10_000), 8000);
+        if (self) {
+          await served(() => conn.memberUpdate({ ID: id, peerURLs: self.peerURLs }, 10_000), 3000, live);
+          return;
+        }
+        // Not found in the list: a learner added and removed, two membership changes every member applies.
+        const res = await served(() => conn.memberAdd({ peerURLs: [`http://127.0.0.1:${20000 + env.rnd.int(0, 9999)}`], isLearner: true }, 10_000), 8000, live);
+        if (res?.member?.ID) await served(() => conn.memberRemove({ ID: String(res.member.ID) }, 10_000), 8000, live);
         return;
       }
       case 'snapshot': {
