@@ -279,7 +279,12 @@ export class RaftTransport {
     } catch (err) {
       this.opts.logger.warn('failed to send database snapshot', { 'remote-peer-id': hex(peer.id), error: String(err) });
     } finally {
-      file?.remove();
+      try {
+        file?.remove();
+      } catch (err) {
+        // What is left is removed at the next start (removeSnapshotLeftovers); the member goes on.
+        this.opts.logger.warn('failed to remove a sent snapshot file', { path: file?.path, error: String(err) });
+      }
     }
     hooks.raft.reportSnapshot(peer.id, ok);
     if (!ok) hooks.raft.reportUnreachable(peer.id);
@@ -458,8 +463,10 @@ export class RaftTransport {
 
 /** POSTs a snapshot (message, then the database) in chunks, honouring back-pressure. */
 function postSnapshot(url: URL, headers: Record<string, string>, tls: PeerTls | undefined, msg: Uint8Array, file: SnapshotFile): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = peerRequest(url, {
+  let req: ReturnType<typeof peerRequest> | undefined;
+  let sending: Promise<void> = Promise.resolve();
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req = peerRequest(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/octet-stream',
@@ -477,8 +484,16 @@ function postSnapshot(url: URL, headers: Record<string, string>, tls: PeerTls | 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('snapshot send timed out')));
-    req.on('error', reject);
-    writeSnapshotBody(req, msg, file).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
+    const r = req;
+    r.on('timeout', () => r.destroy(new Error('snapshot send timed out')));
+    r.on('error', reject);
+    sending = writeSnapshotBody(r, msg, file).catch((err: unknown) => void r.destroy(err instanceof Error ? err : new Error(String(err))));
+  });
+  // Settled only once the body writer has stopped and closed the database file: the
+  // caller removes the file next, and on FUSE a file removed while open stays behind
+  // as a hidden one, which left its directory not empty.
+  return answer.finally(() => {
+    if (req && !req.writableFinished) req.destroy();
+    return sending;
   });
 }
