@@ -27,7 +27,8 @@ export class JsonValueSplitter {
         else if (ch === '"') this.inString = false;
         continue;
       }
-      if (ch === '"') this.inString = true;
+      // A string at the top level is a request that is not an object, like any other scalar.
+      if (ch === '"' && this.depth > 0) this.inString = true;
       else if (ch === '{' || ch === '[') {
         if (this.depth++ === 0) this.start = i;
       } else if (ch === '}' || ch === ']') {

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goBase64, goInteger, JsonNumber, parseGoJson } from '../../src/gateway/go-json.js';
+import { JsonValueSplitter, ScalarValue } from '../../src/gateway/json-stream.js';
 
 const err = (f: () => unknown) => {
   try {
@@ -56,4 +57,15 @@ test('integers as jsonpb takes them: quoted or not, integer literals in range on
   assert.equal(err(() => goInteger('abc', 'int64')), "invalid character 'a' looking for beginning of value");
   assert.equal(err(() => goInteger('', 'int64')), 'unexpected end of JSON input');
   assert.equal(err(() => goInteger(true, 'int64')), 'json: cannot unmarshal bool into Go value of type int64');
+});
+
+test('a streaming body: values split as they complete; a top-level scalar, a string too, is handed back to fail as Go fails it (fuzz seed 46223)', () => {
+  const sp = new JsonValueSplitter();
+  assert.deepEqual(sp.push('{"a":"}"} [1,'), ['{"a":"}"}']);
+  assert.equal(sp.pending, true);
+  assert.deepEqual(sp.push('2]'), ['[1,2]']);
+  for (const scalar of ['"x"', '1', 'true', 'null']) {
+    const s = new JsonValueSplitter();
+    assert.throws(() => s.push(` ${scalar}`), (e: unknown) => e instanceof ScalarValue && e.text === scalar);
+  }
 });
