@@ -10,7 +10,7 @@ import { makeMirror, MIRROR_FLAGS } from './commands/mirror.js';
 import { alarm, defrag, moveLeader, snapshot } from './commands/maintenance.js';
 import { downgrade } from './commands/downgrade.js';
 import { watch, WATCH_FLAGS } from './commands/watch.js';
-import { RESTORE_FLAGS } from '../etcdutl/commands/restore-flags.js';
+import { RESTORE_FLAGS } from './commands/restore-flags.js';
 import { Ctx, envName, GLOBAL_FLAGS, type CommandIO } from './context.js';
 import { K8S_FORMATS, type OutputFormat } from './display.js';
 import { CliExit, ExitCode } from './exit.js';

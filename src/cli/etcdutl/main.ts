@@ -9,7 +9,7 @@ import { parseFlags, strOf, UsageError, type FlagSpec, type Parsed } from '../et
 import { defrag } from './commands/defrag.js';
 import { HAND_BACK_FLAGS, handBackCommand } from './commands/hand-back.js';
 import { RESTORE_FLAGS, snapshotRestore, snapshotStatus } from './commands/snapshot.js';
-import type { UtilIO } from './io.js';
+import type { UtilIO } from '../etcdctl/zap-log.js';
 
 const GLOBAL_FLAGS: FlagSpec[] = [{ name: 'write-out', kind: 'string', short: 'w', default: 'simple' }];
 const FORMATS: readonly string[] = ['simple', 'json', 'fields', 'table'];

@@ -60,7 +60,7 @@ export async function snapshot(c: Ctx): Promise<void> {
   if (sub !== 'save') {
     if (sub === 'restore') {
       // Loaded only here: the restore brings the storage engine with it.
-      const { snapshotRestore } = await import('../../etcdutl/commands/snapshot.js');
+      const { snapshotRestore } = await import('./snapshot-restore.js');
       return snapshotRestore(c.flags, c.args.slice(1), c.io);
     }
     throw new CliExit(ExitCode.BadArgs, `unknown command "${sub ?? ''}" for "etcdctl snapshot"`);

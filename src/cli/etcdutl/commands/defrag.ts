@@ -2,7 +2,7 @@
 import { CliExit, ExitCode } from '../../etcdctl/exit.js';
 import { strOf, type Parsed } from '../../etcdctl/flags.js';
 import { defragDataDir } from '../../../snapshot/index.js';
-import { zapLogger, type UtilIO } from '../io.js';
+import { zapLogger, type UtilIO } from '../../etcdctl/zap-log.js';
 
 export async function defrag(flags: Parsed, io: UtilIO): Promise<void> {
   const dataDir = strOf(flags, 'data-dir');

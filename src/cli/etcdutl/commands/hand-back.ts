@@ -3,7 +3,7 @@
 import { CliExit, ExitCode } from '../../etcdctl/exit.js';
 import { strOf, type FlagSpec, type Parsed } from '../../etcdctl/flags.js';
 import { handBack } from '../../../datadir/handback.js';
-import { zapLogger, type UtilIO } from '../io.js';
+import { zapLogger, type UtilIO } from '../../etcdctl/zap-log.js';
 
 export const HAND_BACK_FLAGS: FlagSpec[] = [
   { name: 'data-dir', kind: 'string', default: '' },

@@ -1,6 +1,6 @@
 // snapshot restore's flags, on their own so that a command line can be parsed
 // without loading the restore (and its storage engine).
-import type { FlagSpec } from '../../etcdctl/flags.js';
+import type { FlagSpec } from '../flags.js';
 
 export const DEFAULT_NAME = 'default';
 

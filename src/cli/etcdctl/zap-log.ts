@@ -1,4 +1,4 @@
-// What etcdutl-ts's commands write to: stdout for results, stderr for errors and the
+// What the offline commands (etcdutl-ts's, and etcdctl's snapshot restore) write to: stdout for results, stderr for errors and the
 // progress lines etcd's tools log (zap's production JSON, epoch-seconds timestamps).
 export interface UtilIO {
   out(s: string | Uint8Array): void;
