@@ -39,6 +39,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUn
     listenClientUrls: c.listenClientUrls,
     listenClientHttpUrls: c.listenClientHttpUrls,
     listenPeerUrls: c.listenPeerUrls,
+    advertisePeerUrls: c.initialAdvertisePeerUrls.map((u) => u.href.replace(/\/$/, '')),
     strictReconfigCheck: c.strictReconfigCheck,
     initialCorruptCheck: featureEnabled(c.featureGates, 'InitialCorruptCheck'),
     corruptCheckTimeMs: c.corruptCheckTimeMs,

@@ -36,6 +36,11 @@ export interface ServerOptions {
   clientCertAuth?: boolean;
   /** Where peers reach this member (--listen-peer-urls); none: a member with no peers. */
   listenPeerUrls?: URL[];
+  /**
+   * The peer URLs this member advertises (--initial-advertise-peer-urls); absent: its
+   * --initial-cluster entry's. A restarted member is not looked up in --initial-cluster.
+   */
+  advertisePeerUrls?: string[];
   /** For https:// peer URLs (--peer-* security flags). */
   peerTls?: PeerTlsConfig;
   /** Refuse membership changes that could cost quorum (--strict-reconfig-check, default true). */

@@ -138,11 +138,16 @@ export class EtcdServer {
       peerUrls: m.peerUrls,
       id: deriveMemberId(m.peerUrls, opts.initialClusterToken),
     }));
-    const self = initial.find((m) => m.name === opts.name);
-    if (!self) throw new Error(`couldn't find local name "${opts.name}" in the initial cluster configuration`);
-    let bootClusterId = deriveClusterId(initial.map((m) => m.id));
     const walDir = opts.walDir || join(memberDir, 'wal');
-    const joining = opts.initialClusterState === 'existing' && !Wal.exists(walDir);
+    // As etcd's: a member with a WAL restarts from it, its identity and membership are
+    // the stored ones, and --initial-cluster and --initial-cluster-state are not read.
+    const restarting = Wal.exists(walDir);
+    if (restarting) logger.info('server has been already initialized', { 'data-dir': opts.dataDir, 'dir-type': 'member' });
+    const listed = initial.find((m) => m.name === opts.name);
+    if (!listed && !restarting) throw new Error(`couldn't find local name "${opts.name}" in the initial cluster configuration`);
+    const self = listed ?? { name: opts.name, peerUrls: opts.advertisePeerUrls ?? [], id: 0n };
+    let bootClusterId = deriveClusterId(initial.map((m) => m.id));
+    const joining = opts.initialClusterState === 'existing' && !restarting;
     let remoteMembers: Member[] | undefined;
     const peerTls = resolvePeerTls(opts.peerTls, opts.dataDir, opts.listenPeerUrls ?? [], logger);
     if (joining) {
@@ -189,7 +194,7 @@ export class EtcdServer {
           memberId: storage.memberId,
           clusterId: storage.clusterId,
           listenUrls: opts.listenPeerUrls,
-          advertiseUrls: self.peerUrls,
+          advertiseUrls: opts.advertisePeerUrls ?? (listed ? self.peerUrls : (membership.get(storage.memberId)?.peerUrls ?? [])),
           serverVersion: server.release.version,
           logger,
           tls: peerTls,
