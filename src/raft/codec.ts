@@ -199,6 +199,20 @@ function writeSnapshot(w: PbWriter, s: Snapshot | undefined): void {
   writeMetadata(w, md);
 }
 
+/**
+ * Field 9 of a message without a snapshot: gogo's non-nullable field is written on every
+ * message (heartbeats and appends too), always as these few bytes, so they are copied
+ * rather than encoded again.
+ */
+const EMPTY_SNAPSHOT_FIELD: Uint8Array = (() => {
+  const w = new PbWriter(new Uint8Array(1 + uvarintSize(EMPTY_SNAPSHOT_SIZE) + EMPTY_SNAPSHOT_SIZE));
+  w.buf[w.pos++] = 0x4a;
+  w.uvarint(EMPTY_SNAPSHOT_SIZE);
+  writeSnapshot(w, undefined);
+  if (w.pos !== w.buf.length) throw new Error(`raft codec: empty snapshot field is ${w.pos} bytes, sized ${w.buf.length}`);
+  return w.buf;
+})();
+
 /** Writes m at w.pos; the buffer must have messageEncodedSize(m) bytes free there. */
 export function writeMessage(w: PbWriter, m: Message): void {
   const b = w.buf;
@@ -221,9 +235,14 @@ export function writeMessage(w: PbWriter, m: Message): void {
   }
   b[w.pos++] = 0x40;
   w.uvarint(m.commit);
-  b[w.pos++] = 0x4a;
-  w.uvarint(snapshotSize(m.snapshot));
-  writeSnapshot(w, m.snapshot);
+  if (m.snapshot === undefined) {
+    // A handful of bytes: a loop is cheaper than TypedArray.set at this size.
+    for (let i = 0; i < EMPTY_SNAPSHOT_FIELD.length; i++) b[w.pos++] = EMPTY_SNAPSHOT_FIELD[i]!;
+  } else {
+    b[w.pos++] = 0x4a;
+    w.uvarint(snapshotSize(m.snapshot));
+    writeSnapshot(w, m.snapshot);
+  }
   b[w.pos++] = 0x50;
   b[w.pos++] = m.reject ? 1 : 0;
   b[w.pos++] = 0x58;
