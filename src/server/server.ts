@@ -763,19 +763,25 @@ export class EtcdServer {
     const started = process.hrtime.bigint();
     this.committing = this.storage
       .commit()
-      .then(() => {
-        this.metrics.backendCommit.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        this.metrics.dbTotalSize.set(this.storage.backend.size());
-        this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
-        this.metrics.dbTotalSizeDebugging.set(this.storage.backend.size());
-        return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount, this.opts.snapshotCatchupEntries);
-      })
-      .catch((err) => {
-        // As etcd's batch tx, which panics when a commit fails: the backend no longer
-        // holds what was applied, so the member must not go on serving from it.
-        this.logger.error('backend commit failed', { error: String(err) });
-        this.stopAfterStorageFailure(err);
-      })
+      .then(
+        () => {
+          this.metrics.backendCommit.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          this.metrics.dbTotalSize.set(this.storage.backend.size());
+          this.metrics.dbTotalSizeInUse.set(this.storage.backend.sizeInUse());
+          this.metrics.dbTotalSizeDebugging.set(this.storage.backend.size());
+          // Before Raft runs (the initial corruption check commits too) there is nothing to snapshot.
+          if (this.host === undefined) return;
+          return this.storage.maybeSnapshot(this.host, this.opts.snapshotCount, this.opts.snapshotCatchupEntries).catch((err) => {
+            this.logger.error('failed to save a snapshot', { error: String(err) });
+          });
+        },
+        (err) => {
+          // As etcd's batch tx, which panics when a commit fails: the backend no longer
+          // holds what was applied, so the member must not go on serving from it.
+          this.logger.error('backend commit failed', { error: String(err) });
+          this.stopAfterStorageFailure(err);
+        },
+      )
       .finally(() => {
         this.committing = undefined;
       });
@@ -1457,8 +1463,9 @@ export class EtcdServer {
     this.compactHashChecker?.stop();
     this.compactor?.stop();
     this.versionMonitor?.stop();
-    this.expiryLoop.stop();
-    await this.host.stop();
+    // A storage failure may stop a member whose start has not reached these yet.
+    this.expiryLoop?.stop();
+    await this.host?.stop();
     await this.transport?.close();
     // Renewals waiting on an expiring lease give up rather than hang.
     this.lessor.demote();
