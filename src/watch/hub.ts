@@ -161,26 +161,14 @@ export class WatchHub {
       let withPrev: Event | undefined;
       this.synced.forEachMatch(key, keyStr, (w) => {
         if (rev < w.minRev || !w.accepts(ev.type)) return;
-        let shaped: Event;
-        if (w.prevKv) {
-          withPrev ??= isCreateEvent(ev) ? { type: ev.type, kv: ev.kv } : { type: ev.type, kv: ev.kv, prevKv: ev.prevKv };
-          shaped = withPrev;
-        } else shaped = plain ??= { type: ev.type, kv: ev.kv };
+        const shaped = w.prevKv ? (withPrev ??= liveShape(ev, true)) : (plain ??= liveShape(ev, false));
         const b = batches.get(w);
         if (b === undefined) batches.set(w, [shaped]);
         else b.push(shaped);
       });
     }
     let fellBehind = false;
-    for (const [w, evs] of batches) {
-      if (w.stream.blocked) {
-        this.setUnsynced(w, rev);
-        fellBehind = true;
-        continue;
-      }
-      w.stream.sendEvents(w, evs, rev);
-      w.minRev = rev + 1;
-    }
+    for (const [w, evs] of batches) fellBehind = !this.deliverLive(w, evs, rev) || fellBehind;
     if (fellBehind) this.scheduleSync();
   }
 
@@ -199,19 +187,22 @@ export class WatchHub {
     let withPrev: Event[] | undefined;
     let fellBehind = false;
     for (const w of matched) {
-      if (w.stream.blocked) {
-        this.setUnsynced(w, rev);
-        fellBehind = true;
-        continue;
-      }
-      const evs = w.prevKv
-        ? (withPrev ??= [isCreateEvent(ev) ? { type: ev.type, kv: ev.kv } : { type: ev.type, kv: ev.kv, prevKv: ev.prevKv }])
-        : (plain ??= [{ type: ev.type, kv: ev.kv }]);
-      w.stream.sendEvents(w, evs, rev);
-      w.minRev = rev + 1;
+      const evs = w.prevKv ? (withPrev ??= [liveShape(ev, true)]) : (plain ??= [liveShape(ev, false)]);
+      fellBehind = !this.deliverLive(w, evs, rev) || fellBehind;
     }
     matched.length = 0;
     if (fellBehind) this.scheduleSync();
+  }
+
+  /** Sends a synced watcher its events of revision rev; false (and the watcher falls back to catching up) when its stream is backed up. */
+  private deliverLive(w: Watcher, evs: Event[], rev: number): boolean {
+    if (w.stream.blocked) {
+      this.setUnsynced(w, rev);
+      return false;
+    }
+    w.stream.sendEvents(w, evs, rev);
+    w.minRev = rev + 1;
+    return true;
   }
 
   private scheduleSync(): void {
@@ -283,4 +274,9 @@ export class WatchHub {
       }
     }
   }
+}
+
+/** An event as a live watcher gets it: prev_kv only for watchers that asked, and never on a create. */
+function liveShape(ev: Event, prevKv: boolean): Event {
+  return prevKv && !isCreateEvent(ev) ? { type: ev.type, kv: ev.kv, prevKv: ev.prevKv } : { type: ev.type, kv: ev.kv };
 }
