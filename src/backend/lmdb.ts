@@ -152,19 +152,17 @@ export class LmdbBackend implements Backend {
       });
       await this.env.flushed;
       if (failpointsOn) await failpointAsync('afterCommit');
-    })().then(
-      () => {
-        this.cachedSize = -1;
+    })()
+      .then(() => {
+        // Only a commit that succeeded leaves the overlay: a failed batch stays readable,
+        // so nothing applied vanishes from reads while the member stops. Every later
+        // commit fails too (it awaits this one).
         const i = this.inflight.indexOf(batch);
         if (i >= 0) this.inflight.splice(i, 1);
-      },
-      (err) => {
-        // The batch stays readable from the overlay: what was applied must not vanish
-        // from reads while the member stops. Every later commit fails too (it awaits this one).
+      })
+      .finally(() => {
         this.cachedSize = -1;
-        throw err;
-      },
-    );
+      });
     this.lastCommit = done;
     return done;
   }
