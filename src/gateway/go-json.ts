@@ -46,6 +46,9 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
   const n = text.length;
   const eof = () => new GoJsonError(mode === 'decoder' ? 'unexpected EOF' : 'unexpected end of JSON input');
   const bad = (at: number, context: string) => (at >= n ? eof() : new GoJsonError(`invalid character ${quoteChar(text[at]!)} ${context}`));
+  // Inside a number or a literal, json.Unmarshal's scanner meets the end of input as a
+  // space (its eof step), so a cut one is a syntax error; json.Decoder says "unexpected EOF".
+  const cut = (at: number, context: string) => (at >= n && mode === 'unmarshal' ? new GoJsonError(`invalid character ' ' ${context}`) : bad(at, context));
   const ws = () => {
     while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
@@ -54,8 +57,7 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
 
   const literal = (word: string, value: JsonValue): JsonValue => {
     for (let k = 1; k < word.length; k++) {
-      if (i + k >= n) throw eof();
-      if (text[i + k] !== word[k]) throw bad(i + k, `in literal ${word} (expecting ${quoteChar(word[k]!)})`);
+      if (i + k >= n || text[i + k] !== word[k]) throw cut(i + k, `in literal ${word} (expecting ${quoteChar(word[k]!)})`);
     }
     i += word.length;
     return value;
@@ -69,21 +71,18 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
     const s = i;
     if (text[i] === '-') {
       i++;
-      if (i >= n) throw eof();
-      if (!(text[i]! >= '0' && text[i]! <= '9')) throw bad(i, 'in numeric literal');
+      if (!(i < n && text[i]! >= '0' && text[i]! <= '9')) throw cut(i, 'in numeric literal');
     }
     if (text[i] === '0') i++;
     else digits();
     if (text[i] === '.') {
       i++;
-      if (i >= n) throw eof();
-      if (digits() === 0) throw bad(i, 'after decimal point in numeric literal');
+      if (digits() === 0) throw cut(i, 'after decimal point in numeric literal');
     }
     if (text[i] === 'e' || text[i] === 'E') {
       i++;
       if (text[i] === '+' || text[i] === '-') i++;
-      if (i >= n) throw eof();
-      if (digits() === 0) throw bad(i, 'in exponent of numeric literal');
+      if (digits() === 0) throw cut(i, 'in exponent of numeric literal');
     }
     return new JsonNumber(text.slice(s, i));
   };

@@ -69,3 +69,14 @@ test('a streaming body: values split as they complete; a top-level scalar, a str
     assert.throws(() => s.push(` ${scalar}`), (e: unknown) => e instanceof ScalarValue && e.text === scalar);
   }
 });
+
+test("a quoted integer cut inside a number or literal: json.Unmarshal meets the end as a space, as etcd 3.4's gateway answers", () => {
+  // etcd 3.4.23's answers to {"TTL":"30","ID":"<each>"} on /v3/lease/grant.
+  assert.equal(err(() => goInteger('0e', 'int64')), "invalid character ' ' in exponent of numeric literal");
+  assert.equal(err(() => goInteger('1.', 'int64')), "invalid character ' ' after decimal point in numeric literal");
+  assert.equal(err(() => goInteger('-', 'int64')), "invalid character ' ' in numeric literal");
+  assert.equal(err(() => goInteger('tr', 'int64')), "invalid character ' ' in literal true (expecting 'u')");
+  // A body read by json.Decoder that stops there is only cut short.
+  assert.equal(err(() => parseGoJson('{"ID":0e')), 'unexpected EOF');
+  assert.equal(err(() => parseGoJson('{"ID":tr')), 'unexpected EOF');
+});
