@@ -109,12 +109,14 @@ async function drive(m: Member): Promise<Run> {
     if (isProgress(msg)) {
       const r = Number(msg.header.revision);
       progressRevs.push(r);
-      assert.ok(r >= seen, `${m.kind}: progress at ${r} behind an event at ${seen}`);
+      // etcd 3.4.23 can send a progress notification out of order with events (fixed in
+      // later releases); the order is asserted for etcd-ts, which keeps it.
+      if (m.kind !== 'etcd') assert.ok(r >= seen, `${m.kind}: progress at ${r} behind an event at ${seen}`);
       continue;
     }
     for (const e of msg.events as Msg[]) {
       const mod = Number(e.kv.modRevision);
-      assert.ok(progressRevs.every((p) => p < mod), `${m.kind}: event at ${mod} after a progress notification covering it`);
+      if (m.kind !== 'etcd') assert.ok(progressRevs.every((p) => p < mod), `${m.kind}: event at ${mod} after a progress notification covering it`);
       seen = mod;
       events.push(`${e.type} ${kvText(e.kv)} prev=${kvText(e.prevKv ?? undefined)}`);
     }
