@@ -13,7 +13,7 @@ import type { Behaviour } from '../version/index.js';
 import { binaryToJson, jsonToBinary, JsonInputError, methodTypes } from './jsonpb.js';
 import { blankJson, parseGoJson, type JsonValue } from './go-json.js';
 import { errorBody, grpcErrorOf, httpStatusOf, streamErrorBody } from './status.js';
-import { JsonValueSplitter, ScalarValue } from './json-stream.js';
+import { JsonValueSplitter, ScalarValue, StreamBreak } from './json-stream.js';
 import type { MethodTable } from './services.js';
 
 export { gatewayMethods, type MethodTable } from './services.js';
@@ -237,9 +237,15 @@ function bidi(b: Bound, req: Req, res: Res, call: CallContext): void {
   const splitter = new JsonValueSplitter();
   req.setEncoding('latin1');
   req.on('data', (text: string) => {
-    let values: string[];
     try {
-      values = splitter.push(text);
+      let values: string[];
+      try {
+        values = splitter.push(text);
+      } catch (broken) {
+        // The values complete before the break are read first, as Go's decoder reads them.
+        if (broken instanceof StreamBreak) for (const v of broken.before) stream.emit('data', parseRequest(b, v));
+        throw broken;
+      }
       for (const v of values) stream.emit('data', parseRequest(b, v));
     } catch (caught) {
       let err = caught;

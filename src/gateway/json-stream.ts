@@ -1,11 +1,22 @@
 // Splits a request body into successive JSON values, as Go's json.Decoder reads a
 // stream of objects (newline-separated or not) from a streaming gateway call.
+/**
+ * What ended the stream of values, after the values `before` it that were complete.
+ * Go's decoder reads those first, so a syntax error inside one of them is the one reported.
+ */
+export class StreamBreak extends Error {
+  before: string[] = [];
+}
+
 /** A top-level value that is not an object or array, with the text from its start. */
-export class ScalarValue extends Error {
+export class ScalarValue extends StreamBreak {
   constructor(readonly text: string) {
     super('a request that is not an object');
   }
 }
+
+/** A closing bracket with nothing open. */
+export class StrayClose extends StreamBreak {}
 
 export class JsonValueSplitter {
   private buf = '';
@@ -33,10 +44,10 @@ export class JsonValueSplitter {
         if (this.depth++ === 0) this.start = i;
       } else if (ch === '}' || ch === ']') {
         if (--this.depth === 0) out.push(this.buf.slice(this.start, i + 1));
-        else if (this.depth < 0) throw new SyntaxError(`invalid character '${ch}' looking for beginning of value`);
+        else if (this.depth < 0) throw Object.assign(new StrayClose(`invalid character '${ch}' looking for beginning of value`), { before: out });
       } else if (this.depth === 0 && !/\s/.test(ch)) {
         // Not an object or array: the request is read from here, to fail as Go's decoder fails it.
-        throw new ScalarValue(this.buf.slice(i));
+        throw Object.assign(new ScalarValue(this.buf.slice(i)), { before: out });
       }
     }
     if (this.depth === 0) {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goBase64, goInteger, JsonNumber, parseGoJson } from '../../src/gateway/go-json.js';
-import { JsonValueSplitter, ScalarValue } from '../../src/gateway/json-stream.js';
+import { JsonValueSplitter, ScalarValue, StrayClose } from '../../src/gateway/json-stream.js';
 
 const err = (f: () => unknown) => {
   try {
@@ -68,6 +68,17 @@ test('a streaming body: values split as they complete; a top-level scalar, a str
     const s = new JsonValueSplitter();
     assert.throws(() => s.push(` ${scalar}`), (e: unknown) => e instanceof ScalarValue && e.text === scalar);
   }
+});
+
+test('what breaks a stream comes with the values complete before it, which Go reads (and may fail on) first (fuzz seed 34762)', () => {
+  const sp = new JsonValueSplitter();
+  assert.throws(
+    () => sp.push('{"create_request":-"key":"Zm9v"}}'),
+    (e: unknown) => e instanceof StrayClose && e.message === "invalid character '}' looking for beginning of value" && e.before.join() === '{"create_request":-"key":"Zm9v"}',
+  );
+  assert.throws(() => new JsonValueSplitter().push('{"a":1} {"b":2} 7'), (e: unknown) => e instanceof ScalarValue && e.before.length === 2 && e.text === '7');
+  // The first value's own error is the one etcd reports.
+  assert.equal(err(() => parseGoJson('{"create_request":-"key":"Zm9v"}')), `invalid character '"' in numeric literal`);
 });
 
 test("a quoted integer cut inside a number or literal: json.Unmarshal meets the end as a space, as etcd 3.4's gateway answers", () => {

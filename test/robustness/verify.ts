@@ -40,6 +40,17 @@ export function logEndRevision(convergedAt: number, observerStreams: readonly Wa
   return Math.max(convergedAt, ...observerStreams.map((w) => coverage(w)[1]));
 }
 
+/** Polls a member's own (serializable) revision until it is at least `revision` (bounded). */
+async function reachRevision(conn: ReturnType<typeof connect>, revision: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await conn.range({ key: Buffer.from([0]), serializable: true, countOnly: true }, 5000).catch(() => undefined);
+    if (res !== undefined && Number(res.header?.revision ?? 0) >= revision) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function verifyHistory(members: ClusterMember[], observers: Observer[], history: History, end: number): Promise<HistoryVerdict> {
   const problems: string[] = [];
   const { revision: finalRevision } = await converge(members, 30_000);
@@ -70,6 +81,9 @@ export async function verifyHistory(members: ClusterMember[], observers: Observe
   for (const m of members) {
     const conn = connect(m.endpoint);
     try {
+      // An observer may have seen lease expiries past the converged revision that this
+      // member has not applied yet: a serializable read there would be a future revision.
+      if (!(await reachRevision(conn, logEnd, 10_000))) problems.push(`${m.name} did not reach revision ${logEnd}`);
       const res = await conn.range({ key: Buffer.from(history.prefix), rangeEnd: Buffer.from(end_), serializable: true, revision: String(logEnd) }, 10_000);
       const got = JSON.stringify((res.kvs ?? []).map(toKeyValue));
       if (got !== want) problems.push(`${m.name} holds ${got} under the prefix at revision ${logEnd}, the log has ${want}`);
