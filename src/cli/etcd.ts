@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('received signal; shutting down', { signal });
     member.close().then(
-      () => process.exit(0),
+      // A signal that lands while a storage failure stops the member does not hide it.
+      () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0),
       (err) => {
         logger.error('shutdown failed', { error: String(err) });
         process.exit(1);
