@@ -131,6 +131,12 @@ export class Peer extends Remote {
     this.pipeline.send(m);
   }
 
+  /** The end of a batch of messages: the streams write what they queued. */
+  flush(): void {
+    this.msgAppWriter.flush();
+    this.messageWriter.flush();
+  }
+
   attach(type: StreamType, res: ServerResponse, headers: Record<string, string>): void {
     (type === 'msgappv2' ? this.msgAppWriter : this.messageWriter).attach(res, headers);
   }

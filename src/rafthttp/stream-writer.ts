@@ -79,6 +79,8 @@ export class StreamWriter {
       return true;
     }
     this.queue.push(m);
+    // The transport flushes at the end of each batch of Raft's messages; this catches
+    // a sender that does not.
     if (!this.flushScheduled && !this.blocked) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -86,7 +88,8 @@ export class StreamWriter {
     return true;
   }
 
-  private flush(): void {
+  /** Writes what is queued now, as one write (unless the stream is backed up). */
+  flush(): void {
     this.flushScheduled = false;
     const res = this.res;
     if (!res || this.blocked || this.queue.length === 0) return;

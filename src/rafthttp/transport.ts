@@ -216,12 +216,18 @@ export class RaftTransport {
   }
 
   send(messages: Message[]): void {
+    // A Ready's messages leave as soon as they are handed over, one write per stream,
+    // so a leader's appends reach the followers before it applies and fsyncs.
+    const touched: Peer[] = [];
     for (const m of messages) {
       if (m.to === 0n) continue;
       const peer = this.peers.get(m.to);
       if (peer) {
         if (m.type === MessageType.Snap) void this.sendSnapshot(peer, m);
-        else peer.send(m);
+        else {
+          peer.send(m);
+          if (!touched.includes(peer)) touched.push(peer);
+        }
         continue;
       }
       const remote = this.remotes.get(m.to);
@@ -230,6 +236,7 @@ export class RaftTransport {
       if (m.type === MessageType.Snap) this.hooks?.raft.reportSnapshot(m.to, false);
       else remote.send(m);
     }
+    for (const peer of touched) peer.flush();
   }
 
   /** A raft message from a peer, by any route (etcd's Process). */
