@@ -276,7 +276,11 @@ export class RaftHost {
         if (sendEarly) this.transport.send(rd.messages);
         if (mustWrite && failpointsOn) failpoint('raftBeforeSave');
         const hsToWrite = mustWrite && this.lastHs !== this.persistedHs ? this.lastHs : undefined;
-        const saving = mustWrite ? this.wal.save(hsToWrite, rd.entries, rd.mustSync) : undefined;
+        // With nothing committed to apply meanwhile, the write is done here rather than on
+        // the thread pool: the core would only wait for it, and the round trip there and
+        // back is most of a single client's write latency beyond the sync itself.
+        const inline = rd.committedEntries.length === 0;
+        const saving = mustWrite ? this.wal.save(hsToWrite, rd.entries, rd.mustSync, inline) : undefined;
         if (rd.hardState) this.storage.setHardState(rd.hardState);
         if (rd.entries.length) this.storage.append(rd.entries);
         for (const rs of rd.readStates) {
