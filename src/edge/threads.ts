@@ -3,7 +3,7 @@
 // first opens the listening sockets, the others accept on the same ones), serves
 // each one's member-port channel, gathers their metrics at scrape time and stops
 // them.
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
 import type { MemberPort } from '../port/member-port.js';
 import { PortHost } from '../port/host.js';
 import { PROTO_ROOT_KEY, protoRootJson } from '../pb/codec.js';
@@ -24,8 +24,21 @@ export interface EdgeThreads {
 /** Threads started and loaded, not yet serving. */
 export interface BootingEdgeThreads {
   serve(port: MemberPort, listen: ListenerOptions, logger: Logger): Promise<EdgeThreads>;
+  /** Each thread's V8 heap limits, as its isolate was made with them (once the threads have booted). */
+  resourceLimits(): Promise<ResourceLimits[]>;
   terminate(): Promise<void>;
 }
+
+/**
+ * An edge thread's young generation, in MiB: V8 splits it into two semi-spaces and
+ * a large-object share (a third each), so 6 gives 2 MiB semi-spaces. An edge
+ * thread's objects live for one request (frames, headers, views of the bytes it
+ * forwards), so a small young generation costs no more scavenging, while V8's
+ * default grows each semi-space to 16 MiB under load: 32 MiB of the thread's heap
+ * resident for good, about a quarter of the member's memory after a load run.
+ * (--max-semi-space-size, if given to node, still wins over this.)
+ */
+export const EDGE_YOUNG_GENERATION_MB = 6;
 
 /** How long a scrape waits for an edge thread's metrics. */
 const METRICS_WAIT_MS = 2000;
@@ -44,6 +57,10 @@ export function bootEdgeThreads(count: number): BootingEdgeThreads {
   const terminate = async () => void (await Promise.all(threads.map((t) => t.worker.terminate())));
   return {
     terminate,
+    resourceLimits: async () => {
+      await Promise.all(threads.map((t) => t.booted));
+      return threads.map((t) => t.worker.resourceLimits ?? {});
+    },
     async serve(port, listen, logger) {
       let clientUrls: string[] = [];
       try {
@@ -70,7 +87,7 @@ export function bootEdgeThreads(count: number): BootingEdgeThreads {
 
 function boot(index: number): Thread {
   const data: EdgeWorkerData & Record<string, unknown> = { edgeWorker: true, index, [PROTO_ROOT_KEY]: protoRootJson() };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: EDGE_YOUNG_GENERATION_MB } });
   const booted = nextControl(worker, index).then((m) => {
     if (m.t !== 'booted') throw new Error(`edge thread ${index}: unexpected ${m.t}`);
   });
