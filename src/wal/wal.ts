@@ -296,7 +296,23 @@ export class Wal {
    */
   private canWriteInline(batch: EncodedBatch | undefined): boolean {
     if (this.flushing || this.queue.length > 0 || failpointsOn) return false;
-    return batch === undefined || this.seg.offset + batch.buf.length <= this.segmentSize || this.seg.offset <= this.seg.preambleEnd;
+    return batch === undefined || !this.needsCut(batch.buf.length);
+  }
+
+  /** Whether `bytes` more would overfill the segment (one holding only its preamble takes anything). */
+  private needsCut(bytes: number): boolean {
+    return this.seg.offset + bytes > this.segmentSize && this.seg.offset > this.seg.preambleEnd;
+  }
+
+  /** What one durable write changes in the writer's state. */
+  private written(w: Omit<Write, 'kind' | 'resolve' | 'reject'>): void {
+    if (w.lastIndex !== undefined) this.state.lastIndex = w.lastIndex;
+    if (w.hardState) this.state.hardState = w.hardState;
+    if (w.snapshot) {
+      this.state.snapshot = w.snapshot;
+      this.state.lastIndex = Math.max(this.state.lastIndex, w.snapshot.index);
+    }
+    if (w.batch) this.seg.lastCrc = w.batch.lastCrc;
   }
 
   /**
@@ -319,14 +335,11 @@ export class Wal {
         this.failed = err;
         throw err;
       }
-      this.seg.offset += batch.buf.length;
-      this.stats.bytes += batch.buf.length;
+      this.advance(batch.buf.length);
       // Segments are open with O_DSYNC: the write itself was the sync.
       this.recordSync(performance.now() - t0);
-      this.seg.lastCrc = batch.lastCrc;
     }
-    if (w.lastIndex !== undefined) this.state.lastIndex = w.lastIndex;
-    if (w.hardState) this.state.hardState = w.hardState;
+    this.written(w);
   }
 
   private async writeGroup(group: Write[]): Promise<void> {
@@ -339,7 +352,7 @@ export class Wal {
       }
     }
     if (bytes > 0) {
-      if (this.seg.offset + bytes > this.segmentSize && this.seg.offset > this.seg.preambleEnd) await this.cut();
+      if (this.needsCut(bytes)) await this.cut();
       if (failpointsOn) await failpointAsync('walBeforeSync');
       const t0 = performance.now();
       await this.writeAll(bufs, bytes);
@@ -347,15 +360,7 @@ export class Wal {
       this.recordSync(performance.now() - t0);
       if (failpointsOn) await failpointAsync('walAfterSync');
     }
-    for (const w of group) {
-      if (w.lastIndex !== undefined) this.state.lastIndex = w.lastIndex;
-      if (w.hardState) this.state.hardState = w.hardState;
-      if (w.snapshot) {
-        this.state.snapshot = w.snapshot;
-        this.state.lastIndex = Math.max(this.state.lastIndex, w.snapshot.index);
-      }
-      if (w.batch) this.seg.lastCrc = w.batch.lastCrc;
-    }
+    for (const w of group) this.written(w);
   }
 
   private async writeAll(bufs: Buffer[], bytes: number): Promise<void> {
@@ -367,6 +372,11 @@ export class Wal {
       if (r.bytesWritten === 0) throw new Error('wal: write made no progress');
       bytesWritten += r.bytesWritten;
     }
+    this.advance(bytes);
+  }
+
+  /** The segment's end moves past bytes just written. */
+  private advance(bytes: number): void {
     this.seg.offset += bytes;
     this.stats.bytes += bytes;
   }
