@@ -2,7 +2,7 @@
 # scripts/rss.sh "<server command>" [label]: a member's memory after a fixed run, beside
 # its CPU and throughput. A fresh single member (anything taking etcd's flags: etcd-ts or
 # /usr/bin/etcd) on ports 32379/32380, then etcd's benchmark (BENCHMARK, default
-# /work/shared/perf/etcd-benchmark): put 256 B 256/16 ×40k, range 256/16 ×40k, watch
+# ../shared/perf/etcd-benchmark beside the checkout, else etcd-benchmark on PATH): put 256 B 256/16 ×40k, range 256/16 ×40k, watch
 # fan-out (10 streams × 10 watchers, 2000 puts); then put 1/1 ×2000 for its p50, after the
 # memory figures are read. Prints req/s per phase, RSS/RssAnon/RssFile in MiB idle (1 s
 # after ready), at the end and 5 s later, server CPU ms of the run and the busiest threads'.
@@ -15,7 +15,9 @@ for i in $(seq 100); do etcdctl --endpoints 127.0.0.1:32379 endpoint health >/de
 sleep 1
 st() { awk '/^VmRSS/{r=int($2/1024)} /^RssAnon/{a=int($2/1024)} /^RssFile/{f=int($2/1024)} END{printf "%d/%d/%d", r,a,f}' /proc/$p/status; }
 idle=$(st)
-B="timeout 120 nice -n 5 ${BENCHMARK:-/work/shared/perf/etcd-benchmark}"
+default_bench="$(cd "$(dirname "$0")/.." && pwd)/../shared/perf/etcd-benchmark"
+[ -x "$default_bench" ] || default_bench=etcd-benchmark
+B="timeout 120 nice -n 5 ${BENCHMARK:-$default_bench}"
 a=$(awk '{print $14+$15}' /proc/$p/stat)
 tcpu() { for t in /proc/$p/task/*; do echo "$(basename $t) $(awk '{print $14+$15}' $t/stat)"; done; }
 ta=$(tcpu)
