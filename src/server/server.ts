@@ -434,7 +434,8 @@ export class EtcdServer {
     const from = mvcc.consistentIndex();
     let applied = from;
     try {
-      this.applyEntriesAfter(entries, from, (index) => (applied = index));
+      // A watcher gets one response for all it matched in this batch.
+      this.watchHub.batch(() => this.applyEntriesAfter(entries, from, (index) => (applied = index)));
     } finally {
       if (applied > from) mvcc.setConsistentIndex(applied);
     }

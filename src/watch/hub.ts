@@ -4,6 +4,10 @@
 // A watcher whose stream is backed up when a live event arrives becomes unsynced
 // at that event's revision, so nothing is dropped, reordered or sent twice, and
 // a slow stream holds at most what its outlet accepted before saying "full".
+// Writes applied together (one batch of committed entries) reach each watcher as
+// one response holding all its events of the batch, as etcd's catch-up responses
+// hold several revisions: a fan-out sends a response per watcher per batch, not
+// per event, which is what keeps a busy watcher's client from falling behind.
 import type { Event } from '../pb/kv.js';
 import type { MvccStore } from '../mvcc/store.js';
 import { prevKvAt, readEvents } from './history.js';
@@ -34,6 +38,20 @@ export interface WatchHubStats {
   eventsSent: number;
 }
 
+/** A watcher's held events are sent early once they reach this many bytes of keys and values. */
+const HOLD_MAX_BYTES = 64 * 1024;
+/** …or this many events. */
+const HOLD_MAX_EVENTS = 256;
+
+/** Live events held for one watcher until the batch of writes ends. */
+interface Held {
+  events: Event[];
+  /** The first held revision: where the watcher resumes if its stream is backed up at the end. */
+  firstRev: number;
+  lastRev: number;
+  bytes: number;
+}
+
 const DEFAULTS = {
   progressIntervalMs: 10 * 60 * 1000,
   maxRequestBytes: 1.5 * 1024 * 1024,
@@ -55,6 +73,9 @@ export class WatchHub {
   private unsubscribe: () => void;
   private syncScheduled = false;
   private closed = false;
+  /** Depth of batch() calls; while above zero, live events are held per watcher. */
+  private batching = 0;
+  private readonly held = new Map<Watcher, Held>();
   private current: MvccStore;
 
   constructor(store: MvccStore, opts: WatchHubOptions = {}) {
@@ -100,6 +121,19 @@ export class WatchHub {
     for (const s of [...this.streams]) s.close();
     this.closed = true;
     this.unsubscribe();
+  }
+
+  /**
+   * Runs `apply` (which writes to the store) and then sends each synced watcher
+   * the events it matched as one response, whose revision is the last one's.
+   */
+  batch<T>(apply: () => T): T {
+    this.batching++;
+    try {
+      return apply();
+    } finally {
+      if (--this.batching === 0) this.releaseHeld();
+    }
   }
 
   /** @internal a new watcher: live at once if it wants nothing from history. */
@@ -194,14 +228,59 @@ export class WatchHub {
     if (fellBehind) this.scheduleSync();
   }
 
-  /** Sends a synced watcher its events of revision rev; false (and the watcher falls back to catching up) when its stream is backed up. */
+  /**
+   * Sends (or, inside batch(), holds) a synced watcher's events of revision rev; false
+   * (and the watcher falls back to catching up) when its stream is backed up.
+   */
   private deliverLive(w: Watcher, evs: Event[], rev: number): boolean {
     if (w.stream.blocked) {
-      this.setUnsynced(w, rev);
+      const h = this.held.get(w);
+      // Nothing held was sent: the catch-up starts at the first held revision.
+      if (h !== undefined) this.held.delete(w);
+      this.setUnsynced(w, h?.firstRev ?? rev);
       return false;
     }
-    w.stream.sendEvents(w, evs, rev);
-    w.minRev = rev + 1;
+    if (this.batching === 0) {
+      w.stream.sendEvents(w, evs, rev);
+      w.minRev = rev + 1;
+      return true;
+    }
+    let h = this.held.get(w);
+    if (h === undefined) {
+      h = { events: [], firstRev: rev, lastRev: rev, bytes: 0 };
+      this.held.set(w, h);
+    }
+    for (const ev of evs) {
+      h.events.push(ev);
+      h.bytes += eventBytes(ev);
+    }
+    h.lastRev = rev;
+    if (h.bytes >= HOLD_MAX_BYTES || h.events.length >= HOLD_MAX_EVENTS) return this.sendHeld(w, h);
+    return true;
+  }
+
+  /** The batch ended: every watcher still synced gets what was held for it. */
+  private releaseHeld(): void {
+    let fellBehind = false;
+    for (const [w, h] of this.held) {
+      // A watcher that left the synced set since (canceled, or its store replaced) resumes from minRev.
+      if (w.state !== 'synced') continue;
+      if (w.stream.blocked) {
+        this.setUnsynced(w, h.firstRev);
+        fellBehind = true;
+        continue;
+      }
+      fellBehind = !this.sendHeld(w, h) || fellBehind;
+    }
+    this.held.clear();
+    if (fellBehind) this.scheduleSync();
+  }
+
+  private sendHeld(w: Watcher, h: Held): boolean {
+    this.held.delete(w);
+    if (w.minRev > h.firstRev) throw new Error(`watch: held events from ${h.firstRev} for a watcher already at ${w.minRev}`);
+    w.stream.sendEvents(w, h.events, h.lastRev);
+    w.minRev = h.lastRev + 1;
     return true;
   }
 
@@ -274,6 +353,10 @@ export class WatchHub {
       }
     }
   }
+}
+
+function eventBytes(ev: Event): number {
+  return ev.kv.key.byteLength + ev.kv.value.byteLength + (ev.prevKv ? ev.prevKv.key.byteLength + ev.prevKv.value.byteLength : 0);
 }
 
 /** An event as a live watcher gets it: prev_kv only for watchers that asked, and never on a create. */

@@ -118,6 +118,71 @@ test('a backed-up stream stops taking live events and later catches up, in order
   hub.close();
 });
 
+
+test('writes applied in one batch reach each watcher as one response holding every revision, in order', () => {
+  const { hub, got, stream, put, del } = setup();
+  stream.watch({ key: b('a') });
+  stream.watch({ key: b('a'), rangeEnd: b('b'), prevKv: true });
+  stream.watch({ key: b('z') });
+  const created = got.length;
+  hub.batch(() => {
+    put('a', '1'); // 2
+    put('z', '1'); // 3
+    put('a', '2'); // 4
+    del('a'); // 5
+    assert.equal(got.length, created, 'held until the batch ends');
+  });
+  const responses = got.slice(created);
+  assert.deepEqual(
+    responses.map((r) => [r.watchId, r.revision, evs([r]).join(',')]),
+    [
+      [0, 5, 'P2:a,P4:a,D5:a'],
+      [1, 5, 'P2:a,P4:a,D5:a'],
+      [2, 3, 'P3:z'],
+    ],
+  );
+  // prev_kv as live: none on the create, the previous value on the later put and the delete.
+  assert.deepEqual(
+    responses[1]!.events.map((e) => (e.prevKv ? Buffer.from(e.prevKv.value).toString() : '-')),
+    ['-', '1', '2'],
+  );
+  // Outside a batch, each write is sent at once.
+  put('a', '3');
+  assert.deepEqual(evs(got.slice(created + 3)), ['P6:a', 'P6:a']);
+  hub.close();
+});
+
+test('a batch holds at most a bounded amount per watcher; a stream that backs up in a batch catches up from the first held revision', async () => {
+  const { hub, got, stream, put, setRoom } = setup();
+  stream.watch({ key: b('a') });
+  const created = got.length;
+  const big = 'v'.repeat(20 * 1024);
+  hub.batch(() => {
+    for (let i = 0; i < 4; i++) put('a', big); // 2..5: sent early once 64 KiB is held
+    put('a', 'small'); // 6
+  });
+  assert.deepEqual(
+    got.slice(created).map((r) => r.events.map((e) => e.kv.modRevision)),
+    [[2, 3, 4, 5], [6]],
+  );
+  const mark = got.length;
+  hub.batch(() => {
+    put('a', 'x'); // 7, held
+    setRoom(false);
+    stream.watch({ key: b('q') }); // its created response fills the outlet
+    put('a', 'y'); // 8: the stream is backed up, the watcher falls back to catching up from 7
+  });
+  assert.deepEqual(evs(got.slice(mark)), [], 'nothing held was sent');
+  assert.equal(hub.stats().unsynced, 1);
+  setRoom(true);
+  stream.drained();
+  for (let i = 0; i < 10; i++) await tick();
+  assert.deepEqual(
+    got.slice(mark).flatMap((r) => r.events.map((e) => e.kv.modRevision)),
+    [7, 8],
+  );
+  hub.close();
+});
 // etcd 3.6's tests/integration/v3_watch_test.go TestV3WatchProgressWaitsForSync: a request
 // made while a watcher catches up gets no answer (the client infers progress from events, or
 // asks again); once synced, the answer follows every event it covers.
