@@ -101,6 +101,9 @@ export function replayCommand(seed: number, size: number, profile: Profile, faul
   return `npm run robustness -- --seed ${seed} --histories 1 --members ${size} --profile ${profile.name} --failpoints ${fault.name} --rate ${a.rate} --edge-threads ${a.edgeThreads}${a.lossy ? '' : ' --lossy 0'}${a.pauses ? '' : ' --pauses 0'}`;
 }
 
+/** Lines of each member's log kept with a failed history. */
+const MEMBER_LOG_LINES = 300;
+
 export interface CampaignResult {
   total: Tally;
   /** Per cluster size, profile and fault, keyed by their line's text. */
@@ -155,9 +158,11 @@ export async function campaign(a: Args, log: (line: string) => void = console.lo
       if (failed) {
         mkdirSync(outDir, { recursive: true });
         const file = join(outDir, `history-${seed}.json`);
-        writeFileSync(file, JSON.stringify({ seed, size, profile: profile.name, fault: fault.name, outcome: r.outcome, problems, history: r.history }, null, 1));
+        // What each member said last: a member that stopped tells why only in its log.
+        const memberLogs = cluster.c.members.map((m) => m.logs().split('\n').slice(-MEMBER_LOG_LINES));
+        writeFileSync(file, JSON.stringify({ seed, size, profile: profile.name, fault: fault.name, outcome: r.outcome, problems, memberLogs, history: r.history }, null, 1));
         const cmd = replayCommand(seed, size, profile, fault, a);
-        const text = `seed=${seed} ${cell}\n  ${problems.slice(0, 10).join('\n  ')}\n  history: ${file}\n  replay: ${cmd}`;
+        const text = `seed=${seed} ${cell}\n  ${problems.slice(0, 10).join('\n  ')}\n  history (and the members' last log lines): ${file}\n  replay: ${cmd}`;
         failures.push(text);
         log(`  ${text}`);
         // A cluster that failed a check is not trusted with the next history.
