@@ -57,6 +57,12 @@ function toMetadata(fields: readonly string[]): Metadata {
   return md;
 }
 
+// Why a call ended early, shared by every call: a client that cancels (every
+// clientv3 KeepAliveOnce ends its stream so) should not cost a stack capture.
+const CANCELED = new EtcdError(GrpcCode.Canceled, 'context canceled');
+const DEADLINE_EXCEEDED = new EtcdError(GrpcCode.DeadlineExceeded, 'context deadline exceeded');
+const TRANSPORT_CLOSING = new EtcdError(GrpcCode.Unavailable, 'transport is closing');
+
 export class ServerCall extends EventEmitter implements BidiStream<unknown, unknown>, MessageSink, StreamSink {
   readonly deadline?: number;
   private controller?: AbortController;
@@ -196,7 +202,7 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
     if (!this.finished) {
       this.finished = true;
       this.reader.stop();
-      this.cancel(new EtcdError(GrpcCode.Canceled, 'context canceled'));
+      this.cancel(CANCELED);
       this.onDone?.(this);
     }
   }
@@ -307,14 +313,14 @@ export class ServerCall extends EventEmitter implements BidiStream<unknown, unkn
   private expire(): void {
     this.timer = undefined;
     if (this.finished) return;
-    this.cancel(new EtcdError(GrpcCode.DeadlineExceeded, 'context deadline exceeded'));
+    this.cancel(DEADLINE_EXCEEDED);
     this.finish(GrpcCode.DeadlineExceeded, 'context deadline exceeded');
   }
 
   /** Called by the server on shutdown: the handler is told to stop and the client gets Unavailable. */
   shutdown(): void {
     if (this.finished) return;
-    this.cancel(new EtcdError(GrpcCode.Unavailable, 'transport is closing'));
+    this.cancel(TRANSPORT_CLOSING);
     this.finish(GrpcCode.Unavailable, 'transport is closing');
   }
 
