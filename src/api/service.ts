@@ -2,7 +2,7 @@
 // codecs come from the .proto, and every call is counted under etcd's gRPC metrics,
 // its messages' bytes and its client's API version as etcd's v3rpc layer counts them.
 import { codec, serviceMethods } from '../pb/codec.js';
-import type { MethodDef, CallContext } from '../grpc/types.js';
+import type { BidiStream, MethodDef, CallContext } from '../grpc/types.js';
 import { EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { grpcCodeName, type GrpcMetrics } from '../metrics/edge.js';
 import type { Behaviour, EtcdRelease } from '../version/index.js';
@@ -27,13 +27,16 @@ export function servedBy<T>(release: EtcdRelease, service: string, defs: Record<
 export type UnaryImpl = (req: any, call: CallContext) => unknown | Promise<unknown>;
 export type StreamImpl = (stream: any) => void | Promise<void>;
 
-/** A unary handler that takes its request and gives its response as protobuf bytes. */
+/** A handler that takes its requests and gives its responses as protobuf bytes. */
 export interface EncodedImpl {
-  encoded: (req: Uint8Array, call: CallContext) => Promise<Uint8Array>;
+  encoded: ((req: Uint8Array, call: CallContext) => Promise<Uint8Array>) | ((stream: BidiStream<Uint8Array, Uint8Array>) => void);
 }
 
-/** Marks a handler as taking and giving wire bytes: no codec runs on this side. */
-export const encoded = (fn: EncodedImpl['encoded']): EncodedImpl => ({ encoded: fn });
+/** Marks a unary handler as taking and giving wire bytes: no codec runs on this side. */
+export const encoded = (fn: (req: Uint8Array, call: CallContext) => Promise<Uint8Array>): EncodedImpl => ({ encoded: fn });
+
+/** The same for a bidi stream's handler: its messages both ways are wire bytes. */
+export const encodedStream = (fn: (stream: BidiStream<Uint8Array, Uint8Array>) => void): EncodedImpl => ({ encoded: fn });
 
 const passThrough = (b: Uint8Array) => b;
 

@@ -89,8 +89,11 @@ export interface WatchPort {
 export interface LeasePort {
   leaseGrant(req: leasepb.LeaseGrantRequest, who: Credentials): Promise<leasepb.LeaseGrantResponse>;
   leaseRevoke(req: leasepb.LeaseRevokeRequest, who: Credentials): Promise<leasepb.LeaseRevokeResponse>;
-  /** One keep-alive: TTL 0 for a lease that does not exist. */
-  leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest, who: Credentials): Promise<leasepb.LeaseKeepAliveResponse>;
+  /**
+   * One keep-alive, its request and response as protobuf bytes (every lease holder
+   * sends these, often over a stream of their own): TTL 0 for a lease that does not exist.
+   */
+  leaseKeepAlive(req: Encoded<leasepb.LeaseKeepAliveRequest>, who: Credentials): Promise<Encoded<leasepb.LeaseKeepAliveResponse>>;
   /** TTL -1 for a lease that does not exist. */
   leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest, who: Credentials): Promise<leasepb.LeaseTimeToLiveResponse>;
   leaseLeases(who: Credentials): Promise<leasepb.LeaseLeasesResponse>;

@@ -1,4 +1,4 @@
-// The hot calls of the member port (Range, Put, DeleteRange, Txn) and their answers
+// The hot calls of the member port (Range, Put, DeleteRange, Txn, LeaseKeepAlive) and their answers
 // cross between threads packed into one byte buffer per turn, moved rather than
 // copied: a structured clone of a request object costs several microseconds on each
 // side, while these records are the request's own protobuf bytes behind a few
@@ -18,7 +18,7 @@ export enum PackedKind {
 }
 
 /** The packed methods, by their number on the wire. */
-export const PACKED_METHODS = ['range', 'put', 'deleteRange', 'txn'] as const;
+export const PACKED_METHODS = ['range', 'put', 'deleteRange', 'txn', 'leaseKeepAlive'] as const;
 export type PackedMethod = (typeof PACKED_METHODS)[number];
 const METHOD_CODE = new Map<string, number>(PACKED_METHODS.map((m, i) => [m, i]));
 

@@ -151,7 +151,7 @@ export class RemotePort {
       },
       leaseGrant: c('leaseGrant'),
       leaseRevoke: c('leaseRevoke'),
-      leaseKeepAlive: c('leaseKeepAlive'),
+      leaseKeepAlive: (req: Uint8Array, who: Credentials) => this.packedCall('leaseKeepAlive', req, who),
       leaseTimeToLive: c('leaseTimeToLive'),
       leaseLeases: c('leaseLeases'),
       memberList: c('memberList'),

@@ -19,7 +19,7 @@ import type {
 import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { codec, isTooDeep } from '../pb/codec.js';
-import { decodePutRequest, decodeRangeRequest, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
+import { decodeLeaseKeepAliveRequest, decodePutRequest, decodeRangeRequest, encodeLeaseKeepAliveResponse, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
 import { encodeWatchResponse } from '../pb/watch-wire.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
@@ -198,7 +198,8 @@ export class ServerPort implements MemberPort {
     return this.s.leaseRevoke(req, ai);
   }
 
-  async leaseKeepAlive(req: leasepb.LeaseKeepAliveRequest, c: Credentials): Promise<leasepb.LeaseKeepAliveResponse> {
+  async leaseKeepAlive(bytes: Uint8Array, c: Credentials): Promise<Uint8Array> {
+    const req = unmarshal(decodeLeaseKeepAliveRequest, bytes);
     // etcd 3.6's checkLeaseRenew: a user who may write every key of the lease (or root).
     if (this.everyEndpoint) {
       this.checked(c, (ai) => {
@@ -215,7 +216,7 @@ export class ServerPort implements MemberPort {
       if (err !== Errors.LeaseNotFound) throw err;
       ttl = 0;
     }
-    return { header, ID: req.ID, TTL: ttl };
+    return encodeLeaseKeepAliveResponse({ header, ID: req.ID, TTL: ttl });
   }
 
   async leaseTimeToLive(req: leasepb.LeaseTimeToLiveRequest, c: Credentials): Promise<leasepb.LeaseTimeToLiveResponse> {

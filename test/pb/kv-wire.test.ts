@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codec } from '../../src/pb/codec.js';
-import { decodePutRequest, decodeRangeRequest, encodePutResponse, encodeRangeResponse } from '../../src/pb/kv-wire.js';
+import { decodeLeaseKeepAliveRequest, decodePutRequest, decodeRangeRequest, encodeLeaseKeepAliveResponse, encodePutResponse, encodeRangeResponse } from '../../src/pb/kv-wire.js';
+import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from '../../src/pb/lease.js';
 import { encodeKeyValue } from '../../src/pb/keyvalue.js';
 import type { KeyValue, PutRequest, PutResponse, RangeRequest, RangeResponse, ResponseHeader } from '../../src/pb/kv.js';
 import { mulberry32 } from '../helpers/rng.js';
@@ -12,6 +13,8 @@ const putReq = codec<PutRequest>('etcdserverpb.PutRequest');
 const rangeReq = codec<RangeRequest>('etcdserverpb.RangeRequest');
 const putResp = codec<PutResponse>('etcdserverpb.PutResponse');
 const rangeResp = codec<RangeResponse>('etcdserverpb.RangeResponse');
+const kaReq = codec<LeaseKeepAliveRequest>('etcdserverpb.LeaseKeepAliveRequest');
+const kaResp = codec<LeaseKeepAliveResponse>('etcdserverpb.LeaseKeepAliveResponse');
 
 type Rng = () => number;
 const int = (r: Rng, max: number) => Math.floor(r() * max);
@@ -80,4 +83,19 @@ test('PutResponse and RangeResponse encode to what the reflection codec reads ba
     // The stored bytes of the same key-values give the same message.
     assert.deepEqual(rangeResp.decode(Buffer.from(encodeRangeResponse({ ...q, kvs: [] }, kvs.map(encodeKeyValue)))), want);
   }
+});
+
+test('LeaseKeepAlive: the request decodes and the response encodes as the reflection codec does', () => {
+  const r = mulberry32(41);
+  for (let i = 0; i < 1000; i++) {
+    const req = Buffer.concat([kaReq.encode({ ID: i64id(r) }), unknownFields(r)]);
+    assert.deepEqual(decodeLeaseKeepAliveRequest(req), kaReq.decode(req));
+    const resp: LeaseKeepAliveResponse = { header: header(r), ID: i64id(r), TTL: [0, 1, int(r, 1e6), 9_000_000_000][int(r, 4)]! };
+    if (r() < 0.1) delete resp.header;
+    const ours = Buffer.from(encodeLeaseKeepAliveResponse(resp));
+    assert.deepEqual(kaResp.decode(ours), kaResp.decode(kaResp.encode(resp)));
+  }
+  // A request cut inside its ID is refused.
+  const full = kaReq.encode({ ID: (1n << 62n) + 3n });
+  assert.throws(() => decodeLeaseKeepAliveRequest(full.subarray(0, 3)));
 });
