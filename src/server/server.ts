@@ -671,9 +671,12 @@ export class EtcdServer {
     // and a read between two batches would see neither the old state nor the new.
     let installed!: () => void;
     this.installing = new Promise<void>((r) => (installed = r));
+    // Watch catch-up reads the backend too: it waits for the new store (restore) as well.
+    this.watchHub.freeze();
     try {
       await this.installSnapshotBackend(snap);
     } finally {
+      this.watchHub.thaw();
       this.installing = undefined;
       installed();
     }

@@ -76,6 +76,8 @@ export class WatchHub {
   /** Depth of batch() calls; while above zero, live events are held per watcher. */
   private batching = 0;
   private readonly held = new Map<Watcher, Held>();
+  /** A snapshot install is rewriting the store's backend: catch-up reads wait for restore() or thaw(). */
+  private frozen = false;
   private current: MvccStore;
 
   constructor(store: MvccStore, opts: WatchHubOptions = {}) {
@@ -96,12 +98,30 @@ export class WatchHub {
    */
   restore(store: MvccStore): void {
     if (this.closed) throw new Error('watch: hub is closed');
+    this.frozen = false;
     this.unsubscribe();
     this.current = store;
     this.unsubscribe = store.onWrite((events, rev) => this.notify(events, rev));
     const synced: Watcher[] = [];
     this.synced.forEach((w) => synced.push(w));
     for (const w of synced) this.setUnsynced(w, w.minRev);
+    this.scheduleSync();
+  }
+
+  /**
+   * The store's backend is about to be replaced under it (a snapshot install, written a
+   * batch at a time): until restore() or thaw(), no catch-up reads it. A read in between
+   * would see neither the old history nor the new, and a watcher would be moved past
+   * revisions it was never sent.
+   */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** The install ended without a new store (it failed): catch-up resumes on the current one. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
     this.scheduleSync();
   }
 
@@ -289,7 +309,8 @@ export class WatchHub {
     this.syncScheduled = true;
     setImmediate(() => {
       this.syncScheduled = false;
-      if (!this.closed) this.syncRound();
+      // restore() or thaw() schedules the round again.
+      if (!this.closed && !this.frozen) this.syncRound();
     });
   }
 
