@@ -23,11 +23,18 @@ test('Txn{delete from "a" to the end, put k ignore_value}: key not found, nothin
       ],
     };
     await assert.rejects(kv.txn(req), (err: any) => err.code === 3 && err.details === 'etcdserver: key not found');
-    // The same entry reached every member's log; a write after it proves each applied it (and the next).
+    // The same entry reached every member's log; a write after it, once a member has applied
+    // it, proves that member applied the txn's entry too.
     const next = await kv.put({ key: b('after'), value: b('x') });
-    assert.equal(Number(next.header.revision), Number(before.header.revision) + 1, 'the failed txn took no revision');
+    const rev = Number(next.header.revision);
+    assert.equal(rev, Number(before.header.revision) + 1, 'the failed txn took no revision');
     for (const cl of clients) {
-      const r = await cl.kv.range({ key: b('\0'), rangeEnd: b('\0'), serializable: true });
+      // A follower's serializable read may come before it applies the write: wait (bounded) for it.
+      let r = await cl.kv.range({ key: b('\0'), rangeEnd: b('\0'), serializable: true });
+      for (let i = 0; i < 100 && Number(r.header.revision) < rev; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        r = await cl.kv.range({ key: b('\0'), rangeEnd: b('\0'), serializable: true });
+      }
       assert.deepEqual(
         r.kvs.map((x: any) => [String(x.key), String(x.value), Number(x.version)]),
         [['a', '1', 1], ['after', 'x', 1], ['k', 'v', 1]],
