@@ -254,10 +254,7 @@ export class WatchHub {
    */
   private deliverLive(w: Watcher, evs: Event[], rev: number): boolean {
     if (w.stream.blocked) {
-      const h = this.held.get(w);
-      // Nothing held was sent: the catch-up starts at the first held revision.
-      if (h !== undefined) this.held.delete(w);
-      this.setUnsynced(w, h?.firstRev ?? rev);
+      this.fallBehind(w, this.held.get(w)?.firstRev ?? rev);
       return false;
     }
     if (this.batching === 0) {
@@ -275,8 +272,14 @@ export class WatchHub {
       h.bytes += eventBytes(ev);
     }
     h.lastRev = rev;
-    if (h.bytes >= HOLD_MAX_BYTES || h.events.length >= HOLD_MAX_EVENTS) return this.sendHeld(w, h);
+    if (h.bytes >= HOLD_MAX_BYTES || h.events.length >= HOLD_MAX_EVENTS) this.sendHeld(w, h);
     return true;
+  }
+
+  /** Its stream is backed up: nothing held for the watcher was sent, so it catches up from `fromRev`. */
+  private fallBehind(w: Watcher, fromRev: number): void {
+    this.held.delete(w);
+    this.setUnsynced(w, fromRev);
   }
 
   /** The batch ended: every watcher still synced gets what was held for it. */
@@ -286,22 +289,21 @@ export class WatchHub {
       // A watcher that left the synced set since (canceled, or its store replaced) resumes from minRev.
       if (w.state !== 'synced') continue;
       if (w.stream.blocked) {
-        this.setUnsynced(w, h.firstRev);
+        this.fallBehind(w, h.firstRev);
         fellBehind = true;
-        continue;
+      } else {
+        this.sendHeld(w, h);
       }
-      fellBehind = !this.sendHeld(w, h) || fellBehind;
     }
     this.held.clear();
     if (fellBehind) this.scheduleSync();
   }
 
-  private sendHeld(w: Watcher, h: Held): boolean {
+  private sendHeld(w: Watcher, h: Held): void {
     this.held.delete(w);
     if (w.minRev > h.firstRev) throw new Error(`watch: held events from ${h.firstRev} for a watcher already at ${w.minRev}`);
     w.stream.sendEvents(w, h.events, h.lastRev);
     w.minRev = h.lastRev + 1;
-    return true;
   }
 
   private scheduleSync(): void {
