@@ -37,6 +37,19 @@ function quoteChar(c: string): string {
 type Frame = { kind: 'array'; out: JsonValue[] } | { kind: 'object'; out: { [k: string]: JsonValue }; key?: string };
 
 /**
+ * A string value's text as written (the bytes between its quotes, as latin1), kept
+ * only where it differs from the decoded string (escapes, bytes past ASCII): jsonpb
+ * reads a quoted number by dropping the quotes from the bytes written, so `"\u0031"`
+ * is not 1 to it. Keyed by the containing object or array, then the key or index.
+ */
+const WRITTEN = new WeakMap<object, Map<string | number, string>>();
+
+/** A string member's text as written, where it differs from its decoded value. */
+export function writtenText(container: object, key: string | number): string | undefined {
+  return WRITTEN.get(container)?.get(key);
+}
+
+/**
  * Parses the first JSON value of `text`. `mode` 'decoder' reads as json.Decoder
  * (trailing text ignored, a cut value is "unexpected EOF"); 'unmarshal' as
  * json.Unmarshal (trailing text refused, "unexpected end of JSON input").
@@ -86,8 +99,11 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
     }
     return new JsonNumber(text.slice(s, i));
   };
+  /** The last string's text as written, when it differs from its value. */
+  let written: string | undefined;
   const string = (): string => {
     i++; // the opening quote
+    const start = i;
     let out = '';
     let from = i;
     for (;;) {
@@ -95,6 +111,8 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
       const c = text[i]!;
       if (c === '"') {
         out += utf8(text.slice(from, i++));
+        const raw = text.slice(start, i - 1);
+        written = raw === out ? undefined : raw;
         return out;
       }
       if (c < ' ') throw bad(i, 'in string literal');
@@ -131,8 +149,13 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
       result = v;
       return true;
     }
+    const key = top.kind === 'array' ? top.out.length : top.key!;
     if (top.kind === 'array') top.out.push(v);
     else top.out[top.key!] = v;
+    if (typeof v === 'string' && written !== undefined) {
+      const m = WRITTEN.get(top.out) ?? new Map<string | number, string>();
+      WRITTEN.set(top.out, m.set(key, written));
+    }
     return false;
   };
 

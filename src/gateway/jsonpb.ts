@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type * as PB from 'protobufjs';
 import { MAX_MESSAGE_DEPTH } from '../pb/codec.js';
 import { Errors } from '../rpctypes/errors.js';
-import { goBase64, goInteger, goKind, JsonNumber, parseGoJson, type JsonValue } from './go-json.js';
+import { goBase64, goInteger, goKind, JsonNumber, parseGoJson, writtenText, type JsonValue } from './go-json.js';
 
 const require = createRequire(import.meta.url);
 const protobuf: typeof PB = require('protobufjs');
@@ -43,8 +43,12 @@ const INT_WIDTH: Record<string, 'int64' | 'uint64' | 'int32' | 'uint32'> = {
   int32: 'int32', sint32: 'int32', sfixed32: 'int32', uint32: 'uint32', fixed32: 'uint32',
 };
 
-/** One field's JSON value as jsonpb reads it into the Go field, for protobufjs's fromObject. */
-function scalar(f: PB.Field, v: JsonValue): unknown {
+/**
+ * One field's JSON value as jsonpb reads it into the Go field, for protobufjs's fromObject.
+ * `written`: a string value's text as written, where it differs from the decoded one;
+ * a quoted number is read from it, as jsonpb drops the quotes from the bytes.
+ */
+function scalar(f: PB.Field, v: JsonValue, written: string | undefined): unknown {
   const e = f.resolvedType instanceof protobuf.Enum ? f.resolvedType : undefined;
   if (e) {
     if (typeof v === 'string') {
@@ -55,7 +59,7 @@ function scalar(f: PB.Field, v: JsonValue): unknown {
     return Number(goInteger(v, 'int32', goEnumName(e)));
   }
   const width = INT_WIDTH[f.type];
-  if (width) return goInteger(v, width).toString();
+  if (width) return goInteger(typeof v === 'string' ? (written ?? v) : v, width).toString();
   switch (f.type) {
     case 'bytes':
       // encoding/json takes a []byte as base64 text, or as an array of byte values.
@@ -70,7 +74,7 @@ function scalar(f: PB.Field, v: JsonValue): unknown {
       return v;
     default: {
       // Floating point: a number, or one quoted.
-      const num = typeof v === 'string' ? parseGoJson(v, 'unmarshal') : v;
+      const num = typeof v === 'string' ? parseGoJson(written ?? v, 'unmarshal') : v;
       if (!(num instanceof JsonNumber)) throw new JsonInputError(`json: cannot unmarshal ${goKind(num)} into Go value of type float64`);
       return Number(num.literal);
     }
@@ -107,8 +111,8 @@ function normalize(type: PB.Type, value: JsonValue, depth = 0): Record<string, u
     const v = value[name]!;
     if (v === null) continue;
     const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
-    if (f.repeated) out[f.name] = array(v).map((x) => (sub ? normalize(sub, x, depth + 1) : x === null ? zero(f) : scalar(f, x)));
-    else out[f.name] = sub ? normalize(sub, v, depth + 1) : scalar(f, v);
+    if (f.repeated) out[f.name] = array(v).map((x, k, all) => (sub ? normalize(sub, x, depth + 1) : x === null ? zero(f) : scalar(f, x, writtenText(all, k))));
+    else out[f.name] = sub ? normalize(sub, v, depth + 1) : scalar(f, v, writtenText(value, name));
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goBase64, goInteger, JsonNumber, parseGoJson } from '../../src/gateway/go-json.js';
 import { JsonValueSplitter, ScalarValue, StrayClose } from '../../src/gateway/json-stream.js';
+import { jsonToBinary, methodTypes } from '../../src/gateway/jsonpb.js';
 
 const err = (f: () => unknown) => {
   try {
@@ -90,4 +91,18 @@ test("a quoted integer cut inside a number or literal: json.Unmarshal meets the 
   // A body read by json.Decoder that stops there is only cut short.
   assert.equal(err(() => parseGoJson('{"ID":0e')), 'unexpected EOF');
   assert.equal(err(() => parseGoJson('{"ID":tr')), 'unexpected EOF');
+});
+
+test('a quoted number is read from its bytes as written, as jsonpb drops the quotes from them: escapes and bytes past ASCII are not digits', () => {
+  // etcd 3.4.23's answers on /v3/kv/range.
+  const { reqType } = methodTypes('etcdserverpb.KV', 'Range');
+  const range = (body: string) => err(() => jsonToBinary(reqType, parseGoJson(Buffer.from(body).toString('latin1'))));
+  assert.equal(range('{"key":"YQ==","limit":"\\u0031"}'), "invalid character '\\\\' looking for beginning of value");
+  assert.equal(range('{"key":"YQ==","revision":"\\u00312"}'), "invalid character '\\\\' looking for beginning of value");
+  assert.equal(range('{"key":"YQ==","limit":"1\\n"}'), "invalid character '\\\\' after top-level value");
+  assert.equal(range('{"key":"YQ==","limit":"1é"}'), "invalid character 'Ã' after top-level value");
+  // Escapes elsewhere are decoded as before: in the key's base64 and in an object key.
+  assert.doesNotThrow(() => jsonToBinary(reqType, parseGoJson('{"key":"YQ\\u003d\\u003d","\\u006cimit":"1"}')));
+  const decoded = reqType.decode(jsonToBinary(reqType, parseGoJson('{"key":"YQ\\u003d\\u003d","\\u006cimit":"7"}'))) as unknown as { key: Uint8Array; limit: unknown };
+  assert.deepEqual([Buffer.from(decoded.key).toString(), String(decoded.limit)], ['a', '7']);
 });
