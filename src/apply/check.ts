@@ -8,15 +8,21 @@ import { Errors } from '../rpctypes/errors.js';
 export interface CheckLimits {
   /** etcd's --max-txn-ops (default 128). */
   maxTxnOps: number;
+  /**
+   * Whether a sort order outside the enum is refused (etcd 3.5+, the default). etcd 3.4
+   * takes it and answers in key order, unsorted; a sort target outside the enum is
+   * refused either way (3.4 panics on it, taking the member down).
+   */
+  sortOrderChecked?: boolean;
 }
 
 /** Checks one request given as a RequestOp (exactly the field of its kind set). */
 export function checkRequest(req: RequestOp, limits: CheckLimits): void {
-  if (req.requestRange) return checkRangeRequest(req.requestRange);
+  if (req.requestRange) return checkRangeRequest(req.requestRange, limits.sortOrderChecked);
   if (req.requestPut) return checkPutRequest(req.requestPut);
   if (req.requestDeleteRange) return checkDeleteRequest(req.requestDeleteRange);
   if (req.requestTxn) {
-    checkTxnRequest(req.requestTxn, limits.maxTxnOps);
+    checkTxnRequest(req.requestTxn, limits.maxTxnOps, limits.sortOrderChecked);
     checkIntervals(req.requestTxn.success);
     checkIntervals(req.requestTxn.failure);
     return;
@@ -24,9 +30,9 @@ export function checkRequest(req: RequestOp, limits: CheckLimits): void {
   throw Errors.KeyNotFound;
 }
 
-export function checkRangeRequest(r: RangeRequest): void {
+export function checkRangeRequest(r: RangeRequest, sortOrderChecked = true): void {
   if (r.key.byteLength === 0) throw Errors.EmptyKey;
-  if (!(r.sortOrder in SortOrder) || !(r.sortTarget in SortTarget)) throw Errors.InvalidSortOption;
+  if ((sortOrderChecked && !(r.sortOrder in SortOrder)) || !(r.sortTarget in SortTarget)) throw Errors.InvalidSortOption;
 }
 
 export function checkPutRequest(r: PutRequest): void {
@@ -40,19 +46,19 @@ export function checkDeleteRequest(r: DeleteRangeRequest): void {
 }
 
 /** The txn's own shape; the duplicate-key rule is checkIntervals, applied to the top-level branches. */
-export function checkTxnRequest(r: TxnRequest, maxTxnOps: number): void {
+export function checkTxnRequest(r: TxnRequest, maxTxnOps: number, sortOrderChecked = true): void {
   const opc = Math.max(r.compare.length, r.success.length, r.failure.length);
   if (opc > maxTxnOps) throw Errors.TooManyOps;
   for (const c of r.compare) if (c.key.byteLength === 0) throw Errors.EmptyKey;
-  for (const u of r.success) checkRequestOp(u, maxTxnOps - opc);
-  for (const u of r.failure) checkRequestOp(u, maxTxnOps - opc);
+  for (const u of r.success) checkRequestOp(u, maxTxnOps - opc, sortOrderChecked);
+  for (const u of r.failure) checkRequestOp(u, maxTxnOps - opc, sortOrderChecked);
 }
 
-function checkRequestOp(u: RequestOp, maxTxnOps: number): void {
-  if (u.requestRange) return checkRangeRequest(u.requestRange);
+function checkRequestOp(u: RequestOp, maxTxnOps: number, sortOrderChecked: boolean): void {
+  if (u.requestRange) return checkRangeRequest(u.requestRange, sortOrderChecked);
   if (u.requestPut) return checkPutRequest(u.requestPut);
   if (u.requestDeleteRange) return checkDeleteRequest(u.requestDeleteRange);
-  if (u.requestTxn) return checkTxnRequest(u.requestTxn, maxTxnOps);
+  if (u.requestTxn) return checkTxnRequest(u.requestTxn, maxTxnOps, sortOrderChecked);
   throw Errors.KeyNotFound;
 }
 

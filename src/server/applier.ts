@@ -2,7 +2,7 @@
 // the waiting proposer. Errors that etcd returns from apply (compacted revision,
 // missing key for ignore_value, missing lease…) are results, not failures: every
 // member applies the same entry to the same effect, and the log moves on.
-import { KvApplier, checkRequest } from '../apply/index.js';
+import { KvApplier, checkRequest, type CheckLimits } from '../apply/index.js';
 import type { MvccStore } from '../mvcc/index.js';
 import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
@@ -42,7 +42,7 @@ export class Applier {
   }
 
   /** etcd's pre-proposal checks: bad requests never reach the log. */
-  check(req: ApplyRequest, limits: { maxTxnOps: number }): void {
+  check(req: ApplyRequest, limits: CheckLimits): void {
     if (req.range) checkRequest({ requestRange: req.range }, limits);
     else if (req.put) checkRequest({ requestPut: req.put }, limits);
     else if (req.deleteRange) checkRequest({ requestDeleteRange: req.deleteRange }, limits);

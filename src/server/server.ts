@@ -23,6 +23,7 @@ import { Wait } from './wait.js';
 import { RequestIdGenerator, clusterId as deriveClusterId, memberId as deriveMemberId, hex } from './ids.js';
 import { openStorage, type MemberStorage } from './storage.js';
 import { Applier, refusedWhileCorrupt, type ApplyRequest, type ApplyResult } from './applier.js';
+import type { CheckLimits } from '../apply/index.js';
 import { DEFAULT_QUOTA_BACKEND_BYTES, type ServerOptions } from './options.js';
 import { EtcdRelease, parseClusterVersion, parseSemver, compareSemver, minorOf, type Semver } from '../version/index.js';
 import { ClusterVersionMonitor, allowedDowngradeVersion, wantedStorageVersion, type DowngradeInfo, type MemberVersions } from './cluster-version.js';
@@ -72,6 +73,8 @@ export class EtcdServer {
   readonly membership: Membership;
   /** The etcd release this member reports and behaves as. */
   readonly release: EtcdRelease;
+  /** The request checks made before proposing, as this release makes them. */
+  private readonly checkLimits: CheckLimits;
   /** Watchers over the member's MVCC store (etcd's watchable store). */
   watchHub!: WatchHub;
   private host!: RaftHost;
@@ -125,6 +128,7 @@ export class EtcdServer {
     this.clusterId = ids.clusterId;
     this.membership = membership;
     this.release = opts.release ?? EtcdRelease.default();
+    this.checkLimits = { maxTxnOps: opts.maxTxnOps, sortOrderChecked: this.release.has('sortOrderCheck') };
     this.reqIds = new RequestIdGenerator(this.id, Date.now());
     // etcd: 5 s plus twice the election timeout.
     this.requestTimeoutMs = 5000 + 2 * opts.electionTimeoutMs;
@@ -862,7 +866,7 @@ export class EtcdServer {
   /** etcd's etcd_mvcc_*_total: requests applied to the store by kind. */
   /** With `raw`, see KvApplier.range: the key-values may come as stored bytes. */
   async range(req: kv.RangeRequest, opts?: { raw?: boolean }): Promise<kv.RangeResponse & { raw?: Uint8Array[] }> {
-    this.applier.check({ range: req }, this.opts);
+    this.applier.check({ range: req }, this.checkLimits);
     if (!req.serializable) await this.linearizableReadNotify();
     if (this.installing) await this.installing;
     const started = performance.now();
@@ -881,7 +885,7 @@ export class EtcdServer {
   }
 
   async put(req: kv.PutRequest, ai?: AuthInfo): Promise<kv.PutResponse> {
-    this.applier.check({ put: req }, this.opts);
+    this.applier.check({ put: req }, this.checkLimits);
     await this.checkQuota({ put: req });
     const r = this.unwrap<kv.PutResponse>(await this.propose({ put: req }, ai));
     r.header = this.header(r.header?.revision);
@@ -889,14 +893,14 @@ export class EtcdServer {
   }
 
   async deleteRange(req: kv.DeleteRangeRequest, ai?: AuthInfo): Promise<kv.DeleteRangeResponse> {
-    this.applier.check({ deleteRange: req }, this.opts);
+    this.applier.check({ deleteRange: req }, this.checkLimits);
     const r = this.unwrap<kv.DeleteRangeResponse>(await this.propose({ deleteRange: req }, ai));
     r.header = this.header(r.header?.revision);
     return r;
   }
 
   async txn(req: kv.TxnRequest, ai?: AuthInfo): Promise<kv.TxnResponse> {
-    this.applier.check({ txn: req }, this.opts);
+    this.applier.check({ txn: req }, this.checkLimits);
     if (isReadOnlyTxn(req)) {
       // etcd serves read-only txns like ranges: a ReadIndex round, then locally.
       if (!req.success.concat(req.failure).every((op) => op.requestRange?.serializable)) await this.linearizableReadNotify();

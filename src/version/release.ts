@@ -17,6 +17,8 @@ export const INTRODUCED = {
   authStatusRpc: ['3.5.0'],
   /** KV.RangeStream. */
   rangeStreamRpc: ['3.7.0'],
+  /** A Range whose sort order is outside the enum is refused ("invalid sort option"); before, answered unsorted. */
+  sortOrderCheck: ['3.5.0'],
   /**
    * AuthUserAddRequest/AuthUserChangePasswordRequest.hashedPassword: the API layer hashes a
    * password before the log; a password change without a password stores the client's hash.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkRequest } from '../../src/apply/check.js';
-import { CompareResult as R, CompareTarget as T, type SortOrder } from '../../src/pb/kv.js';
+import { CompareResult as R, CompareTarget as T, type SortOrder, type SortTarget } from '../../src/pb/kv.js';
 import { Errors } from '../../src/rpctypes/errors.js';
 import { cmp, delReq, opDel, opPut, opRange, opTxn, putReq, rangeReq, txnReq } from './reqs.js';
 
@@ -18,6 +18,14 @@ test('single requests: empty key, ignore_value with value, ignore_lease with lea
   assert.throws(check(opRange(rangeReq('k', { sortOrder: 7 as SortOrder }))), is(Errors.InvalidSortOption));
   assert.throws(check({}), is(Errors.KeyNotFound));
   check(opPut(putReq('k', '', { ignoreValue: true, ignoreLease: true })))();
+});
+
+test("etcd 3.4's checks (sortOrderChecked false): any sort order passes, a sort target outside the enum does not, in a txn too", () => {
+  const as34 = (op: Parameters<typeof checkRequest>[0]) => () => checkRequest(op, { maxTxnOps: 4, sortOrderChecked: false });
+  as34(opRange(rangeReq('k', { sortOrder: 7 as SortOrder })))();
+  as34(opTxn(txnReq([], [opRange(rangeReq('k', { sortOrder: -1 as SortOrder }))])))();
+  assert.throws(as34(opRange(rangeReq('k', { sortTarget: 9 as SortTarget }))), is(Errors.InvalidSortOption));
+  assert.throws(check(opTxn(txnReq([], [opRange(rangeReq('k', { sortOrder: 7 as SortOrder }))]))), is(Errors.InvalidSortOption));
 });
 
 test('txn: op count, compare keys, nested checks', () => {

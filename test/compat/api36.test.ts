@@ -36,6 +36,20 @@ function caller(m: Member): { call: Call; close(): void } {
   return { call, close: () => clients.forEach((c) => c.close()) };
 }
 
+/** Keys b, a, c, then a again: a at version 2, b and c at 1. */
+async function putSortKeys(c: ReturnType<typeof caller>): Promise<void> {
+  for (const [k, v] of [['b', '1'], ['a', '1'], ['c', '1'], ['a', '2']]) await c.call('KV', 'Put', { key: Buffer.from(k), value: Buffer.from(v) });
+}
+
+/** Range [a, d) with the sort options given: the keys answered and `more`, or the error. */
+function sortedRange(c: ReturnType<typeof caller>, opts: Msg): Promise<unknown> {
+  const r = c.call('KV', 'Range', { key: Buffer.from('a'), rangeEnd: Buffer.from('d'), ...opts });
+  return r.then(
+    (x) => [(x.kvs as { key: Buffer }[]).map((kv) => kv.key.toString()), x.more ?? false],
+    (err: grpc.ServiceError) => [err.code, err.details],
+  );
+}
+
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (err: grpc.ServiceError) => [err.code, err.details]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,6 +77,11 @@ describe('by default etcd-ts reports and serves etcd 3.6.14', { concurrency: fal
   after(async () => {
     c?.close();
     await m?.close();
+  });
+
+  test('a sort order outside the enum is refused, as etcd 3.5+ refuse it', async () => {
+    assert.deepEqual(await sortedRange(c, { sortOrder: 5 }), [grpc.status.INVALID_ARGUMENT, 'etcdserver: invalid sort option']);
+    assert.deepEqual(await sortedRange(c, { sortOrder: 1, sortTarget: 9 }), [grpc.status.INVALID_ARGUMENT, 'etcdserver: invalid sort option']);
   });
 
   test('Status: version 3.6.14 and storageVersion, dbSizeQuota and downgradeInfo as 3.6 fills them', async () => {
@@ -192,6 +211,18 @@ describe('behaving as etcd 3.4.23', { concurrency: false }, () => {
     assert.equal('hashRevision' in (await c.call('Maintenance', 'HashKV', { revision: 0 })), false);
     assert.equal('header' in (await c.call('Maintenance', 'Alarm', { action: 'GET' })), false);
     assert.deepEqual(await versions(m), { etcdserver: '3.4.23', etcdcluster: '3.4.0' });
+  });
+
+  test('a sort order outside the enum is answered in key order, unsorted, with the limit applied; a sort target outside it is refused', async () => {
+    await putSortKeys(c);
+    // etcd 3.4.23's answers over its gateway to the same requests (its gRPC path has the same checks).
+    assert.deepEqual(await sortedRange(c, { sortOrder: 5 }), [['a', 'b', 'c'], false]);
+    assert.deepEqual(await sortedRange(c, { sortOrder: 5, sortTarget: 2, limit: 2 }), [['a', 'b'], true]);
+    assert.deepEqual(await sortedRange(c, { sortOrder: -1, sortTarget: 1 }), [['a', 'b', 'c'], false]);
+    // NONE with a target other than KEY sorts ascending, as always.
+    assert.deepEqual(await sortedRange(c, { sortOrder: 0, sortTarget: 2, limit: 1 }), [['b'], true]);
+    // etcd 3.4.23 panics on this one, taking the member down; etcd-ts refuses it as 3.5+ do.
+    assert.deepEqual(await sortedRange(c, { sortOrder: 1, sortTarget: 9 }), [grpc.status.INVALID_ARGUMENT, 'etcdserver: invalid sort option']);
   });
 
   test('Downgrade and AuthStatus are unknown methods; the 3.5+ gateway paths are not bound', async () => {
