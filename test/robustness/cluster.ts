@@ -123,7 +123,7 @@ export class RobustCluster {
     const via = connect(this.c.members[(i + 1) % this.size]!.endpoint);
     try {
       const id = this.c.ids[i]!;
-      await via.memberRemove({ ID: BigInt('0x' + id).toString() }, 10_000);
+      await removeWhenHealthy(via, BigInt('0x' + id).toString());
       await m.kill9();
       await this.mounts[i]?.dropUnsynced();
       for (const name of readdirSync(m.dataDir)) rmSync(join(m.dataDir, name), { recursive: true, force: true });
@@ -159,6 +159,27 @@ export class RobustCluster {
 }
 
 /** MemberAdd right after a removal can be refused while the cluster settles: try a few times. */
+/**
+ * etcd's strict reconfiguration check refuses a removal ("unhealthy cluster") until every
+ * voter left has been connected to the leader for 5 s (its HealthInterval), as after a
+ * member was just replaced or restarted; it may also lack started members. The member is
+ * removed once the check passes; the wait is bounded past that interval.
+ */
+async function removeWhenHealthy(via: Conn, id: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await via.memberRemove({ ID: id }, 10_000);
+      return;
+    } catch (err) {
+      const refused = /etcdserver: (unhealthy cluster|re-configuration failed due to not enough started members)/.test(String((err as Error)?.message));
+      if (!refused || i >= REMOVE_WAIT_TRIES) throw err;
+      await sleep(500);
+    }
+  }
+}
+/** 10 s of tries, twice etcd's HealthInterval. */
+const REMOVE_WAIT_TRIES = 20;
+
 async function addWithRetry(via: Conn, peerUrl: string): Promise<string> {
   let last: unknown;
   for (let i = 0; i < 20; i++) {
