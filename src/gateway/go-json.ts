@@ -110,10 +110,12 @@ export function parseGoJson(text: string, mode: 'decoder' | 'unmarshal' = 'decod
       if (i >= n) throw eof();
       const c = text[i]!;
       if (c === '"') {
-        out += utf8(text.slice(from, i++));
-        const raw = text.slice(start, i - 1);
-        written = raw === out ? undefined : raw;
-        return out;
+        const piece = text.slice(from, i++);
+        const decoded = utf8(piece);
+        // Without escapes the piece is the whole text; utf8 hands it back unchanged when pure ASCII.
+        if (from === start) written = decoded === piece ? undefined : piece;
+        else written = text.slice(start, i - 1);
+        return out + decoded;
       }
       if (c < ' ') throw bad(i, 'in string literal');
       if (c !== '\\') {

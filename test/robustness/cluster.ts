@@ -158,38 +158,35 @@ export class RobustCluster {
   }
 }
 
-/** MemberAdd right after a removal can be refused while the cluster settles: try a few times. */
 /**
  * etcd's strict reconfiguration check refuses a removal ("unhealthy cluster") until every
  * voter left has been connected to the leader for 5 s (its HealthInterval), as after a
  * member was just replaced or restarted; it may also lack started members. The member is
- * removed once the check passes; the wait is bounded past that interval.
+ * removed once the check passes: 20 tries 500 ms apart, twice that interval.
  */
 async function removeWhenHealthy(via: Conn, id: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      await via.memberRemove({ ID: id }, 10_000);
-      return;
-    } catch (err) {
-      const refused = /etcdserver: (unhealthy cluster|re-configuration failed due to not enough started members)/.test(String((err as Error)?.message));
-      if (!refused || i >= REMOVE_WAIT_TRIES) throw err;
-      await sleep(500);
-    }
+  const refused = (err: unknown) => /etcdserver: (unhealthy cluster|re-configuration failed due to not enough started members)/.test(String((err as Error)?.message));
+  await retrying(() => via.memberRemove({ ID: id }, 10_000), refused, 20, 500);
+}
+
+/** MemberAdd right after a removal can be refused while the cluster settles: try a few times. */
+async function addWithRetry(via: Conn, peerUrl: string): Promise<string> {
+  try {
+    const res = await retrying(() => via.memberAdd({ peerURLs: [peerUrl], isLearner: false }, 10_000), () => true, 20, 250);
+    return String(res.member.ID);
+  } catch (err) {
+    throw new Error(`member add failed: ${String((err as Error)?.message ?? err)}`);
   }
 }
-/** 10 s of tries, twice etcd's HealthInterval. */
-const REMOVE_WAIT_TRIES = 20;
 
-async function addWithRetry(via: Conn, peerUrl: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 20; i++) {
+/** `call`, tried up to `tries` times `ms` apart while its error is one `again` accepts; the last error is thrown. */
+async function retrying<T>(call: () => Promise<T>, again: (err: unknown) => boolean, tries: number, ms: number): Promise<T> {
+  for (let i = 1; ; i++) {
     try {
-      const res = await via.memberAdd({ peerURLs: [peerUrl], isLearner: false }, 10_000);
-      return String(res.member.ID);
+      return await call();
     } catch (err) {
-      last = err;
-      await sleep(250);
+      if (i >= tries || !again(err)) throw err;
+      await sleep(ms);
     }
   }
-  throw new Error(`member add failed: ${String((last as Error)?.message ?? last)}`);
 }
