@@ -4,6 +4,7 @@ import type { BidiStream } from '../grpc/types.js';
 import type { WatchPort } from '../port/member-port.js';
 import type { WatchCreate } from '../watch/types.js';
 import { credentialsOf } from './credentials.js';
+import { composeWatchResponse } from '../pb/watch-wire.js';
 
 interface WatchRequest {
   createRequest?: WatchCreate & { watchId: number };
@@ -26,7 +27,7 @@ export function watchImpl(p: WatchPort) {
       let queued = 0;
       const ws = p.openWatch(credentialsOf(call), (r) => {
         if (call.ended) return true;
-        if (call.write(r)) return true;
+        if (call.write(r instanceof Uint8Array ? r : composeWatchResponse(r.body.header, r.watchId, r.body.events))) return true;
         return ++queued < WATCH_RESPONSE_BUFFER;
       });
       const close = () => {

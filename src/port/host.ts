@@ -3,7 +3,7 @@
 // send their responses back as they come, within the edge's flow-control window.
 import { detach, type Memo } from './detach.js';
 import { Link, type MessageEndpoint } from './link.js';
-import type { Credentials, Encoded, MemberPort, WatchResponse, WatchStreamPort } from './member-port.js';
+import type { Credentials, MemberPort, WatchDelivery, WatchOutlet, WatchStreamPort } from './member-port.js';
 import { toWireError, type CoreMessage, type EdgeMessage, type WatchOp } from './protocol.js';
 import { PLAIN_ERROR, WATCH_WINDOW } from './remote.js';
 import { readPacked, PackedKind } from './packed.js';
@@ -167,7 +167,8 @@ export class PortHost {
   private watchOp(id: number, op: WatchOp, arg: unknown): void {
     if (op === 'open') {
       const w = new HostWatch((r) => {
-        this.link.packed.watch(id, r);
+        if (r instanceof Uint8Array) this.link.packed.watch(id, r);
+        else this.link.packed.watchShared(id, r);
         this.link.packedWritten();
       });
       w.stream = this.port.openWatch(arg as Credentials, w.outlet);
@@ -199,9 +200,9 @@ class HostWatch {
   /** The hub was told to hold off; it is told to resume once the window has room. */
   private held = false;
 
-  constructor(private readonly send: (r: Encoded<WatchResponse>) => void) {}
+  constructor(private readonly send: (r: WatchDelivery) => void) {}
 
-  readonly outlet = (r: Encoded<WatchResponse>): boolean => {
+  readonly outlet: WatchOutlet = (r) => {
     this.send(r);
     this.unacked++;
     if (this.unacked < WATCH_WINDOW) return true;

@@ -7,6 +7,7 @@
 import type * as kv from '../pb/kv.js';
 import type * as leasepb from '../pb/lease.js';
 import type * as mpb from '../pb/maintenance.js';
+import type { SharedWatchResponse } from '../pb/watch-wire.js';
 import type { AuthRaftRequest } from '../auth/apply.js';
 import type { CallerIdentity } from '../auth/checks.js';
 import type { WatchCreate, WatchResult } from '../watch/types.js';
@@ -30,10 +31,15 @@ export interface WatchResponse extends WatchResult {
 }
 
 /**
- * Delivers one response, encoded (its events' bytes shared with every other
- * watcher that got them); false: accepted, but send no more until drained().
+ * Delivers one response, encoded, or, for a plain events response, as the body it
+ * shares with every other watcher sent the same events and its watch ID (the edge
+ * writes its bytes with composeWatchResponse); false: accepted, but send no more
+ * until drained().
  */
-export type WatchOutlet = (r: Encoded<WatchResponse>) => boolean;
+export type WatchOutlet = (r: WatchDelivery) => boolean;
+
+/** What a watch stream's outlet is given: a whole encoded response, or a shared body and an ID. */
+export type WatchDelivery = Encoded<WatchResponse> | SharedWatchResponse;
 
 /** One client watch stream behind the port. */
 export interface WatchStreamPort {

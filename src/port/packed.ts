@@ -8,13 +8,19 @@
 //   answer : kind=2 u8, id u32, payload bytes32
 //   error  : kind=3 u8, id u32, code u8, message str16
 //   watch  : kind=4 u8, stream u32, payload bytes32 (an encoded WatchResponse)
+//   body   : kind=5 u8, body u32, header bytes32, events bytes32 (a WatchEventsBody, once per buffer)
+//   shared : kind=6 u8, stream u32, body u32, watchId f64 (an events response: that body, this ID)
 // (str16: u16 length then UTF-8; bytes32: u32 length then the bytes; big-endian.)
+
+import type { SharedWatchResponse, WatchEventsBody } from '../pb/watch-wire.js';
 
 export enum PackedKind {
   Call = 1,
   Answer = 2,
   Error = 3,
   Watch = 4,
+  WatchBody = 5,
+  WatchShared = 6,
 }
 
 /** The packed methods, by their number on the wire. */
@@ -32,6 +38,8 @@ export class PackedWriter {
   private buf = new Uint8Array(4096);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
+  /** The watch bodies already in this buffer, by their number in it. */
+  private bodies = new Map<WatchEventsBody, number>();
 
   get length(): number {
     return this.pos;
@@ -60,6 +68,25 @@ export class PackedWriter {
     this.bytes32(payload);
   }
 
+  /** An events response as its shared body (written into the buffer once) and its watch ID. */
+  watchShared(stream: number, r: SharedWatchResponse): void {
+    let body = this.bodies.get(r.body);
+    if (body === undefined) {
+      body = this.bodies.size;
+      this.bodies.set(r.body, body);
+      this.u8(PackedKind.WatchBody);
+      this.u32(body);
+      this.bytes32(r.body.header);
+      this.bytes32(r.body.events);
+    }
+    this.u8(PackedKind.WatchShared);
+    this.u32(stream);
+    this.u32(body);
+    this.ensure(8);
+    this.view.setFloat64(this.pos, r.watchId);
+    this.pos += 8;
+  }
+
   error(id: number, code: number, message: string): void {
     this.u8(PackedKind.Error);
     this.u32(id);
@@ -71,6 +98,7 @@ export class PackedWriter {
   take(): ArrayBuffer {
     const out = this.buf.buffer.slice(0, this.pos);
     this.pos = 0;
+    this.bodies.clear();
     return out;
   }
 
@@ -117,7 +145,8 @@ export type PackedRecord =
   | { kind: PackedKind.Call; id: number; method: PackedMethod; token?: string; commonName?: string; payload: Uint8Array }
   | { kind: PackedKind.Answer; id: number; payload: Uint8Array }
   | { kind: PackedKind.Error; id: number; code: number; message: string }
-  | { kind: PackedKind.Watch; id: number; payload: Uint8Array };
+  | { kind: PackedKind.Watch; id: number; payload: Uint8Array }
+  | { kind: PackedKind.WatchShared; id: number; watchId: number; header: Uint8Array; events: Uint8Array };
 
 /** Walks the records of one buffer; payloads are views into it (the buffer belongs to this thread now). */
 export function* readPacked(buffer: ArrayBuffer): Generator<PackedRecord> {
@@ -150,6 +179,7 @@ export function* readPacked(buffer: ArrayBuffer): Generator<PackedRecord> {
     pos += n;
     return b;
   };
+  const bodies: Array<{ header: Uint8Array; events: Uint8Array }> = [];
   while (pos < bytes.length) {
     const kind = u8();
     const id = u32();
@@ -164,6 +194,17 @@ export function* readPacked(buffer: ArrayBuffer): Generator<PackedRecord> {
       yield { kind, id, payload: bytes32() };
     } else if (kind === PackedKind.Watch) {
       yield { kind, id, payload: bytes32() };
+    } else if (kind === PackedKind.WatchBody) {
+      if (id !== bodies.length) throw new Error(`packed: watch body ${id} out of order`);
+      const header = bytes32();
+      bodies.push({ header, events: bytes32() });
+    } else if (kind === PackedKind.WatchShared) {
+      const body = bodies[u32()];
+      if (body === undefined) throw new Error('packed: watch response of an unknown body');
+      need(8);
+      const watchId = view.getFloat64(pos);
+      pos += 8;
+      yield { kind, id, watchId, header: body.header, events: body.events };
     } else if (kind === PackedKind.Error) {
       const code = u8();
       yield { kind, id, code, message: str16() };

@@ -9,6 +9,7 @@ import type { Credentials, MemberPort, SnapshotFile, WatchOutlet, WatchStreamPor
 import { detach } from './detach.js';
 import { fromWireError, type CallMethod, type CoreMessage, type EdgeMessage, type WatchOp } from './protocol.js';
 import { readPacked, PackedKind, type PackedMethod } from './packed.js';
+import { composeWatchResponse } from '../pb/watch-wire.js';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -83,6 +84,10 @@ export class RemotePort {
     for (const r of readPacked(buffer)) {
       if (r.kind === PackedKind.Watch) {
         this.streams.get(r.id)?.deliver(r.payload);
+        continue;
+      }
+      if (r.kind === PackedKind.WatchShared) {
+        this.streams.get(r.id)?.deliver(composeWatchResponse(r.header, r.watchId, r.events));
         continue;
       }
       const p = this.pending.get(r.id);
@@ -209,7 +214,7 @@ class RemoteWatch implements WatchStreamPort {
     private readonly out: WatchOutlet,
   ) {}
 
-  deliver(r: Parameters<WatchOutlet>[0]): void {
+  deliver(r: Uint8Array): void {
     if (this.closed) return;
     const room = this.out(r);
     if (this.blocked || !room) {

@@ -20,7 +20,7 @@ import type { WatchCreate, WatchResult } from '../watch/types.js';
 import { Errors, EtcdError, GrpcCode } from '../rpctypes/errors.js';
 import { codec, isTooDeep } from '../pb/codec.js';
 import { decodeLeaseKeepAliveRequest, decodePutRequest, decodeRangeRequest, encodeLeaseKeepAliveResponse, encodePutResponse, encodeRangeResponse } from '../pb/kv-wire.js';
-import { encodeWatchResponse } from '../pb/watch-wire.js';
+import { encodeWatchResponse, sharedWatchResponse } from '../pb/watch-wire.js';
 import { snapshotScratch, writeBackendSnapshot } from '../bolt/backend-snapshot.js';
 import { asServiceError, lock, unlock, type CoordinationServer } from '../v3lock/index.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../v3election/index.js';
@@ -145,7 +145,11 @@ export class ServerPort implements MemberPort {
 
   openWatch(c: Credentials, out: WatchOutlet): WatchStreamPort {
     const s = this.s;
-    const send = (r: WatchResult) => out(encodeWatchResponse(r, s.header(r.revision)));
+    const send = (r: WatchResult) => {
+      const header = s.header(r.revision);
+      // A fan-out's events are encoded once, and each watcher's response is that body and its ID.
+      return out(sharedWatchResponse(r, header) ?? encodeWatchResponse(r, header));
+    };
     const ws = s.watchHub.openStream(send);
     // An identity that cannot be resolved refuses every create on the stream, as etcd does.
     let ai: AuthInfo | undefined;

@@ -13,7 +13,7 @@ import type { MvccStore } from '../mvcc/store.js';
 import { prevKvAt, readEvents } from './history.js';
 import { WatchStream, type WatchSend } from './stream.js';
 import { LATEST_WATCH_RULES, type WatchRules } from './types.js';
-import { isCreateEvent, type Watcher } from './watcher.js';
+import { isCreateEvent, type Held, type Watcher } from './watcher.js';
 import { WatcherGroup } from './watcher-group.js';
 
 export interface WatchHubOptions {
@@ -43,15 +43,6 @@ const HOLD_MAX_BYTES = 64 * 1024;
 /** …or this many events. */
 const HOLD_MAX_EVENTS = 256;
 
-/** Live events held for one watcher until the batch of writes ends. */
-interface Held {
-  events: Event[];
-  /** The first held revision: where the watcher resumes if its stream is backed up at the end. */
-  firstRev: number;
-  lastRev: number;
-  bytes: number;
-}
-
 const DEFAULTS = {
   progressIntervalMs: 10 * 60 * 1000,
   maxRequestBytes: 1.5 * 1024 * 1024,
@@ -75,7 +66,8 @@ export class WatchHub {
   private closed = false;
   /** Depth of batch() calls; while above zero, live events are held per watcher. */
   private batching = 0;
-  private readonly held = new Map<Watcher, Held>();
+  /** The watchers given a Held in this batch (Watcher.held), in that order; one may appear twice. */
+  private readonly holding: Watcher[] = [];
   /** A snapshot install is rewriting the store's backend: catch-up reads wait for restore() or thaw(). */
   private frozen = false;
   private current: MvccStore;
@@ -222,7 +214,7 @@ export class WatchHub {
       });
     }
     let fellBehind = false;
-    for (const [w, evs] of batches) fellBehind = !this.deliverLive(w, evs, rev) || fellBehind;
+    for (const [w, evs] of batches) fellBehind = !this.deliverLive(w, evs, rev, listBytes(evs)) || fellBehind;
     if (fellBehind) this.scheduleSync();
   }
 
@@ -239,10 +231,19 @@ export class WatchHub {
     });
     let plain: Event[] | undefined;
     let withPrev: Event[] | undefined;
+    let plainBytes = 0;
+    let withPrevBytes = 0;
     let fellBehind = false;
     for (const w of matched) {
-      const evs = w.prevKv ? (withPrev ??= [liveShape(ev, true)]) : (plain ??= [liveShape(ev, false)]);
-      fellBehind = !this.deliverLive(w, evs, rev) || fellBehind;
+      let delivered: boolean;
+      if (w.prevKv) {
+        if (withPrev === undefined) withPrevBytes = listBytes((withPrev = [liveShape(ev, true)]));
+        delivered = this.deliverLive(w, withPrev, rev, withPrevBytes);
+      } else {
+        if (plain === undefined) plainBytes = listBytes((plain = [liveShape(ev, false)]));
+        delivered = this.deliverLive(w, plain, rev, plainBytes);
+      }
+      fellBehind = !delivered || fellBehind;
     }
     matched.length = 0;
     if (fellBehind) this.scheduleSync();
@@ -252,9 +253,9 @@ export class WatchHub {
    * Sends (or, inside batch(), holds) a synced watcher's events of revision rev; false
    * (and the watcher falls back to catching up) when its stream is backed up.
    */
-  private deliverLive(w: Watcher, evs: Event[], rev: number): boolean {
+  private deliverLive(w: Watcher, evs: Event[], rev: number, bytes: number): boolean {
     if (w.stream.blocked) {
-      this.fallBehind(w, this.held.get(w)?.firstRev ?? rev);
+      this.fallBehind(w, w.held?.firstRev ?? rev);
       return false;
     }
     if (this.batching === 0) {
@@ -262,15 +263,14 @@ export class WatchHub {
       w.minRev = rev + 1;
       return true;
     }
-    let h = this.held.get(w);
+    let h = w.held;
     if (h === undefined) {
       h = { events: [], firstRev: rev, lastRev: rev, bytes: 0 };
-      this.held.set(w, h);
+      w.held = h;
+      this.holding.push(w);
     }
-    for (const ev of evs) {
-      h.events.push(ev);
-      h.bytes += eventBytes(ev);
-    }
+    for (const ev of evs) h.events.push(ev);
+    h.bytes += bytes;
     h.lastRev = rev;
     if (h.bytes >= HOLD_MAX_BYTES || h.events.length >= HOLD_MAX_EVENTS) this.sendHeld(w, h);
     return true;
@@ -278,15 +278,21 @@ export class WatchHub {
 
   /** Its stream is backed up: nothing held for the watcher was sent, so it catches up from `fromRev`. */
   private fallBehind(w: Watcher, fromRev: number): void {
-    this.held.delete(w);
+    w.held = undefined;
     this.setUnsynced(w, fromRev);
   }
 
   /** The batch ended: every watcher still synced gets what was held for it. */
   private releaseHeld(): void {
     let fellBehind = false;
-    for (const [w, h] of this.held) {
-      // A watcher that left the synced set since (canceled, or its store replaced) resumes from minRev.
+    const holding = this.holding;
+    for (let i = 0; i < holding.length; i++) {
+      const w = holding[i]!;
+      const h = w.held;
+      // Sent already (a full hold), or fallen behind; or it left the synced set since
+      // (canceled, or its store replaced) and resumes from minRev.
+      if (h === undefined) continue;
+      w.held = undefined;
       if (w.state !== 'synced') continue;
       if (w.stream.blocked) {
         this.fallBehind(w, h.firstRev);
@@ -295,12 +301,12 @@ export class WatchHub {
         this.sendHeld(w, h);
       }
     }
-    this.held.clear();
+    holding.length = 0;
     if (fellBehind) this.scheduleSync();
   }
 
   private sendHeld(w: Watcher, h: Held): void {
-    this.held.delete(w);
+    w.held = undefined;
     if (w.minRev > h.firstRev) throw new Error(`watch: held events from ${h.firstRev} for a watcher already at ${w.minRev}`);
     w.stream.sendEvents(w, h.events, h.lastRev);
     w.minRev = h.lastRev + 1;
@@ -378,8 +384,11 @@ export class WatchHub {
   }
 }
 
-function eventBytes(ev: Event): number {
-  return ev.kv.key.byteLength + ev.kv.value.byteLength + (ev.prevKv ? ev.prevKv.key.byteLength + ev.prevKv.value.byteLength : 0);
+/** Bytes of keys and values in a list of events, counted toward HOLD_MAX_BYTES. */
+function listBytes(evs: readonly Event[]): number {
+  let n = 0;
+  for (const ev of evs) n += ev.kv.key.byteLength + ev.kv.value.byteLength + (ev.prevKv ? ev.prevKv.key.byteLength + ev.prevKv.value.byteLength : 0);
+  return n;
 }
 
 /** An event as a live watcher gets it: prev_kv only for watchers that asked, and never on a create. */

@@ -4,6 +4,15 @@ import { EventType, type Event } from '../pb/kv.js';
 import { WatchFilter } from './types.js';
 import type { WatchStream } from './stream.js';
 
+/** Live events held for one watcher until the batch of writes ends. */
+export interface Held {
+  events: Event[];
+  /** The first held revision: where the watcher resumes if its stream is backed up at the end. */
+  firstRev: number;
+  lastRev: number;
+  bytes: number;
+}
+
 export type WatcherState = 'synced' | 'unsynced' | 'compacted' | 'canceled';
 
 export class Watcher {
@@ -12,6 +21,8 @@ export class Watcher {
   state: WatcherState = 'unsynced';
   /** Cleared when events are sent, so a periodic progress notification is elided (as etcd). */
   progressDue = true;
+  /** @internal live events the hub holds for this watcher until the batch of writes ends. */
+  held: Held | undefined = undefined;
   readonly keyStr: string;
   private readonly noPut: boolean;
   private readonly noDelete: boolean;

@@ -7,6 +7,8 @@ import { PortHost } from '../../src/port/host.js';
 import { RemotePort, WATCH_WINDOW } from '../../src/port/remote.js';
 import type { MemberPort, WatchOutlet, WatchStreamPort } from '../../src/port/member-port.js';
 import { Errors, EtcdError, GrpcCode } from '../../src/rpctypes/errors.js';
+import { encodeWatchResponse, sharedWatchResponse, type WatchResponseFields } from '../../src/pb/watch-wire.js';
+import { EventType } from '../../src/pb/kv.js';
 
 type Fake = Partial<MemberPort> & Record<string, unknown>;
 
@@ -20,8 +22,16 @@ function connect(fake: Fake, metrics: () => Promise<unknown[]> = async () => [])
     },
     on: (e: 'message', f: (v: any) => void) => port2.on(e, f),
   };
+  let packedBytes = 0;
+  const core = {
+    postMessage: (v: { p?: ArrayBuffer }, transfer?: ArrayBuffer[]) => {
+      packedBytes += v.p?.byteLength ?? 0;
+      port1.postMessage(v, transfer);
+    },
+    on: (e: 'message', f: (v: any) => void) => port1.on(e, f),
+  };
   const logs: string[] = [];
-  const host = new PortHost(port1, fake as MemberPort, (level, msg) => logs.push(`${level} ${msg}`));
+  const host = new PortHost(core, fake as MemberPort, (level, msg) => logs.push(`${level} ${msg}`));
   const remote = new RemotePort(counted, metrics);
   return {
     port: remote.port,
@@ -29,6 +39,7 @@ function connect(fake: Fake, metrics: () => Promise<unknown[]> = async () => [])
     host,
     logs,
     posts: () => posts,
+    packedBytes: () => packedBytes,
     close() {
       host.close();
       remote.close(new Error('closed'));
@@ -152,6 +163,7 @@ test('watch: the core sends at most a window ahead of what the edge outlet took,
     const received: Uint8Array[] = [];
     let room = false;
     const edge = c.port.openWatch({}, (r) => {
+      assert.ok(r instanceof Uint8Array, 'the edge is given bytes');
       received.push(r);
       return room;
     });
@@ -173,6 +185,38 @@ test('watch: the core sends at most a window ahead of what the edge outlet took,
     assert.equal(drains, 1, 'the hub is told to resume once');
     assert.equal(coreOut(resp(999)), true);
     edge.close();
+  } finally {
+    c.close();
+  }
+});
+
+test('watch: a fan-out crosses as one shared body and an ID per response; each edge stream gets the whole response', async () => {
+  const outs: WatchOutlet[] = [];
+  const stream: WatchStreamPort = { watch() {}, cancel() {}, requestProgress() {}, drained() {}, close() {} };
+  const c = connect({
+    openWatch: (_who: unknown, out: WatchOutlet) => {
+      outs.push(out);
+      return stream;
+    },
+  });
+  try {
+    const got: Uint8Array[][] = [[], [], []];
+    for (const g of got) c.port.openWatch({}, (r) => (g.push(r as Uint8Array), true));
+    while (outs.length < got.length) await new Promise((r) => setTimeout(r, 1));
+    const kv = { key: Buffer.from('k'), value: Buffer.from('v'.repeat(300)), createRevision: 2, modRevision: 9, version: 3, lease: 0n };
+    const events = [{ type: EventType.PUT, kv }];
+    const resp = (watchId: number): WatchResponseFields => ({ header: { clusterId: 1n, memberId: 2n, revision: 9, raftTerm: 3 }, watchId, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment: false, events });
+    for (let s = 0; s < outs.length; s++) for (const id of [0, 1, 2 ** 33]) assert.equal(outs[s]!(sharedWatchResponse(resp(id))!), true);
+    // A response that is not shared still crosses whole, in order with the others.
+    outs[0]!(encodeWatchResponse({ ...resp(5), created: true, events: [] }));
+    while (got[0]!.length < 4) await new Promise((r) => setTimeout(r, 1));
+    for (const [s, g] of got.entries()) {
+      const want = [0, 1, 2 ** 33].map((id) => Buffer.from(encodeWatchResponse(resp(id))));
+      if (s === 0) want.push(Buffer.from(encodeWatchResponse({ ...resp(5), created: true, events: [] })));
+      assert.deepEqual(g.map((b) => Buffer.from(b)), want, `stream ${s}`);
+    }
+    // The event's ~320 bytes crossed once, not once per response.
+    assert.ok(c.packedBytes() < 600, `${c.packedBytes()} bytes crossed`);
   } finally {
     c.close();
   }
