@@ -2,7 +2,7 @@
 // The etcd-ts server binary: etcd's flags, ETCD_* variables and config file in,
 // one member out. Exits non-zero with etcd's message on bad configuration.
 import { availableParallelism } from 'node:os';
-import { defaultConfig, featureEnabled, parseConfig, watchProgressNotifyIntervalMs } from '../config/index.js';
+import { defaultConfig, defaultEdgeThreads, featureEnabled, parseConfig, watchProgressNotifyIntervalMs } from '../config/index.js';
 import { EtcdRelease } from '../version/index.js';
 import type { EtcdConfig } from '../config/types.js';
 import { startMember, type MemberOptions } from '../embed/member.js';
@@ -53,7 +53,7 @@ function memberOptions(c: EtcdConfig, autoCompactionRetention: number, warningUn
     autoCompactionRetention,
     advertiseClientUrls: c.advertiseClientUrls,
     maxConcurrentStreams: c.maxConcurrentStreams > 0 ? c.maxConcurrentStreams : undefined,
-    edgeThreads: c.edgeThreads >= 0 ? c.edgeThreads : Math.min(Math.max(availableParallelism() - 1, 0), 8),
+    edgeThreads: c.edgeThreads >= 0 ? c.edgeThreads : defaultEdgeThreads(availableParallelism()),
     grpcKeepaliveMinTimeMs: c.grpcKeepaliveMinTimeMs,
     bcryptCost: c.bcryptCost > 0 ? c.bcryptCost : undefined,
     authTokenTtlSeconds: c.authTokenTtl > 0 ? c.authTokenTtl : undefined,

@@ -15,6 +15,18 @@ export const MAX_ELECTION_MS = 50_000;
 export const DEFAULT_LOG_ROTATION_CONFIG = '{"maxsize": 100, "maxage": 0, "maxbackups": 0, "localtime": false, "compress": false}';
 
 /**
+ * --edge-threads -1: a thread per core beyond two, at most 8. One core is the core
+ * thread's; the next is already busy with what every member needs beside it (the
+ * kernel's side of the connections, the WAL's fsyncs on libuv's pool, V8's GC
+ * helpers): on 2 cores an edge thread only competes with them, and etcd's benchmark
+ * measured the core thread serving clients itself faster with less CPU per request
+ * (ARCHITECTURE.md, "Threads").
+ */
+export function defaultEdgeThreads(cores: number): number {
+  return Math.min(Math.max(cores - 2, 0), 8);
+}
+
+/**
  * etcd 3.4's defaults, before flags, environment or a config file apply; flags only 3.6
  * has take 3.6's defaults.
  */

@@ -62,7 +62,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'watch-progress-notify-interval', key: 'watchProgressNotifyIntervalMs', kind: D, section: 'Member', usage: 'Interval of periodic watch progress notifications (etcd 3.6).' },
   { name: 'emulated-etcd-version', key: 'emulatedEtcdVersion', kind: S, section: 'Member', usage: 'Report and behave as this etcd release where releases differ observably (3.4.23 or 3.6.14); empty: the newest release whose API etcd-ts implements.' },
   { name: 'max-concurrent-streams', key: 'maxConcurrentStreams', kind: { t: 'uint32' }, section: 'Member', usage: 'Most concurrent streams per client connection.', shownDefault: 'math.MaxUint32' },
-  { name: 'edge-threads', key: 'edgeThreads', kind: I, section: 'Member', usage: 'Threads serving client connections beside the core thread (gRPC, gateway, HTTP); 0: the core thread serves them; -1: one per available core but one, at most 8.', shownDefault: '-1' },
+  { name: 'edge-threads', key: 'edgeThreads', kind: I, section: 'Member', usage: 'Threads serving client connections beside the core thread (gRPC, gateway, HTTP); 0: the core thread serves them; -1: one per available core beyond two, at most 8.', shownDefault: '-1' },
   { name: 'grpc-keepalive-min-time', key: 'grpcKeepaliveMinTimeMs', kind: D, section: 'Member', usage: 'Shortest interval a client should wait between pings.' },
   { name: 'grpc-keepalive-interval', key: 'grpcKeepaliveIntervalMs', kind: D, section: 'Member', usage: 'Interval of server-to-client pings (0 disables).', shownDefault: '2h' },
   { name: 'grpc-keepalive-timeout', key: 'grpcKeepaliveTimeoutMs', kind: D, section: 'Member', usage: 'Wait for a ping answer before closing the connection (0 disables).' },

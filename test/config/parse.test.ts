@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, ETCD_API_VERSION, FLAGS, type EtcdConfig, type ParsedConfig, type ConfigExit } from '../../src/config/index.js';
+import { parseConfig, defaultEdgeThreads, ETCD_API_VERSION, FLAGS, type EtcdConfig, type ParsedConfig, type ConfigExit } from '../../src/config/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-ts-config-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -57,6 +57,12 @@ test('defaults are etcd 3.4 defaults', () => {
   assert.deepEqual(c.hostWhitelist, ['*']);
   assert.equal(c.proxy, 'off');
   assert.deepEqual(notYetAvailable, []);
+});
+
+test('--edge-threads -1 gives a thread per core beyond two, at most 8: the core thread serves clients itself on 1 and 2 cores', () => {
+  assert.equal(ok(['--data-dir', dataDir]).config.edgeThreads, -1);
+  const byCores = [1, 2, 3, 4, 8, 10, 16, 64].map((cores) => [cores, defaultEdgeThreads(cores)]);
+  assert.deepEqual(byCores, [[1, 0], [2, 0], [3, 1], [4, 2], [8, 6], [10, 8], [16, 8], [64, 8]]);
 });
 
 test('data-dir defaults to ${name}.etcd and initial-cluster follows --name', () => {
