@@ -9,26 +9,24 @@
 # EXTRA_ENV adds variables to the server's environment (e.g. "MALLOC_ARENA_MAX=2").
 # Compare sides measured in one sitting, alternating which goes first. thr= lists the main
 # thread's CPU ms (etcd-ts: the core) and then the four busiest other threads'.
+source "$(dirname "$0")/perf-lib.sh"
 d=$(mktemp -d /var/tmp/rss-XXXX)
-env $EXTRA_ENV nice -n 5 $1 --data-dir $d/e --listen-client-urls http://127.0.0.1:32379 --advertise-client-urls http://127.0.0.1:32379 --listen-peer-urls http://127.0.0.1:32380 >$d/log 2>&1 & p=$!
-for i in $(seq 100); do etcdctl --endpoints 127.0.0.1:32379 endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck disable=SC2086
+perf_member $d/e $d/log env $EXTRA_ENV nice -n 5 $1; p=$PERF_PID
 sleep 1
 st() { awk '/^VmRSS/{r=int($2/1024)} /^RssAnon/{a=int($2/1024)} /^RssFile/{f=int($2/1024)} END{printf "%d/%d/%d", r,a,f}' /proc/$p/status; }
 idle=$(st)
-default_bench="$(cd "$(dirname "$0")/.." && pwd)/../shared/perf/etcd-benchmark"
-[ -x "$default_bench" ] || default_bench=etcd-benchmark
-B="timeout 120 nice -n 5 ${BENCHMARK:-$default_bench}"
+B="timeout 120 nice -n 5 $(perf_bench)"
 a=$(awk '{print $14+$15}' /proc/$p/stat)
-tcpu() { for t in /proc/$p/task/*; do echo "$(basename $t) $(awk '{print $14+$15}' $t/stat)"; done; }
-ta=$(tcpu)
-pr=$($B --endpoints 127.0.0.1:32379 --clients 256 --conns 16 put --total 40000 --key-size 8 --sequential-keys --val-size 256 2>/dev/null | awk '/Requests\/sec/{printf "%.0f",$2}')
-rr=$($B --endpoints 127.0.0.1:32379 --clients 256 --conns 16 range foo --total 40000 2>/dev/null | awk '/Requests\/sec/{printf "%.0f",$2}')
-wr=$($B --endpoints 127.0.0.1:32379 --clients 16 --conns 4 watch --streams 10 --watch-per-stream 10 --watched-key-total 1 --put-total 2000 --put-rate 1000000 2>/dev/null | grep "Requests/sec" | tail -1 | awk '{printf "%.0f",$2}')
+ta=$(perf_thread_ticks $p)
+pr=$($B --endpoints $PERF_ENDPOINT --clients 256 --conns 16 put --total 40000 --key-size 8 --sequential-keys --val-size 256 2>/dev/null | awk '/Requests\/sec/{printf "%.0f",$2}')
+rr=$($B --endpoints $PERF_ENDPOINT --clients 256 --conns 16 range foo --total 40000 2>/dev/null | awk '/Requests\/sec/{printf "%.0f",$2}')
+wr=$($B --endpoints $PERF_ENDPOINT --clients 16 --conns 4 watch --streams 10 --watch-per-stream 10 --watched-key-total 1 --put-total 2000 --put-rate 1000000 2>/dev/null | grep "Requests/sec" | tail -1 | awk '{printf "%.0f",$2}')
 b=$(awk '{print $14+$15}' /proc/$p/stat)
 end=$(st)
-tb=$(tcpu)
-thr=$(join <(echo "$ta"|sort) <(echo "$tb"|sort) | awk -v P=$p '{d=($3-$2)*10; if($1==P) print 999999999, d; else print d}' | sort -rn | head -5 | awk 'NR==1{printf "main=%d", $2; next}{printf ",%d", $1}')
+tb=$(perf_thread_ticks $p)
+thr=$(join <(echo "$ta") <(echo "$tb") | awk -v P=$p '{d=($3-$2)*10; if($1==P) print 999999999, d; else print d}' | sort -rn | head -5 | awk 'NR==1{printf "main=%d", $2; next}{printf ",%d", $1}')
 sleep 5; end5=$(st)
-p50=$($B --endpoints 127.0.0.1:32379 --clients 1 --conns 1 put --total 2000 --key-size 8 --sequential-keys --val-size 256 2>/dev/null | awk '/50% in/{printf "%.2f", $3*1000}')
+p50=$($B --endpoints $PERF_ENDPOINT --clients 1 --conns 1 put --total 2000 --key-size 8 --sequential-keys --val-size 256 2>/dev/null | awk '/50% in/{printf "%.2f", $3*1000}')
 echo "${2:-run} put=$pr range=$rr watch=$wr idle(rss/anon/file)=$idle end=$end end+5s=$end5 cpu=$(( (b-a)*10 ))ms thr=$thr put11_p50=${p50}ms"
 kill $p; wait $p 2>/dev/null; rm -rf $d
