@@ -141,6 +141,18 @@ function trackForExit(child: ChildProcess): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The suite's etcd-ts members serve clients on one edge thread whatever the machine:
+ * the threaded edge (the default from 3 cores up) is then what every test drives, on
+ * CI's 2 cores too, where the default is the core thread's own edge (exercised by the
+ * members tests start themselves, and by ETCD_TS_TEST_EDGE_THREADS=0 for a whole run).
+ * A test's own --edge-threads or ETCD_EDGE_THREADS wins.
+ */
+function suiteEdgeThreads(kind: MemberKind, args: readonly string[]): Record<string, string> {
+  if (kind !== 'etcd-ts' || selfCheck() || args.some((a) => a.startsWith('--edge-threads'))) return {};
+  return { ETCD_EDGE_THREADS: process.env.ETCD_TS_TEST_EDGE_THREADS ?? '1' };
+}
+
 export async function startMember(kind: MemberKind, opts: MemberOptions = {}): Promise<Member> {
   const name = opts.name ?? 'n1';
   const owned: TmpDir | undefined = opts.dataDir === undefined ? tmpDir(`compat-${kind}`) : undefined;
@@ -164,7 +176,7 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
 
   async function launch(): Promise<void> {
     const c = spawn(file, args, {
-      env: { ...process.env, ...opts.env },
+      env: { ...suiteEdgeThreads(kind, args), ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;
