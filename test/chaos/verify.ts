@@ -36,10 +36,13 @@ export async function converge(members: ClusterMember[], timeoutMs: number): Pro
         const revs = st.map((s) => Number(s.header!.revision));
         last = `applied ${st.map((s) => s.raftAppliedIndex).join(' ')}, revisions ${revs.join(' ')}`;
         if (new Set(st.map((s) => s.raftAppliedIndex)).size === 1 && new Set(revs).size === 1) {
-          const hashes = await Promise.all(clients.map((cl) => cl.maintenance.hashKV(revs[0]!, { timeoutMs: 2000 })));
-          const distinct = new Set(hashes.map((h) => h.hash));
-          if (distinct.size !== 1) throw new Error(`HashKV at revision ${revs[0]} differs: ${hashes.map((h) => h.hash).join(' ')}`);
-          return { revision: revs[0]!, hash: Number(hashes[0]!.hash) };
+          const hashes = await hashesAt(clients, revs[0]!);
+          if (hashes !== undefined) {
+            const distinct = new Set(hashes.map((h) => h.hash));
+            if (distinct.size !== 1) throw new Error(`HashKV at revision ${revs[0]} differs: ${hashes.map((h) => h.hash).join(' ')}`);
+            return { revision: revs[0]!, hash: Number(hashes[0]!.hash) };
+          }
+          last = `revision ${revs[0]} moved on while hashing`;
         }
       } catch (err) {
         if (err instanceof Error && err.message.startsWith('HashKV')) throw err;
@@ -52,6 +55,23 @@ export async function converge(members: ClusterMember[], timeoutMs: number): Pro
   } finally {
     await Promise.all(clients.map((cl) => cl.close()));
   }
+}
+
+/**
+ * Every member's HashKV at revision `rev`. etcd refuses a HashKV at the compaction revision
+ * itself (rev <= compactRev: "required revision has been compacted"), which is where a store
+ * is left when its last write was followed by a compaction at it. Then the current revision
+ * is hashed (revision 0, which skips that check) and must still be `rev` on every member;
+ * undefined if it no longer is.
+ */
+async function hashesAt(clients: Client[], rev: number) {
+  try {
+    return await Promise.all(clients.map((cl) => cl.maintenance.hashKV(rev, { timeoutMs: 2000 })));
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.includes('required revision has been compacted')) throw err;
+  }
+  const current = await Promise.all(clients.map((cl) => cl.maintenance.hashKV(0, { timeoutMs: 2000 })));
+  return current.every((h) => Number(h.header!.revision) === rev) ? current : undefined;
 }
 
 /** Every acknowledged write, read back from each member (serializably, at its revision): the missing ones. */

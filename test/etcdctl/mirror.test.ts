@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { etcdctl, startMembers, type Member } from '../helpers/index.js';
-import { etcdctlTs, startLong } from './run.js';
+import { etcdctlTs, killLeftRunning, startLong } from './run.js';
 
 let source: Member;
 let dest: Member;
@@ -17,6 +17,7 @@ before(async () => {
   dst = new Client({ endpoints: [dest.endpoint] });
 });
 after(async () => {
+  await killLeftRunning();
   await Promise.all([src?.close(), dst?.close()]);
   await Promise.all([source?.close(), dest?.close()]);
 });

@@ -1,5 +1,5 @@
 // Runs etcdctl-ts the way test/helpers' etcdctl runs the real one, so both can be compared.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdctl, normalize, normalizeStderr, type EtcdctlOptions, type EtcdctlResult, type Member, type OutputFormat } from '../helpers/index.js';
@@ -84,10 +84,24 @@ export interface LongRunning {
   exited: Promise<{ stdout: string; stderr: string; code: number | null }>;
 }
 
+/** The long-running commands not yet exited: a failed test leaves its own behind. */
+const running = new Set<ChildProcess>();
+
+/** Kills what a test left running, which would otherwise keep the test file's process alive. */
+export async function killLeftRunning(): Promise<void> {
+  const left = [...running];
+  await Promise.all(left.map((c) => new Promise<void>((resolve) => {
+    c.once('close', () => resolve());
+    c.kill('SIGKILL');
+  })));
+}
+
 /** Starts a command that keeps running (watch, lock, elect) with either etcdctl. */
 export function startLong(which: 'etcdctl' | 'etcdctl-ts', endpoint: string, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): LongRunning {
   const [file, prefix] = which === 'etcdctl' ? ['/usr/bin/etcdctl', []] : [process.execPath, [ETCDCTL_TS]];
   const child = spawn(file, [...prefix, `--endpoints=${endpoint}`, ...args], { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

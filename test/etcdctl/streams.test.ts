@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { normalizeStderr, startMember, type Member } from '../helpers/index.js';
-import { startLong, type LongRunning } from './run.js';
+import { killLeftRunning, startLong, type LongRunning } from './run.js';
 import { watchCount, watchesAdded } from './terminal.js';
 
 let member: Member;
@@ -16,6 +16,7 @@ before(async () => {
   client = new Client({ endpoints: [member.endpoint] });
 });
 after(async () => {
+  await killLeftRunning();
   await client?.close();
   await member?.close();
 });
@@ -29,10 +30,23 @@ const maskLease = (s: string) => s.replace(/\/[0-9a-f]{10,16}\b/g, '/<lease>');
  * etcdctl-ts opens one per watch).
  */
 async function bothWatching(args: string[], opts: { stdin?: string } = {}, streams = 2): Promise<[LongRunning, LongRunning]> {
-  const base = await watchCount(member);
+  // The last test's etcdctls were killed, and the member drops their watches once it
+  // sees their connections close: counted from before that, the new ones never add up.
+  const base = await watchesSettled();
   const pair: [LongRunning, LongRunning] = [startLong('etcdctl', member.endpoint, args, opts), startLong('etcdctl-ts', member.endpoint, args, opts)];
   await watchesAdded(member, base, streams);
   return pair;
+}
+
+/** The member's watch count once the last test's watches are gone (at most 5 s). */
+async function watchesSettled(): Promise<number> {
+  const deadline = Date.now() + 5000;
+  let n = await watchCount(member);
+  while (n > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    n = await watchCount(member);
+  }
+  return n;
 }
 
 async function stopBoth(pair: [LongRunning, LongRunning], expectedLines: number): Promise<void> {
