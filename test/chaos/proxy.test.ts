@@ -113,16 +113,18 @@ test('each directed link passes, drops, delays and heals on its own', async (t) 
   assert.equal((await post(proxy.listenPort, undefined, 'anon', 2000)).text, '-:anon');
   assert.ok(proxy.stats.droppedBytes > 0);
 
-  proxy.setFault('a1', { kind: 'delay', ms: 150 });
+  // A delay long enough that a busy machine's scheduling can't pass for it.
+  proxy.setFault('a1', { kind: 'delay', ms: 400 });
   const slow = await post(proxy.listenPort, 'a1', 'slow', 3000);
   assert.equal(slow.text, 'a1:slow');
   // Delayed both ways: the request and the answer.
-  assert.ok(slow.ms >= 280, `a delayed round trip took ${slow.ms.toFixed(0)} ms`);
+  assert.ok(slow.ms >= 780, `a delayed round trip took ${slow.ms.toFixed(0)} ms`);
 
   proxy.heal();
   const fast = await post(proxy.listenPort, 'a1', 'back', 2000);
   assert.equal(fast.text, 'a1:back');
-  assert.ok(fast.ms < 150, `a healed round trip took ${fast.ms.toFixed(0)} ms`);
+  // Under one way's delay: not delayed in either direction.
+  assert.ok(fast.ms < 390, `a healed round trip took ${fast.ms.toFixed(0)} ms`);
   assert.equal(proxy.faultOf('a1').kind, 'pass');
 });
 

@@ -39,7 +39,13 @@ test('https peer URLs with client-cert auth: leader, replication, foreign-CA mem
   // our CA, yet every member refuses its certificate, so it never learns the cluster.
   const stranger = await c.newMember('m4', '');
   await c.linkedForReconfig();
-  const add = await etcdctl(c.endpoints(), ['member', 'add', 'm4', `--peer-urls=${stranger.peerUrl}`, '--learner']);
+  // "no leader" (an election on a starved machine) means nothing was proposed: try again, as an operator would.
+  const addLearner = () => etcdctl(c.endpoints(), ['member', 'add', 'm4', `--peer-urls=${stranger.peerUrl}`, '--learner']);
+  let add = await addLearner();
+  for (let attempt = 1; attempt < 5 && add.code !== 0 && /etcdserver: no leader/.test(add.stderr); attempt++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    add = await addLearner();
+  }
   assert.equal(add.code, 0, add.stderr);
   const printed = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!;
   stranger.opts = { ...stranger.opts, initialCluster: printed, extraArgs: [...(stranger.opts.extraArgs ?? []), ...peerTlsArgs(pki.stranger)] };

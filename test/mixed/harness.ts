@@ -103,6 +103,19 @@ export class MixedCluster {
     return o.members.map((m) => ({ id: hex(m.ID), name: m.name ?? '', peerUrl: m.peerURLs[0]!, isLearner: !!m.isLearner, clusterId: hex(o.header.cluster_id) }));
   }
 
+  /**
+   * The cluster's revision, read linearizably: it counts every write acknowledged before
+   * the call, whichever voter answers (a member's own status may still lag behind them).
+   */
+  async revision(): Promise<number> {
+    const cl = new Client({ endpoints: this.voters().map((m) => m.endpoint) });
+    try {
+      return Number((await cl.get('/', { timeoutMs: 5000 })).header!.revision);
+    } finally {
+      await cl.close();
+    }
+  }
+
   /** Status of one member: its view of the leader, its applied index and revision. */
   async status(m: MixedMember): Promise<{ leader: string; applied: number; revision: number; isLearner: boolean; clusterId: string }> {
     const cl = new Client({ endpoints: [m.endpoint] });
