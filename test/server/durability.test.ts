@@ -23,7 +23,10 @@ test('kill -9 under write load loses no acknowledged write and keeps revisions',
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
+      // The kill lands at a random moment once writes are being acknowledged: a fixed
+      // delay from the start can pass before a busy machine's first put is answered.
+      await firstAck(acked, 20_000);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 700)));
       await member.kill9();
       stop = true;
       await Promise.all(writers);
@@ -44,3 +47,9 @@ test('kill -9 under write load loses no acknowledged write and keeps revisions',
     await member.close();
   }
 });
+
+/** Resolves once `acked` holds a write, polling every 10 ms for at most `timeoutMs`. */
+async function firstAck(acked: ReadonlyMap<string, unknown>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (acked.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
