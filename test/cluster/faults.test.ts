@@ -47,7 +47,9 @@ test('kill -9 of the leader under write load: a new leader, acknowledged writes 
     }
     await cl.close();
   });
+  // Load for a second, and on until writes are acknowledged (a busy machine, 10 s at most).
   await sleep(1000);
+  for (const deadline = Date.now() + 10_000; acked.length === 0 && Date.now() < deadline; ) await sleep(20);
   const leader = await leaderOf(c);
   const before = acked.length;
   assert.ok(before > 0, 'writes were acknowledged before the kill');
