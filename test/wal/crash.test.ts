@@ -23,8 +23,9 @@ function crashRound(dir: string, killAfterMs: number): Promise<Round> {
     let stderr = '';
     let pending = '';
     let timer: NodeJS.Timeout | undefined;
-    // Hard bound: no round outlives 2 s, whatever the child does.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    // Hard bound: no round outlives 10 s, whatever the child does (a busy machine can take
+    // a second or more just to start the child's Node and open its WAL).
+    const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       pending += d.toString();
@@ -56,7 +57,7 @@ test('every acknowledged entry survives kill -9 at a random moment', async () =>
       const killAfter = 100 + Math.floor(Math.random() * 600);
       const t0 = Date.now();
       const { acked } = await crashRound(walDir, killAfter);
-      assert.ok(Date.now() - t0 < 3_000, `round ${round} took ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 11_000, `round ${round} took ${Date.now() - t0} ms`);
       assert.ok(acked.length > 0, `round ${round}: nothing acknowledged`);
       totalAcks += acked.length;
       const maxAck = Math.max(...acked);
