@@ -52,8 +52,11 @@ export function formatOf(args: string[]): OutputFormat {
   return 'simple';
 }
 
-/** Lease IDs are random per server: masked wherever they are printed in hex. */
-const maskLeases = (t: string) => t.replace(/\b[0-9a-f]{16}\b/g, '<lease>').replace(/"(ID|id)":\d+/g, '"$1":<id>').replace(/"ID" : \d+/g, '"ID" : <id>');
+/**
+ * Lease IDs are random per server: masked wherever they are printed, in JSON as decimals
+ * (first: a decimal of 16 digits also reads as a hex ID) and elsewhere in hex.
+ */
+const maskLeases = (t: string) => t.replace(/"(ID|id)":\d+/g, '"$1":<id>').replace(/"ID" : \d+/g, '"ID" : <id>').replace(/\b[0-9a-f]{16}\b/g, '<lease>');
 
 export interface Compared {
   real: { stdout: string; stderr: string; code: number };

@@ -82,9 +82,10 @@ export function maskScreen(screen: string, side: Side): string {
     .replaceAll(`127.0.0.1:${side.member.peerPort}`, '127.0.0.1:<peer-port>')
     .replace(/"ts":"[^"]*"/g, '"ts":"<ts>"')
     .replace(/endpoint:\/\/client-[0-9a-f-]+\//g, 'endpoint://client-<uuid>/')
-    .replace(/\b[0-9a-f]{12,16}\b/g, '<id>')
+    // JSON's numeric IDs first: a decimal ID of 12 to 16 digits also reads as a hex one.
     .replace(/"(cluster_id|member_id|raft_term|lease|ID|id)":\d+/g, '"$1":<$1>')
-    .replace(/"(ClusterID|MemberID|RaftTerm|Lease|ID)" : \d+/g, '"$1" : <$1>');
+    .replace(/"(ClusterID|MemberID|RaftTerm|Lease|ID)" : \d+/g, '"$1" : <$1>')
+    .replace(/\b[0-9a-f]{12,16}\b/g, '<id>');
 }
 
 /** What a session knows from before it opened: how many watches its member had. */
