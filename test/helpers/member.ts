@@ -205,7 +205,9 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
       // connections will be served; the milestone is checked only in this run's output.
       // etcd 3.4 with --logger=zap never logs the milestone; over TLS its secure-serving line stands in.
       if (log.includes(READY_MILESTONE, logStart) || (scheme === 'https' && log.includes(SECURE_MILESTONE, logStart))) return;
-      if (scheme === 'http' && (await probeHealth(endpoint, 500))) return;
+      // Only the real etcd is taken as ready by its /health: etcd-ts always logs the
+      // milestone, and a /health answer could come from another process on the port.
+      if (kind === 'etcd' && scheme === 'http' && (await probeHealth(endpoint, 500))) return;
       await sleep(50);
     }
     await stopProcess('SIGKILL', 1000);
