@@ -25,7 +25,7 @@ function probe(): Promise<number> {
   });
 }
 
-const RESERVATIONS = join(tmpdir(), 'etcd-ts-test-ports');
+export const RESERVATIONS = join(tmpdir(), 'etcd-ts-test-ports');
 /**
  * A reservation only has to cover the moments until its member binds the port (from
  * then on the kernel's probes skip it), so an older one is taken over: files left by
@@ -34,7 +34,7 @@ const RESERVATIONS = join(tmpdir(), 'etcd-ts-test-ports');
 const RESERVATION_STALE_MS = 5 * 60_000;
 
 /** True if this process may hand out `port`: no other test process reserved it lately. */
-function reserve(port: number): boolean {
+export function reserve(port: number): boolean {
   mkdirSync(RESERVATIONS, { recursive: true });
   const file = join(RESERVATIONS, String(port));
   try {
